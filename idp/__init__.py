@@ -1,0 +1,49 @@
+"""Passerelle, an OpenID Connect identity provider.
+
+`gunicorn 'idp:create_app()'` serves it; `idp` is the operators' command line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from idp import config as config_module
+from idp.clock import Clock, system_clock
+from idp.config import PROJECT_ROOT, Settings
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """Assemble the app: configuration, extensions, blueprints. Nothing else happens here."""
+    values = config_module.load(overrides)
+    config_module.validate(values)
+    settings = Settings(values)
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(values)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
+
+    from idp import context, extensions, i18n, models  # noqa: F401  (registers every table)
+    from idp.web import errors, headers
+
+    context.install(app, settings, clock or system_clock)
+    extensions.db.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=i18n.select_locale)
+    headers.init_app(app)
+    errors.init_app(app)
+
+    from idp.oidc import views as oidc_views
+    from idp.signin import views as signin_views
+    from idp.accounts import views as accounts_views
+
+    app.register_blueprint(oidc_views.bp)
+    app.register_blueprint(signin_views.bp)
+    app.register_blueprint(accounts_views.bp)
+    return app

@@ -1,0 +1,40 @@
+"""People who sign in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.db import Base, UTCDateTime, utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Random, stable, never reused: the public `sub` for clients that ask for public subjects.
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    # Canonical form (see accounts.services.canonical_email): one account per address.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    phone_number: Mapped[str | None] = mapped_column(String(32))  # E.164
+    phone_number_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # OIDC Core §5.1.1 members
+    locale: Mapped[str | None] = mapped_column(String(8))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None

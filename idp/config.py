@@ -1,0 +1,150 @@
+"""Configuration: defaults, load order, validation and the frozen Settings services receive.
+
+Load order (later wins): DEFAULTS, the TOML file named by IDP_CONFIG (default
+config/development.toml), IDP_* environment variables, then create_app(overrides).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULT_CONFIG_FILE = CONFIG_DIR / "development.toml"
+
+# Secrets shipped in config/development.toml and config/test.toml carry this prefix so that
+# production can recognise and refuse them.
+INSECURE_SECRET_PREFIX = "insecure-"
+SECRET_SETTINGS = ("SECRET_KEY", "SECRETS_HASH_KEY", "KEYS_ENCRYPTION_KEY", "OIDC_PAIRWISE_SALT")
+MIN_SECRET_LENGTH = 32
+
+DEFAULTS: dict[str, Any] = {
+    # "development", "test" or "production": production turns on every startup check.
+    "ENV": "production",
+    "SECRET_KEY": None,  # Flask session and CSRF signing
+    "SECRETS_HASH_KEY": None,  # HMAC key for codes, tokens and client secrets at rest
+    "KEYS_ENCRYPTION_KEY": None,  # encrypts the private parts of signing keys in the database
+    "OIDC_PAIRWISE_SALT": None,  # derives pairwise subjects; never rotate it
+    "SQLALCHEMY_DATABASE_URI": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "OIDC_ISSUER": None,
+    "OIDC_DEFAULT_ID_TOKEN_ALG": "ES256",
+    "OIDC_ID_TOKEN_TTL": 300,  # seconds
+    "OIDC_ACCESS_TOKEN_TTL": 600,
+    "OIDC_REFRESH_TOKEN_TTL": 14 * 24 * 3600,  # absolute lifetime of a grant's refresh tokens
+    "OIDC_AUTHORIZATION_CODE_TTL": 60,
+    "OIDC_CLIENT_CACHE_TTL": 5,  # seconds a worker may reuse a client record
+    "OIDC_KEY_PUBLISH_AHEAD": 0,  # seconds a new key is published before it signs
+    "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
+    "SIGNIN_TRANSACTION_TTL": 1800,
+    "SESSION_IDLE_TIMEOUT": 1800,  # NIST SP 800-63B §4.2.3 (AAL2): 30 minutes idle
+    "SESSION_MAX_AGE": 12 * 3600,  # and 12 hours absolute
+    "SESSION_COOKIE_NAME": "passerelle_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "LANGUAGE_COOKIE_NAME": "passerelle_lang",
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "HELP_URL": "/help",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": 25,
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "INSTANCES": 1,  # hosts sharing the database; more than one requires PostgreSQL
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says which setting and why."""
+
+
+def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the merged configuration dict, in the documented load order."""
+    environ = os.environ if environ is None else environ
+    config: dict[str, Any] = dict(DEFAULTS)
+    path = Path(environ.get("IDP_CONFIG", DEFAULT_CONFIG_FILE))
+    if not path.is_absolute() and not path.exists():
+        path = PROJECT_ROOT / path
+    with path.open("rb") as handle:
+        config.update(tomllib.load(handle))
+    config.update(_from_prefixed_env(environ, "IDP_"))
+    config.update(overrides or {})
+    return config
+
+
+def _from_prefixed_env(environ: Mapping[str, str], prefix: str) -> dict[str, Any]:
+    """Read IDP_NAME variables; values that parse as TOML scalars (5000, true) keep their type."""
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith(prefix) or key == "IDP_CONFIG":
+            continue
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        values[key[len(prefix):]] = value
+    return values
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse to start with a missing or unsafe setting. Raises ConfigError."""
+    env = config.get("ENV")
+    if env not in ("development", "test", "production"):
+        raise ConfigError(f"ENV must be development, test or production, not {env!r}")
+    for name in SECRET_SETTINGS:
+        value = config.get(name)
+        if not value:
+            raise ConfigError(f"{name} is missing")
+        if env == "production" and (str(value).startswith(INSECURE_SECRET_PREFIX) or len(str(value)) < MIN_SECRET_LENGTH):
+            raise ConfigError(f"{name} is a development value or shorter than {MIN_SECRET_LENGTH} characters")
+    issuer = config.get("OIDC_ISSUER")
+    if not issuer:
+        raise ConfigError("OIDC_ISSUER is missing")
+    parts = urlsplit(issuer)
+    if parts.query or parts.fragment or issuer.endswith("/") or not parts.hostname:
+        raise ConfigError("OIDC_ISSUER must be an absolute URL without query, fragment or trailing slash")
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
+        raise ConfigError("OIDC_ISSUER must use https unless it is a loopback address")
+    uri = config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        raise ConfigError("SQLALCHEMY_DATABASE_URI is missing")
+    if str(uri).startswith("sqlite") and int(config.get("INSTANCES", 1)) > 1:
+        raise ConfigError("several instances need PostgreSQL: SQLite is for one host only")
+    if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
+        raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
+
+
+def is_loopback(hostname: str | None) -> bool:
+    return hostname in ("localhost", "127.0.0.1", "::1") or bool(hostname and hostname.startswith("127."))
+
+
+class Settings(Mapping[str, Any]):
+    """A frozen, strict view of the configuration: an unknown name raises, it never defaults."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        object.__setattr__(self, "_values", MappingProxyType(dict(values)))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"unknown setting {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are read-only")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

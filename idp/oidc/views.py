@@ -1,0 +1,5 @@
+"""OIDC endpoints (stub)."""
+
+from flask import Blueprint
+
+bp = Blueprint("oidc", __name__)

@@ -1,0 +1,1 @@
+"""Pure security helpers: no Flask, no database session."""

@@ -1,0 +1,40 @@
+"""Password hashing with argon2id (NIST SP 800-63B §5.1.1.2, ASVS 6.2, 11.4.2)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from argon2 import PasswordHasher as _Argon2Hasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MAX_PASSWORD_LENGTH = 1024  # characters; checked before hashing so a huge input is cheap to refuse
+
+
+def normalize_password(plain_password: str) -> str:
+    """NFKC, so that the same password typed on two keyboards verifies (NIST SP 800-63B §5.1.1.2)."""
+    return unicodedata.normalize("NFKC", plain_password)
+
+
+class PasswordHasher:
+    """argon2id with the library's RFC 9106 low-memory profile; one instance per app."""
+
+    def __init__(self, time_cost: int = 2, memory_cost: int = 19456, parallelism: int = 1):
+        self._hasher = _Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+        # Verified against when the account does not exist, so timing does not reveal it.
+        self._dummy_hash = self._hasher.hash("passerelle dummy password")
+
+    def hash(self, plain_password: str) -> str:
+        return self._hasher.hash(normalize_password(plain_password))
+
+    def verify(self, password_hash: str | None, plain_password: str) -> bool:
+        """True when plain_password matches; runs a full verification even without a hash."""
+        if len(plain_password) > MAX_PASSWORD_LENGTH:
+            return False
+        candidate = normalize_password(plain_password)
+        try:
+            return self._hasher.verify(password_hash or self._dummy_hash, candidate) and password_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,5 @@
+"""Error pages (stub: replaced by the sign-in/UI work)."""
+
+
+def init_app(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Security headers on every response (stub: replaced by the sign-in/UI work)."""
+
+
+def init_app(app) -> None:
+    pass

@@ -1,0 +1,71 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL with --db-url), the app, its
+test client, an injected clock and a live server on loopback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from idp import create_app
+from idp.extensions import db
+from tests.support import FrozenClock, LiveServer, free_port
+
+TEST_CONFIG = Path(__file__).resolve().parent.parent / "config" / "test.toml"
+os.environ["IDP_CONFIG"] = str(TEST_CONFIG)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db-url", default=None, help="run the suite on this PostgreSQL database")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def database_uri(request, tmp_path) -> str:
+    url = request.config.getoption("--db-url")
+    return url or f"sqlite:///{tmp_path / 'passerelle.sqlite3'}"
+
+
+def _settings_marker(request) -> dict:
+    marker = request.node.get_closest_marker("settings")
+    return dict(marker.kwargs) if marker else {}
+
+
+def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", **overrides):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri, "OIDC_ISSUER": issuer, **overrides}, clock=clock)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(request, database_uri, clock):
+    app = build_app(database_uri, clock, **_settings_marker(request))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(request, database_uri, clock):
+    """The IdP served over real HTTP, its issuer matching its port."""
+    port = free_port()
+    app = build_app(database_uri, clock, issuer=f"http://127.0.0.1:{port}", **_settings_marker(request))
+    server = LiveServer(app, port).start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

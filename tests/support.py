@@ -1,0 +1,47 @@
+"""Test helpers shared by every tier: an injectable clock and a live server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+from werkzeug.serving import make_server
+
+
+class FrozenClock:
+    """A clock that moves only when told to (design.md: no sleeping in tests)."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = 0, **delta) -> None:
+        self.now += timedelta(seconds=seconds, **delta)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """Serves a WSGI app on 127.0.0.1 in a background thread until stop()."""
+
+    def __init__(self, app, port: int):
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
