@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,11 @@ class SigninTransaction(Base):
     prompt: Mapped[str | None] = mapped_column(String(64))
     max_age: Mapped[int | None] = mapped_column(Integer)
     login_hint: Mapped[str | None] = mapped_column(String(320))
+    # The language asked for with ui_locales, so every step of this sign-in speaks it.
+    ui_locale: Mapped[str | None] = mapped_column(String(8))
+    # Decided by the OIDC layer when the sign-in begins (prompt=consent, require_consent,
+    # remembered consents); next_step() reads it, so views never re-decide it.
+    needs_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # {"password": "2026-11-23T18:52:00+00:00", "consent": ...}: step name to completion time.
     steps_done: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
