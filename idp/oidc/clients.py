@@ -1,0 +1,271 @@
+"""Client registration: create, inspect, delete relying parties and rotate their secrets.
+
+Operators reach this through `idp clients ...`; the OIDC endpoints only read Client rows.
+Every rule that keeps a registration safe lives here, so a future admin API gets the same
+checks for free (RFC 9700 §2.1 and §4.1, security checklist OIDC-02).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from idp.clock import Clock
+from idp.config import Settings
+from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
+from idp.oidc.models import AuthorizationCode, Client, ClientAssertionJti, Consent, Token
+from idp.security.secrets import KeyedHasher
+
+SECRET_PURPOSE = "client_secret"
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+SUBJECT_TYPES = ("public", "pairwise")
+ID_TOKEN_ALGS = ("ES256", "RS256")
+SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
+DEFAULT_SCOPE = " ".join(SUPPORTED_SCOPES)
+
+# Plain http is tolerated only where the traffic never leaves the machine (RFC 8252 §7.3).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_URI_LENGTH = 2048  # authorization_codes.redirect_uri holds at most this much
+MAX_NAME_LENGTH = 200
+CLIENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+HOST_PATTERN = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
+
+
+class ClientService:
+    """Registers clients. Never commits: the caller (CLI, admin view) owns the transaction."""
+
+    def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+
+    def create(
+        self,
+        *,
+        name: str,
+        redirect_uris: Sequence[str],
+        post_logout_redirect_uris: Sequence[str] = (),
+        grant_types: Sequence[str] = ("authorization_code", "refresh_token"),
+        auth_method: str = "client_secret_basic",
+        is_public: bool = False,
+        subject_type: str = "pairwise",
+        require_consent: bool = False,
+        id_token_alg: str | None = None,
+        jwks: Mapping[str, Any] | None = None,
+        scope: str = DEFAULT_SCOPE,
+        sector_identifier: str | None = None,
+        client_id: str | None = None,
+    ) -> tuple[Client, str | None]:
+        """Register a client. Returns (client, plain_secret); the secret is shown only now.
+
+        plain_secret is None for public and private_key_jwt clients, which have none.
+        Raises InvalidClientMetadata naming the first rule the registration breaks.
+        """
+        name = _check_name(name)
+        redirect_uris = [_check_uri(uri, "redirect URI") for uri in redirect_uris]
+        post_logout_redirect_uris = [_check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
+        grant_types = _check_grant_types(grant_types, redirect_uris)
+        _check_auth_method(auth_method, is_public, grant_types)
+        jwks = _check_jwks(jwks, auth_method)
+        if subject_type not in SUBJECT_TYPES:
+            raise InvalidClientMetadata(f"subject type must be one of {', '.join(SUBJECT_TYPES)}")
+        id_token_alg = id_token_alg or self.settings.OIDC_DEFAULT_ID_TOKEN_ALG
+        if id_token_alg not in ID_TOKEN_ALGS:
+            raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
+        scope = _check_scope(scope)
+        client_id = self._check_client_id(client_id) if client_id is not None else secrets.token_urlsafe(16)
+        sector = _sector_for(sector_identifier, redirect_uris, subject_type, client_id)
+
+        plain_secret = None if auth_method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
+        now = self.clock()
+        client = Client(
+            client_id=client_id,
+            secret_hash=self.hasher.hash(SECRET_PURPOSE, plain_secret) if plain_secret else None,
+            name=name,
+            redirect_uris=redirect_uris,
+            post_logout_redirect_uris=post_logout_redirect_uris,
+            grant_types=grant_types,
+            scope=scope,
+            token_endpoint_auth_method=auth_method,
+            is_public=is_public,
+            subject_type=subject_type,
+            sector_identifier=sector,
+            require_consent=require_consent,
+            id_token_signed_response_alg=id_token_alg,
+            jwks=jwks,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(client)
+        self.session.flush()
+        return client, plain_secret
+
+    def list(self) -> list[Client]:
+        """Every client, oldest first."""
+        return list(self.session.scalars(select(Client).order_by(Client.created_at, Client.id)))
+
+    def get(self, client_id: str) -> Client:
+        """Raises ClientNotFound."""
+        client = self.session.scalar(select(Client).where(Client.client_id == client_id))
+        if client is None:
+            raise ClientNotFound(client_id)
+        return client
+
+    def delete(self, client_id: str) -> None:
+        """Remove a client and everything issued to it, so none of its tokens stays usable."""
+        client = self.get(client_id)
+        for model in (Token, AuthorizationCode, Consent, ClientAssertionJti):
+            self.session.execute(delete(model).where(model.client_id == client_id))
+        self.session.delete(client)
+        self.session.flush()
+
+    def rotate_secret(self, client_id: str) -> str:
+        """Replace the secret; the old one stops working at once. Returns the new plain secret.
+
+        Workers may reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds.
+        Raises ClientNotFound, or InvalidClientMetadata for clients that have no secret.
+        """
+        client = self.get(client_id)
+        if client.token_endpoint_auth_method in ("none", "private_key_jwt"):
+            raise InvalidClientMetadata(f"{client.token_endpoint_auth_method} clients have no secret to rotate")
+        plain_secret = secrets.token_urlsafe(32)
+        client.secret_hash = self.hasher.hash(SECRET_PURPOSE, plain_secret)
+        client.updated_at = self.clock()
+        self.session.flush()
+        return plain_secret
+
+    def is_secret_valid(self, client: Client, plain_secret: str) -> bool:
+        """Constant-time check of a presented secret against the stored keyed hash."""
+        if not client.secret_hash:
+            return False
+        return self.hasher.matches(SECRET_PURPOSE, plain_secret, client.secret_hash)
+
+    def _check_client_id(self, client_id: str) -> str:
+        if not CLIENT_ID_PATTERN.fullmatch(client_id):
+            raise InvalidClientMetadata("client_id must be 1 to 64 characters among A-Z a-z 0-9 - _")
+        if self.session.scalar(select(Client.id).where(Client.client_id == client_id)) is not None:
+            raise InvalidClientMetadata(f"client_id {client_id!r} is already registered")
+        return client_id
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidClientMetadata(f"name is required and at most {MAX_NAME_LENGTH} characters")
+    return name
+
+
+def _check_uri(uri: str, label: str) -> str:
+    """Return uri unchanged if it is a safe redirect target, else raise InvalidClientMetadata.
+
+    Kept byte-exact: the authorization endpoint compares by simple string equality
+    (RFC 9700 §4.1.3), so no normalisation happens here or there.
+    """
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI_LENGTH:
+        raise InvalidClientMetadata(f"{label} must be a non-empty string of at most {MAX_URI_LENGTH} characters")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in uri) or "\\" in uri:
+        raise InvalidClientMetadata(f"{label} {uri!r} contains whitespace, control characters or backslashes")
+    if "*" in uri:
+        raise InvalidClientMetadata(f"{label} {uri!r} contains a wildcard; register every URI exactly")
+    if "#" in uri:
+        raise InvalidClientMetadata(f"{label} {uri!r} has a fragment (RFC 6749 §3.1.2)")
+    # The scheme is compared case-sensitively on purpose: "JaVaScRiPt:" and "HTTPS:" are refused.
+    if not uri.startswith(("https://", "http://")):
+        raise InvalidClientMetadata(f"{label} {uri!r} must be an absolute https URL")
+    parts = urlsplit(uri)
+    try:
+        parts.port
+    except ValueError:
+        raise InvalidClientMetadata(f"{label} {uri!r} has an invalid port") from None
+    if "@" in parts.netloc:
+        raise InvalidClientMetadata(f"{label} {uri!r} must not carry user information")
+    if not parts.hostname:
+        raise InvalidClientMetadata(f"{label} {uri!r} has no host")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise InvalidClientMetadata(f"{label} {uri!r} must use https (http only on 127.0.0.1, localhost or [::1])")
+    return uri
+
+
+def _check_grant_types(grant_types: Iterable[str], redirect_uris: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(grant_types))  # order kept, duplicates dropped
+    if not chosen:
+        raise InvalidClientMetadata("at least one grant type is required")
+    unknown = [grant for grant in chosen if grant not in GRANT_TYPES]
+    if unknown:
+        raise InvalidClientMetadata(f"unsupported grant type {unknown[0]!r}; choose from {', '.join(GRANT_TYPES)}")
+    if "refresh_token" in chosen and "authorization_code" not in chosen:
+        raise InvalidClientMetadata("refresh_token needs authorization_code: refresh tokens come from a sign-in")
+    if "authorization_code" in chosen and not redirect_uris:
+        raise InvalidClientMetadata("authorization_code needs at least one redirect URI")
+    return chosen
+
+
+def _check_auth_method(auth_method: str, is_public: bool, grant_types: Sequence[str]) -> None:
+    if auth_method not in AUTH_METHODS:
+        raise InvalidClientMetadata(f"token endpoint auth method must be one of {', '.join(AUTH_METHODS)}")
+    if is_public != (auth_method == "none"):
+        raise InvalidClientMetadata("public clients, and only they, use the auth method none")
+    if is_public and "client_credentials" in grant_types:
+        # A public client cannot prove who it is, so it cannot act on its own behalf (RFC 6749 §4.4).
+        raise InvalidClientMetadata("public clients cannot use client_credentials")
+
+
+def _check_jwks(jwks: Mapping[str, Any] | None, auth_method: str) -> dict[str, Any] | None:
+    """Public keys for private_key_jwt (RFC 7523): required there, refused elsewhere."""
+    if auth_method != "private_key_jwt":
+        if jwks:
+            raise InvalidClientMetadata("a JWKS is only used by private_key_jwt clients")
+        return None
+    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(keys, list) or not keys:
+        raise InvalidClientMetadata('private_key_jwt needs a JWKS: {"keys": [...]} with at least one key')
+    for key in keys:
+        if not isinstance(key, Mapping):
+            raise InvalidClientMetadata("every JWKS entry must be a JSON object")
+        if "d" in key or key.get("kty") == "oct":
+            raise InvalidClientMetadata("the JWKS must hold public keys only (found a private or symmetric key)")
+    try:
+        KeySet.import_key_set({"keys": [dict(key) for key in keys]})
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise InvalidClientMetadata(f"the JWKS could not be parsed: {error}") from None
+    return {"keys": [dict(key) for key in keys]}
+
+
+def _check_scope(scope: str) -> str:
+    requested = scope.split()
+    if "openid" not in requested:
+        raise InvalidClientMetadata("scope must include openid")
+    unknown = [item for item in requested if item not in SUPPORTED_SCOPES]
+    if unknown:
+        raise InvalidClientMetadata(f"unsupported scope {unknown[0]!r}; choose from {DEFAULT_SCOPE}")
+    return " ".join(dict.fromkeys(requested))
+
+
+def _sector_for(explicit: str | None, redirect_uris: Sequence[str], subject_type: str, client_id: str) -> str:
+    """The sector that pairwise subjects are derived from (OIDC Core §8.1).
+
+    Clients sharing a sector see the same subject for a person, so it is never guessed:
+    redirect URIs on several hosts need an explicit sector.
+    """
+    if explicit is not None:
+        sector = explicit.strip().lower()
+        if not HOST_PATTERN.fullmatch(sector):
+            raise InvalidClientMetadata("sector identifier must be a host name such as portal.example.ca")
+        return sector
+    hosts = list(dict.fromkeys(urlsplit(uri).hostname for uri in redirect_uris))
+    if len(hosts) > 1 and subject_type == "pairwise":
+        raise InvalidClientMetadata(
+            f"redirect URIs span several hosts ({', '.join(hosts)}): give a sector identifier"
+        )
+    # Without redirect URIs (client_credentials only) no person is involved: the client is its own sector.
+    return hosts[0] if hosts else client_id

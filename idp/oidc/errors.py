@@ -1,0 +1,26 @@
+"""Domain errors of client registration (ClientService). The CLI turns them into messages."""
+
+from __future__ import annotations
+
+
+class ClientError(Exception):
+    """Base class: something about a client registration cannot be done."""
+
+
+class ClientNotFound(ClientError):
+    """No client has this client_id."""
+
+    def __init__(self, client_id: str):
+        super().__init__(f"no client with client_id {client_id!r}")
+        self.client_id = client_id
+
+
+class InvalidClientMetadata(ClientError):
+    """The registration would be unsafe or inconsistent; the message says which field and why.
+
+    Named after the RFC 7591 §3.2.2 error code so an admin API can map it one to one.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
