@@ -1,0 +1,21 @@
+"""Why an account operation was refused. Views map each class to a translated message."""
+
+
+class AccountError(Exception):
+    """Base class of the accounts feature's domain errors."""
+
+
+class InvalidEmail(AccountError):
+    """The address is not one we can store and send mail to (shape, length, CR/LF)."""
+
+
+class EmailAlreadyRegistered(AccountError):
+    """Another account already uses this address in its canonical form (ASVS 2.1.1)."""
+
+
+class InvalidName(AccountError):
+    """A given or family name is empty, too long or holds control characters."""
+
+
+class InvalidPassword(AccountError):
+    """The password is empty or longer than we hash (MAX_PASSWORD_LENGTH, VAL-03)."""

@@ -1,0 +1,289 @@
+"""Sign-in transactions and server-side sessions. No Flask here (design.md, Where code goes).
+
+The browser only ever holds random handles; the database keeps their keyed hashes
+(design.md, Data at rest), so a database dump cannot be replayed as a cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from idp.accounts.models import User
+from idp.accounts.services import AccountService
+from idp.clock import Clock
+from idp.config import Settings
+from idp.oidc.models import Consent
+from idp.security.passwords import PasswordHasher
+from idp.security.secrets import KeyedHasher
+from idp.signin.errors import InvalidCredentials, StepNotAllowed
+from idp.signin.flow import CONSENT_DENIED, SESSION_REUSED, Step, is_authenticated
+from idp.signin.models import SigninTransaction, UserSession
+
+SIGNIN_PURPOSE = "signin"
+SESSION_PURPOSE = "session"
+# last_seen_at is written at most this often, so reading a session is usually write-free.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def new_handle() -> str:
+    """256 random bits for a cookie value (ASVS 7.2.3: at least 128)."""
+    return secrets.token_urlsafe(32)
+
+
+def merge_scopes(granted: str, requested: str) -> str:
+    """The union of two space-separated scope lists, in first-seen order."""
+    merged: dict[str, None] = {}
+    for scope in (granted + " " + requested).split():
+        merged.setdefault(scope, None)
+    return " ".join(merged)
+
+
+class SigninService:
+    """One sign-in from its start to its single completion (design.md, The sign-in transaction)."""
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        clock: Clock,
+        hasher: KeyedHasher,
+        passwords: PasswordHasher,
+    ):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+        self.passwords = passwords
+
+    def begin(
+        self,
+        *,
+        authorization_request: Mapping[str, str] | None = None,
+        client_id: str | None = None,
+        return_to: str | None = None,
+        prompt: str | None = None,
+        max_age: int | None = None,
+        login_hint: str | None = None,
+        requested_acr: str | None = None,
+        ui_locale: str | None = None,
+        authenticated_user_id: int | None = None,
+        needs_consent: bool = False,
+    ) -> tuple[SigninTransaction, str]:
+        """Record a new sign-in; returns it with the plain handle for the browser's cookie.
+
+        authenticated_user_id is the user of a session that may be reused (no prompt=login,
+        max_age satisfied: the OIDC layer's decision); authentication then counts as done.
+        """
+        now = self.clock()
+        plain_handle = new_handle()
+        steps_done: dict[str, Any] = {}
+        if authenticated_user_id is not None:
+            steps_done[SESSION_REUSED] = now.isoformat()
+        txn = SigninTransaction(
+            handle_hash=self.hasher.hash(SIGNIN_PURPOSE, plain_handle),
+            authorization_request=dict(authorization_request) if authorization_request is not None else None,
+            client_id=client_id,
+            return_to=return_to,
+            prompt=prompt,
+            max_age=max_age,
+            login_hint=(login_hint or "")[:320] or None,
+            requested_acr=requested_acr,
+            ui_locale=ui_locale,
+            needs_consent=needs_consent,
+            user_id=authenticated_user_id,
+            steps_done=steps_done,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.SIGNIN_TRANSACTION_TTL),
+        )
+        self.session.add(txn)
+        self.session.flush()
+        return txn, plain_handle
+
+    def find(self, plain_handle: str | None) -> SigninTransaction | None:
+        """The unexpired, not yet completed transaction for this handle, or None."""
+        if not plain_handle:
+            return None
+        txn = self.session.scalar(
+            select(SigninTransaction).where(
+                SigninTransaction.handle_hash == self.hasher.hash(SIGNIN_PURPOSE, plain_handle)
+            )
+        )
+        if txn is None or txn.completed_at is not None or txn.expires_at <= self.clock():
+            return None
+        return txn
+
+    def verify_password(self, txn: SigninTransaction, email: str, plain_password: str) -> User:
+        """Identify the person and check their password; records the password step.
+
+        Raises InvalidCredentials for an unknown address, a wrong password or a disabled
+        account alike, after the same argon2 work in every case (ENUM-01).
+        """
+        user = AccountService(self.session, self.settings, self.clock, self.passwords).find_by_email(email)
+        password_hash = user.password_hash if user is not None else None
+        # verify() runs a dummy verification when there is no hash, so timing is the same.
+        is_valid = self.passwords.verify(password_hash, plain_password)
+        if user is None or not is_valid or not user.is_active:
+            raise InvalidCredentials
+        if self.passwords.needs_rehash(user.password_hash):
+            user.password_hash = self.passwords.hash(plain_password)
+        txn.user_id = user.id
+        # A fresh password proves identity on its own: a reused session no longer counts.
+        self.record_step(txn, Step.PASSWORD.value, replacing=(SESSION_REUSED,))
+        return user
+
+    def record_step(self, txn: SigninTransaction, name: str, *, replacing: tuple[str, ...] = ()) -> None:
+        """Mark a step done now. steps_done is reassigned so the JSON column is saved."""
+        steps_done = {key: value for key, value in (txn.steps_done or {}).items() if key not in replacing}
+        steps_done[name] = self.clock().isoformat()
+        txn.steps_done = steps_done
+        self.session.flush()
+
+    def forget_identity(self, txn: SigninTransaction) -> None:
+        """Undo a reused session's proof of identity (it ended before the flow did)."""
+        txn.steps_done = {key: value for key, value in (txn.steps_done or {}).items() if key != SESSION_REUSED}
+        txn.user_id = None
+        self.session.flush()
+
+    def decide_consent(self, txn: SigninTransaction, *, is_allowed: bool) -> None:
+        """Record the person's answer on the consent page; an allowed consent is remembered.
+
+        Raises StepNotAllowed when nobody is authenticated yet or no client asks (VAL-05).
+        """
+        if not is_authenticated(txn) or not txn.client_id:
+            raise StepNotAllowed
+        if is_allowed:
+            scope = (txn.authorization_request or {}).get("scope", "")
+            self.record_consent(txn.user_id, txn.client_id, scope)
+            self.record_step(txn, Step.CONSENT.value)
+        else:
+            self.record_step(txn, CONSENT_DENIED)
+
+    def record_consent(self, user_id: int, client_id: str, scope: str) -> Consent:
+        """Remember that this person allowed this client these scopes (added to earlier ones)."""
+        consent = self.session.scalar(
+            select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+        )
+        if consent is None:
+            consent = Consent(user_id=user_id, client_id=client_id, scope="")
+            self.session.add(consent)
+        consent.scope = merge_scopes(consent.scope, scope)
+        consent.granted_at = self.clock()
+        self.session.flush()
+        return consent
+
+    def has_remembered_consent(self, user_id: int, client_id: str, scope: str) -> bool:
+        """True when an earlier consent covers every requested scope."""
+        consent = self.session.scalar(
+            select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+        )
+        return consent is not None and set(scope.split()) <= set(consent.scope.split())
+
+    def complete(self, txn: SigninTransaction) -> bool:
+        """Mark the transaction used, once: a conditional UPDATE, so two concurrent resumes
+        of the same sign-in get exactly one True."""
+        now = self.clock()
+        result = self.session.execute(
+            update(SigninTransaction)
+            .where(SigninTransaction.id == txn.id, SigninTransaction.completed_at.is_(None))
+            .values(completed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # The UPDATE bypassed the identity map: reload the column on next access.
+        self.session.expire(txn, ["completed_at"])
+        return result.rowcount == 1
+
+
+class SessionService:
+    """Server-side sessions behind the IdP's session cookie (ASVS 7.4.1, NIST SP 800-63B §7.1)."""
+
+    def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+
+    def create(
+        self,
+        user_id: int,
+        amr: list[str],
+        acr: str,
+        auth_time: datetime,
+        user_agent: str | None,
+    ) -> tuple[UserSession, str]:
+        """Start a session; returns it with the plain handle for the cookie (never stored)."""
+        now = self.clock()
+        plain_handle = new_handle()
+        user_session = UserSession(
+            handle_hash=self.hasher.hash(SESSION_PURPOSE, plain_handle),
+            sid=secrets.token_urlsafe(16),
+            user_id=user_id,
+            auth_time=auth_time,
+            amr=list(amr),
+            acr=acr,
+            created_at=now,
+            last_seen_at=now,
+            # The absolute limit counts from authentication, whatever the activity (SES-04).
+            expires_at=auth_time + timedelta(seconds=self.settings.SESSION_MAX_AGE),
+            user_agent=(user_agent or "")[:512] or None,
+        )
+        self.session.add(user_session)
+        self.session.flush()
+        return user_session, plain_handle
+
+    def find_active(self, plain_handle: str | None) -> UserSession | None:
+        """The live session for this handle, or None when unknown, ended, idle too long,
+        past its absolute limit, or its user is disabled (SES-02, SES-04, SES-05).
+
+        Notes activity in last_seen_at at most once a minute (flushed, not committed).
+        """
+        if not plain_handle:
+            return None
+        user_session = self.session.scalar(
+            select(UserSession).where(UserSession.handle_hash == self.hasher.hash(SESSION_PURPOSE, plain_handle))
+        )
+        if user_session is None or not self.is_alive(user_session):
+            return None
+        user = self.session.get(User, user_session.user_id)
+        if user is None or not user.is_active:
+            return None
+        now = self.clock()
+        if now - user_session.last_seen_at >= LAST_SEEN_RESOLUTION:
+            user_session.last_seen_at = now
+            self.session.flush()
+        return user_session
+
+    def is_alive(self, user_session: UserSession) -> bool:
+        now = self.clock()
+        idle_limit = timedelta(seconds=self.settings.SESSION_IDLE_TIMEOUT)
+        return (
+            user_session.ended_at is None
+            and now < user_session.expires_at
+            and now - user_session.last_seen_at < idle_limit
+        )
+
+    def end(self, session_id: int) -> None:
+        """End one session now; its cookie stops working at once (SES-02)."""
+        self.session.execute(
+            update(UserSession)
+            .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+            .values(ended_at=self.clock())
+            .execution_options(synchronize_session="fetch")
+        )
+        self.session.flush()
+
+    def end_all_for_user(self, user_id: int) -> int:
+        """End every live session of a user (disabling, password change); returns how many."""
+        result = self.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=self.clock())
+            .execution_options(synchronize_session="fetch")
+        )
+        self.session.flush()
+        return result.rowcount
