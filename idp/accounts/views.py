@@ -1,5 +1,74 @@
-"""Views of the accounts feature (stub)."""
+"""The person's own pages: their account, the language toggle and help."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, has_request_context, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from idp.accounts.services import AccountService
+from idp.context import app_context
+from idp.extensions import db
+from idp.i18n import LOCALES
+from idp.security.redirects import safe_local_path
+from idp.signin.current import ACCOUNT_PATH, begin_signin, current_session
+from idp.signin.forms import SignoutForm
+from idp.web import cookies
 
 bp = Blueprint("accounts", __name__)
+
+# Each language named in itself, so a person who reads only that one can find it.
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+def get_account_service() -> AccountService:
+    ctx = app_context()
+    return AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords)
+
+
+@bp.app_context_processor
+def language_toggle() -> dict:
+    """Every page links to the other language at the same address (design.md, Pages)."""
+    if not has_request_context():  # mail and commands render without a page around them
+        return {}
+    locale = str(get_locale())
+    other = next(code for code in LOCALES if code != locale)
+    here = request.full_path.rstrip("?")
+    return {
+        "current_locale": locale,
+        "other_locale": other,
+        "other_language_name": LANGUAGE_NAMES[other],
+        "language_toggle_url": url_for("accounts.language", code=other, next=here),
+    }
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("accounts.account"), code=303)
+
+
+@bp.route("/account")
+def account():
+    user_session = current_session()
+    if user_session is None:
+        return begin_signin(
+            authorization_request=None, client_id=None, return_to=ACCOUNT_PATH, prompt=None,
+            max_age=None, login_hint=None, requested_acr=None, ui_locale=None, session=None,
+            force_login=False, needs_consent=False,
+        )
+    user = get_account_service().get(user_session.user_id)
+    return render_template("accounts/account.html", user=user, form=SignoutForm())
+
+
+@bp.route("/language/<code>")
+def language(code: str):
+    """Switch language and return to the same page; only local paths (no open redirect)."""
+    if code not in LOCALES:
+        abort(404)
+    response = redirect(safe_local_path(request.args.get("next"), ACCOUNT_PATH), code=303)
+    cookies.set_language_cookie(response, code)
+    return response
+
+
+@bp.route("/help")
+def help_page():
+    return render_template("accounts/help.html")

@@ -18,7 +18,7 @@ from idp.accounts.models import User
 from idp.accounts.services import AccountService
 from idp.clock import Clock
 from idp.config import Settings
-from idp.oidc.models import Consent
+from idp.oidc.models import Client, Consent
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
@@ -176,6 +176,12 @@ class SigninService:
         consent.granted_at = self.clock()
         self.session.flush()
         return consent
+
+    def find_client(self, client_id: str | None) -> Client | None:
+        """The client a consent page names, or None if it was deleted meanwhile."""
+        if not client_id:
+            return None
+        return self.session.scalar(select(Client).where(Client.client_id == client_id))
 
     def has_remembered_consent(self, user_id: int, client_id: str, scope: str) -> bool:
         """True when an earlier consent covers every requested scope."""

@@ -1,5 +1,100 @@
-"""Views of the signin feature (stub)."""
+"""Sign-in pages: the password step, the consent step and sign-out.
 
-from flask import Blueprint
+Each step view does its one job and hands back to continue_signin(), which asks next_step()
+where to go (design.md, The sign-in transaction).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from idp.extensions import db
+from idp.signin.current import (
+    begin_signin,
+    continue_signin,
+    current_session,
+    end_current_session,
+    get_signin_service,
+    has_signin_cookie,
+    pending_transaction,
+)
+from idp.signin.errors import InvalidCredentials, StepNotAllowed
+from idp.signin.flow import Step, next_step
+from idp.signin.forms import INCORRECT_CREDENTIALS, ConsentForm, SigninForm, SignoutForm
+from idp.signin.scopes import describe_scopes
+from idp.web import cookies
 
 bp = Blueprint("signin", __name__)
+
+ERROR_MESSAGES = {
+    InvalidCredentials: INCORRECT_CREDENTIALS,
+    StepNotAllowed: _l("This step is not available now. Start again."),
+}
+
+
+def transaction_ended() -> tuple[str, int]:
+    """The sign-in this browser was in has expired, ended or never existed: say so plainly."""
+    return render_template("signin/expired.html"), 400
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def password():
+    txn = pending_transaction()
+    if txn is None:
+        if request.method == "GET" and not has_signin_cookie():
+            return begin_signin(
+                authorization_request=None, client_id=None, return_to=request.args.get("next"),
+                prompt=None, max_age=None, login_hint=None, requested_acr=None, ui_locale=None,
+                session=current_session(), force_login=False, needs_consent=False,
+            )
+        return transaction_ended()
+    if next_step(txn) is not Step.PASSWORD:
+        return continue_signin(txn)
+    form = SigninForm(email=txn.login_hint)
+    if form.validate_on_submit():
+        try:
+            get_signin_service().verify_password(txn, form.email.data, form.password.data)
+        except InvalidCredentials as error:
+            form.email.errors.append(ERROR_MESSAGES[type(error)])
+        else:
+            db.session.commit()
+            return continue_signin(txn)
+    return render_template("signin/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/signin/consent", methods=["GET", "POST"])
+def consent():
+    txn = pending_transaction()
+    if txn is None:
+        return transaction_ended()
+    if next_step(txn) is not Step.CONSENT:
+        return continue_signin(txn)
+    client = get_signin_service().find_client(txn.client_id)
+    if client is None:
+        return transaction_ended()
+    form = ConsentForm()
+    if form.validate_on_submit():
+        get_signin_service().decide_consent(txn, is_allowed=form.decision.data == "allow")
+        db.session.commit()
+        return continue_signin(txn)
+    scopes = describe_scopes((txn.authorization_request or {}).get("scope", ""))
+    page = render_template("signin/consent.html", form=form, client=client, scopes=scopes)
+    return page, 422 if form.errors else 200
+
+
+@bp.route("/signout", methods=["GET"])
+def signout():
+    """Asks before signing out (a GET never changes state), or confirms it is done."""
+    return render_template("signin/signout.html", form=SignoutForm(), is_signed_in=current_session() is not None)
+
+
+@bp.route("/signout", methods=["POST"])
+def signout_submit() -> Response:
+    form = SignoutForm()
+    if not form.validate_on_submit():
+        return render_template("signin/signout.html", form=form, is_signed_in=True), 422
+    response = redirect(url_for("signin.signout"), code=303)
+    end_current_session(response)
+    cookies.delete_private_cookie(response, cookies.signin_cookie_name())
+    return response

@@ -1,0 +1,191 @@
+"""The sign-in as the rest of the IdP sees it: the contract the OIDC endpoints call.
+
+This is the Flask side of the sign-in transaction: cookies, redirects and the per-request
+session cache. Decisions stay in idp.signin.services and idp.signin.flow.
+
+Contract (see each docstring): current_session(), begin_signin(), finished_transaction(),
+is_denied(), consume_transaction(), end_current_session().
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, g, redirect, request, url_for
+
+from idp.context import app_context
+from idp.extensions import db
+from idp.i18n import first_supported
+from idp.security.redirects import is_safe_local_path, safe_local_path
+from idp.signin.assurance import ACR_PASSWORD, AMR_PASSWORD
+from idp.signin.flow import SESSION_REUSED, Step, next_step
+from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
+from idp.signin.models import SigninTransaction, UserSession
+from idp.signin.services import SessionService, SigninService
+from idp.web import cookies
+
+# steps_done key: this transaction already produced its session, so finishing twice
+# (a reload, a double submit) does not start a second one.
+SESSION_STARTED = "session_started"
+ACCOUNT_PATH = "/account"
+_NO_SESSION = object()
+
+
+def get_signin_service() -> SigninService:
+    ctx = app_context()
+    return SigninService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords)
+
+
+def get_session_service() -> SessionService:
+    ctx = app_context()
+    return SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher)
+
+
+def current_session() -> UserSession | None:
+    """The live IdP session of this browser, or None (absent, ended, idle, expired).
+
+    Cached for the request. Commits when it records activity (at most once a minute), so
+    call it before changing anything else in the request.
+    """
+    cached = g.get("idp_current_session", _NO_SESSION)
+    if cached is not _NO_SESSION:
+        return cached
+    user_session = get_session_service().find_active(request.cookies.get(cookies.session_cookie_name()))
+    if db.session.dirty:
+        db.session.commit()
+    g.idp_current_session = user_session
+    return user_session
+
+
+def begin_signin(
+    *,
+    authorization_request: dict[str, str] | None,
+    client_id: str | None,
+    return_to: str | None,
+    prompt: str | None,
+    max_age: int | None,
+    login_hint: str | None,
+    requested_acr: str | None,
+    ui_locale: str | None,
+    session: UserSession | None,
+    force_login: bool,
+    needs_consent: bool,
+) -> Response:
+    """Start a sign-in and send the browser to its first step (303). Commits.
+
+    authorization_request holds the validated OAuth parameters that oidc.resume replays once
+    the flow is done. With a session and force_login False, authentication counts as done
+    and only the remaining steps (consent) run. return_to is kept only if it is a local path.
+    """
+    locale = first_supported(ui_locale)
+    txn, plain_handle = get_signin_service().begin(
+        authorization_request=authorization_request,
+        client_id=client_id,
+        return_to=return_to if is_safe_local_path(return_to) else None,
+        prompt=prompt,
+        max_age=max_age,
+        login_hint=login_hint,
+        requested_acr=requested_acr,
+        ui_locale=locale,
+        authenticated_user_id=session.user_id if session is not None and not force_login else None,
+        needs_consent=needs_consent,
+    )
+    db.session.commit()
+    response = continue_signin(txn)
+    cookies.set_private_cookie(response, cookies.signin_cookie_name(), plain_handle)
+    if locale:
+        cookies.set_language_cookie(response, locale)
+    return response
+
+
+def pending_transaction() -> SigninTransaction | None:
+    """The transaction named by this browser's cookie, if it is still running.
+
+    Its pages speak ui_locales through the language cookie begin_signin() set, which the
+    language toggle may then change.
+    """
+    return get_signin_service().find(request.cookies.get(cookies.signin_cookie_name()))
+
+
+def has_signin_cookie() -> bool:
+    return cookies.signin_cookie_name() in request.cookies
+
+
+STEP_ENDPOINTS = {Step.PASSWORD: "signin.password", Step.CONSENT: "signin.consent"}
+
+
+def continue_signin(txn: SigninTransaction) -> Response:
+    """Send the browser to the step this transaction needs next, or finish it (303)."""
+    step = next_step(txn)
+    if step is Step.DONE:
+        return _finish(txn)
+    return redirect(url_for(STEP_ENDPOINTS[step]), code=303)
+
+
+def _finish(txn: SigninTransaction) -> Response:
+    """The flow is done: start or keep the session, then resume the request or go back."""
+    new_handle = None
+    if Step.PASSWORD.value in txn.steps_done and SESSION_STARTED not in txn.steps_done:
+        new_handle = _start_session(txn)
+    elif SESSION_REUSED in txn.steps_done and not _is_reused_session_alive(txn):
+        # The session that vouched for this person ended meanwhile: ask again.
+        get_signin_service().forget_identity(txn)
+        db.session.commit()
+        return redirect(url_for(STEP_ENDPOINTS[Step.PASSWORD]), code=303)
+    if txn.authorization_request is not None:
+        response = redirect(url_for("oidc.resume"), code=303)
+    else:
+        # A local sign-in has nobody else to consume it.
+        get_signin_service().complete(txn)
+        response = redirect(safe_local_path(txn.return_to, ACCOUNT_PATH), code=303)
+        cookies.delete_private_cookie(response, cookies.signin_cookie_name())
+    db.session.commit()
+    if new_handle is not None:
+        cookies.set_private_cookie(response, cookies.session_cookie_name(), new_handle)
+    return response
+
+
+def _start_session(txn: SigninTransaction) -> str:
+    """A new authentication always gets a new session and handle: the old cookie, even
+    the same person's, stops working (session fixation, SES-03)."""
+    sessions = get_session_service()
+    previous = current_session()
+    if previous is not None:
+        sessions.end(previous.id)
+    auth_time = datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])
+    user_session, plain_handle = sessions.create(
+        txn.user_id, [AMR_PASSWORD], ACR_PASSWORD, auth_time, request.user_agent.string
+    )
+    get_signin_service().record_step(txn, SESSION_STARTED)
+    g.idp_current_session = user_session
+    return plain_handle
+
+
+def _is_reused_session_alive(txn: SigninTransaction) -> bool:
+    user_session = current_session()
+    return user_session is not None and user_session.user_id == txn.user_id
+
+
+def finished_transaction() -> SigninTransaction | None:
+    """The transaction of this browser's cookie if its flow is done (or consent was denied)
+    and it was not consumed yet; None otherwise. is_denied(txn) tells the two apart."""
+    txn = pending_transaction()
+    if txn is None or next_step(txn) is not Step.DONE:
+        return None
+    return txn
+
+
+def consume_transaction(txn: SigninTransaction) -> bool:
+    """Mark the transaction completed so it cannot resume twice. True for the one caller
+    that won; the conditional UPDATE is atomic. The caller commits with what it issues."""
+    return get_signin_service().complete(txn)
+
+
+def end_current_session(response: Response) -> None:
+    """End this browser's IdP session server-side (if any) and delete its cookie. Commits."""
+    user_session = current_session()
+    if user_session is not None:
+        get_session_service().end(user_session.id)
+        db.session.commit()
+    g.idp_current_session = None
+    cookies.delete_private_cookie(response, cookies.session_cookie_name())
