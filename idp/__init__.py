@@ -43,7 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     from idp.signin import views as signin_views
     from idp.accounts import views as accounts_views
 
-    app.register_blueprint(oidc_views.bp)
+    oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
     app.register_blueprint(accounts_views.bp)
     return app

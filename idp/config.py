@@ -41,7 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_REFRESH_TOKEN_TTL": 14 * 24 * 3600,  # absolute lifetime of a grant's refresh tokens
     "OIDC_AUTHORIZATION_CODE_TTL": 60,
     "OIDC_CLIENT_CACHE_TTL": 5,  # seconds a worker may reuse a client record
-    "OIDC_KEY_PUBLISH_AHEAD": 0,  # seconds a new key is published before it signs
+    # Seconds a rotated-in key is published before it signs: longer than relying parties
+    # cache the JWKS. `idp keys rotate --now` skips it for an emergency rotation.
+    "OIDC_KEY_PUBLISH_AHEAD": 3600,
+    "OIDC_KEY_CACHE_TTL": 10,  # seconds a worker reuses the keys it read from the database
     "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
     "SIGNIN_TRANSACTION_TTL": 1800,
     "SESSION_IDLE_TIMEOUT": 1800,  # NIST SP 800-63B §4.2.3 (AAL2): 30 minutes idle

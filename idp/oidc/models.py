@@ -59,6 +59,13 @@ class AuthorizationCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The two accessors Authlib's code grant reads (AuthorizationCodeMixin).
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
 
 class Token(Base):
     """One issuance: an opaque access token and, optionally, a refresh token.
@@ -77,7 +84,8 @@ class Token(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
-    scope: Mapped[str] = mapped_column(String(1000))
+    scope: Mapped[str] = mapped_column(String(1000))  # of this access token
+    grant_scope: Mapped[str] = mapped_column(String(1000))  # consented; bounds every refresh
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acr: Mapped[str | None] = mapped_column(String(255))
     amr: Mapped[list[str] | None] = mapped_column(JSON)
@@ -106,10 +114,13 @@ class SigningKey(Base):
     published until retire_after so every token it signed can still be verified."""
 
     __tablename__ = "signing_keys"
+    # Workers racing to create the first (or next) key collide here, so exactly one wins.
+    __table_args__ = (UniqueConstraint("alg", "generation"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     alg: Mapped[str] = mapped_column(String(16))
+    generation: Mapped[int] = mapped_column(Integer)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

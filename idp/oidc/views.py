@@ -1,5 +1,121 @@
-"""OIDC endpoints (stub)."""
+"""OIDC endpoints. Each view parses, calls one collaborator, commits, responds."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import json
+
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError, OAuth2Error
+from flask import Blueprint, Flask, Response, current_app, request
+
+from idp.extensions import csrf, db
+from idp.oidc import authorization, endpoints, logout
+from idp.oidc.discovery import provider_metadata
+from idp.oidc.grants import TOKEN_AUTH_METHODS
+from idp.oidc.server import PasserelleServer
 
 bp = Blueprint("oidc", __name__)
+
+
+def init_app(app: Flask) -> None:
+    server = PasserelleServer(app, app.extensions["idp"])
+    app.extensions["oidc_server"] = server
+    app.extensions["oidc_metadata"] = json.dumps(provider_metadata(server.issuer)).encode()
+    app.register_blueprint(bp)
+    for view in (authorize, token, userinfo, revoke, introspect, end_session):
+        csrf.exempt(view)
+
+
+def json_response(body: bytes | str, status: int = 200, cache: str = "no-store") -> Response:
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = cache
+    if cache == "no-store":
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.get("/.well-known/openid-configuration")
+@bp.get("/.well-known/oauth-authorization-server")
+def discovery():
+    return json_response(current_app.extensions["oidc_metadata"], cache="public, max-age=300")
+
+
+@bp.get("/jwks")
+def jwks():
+    keys = authorization.oidc_server().active_keys()
+    return json_response(json.dumps(keys.jwks), cache="public, max-age=60")
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize():
+    server = authorization.oidc_server()
+    return authorization.start(server.create_oauth2_request(), request.values.to_dict())
+
+
+@bp.get("/authorize/resume")
+def resume():
+    return authorization.resume()
+
+
+@bp.post("/token")
+def token():
+    server = authorization.oidc_server()
+    problem = endpoints.form_problem(request, required="grant_type")
+    response = problem_response(server, problem) if problem else server.create_token_response()
+    # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
+    db.session.commit()
+    return response
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo():
+    status, body, headers = endpoints.userinfo(authorization.oidc_server(), request)
+    response = json_response(json.dumps(body), status=status)
+    response.headers.update(headers)
+    return response
+
+
+@bp.post("/revoke")
+def revoke():
+    server = authorization.oidc_server()
+    problem = endpoints.form_problem(request, required="token")
+    if problem:
+        return problem_response(server, problem)
+    try:
+        client = server.authenticate_client(server.create_oauth2_request(), TOKEN_AUTH_METHODS, "revocation")
+    except OAuth2Error as error:
+        return server.handle_error_response(None, error)
+    server.tokens().revoke(request.form["token"], client.client_id, request.form.get("token_type_hint"))
+    db.session.commit()
+    return json_response(b"{}")
+
+
+@bp.post("/introspect")
+def introspect():
+    server = authorization.oidc_server()
+    problem = endpoints.form_problem(request, required="token")
+    if problem:
+        return problem_response(server, problem)
+    methods = [method for method in TOKEN_AUTH_METHODS if method != "none"]
+    try:
+        client = server.authenticate_client(server.create_oauth2_request(), methods, "introspection")
+    except OAuth2Error as error:
+        return server.handle_error_response(None, error)
+    body = endpoints.introspection(server, client, request.form["token"])
+    db.session.commit()
+    return json_response(json.dumps(body))
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def end_session():
+    return logout.end_session(request.values.to_dict())
+
+
+@bp.post("/logout/confirm")
+def confirm_logout():
+    return logout.confirm()
+
+
+def problem_response(server: PasserelleServer, problem: str) -> Response:
+    error = InvalidClientError(description=problem) if problem.startswith("client") else InvalidRequestError(problem)
+    return server.handle_error_response(None, error)
+

@@ -1,0 +1,226 @@
+"""The authorization endpoint's decisions: validate, then sign in, ask consent, or issue a code.
+
+Flask-aware glue between Authlib's validation, the sign-in transaction (idp.signin.current)
+and TokenService. Every error after the redirect URI is validated goes back to the client;
+before that, the person sees a page (RFC 6749 §4.1.2.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError, RequestNotSupportedError, RequestURINotSupportedError
+from flask import Response, current_app
+from flask_babel import gettext as _
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.i18n import first_supported
+from idp.oidc import claims as oidc_claims
+from idp.oidc.models import Consent
+from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
+from idp.oidc.server import PasserelleServer
+from idp.oidc.tokens import GrantContext
+from idp.security.secrets import new_token
+from idp.signin import current as signin
+
+PROMPT_VALUES = {"none", "login", "consent", "select_account"}
+MAX_PARAMETER_LENGTH = 4096
+
+
+def oidc_server() -> PasserelleServer:
+    return current_app.extensions["oidc_server"]
+
+
+@dataclass(frozen=True)
+class AuthorizationOptions:
+    """The OIDC parameters that steer sign-in, parsed and checked."""
+
+    prompts: frozenset[str]
+    max_age: int | None
+    claims: dict | None
+    hint_subject: str | None
+
+
+def start(oauth_request, params: dict[str, str]) -> Response:
+    """Handle a new authorization request (GET or POST, OIDC Core §3.1.2.1)."""
+    server = oidc_server()
+    mode = params.get("response_mode") or "query"
+    try:
+        grant = validate(server, oauth_request, params)
+        options = parse_options(server, grant, params)
+        session = signin.current_session()
+        user = server.active_user(session.user_id) if session else None
+        if user is None:
+            session = None
+        needs_login = session is None or _login_is_stale(server, grant, session, options, user)
+        needs_consent = _needs_consent(grant, session, options)
+        if "none" in options.prompts:
+            if needs_login:
+                raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+            if needs_consent:
+                raise ConsentRequiredError(redirect_uri=grant.redirect_uri)
+        if needs_login or needs_consent:
+            return signin.begin_signin(
+                authorization_request={key: params[key] for key in params},
+                client_id=grant.client.client_id,
+                return_to=None,
+                prompt=params.get("prompt"),
+                max_age=options.max_age,
+                login_hint=params.get("login_hint"),
+                requested_acr=params.get("acr_values"),
+                ui_locale=first_supported(params.get("ui_locales")),
+                session=None if needs_login else session,
+                force_login=needs_login,
+                needs_consent=needs_consent,
+            )
+        return issue_code(server, grant, session, params, options)
+    except OAuth2Error as error:
+        return error_response(error, params.get("state"), mode, server.issuer)
+
+
+def resume() -> Response:
+    """Finish an authorization request once its sign-in transaction is done."""
+    server = oidc_server()
+    txn = signin.finished_transaction()
+    if txn is None or not txn.authorization_request or not signin.consume_transaction(txn):
+        db.session.commit()
+        return error_page("expired", _("This sign-in has expired or was already used. Return to the service and start again."))
+    db.session.commit()
+    params = dict(txn.authorization_request)
+    mode = params.get("response_mode") or "query"
+    try:
+        grant = validate(server, server.stored_request(params), params)
+        if signin.is_denied(txn):
+            raise AccessDeniedError(redirect_uri=grant.redirect_uri)
+        options = parse_options(server, grant, params)
+        session = signin.current_session()
+        if session is None or session.user_id != txn.user_id:
+            raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+        # prompt=login and max_age demand an authentication made during this transaction.
+        if ("login" in options.prompts or options.max_age is not None) and session.auth_time < txn.created_at:
+            raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+        return issue_code(server, grant, session, params, options)
+    except OAuth2Error as error:
+        return error_response(error, params.get("state"), mode, server.issuer)
+
+
+def validate(server: PasserelleServer, oauth_request, params: dict[str, str]):
+    """Authlib's checks (client, exact redirect URI, response type, scope, PKCE, nonce),
+    preceded by the ones OIDC adds. Returns the validated grant."""
+    if any(len(value) > MAX_PARAMETER_LENGTH for value in params.values()):
+        raise InvalidRequestError("A parameter is too long.")
+    if not params.get("redirect_uri"):
+        # OIDC Core §3.1.2.1: required; never fall back to a registered URI.
+        raise InvalidRequestError("Missing 'redirect_uri'.")
+    grant = server.get_consent_grant(oauth_request, end_user=None)
+    if params.get("response_mode", "query") not in RESPONSE_MODES:
+        raise InvalidRequestError("Unsupported 'response_mode'.", redirect_uri=grant.redirect_uri)
+    if "request" in params:
+        raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
+    if "request_uri" in params:
+        raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
+    return grant
+
+
+def parse_options(server: PasserelleServer, grant, params: dict[str, str]) -> AuthorizationOptions:
+    redirect_uri = grant.redirect_uri
+    prompts = frozenset((params.get("prompt") or "").split())
+    if not prompts <= PROMPT_VALUES or ("none" in prompts and len(prompts) > 1):
+        raise InvalidRequestError("Invalid 'prompt'.", redirect_uri=redirect_uri)
+    max_age = None
+    if params.get("max_age") is not None:
+        raw = params["max_age"]
+        if not raw.isdigit() or len(raw) > 10:
+            raise InvalidRequestError("Invalid 'max_age'.", redirect_uri=redirect_uri)
+        max_age = int(raw)
+    try:
+        requested_claims = oidc_claims.parse_claims_parameter(params.get("claims"))
+    except oidc_claims.InvalidClaimsParameter as error:
+        raise InvalidRequestError(f"Invalid 'claims': {error}.", redirect_uri=redirect_uri) from None
+    hint_subject = None
+    if params.get("id_token_hint"):
+        hint_subject = _hint_subject(server, params["id_token_hint"], grant.client.client_id)
+        if hint_subject is None:
+            raise InvalidRequestError("Invalid 'id_token_hint'.", redirect_uri=redirect_uri)
+    return AuthorizationOptions(prompts, max_age, requested_claims, hint_subject)
+
+
+def issue_code(server: PasserelleServer, grant, session, params: dict[str, str], options: AuthorizationOptions) -> Response:
+    context = GrantContext(
+        grant_id=new_token(16),
+        client_id=grant.client.client_id,
+        user_id=session.user_id,
+        session_id=session.id,
+        scope=grant.request.scope,
+        auth_time=session.auth_time,
+        acr=session.acr,
+        amr=list(session.amr or []),
+        sid=session.sid,
+        requested_claims=options.claims,
+    )
+    code = server.tokens().create_code(
+        context,
+        redirect_uri=grant.redirect_uri,
+        nonce=params.get("nonce"),
+        code_challenge=params.get("code_challenge"),
+        code_challenge_method=params.get("code_challenge_method"),
+    )
+    db.session.commit()
+    mode = params.get("response_mode") or "query"
+    return authorization_response(grant.redirect_uri, [("code", code), ("state", params.get("state"))], mode, server.issuer)
+
+
+def _login_is_stale(server: PasserelleServer, grant, session, options: AuthorizationOptions, user) -> bool:
+    """prompt=login, an exceeded max_age or a hint naming someone else need a fresh sign-in."""
+    if "login" in options.prompts:
+        return True
+    if options.max_age is not None and server.context.clock() - session.auth_time > timedelta(seconds=options.max_age):
+        return True
+    return options.hint_subject is not None and options.hint_subject != server.subject(grant.client, user)
+
+
+def _needs_consent(grant, session, options: AuthorizationOptions) -> bool:
+    """Consent is asked when the client requires it and none covers this scope, or when
+    the client asks for it with prompt=consent."""
+    if "consent" in options.prompts:
+        return True
+    if not grant.client.require_consent:
+        return False
+    if session is None:
+        return True
+    consent = db.session.scalars(
+        select(Consent).where(Consent.user_id == session.user_id, Consent.client_id == grant.client.client_id)
+    ).one_or_none()
+    return consent is None or not set(grant.request.scope.split()) <= set(consent.scope.split())
+
+
+def _hint_subject(server: PasserelleServer, hint: str, client_id: str) -> str | None:
+    """The `sub` of an ID token we issued to this client; expired hints are still accepted
+    (OIDC Core §3.1.2.1). None when the token is not ours or not for this client."""
+    claims = verified_id_token_claims(server, hint)
+    if claims is None:
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    return claims.get("sub") if client_id in audiences else None
+
+
+def verified_id_token_claims(server: PasserelleServer, token: str) -> dict | None:
+    """Claims of an ID token signed by one of our published keys and issued by us."""
+    if not isinstance(token, str) or len(token) > 8192 or token.count(".") != 2:
+        return None
+    try:
+        protected = jws.extract_compact(token.encode()).protected
+        key = server.active_keys().published.get(protected.get("kid"))
+        alg = protected.get("alg")
+        if key is None or alg not in ("ES256", "RS256"):
+            return None
+        claims = jwt.decode(token, key, algorithms=[alg]).claims
+    except (JoseError, ValueError, TypeError):
+        return None
+    return claims if claims.get("iss") == server.issuer else None

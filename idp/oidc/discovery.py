@@ -1,0 +1,47 @@
+"""The provider metadata (OIDC Discovery 1.0 §3, RFC 8414), built once per app."""
+
+from __future__ import annotations
+
+from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
+from idp.oidc.grants import TOKEN_AUTH_METHODS
+from idp.oidc.keys import SUPPORTED_ALGS
+from idp.oidc.server import ENDPOINT_PATHS
+from idp.signin.assurance import ACR_PASSWORD
+
+ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
+
+
+def provider_metadata(issuer: str) -> dict:
+    def url(name: str) -> str:
+        return issuer + ENDPOINT_PATHS[name]
+
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": url("authorization"),
+        "token_endpoint": url("token"),
+        "userinfo_endpoint": url("userinfo"),
+        "jwks_uri": url("jwks"),
+        "end_session_endpoint": url("end_session"),
+        "revocation_endpoint": url("revocation"),
+        "introspection_endpoint": url("introspection"),
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise", "public"],
+        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
+        "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": [m for m in TOKEN_AUTH_METHODS if m != "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": list(CLAIMS_SUPPORTED),
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+        "acr_values_supported": [ACR_PASSWORD],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["fr", "en"],
+        "claim_types_supported": ["normal"],
+    }

@@ -1,0 +1,92 @@
+"""The machine endpoints' logic: request shape checks, UserInfo and introspection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request
+
+from idp.extensions import db
+from idp.oidc import claims as oidc_claims
+from idp.oidc.directory import OAuthClient
+from idp.oidc.server import PasserelleServer
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_problem(request: Request, required: str) -> str | None:
+    """Why a token-style POST cannot be processed (RFC 6749 §3.2, §5.2), or None."""
+    if request.mimetype != FORM_CONTENT_TYPE:
+        return "The body must be application/x-www-form-urlencoded."
+    for key in request.form:
+        if len(request.form.getlist(key)) > 1:
+            return f"The parameter '{key}' is repeated."
+    if any(len(request.args.getlist(key)) for key in request.args if key in request.form):
+        return "Parameters must not be repeated in the query."
+    if not request.form.get(required):
+        return f"Missing '{required}' parameter."
+    return None
+
+
+def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """OIDC Core §5.3 with RFC 6750 errors. Returns (status, body, headers)."""
+    header = request.headers.get("Authorization", "")
+    in_body = request.method == "POST" and request.mimetype == FORM_CONTENT_TYPE and "access_token" in request.form
+    scheme, _, header_token = header.partition(" ")
+    if header and in_body:
+        return _bearer_error(400, "invalid_request", "Send the access token one way only.")
+    if in_body:
+        plain_token = request.form.get("access_token", "")
+    elif scheme.lower() == "bearer" and header_token.strip():
+        plain_token = header_token.strip()
+    else:
+        return 401, {"error": "invalid_token", "error_description": "An access token is required."}, {"WWW-Authenticate": 'Bearer realm="passerelle"'}
+    token = server.tokens().find_active_access_token(plain_token) if len(plain_token) <= 512 else None
+    if token is None:
+        return _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    if token.user_id is None or "openid" not in token.scope.split():
+        return _bearer_error(403, "insufficient_scope", "The access token does not carry the openid scope.")
+    user = server.active_user(token.user_id)
+    client = server.clients.get(db.session, token.client_id)
+    if user is None or client is None:
+        return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
+    requested = (token.requested_claims or {}).get("userinfo")
+    body = {
+        **oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(user), requested),
+        "sub": server.subject(client, user),
+    }
+    return 200, body, {}
+
+
+def introspection(server: PasserelleServer, client: OAuthClient, plain_token: str) -> dict[str, Any]:
+    """RFC 7662. A client may introspect only its own tokens; anything else is inactive."""
+    tokens = server.tokens()
+    token = tokens.find_active_access_token(plain_token)
+    token_type = "Bearer"
+    if token is None:
+        token = tokens.find_active_refresh_token(plain_token)
+        token_type = "refresh_token"
+    if token is None or token.client_id != client.client_id:
+        return {"active": False}
+    expires_at = token.access_expires_at if token_type == "Bearer" else token.refresh_expires_at
+    body: dict[str, Any] = {
+        "active": True,
+        "scope": token.scope,
+        "client_id": token.client_id,
+        "token_type": token_type,
+        "exp": int(expires_at.timestamp()),
+        "iat": int(token.issued_at.timestamp()),
+        "iss": server.issuer,
+        "aud": token.client_id,
+    }
+    user = server.active_user(token.user_id) if token.user_id else None
+    if token.user_id and user is None:
+        return {"active": False}
+    if user is not None:
+        body["sub"] = server.subject(client, user)
+    return body
+
+
+def _bearer_error(status: int, error: str, description: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    challenge = f'Bearer realm="passerelle", error="{error}", error_description="{description}"'
+    return status, {"error": error, "error_description": description}, {"WWW-Authenticate": challenge}

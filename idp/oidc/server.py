@@ -1,0 +1,162 @@
+"""The Authlib authorization server, wired to Passerelle's storage, keys and clients."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import Flask, request
+from joserfc import jwt
+
+from idp.accounts.models import User
+from idp.context import AppContext
+from idp.extensions import db
+from idp.oidc import claims as oidc_claims
+from idp.oidc.directory import ClientDirectory, KeyRing, OAuthClient
+from idp.oidc.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    IdTokenExtension,
+    NonceCheck,
+    PasserelleCodeChallenge,
+    PrivateKeyJWT,
+    RefreshTokenGrant,
+    remember_jti,
+)
+from idp.oidc.keys import KeyService
+from idp.oidc.tokens import GrantContext, TokenService
+
+ENDPOINT_PATHS = {
+    "authorization": "/authorize",
+    "token": "/token",
+    "userinfo": "/userinfo",
+    "jwks": "/jwks",
+    "revocation": "/revoke",
+    "introspection": "/introspect",
+    "end_session": "/logout",
+}
+
+
+class IssuerRequest(OAuth2Request):
+    """An OAuth2Request whose URI comes from the configured issuer, never the Host header
+    (security-checklist §0.7), with its parameters from Flask or from a stored dict."""
+
+    def __init__(self, issuer: str, path: str, method: str, headers, payload):
+        super().__init__(method=method, uri=issuer + path, headers=headers)
+        self.payload = payload
+        self._form = None
+
+    @property
+    def args(self):
+        return self.payload.data
+
+    @property
+    def form(self):
+        return request.form if self._form is None else self._form
+
+
+class PasserelleServer(AuthorizationServer):
+    def __init__(self, app: Flask, context: AppContext):
+        super().__init__()
+        settings = context.settings
+        self.context = context
+        self.issuer = settings.OIDC_ISSUER
+        self.clients = ClientDirectory(context.hasher, settings.OIDC_CLIENT_CACHE_TTL)
+        self.key_ring = KeyRing(settings.OIDC_KEY_CACHE_TTL)
+        self.init_app(app, query_client=lambda client_id: self.clients.get(db.session, client_id))
+        self.scopes_supported = None  # each client's registered scopes decide
+        self.register_grant(AuthorizationCodeGrant, [PasserelleCodeChallenge(required=True), NonceCheck(), IdTokenExtension()])
+        self.register_grant(RefreshTokenGrant, [IdTokenExtension()])
+        self.register_grant(ClientCredentialsGrant)
+        self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
+        self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(self))
+
+    # Collaborators --------------------------------------------------------------------------
+
+    def tokens(self) -> TokenService:
+        return TokenService(db.session, self.context.settings, self.context.clock, self.context.hasher)
+
+    def keys(self) -> KeyService:
+        return KeyService(db.session, self.context.settings, self.context.clock, self.context.secret_box)
+
+    def active_keys(self):
+        return self.key_ring.active(self.keys(), db.session.commit)
+
+    def active_user(self, user_id: int | None) -> User | None:
+        user = db.session.get(User, user_id) if user_id else None
+        return user if user is not None and user.is_active else None
+
+    def endpoint_url(self, name: str) -> str:
+        return self.issuer + ENDPOINT_PATHS[name]
+
+    def remember_jti(self, client_id: str, jti: str, exp) -> bool:
+        return remember_jti(db.session, self.context.hasher, self.context.clock, client_id, jti, exp)
+
+    # Requests --------------------------------------------------------------------------------
+
+    def create_oauth2_request(self, flask_request=None) -> OAuth2Request:
+        if isinstance(flask_request, OAuth2Request):
+            return flask_request
+        return IssuerRequest(self.issuer, request.path, request.method, request.headers, FlaskOAuth2Payload(request))
+
+    def stored_request(self, params: dict[str, str]) -> OAuth2Request:
+        """Rebuild an authorization request saved in a sign-in transaction."""
+        stored = IssuerRequest(self.issuer, ENDPOINT_PATHS["authorization"], "GET", {}, BasicOAuth2Payload(dict(params)))
+        stored._form = {}
+        return stored
+
+    # Tokens ----------------------------------------------------------------------------------
+
+    def subject(self, client: OAuthClient, user: User) -> str:
+        return oidc_claims.subject_for(client.subject_type, client.sector_identifier, user.subject,
+                                       self.context.settings.OIDC_PAIRWISE_SALT)
+
+    def sign_id_token(self, *, client: OAuthClient, user: User, context: GrantContext, nonce: str | None,
+                      access_token: str | None) -> str:
+        settings = self.context.settings
+        requested = (context.requested_claims or {}).get("id_token")
+        extra = oidc_claims.claims_for_scope("", oidc_claims.user_claims(user), requested) if requested else None
+        payload = oidc_claims.id_token_claims(
+            issuer=self.issuer,
+            subject=self.subject(client, user),
+            client_id=client.client_id,
+            now=self.context.clock(),
+            ttl=settings.OIDC_ID_TOKEN_TTL,
+            auth_time=context.auth_time,
+            nonce=nonce,
+            acr=context.acr,
+            amr=context.amr,
+            sid=context.sid,
+            at_hash=oidc_claims.half_hash(access_token) if access_token else None,
+            extra=extra,
+        )
+        return self.sign(payload, client.id_token_alg)
+
+    def sign(self, payload: dict, alg: str, typ: str = "JWT") -> str:
+        kid, key = self.active_keys().signing[alg]
+        return jwt.encode({"alg": alg, "kid": kid, "typ": typ}, payload, key, algorithms=[alg])
+
+
+def authenticate_client_secret_basic(query_client, oauth_request):
+    """client_secret_basic with RFC 6749 §2.3.1 decoding: id and secret are form-urlencoded
+    before base64, so "+" is a space; undecodable headers fail authentication, never a 500."""
+    header = oauth_request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    client_id, separator, client_secret = decoded.partition(":")
+    if not separator:
+        return None
+    client = query_client(unquote_plus(client_id))
+    if client is not None and client.check_client_secret(unquote_plus(client_secret)):
+        return client
+    return None

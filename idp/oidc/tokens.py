@@ -1,0 +1,221 @@
+"""Authorization codes, access and refresh tokens: issue, spend once, rotate, revoke.
+
+Every one-shot secret is spent with one conditional UPDATE whose row count decides the
+winner, so two concurrent requests with the same code or refresh token get exactly one
+success on SQLite and PostgreSQL alike (security-checklist §0.3, OIDC-06, OIDC-09).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from idp.clock import Clock
+from idp.config import Settings
+from idp.oidc.models import AuthorizationCode, Token
+from idp.security.secrets import KeyedHasher, new_token
+
+CODE = "authorization_code"
+ACCESS = "access_token"
+REFRESH = "refresh_token"
+
+
+@dataclass(frozen=True)
+class GrantContext:
+    """Who and how: copied from the code (or parent token) onto every token of a grant."""
+
+    grant_id: str
+    client_id: str
+    user_id: int | None
+    session_id: int | None
+    scope: str  # of the access token being issued
+    grant_scope: str | None = None  # consented scope of the grant; defaults to scope
+    auth_time: datetime | None = None
+    acr: str | None = None
+    amr: list[str] | None = None
+    sid: str | None = None
+    requested_claims: dict[str, Any] | None = None
+    refresh_expires_at: datetime | None = None
+
+
+class TokenService:
+    def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+
+    # Authorization codes -----------------------------------------------------------------
+
+    def create_code(self, context: GrantContext, *, redirect_uri: str, nonce: str | None,
+                    code_challenge: str | None, code_challenge_method: str | None) -> str:
+        """Store a new code (as a keyed hash) and return it in the clear, once."""
+        plain_code = new_token(32)
+        now = self.clock()
+        self.session.add(AuthorizationCode(
+            code_hash=self.hasher.hash(CODE, plain_code),
+            grant_id=context.grant_id,
+            client_id=context.client_id,
+            user_id=context.user_id,
+            session_id=context.session_id,
+            redirect_uri=redirect_uri,
+            scope=context.scope,
+            nonce=nonce,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            auth_time=context.auth_time,
+            acr=context.acr,
+            amr=context.amr or [],
+            sid=context.sid,
+            requested_claims=context.requested_claims,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.OIDC_AUTHORIZATION_CODE_TTL),
+        ))
+        return plain_code
+
+    def spend_code(self, plain_code: str, client_id: str) -> AuthorizationCode | None:
+        """Spend a code once. A second redemption fails and revokes what the first issued
+        (RFC 6749 §4.1.2). Returns None for an unknown, expired, foreign or spent code."""
+        code_hash = self.hasher.hash(CODE, plain_code)
+        now = self.clock()
+        spent = self.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == code_hash,
+                   AuthorizationCode.client_id == client_id,
+                   AuthorizationCode.consumed_at.is_(None),
+                   AuthorizationCode.expires_at > now)
+            .values(consumed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        row = self.session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash)).one_or_none()
+        if spent == 1:
+            return row
+        if row is not None and row.client_id == client_id and row.consumed_at is not None:
+            self.revoke_grant(row.grant_id)
+        return None
+
+    # Tokens --------------------------------------------------------------------------------
+
+    def issue(self, context: GrantContext, *, include_refresh_token: bool) -> tuple[dict[str, Any], Token]:
+        """Create an opaque access token (and a refresh token) for the grant."""
+        now = self.clock()
+        ttl = self.settings.OIDC_ACCESS_TOKEN_TTL
+        plain_access = new_token(32)
+        plain_refresh = new_token(32) if include_refresh_token else None
+        refresh_expires_at = None
+        if plain_refresh:
+            refresh_expires_at = context.refresh_expires_at or now + timedelta(seconds=self.settings.OIDC_REFRESH_TOKEN_TTL)
+        row = Token(
+            access_token_hash=self.hasher.hash(ACCESS, plain_access),
+            refresh_token_hash=self.hasher.hash(REFRESH, plain_refresh) if plain_refresh else None,
+            grant_id=context.grant_id,
+            client_id=context.client_id,
+            user_id=context.user_id,
+            session_id=context.session_id,
+            scope=context.scope,
+            grant_scope=context.grant_scope or context.scope,
+            auth_time=context.auth_time,
+            acr=context.acr,
+            amr=context.amr,
+            sid=context.sid,
+            requested_claims=context.requested_claims,
+            issued_at=now,
+            access_expires_at=now + timedelta(seconds=ttl),
+            refresh_expires_at=refresh_expires_at,
+        )
+        self.session.add(row)
+        response: dict[str, Any] = {"access_token": plain_access, "token_type": "Bearer", "expires_in": ttl}
+        if context.scope:
+            response["scope"] = context.scope
+        if plain_refresh:
+            response["refresh_token"] = plain_refresh
+        return response, row
+
+    def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> Token | None:
+        """Spend a refresh token once. Presenting a rotated one again revokes the whole grant
+        (RFC 9700 §4.14.2). Returns the spent row, or None."""
+        refresh_hash = self.hasher.hash(REFRESH, plain_refresh)
+        now = self.clock()
+        spent = self.session.execute(
+            update(Token)
+            .where(Token.refresh_token_hash == refresh_hash,
+                   Token.client_id == client_id,
+                   Token.rotated_at.is_(None),
+                   Token.revoked_at.is_(None),
+                   Token.refresh_expires_at > now)
+            .values(rotated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        row = self.session.scalars(select(Token).where(Token.refresh_token_hash == refresh_hash)).one_or_none()
+        if spent == 1:
+            return row
+        if row is not None and row.client_id == client_id and row.rotated_at is not None:
+            self.revoke_grant(row.grant_id)
+        return None
+
+    def context_of(self, row: AuthorizationCode | Token, scope: str | None = None) -> GrantContext:
+        return GrantContext(
+            grant_id=row.grant_id,
+            client_id=row.client_id,
+            user_id=row.user_id,
+            session_id=row.session_id,
+            scope=scope if scope is not None else row.scope,
+            grant_scope=getattr(row, "grant_scope", None) or row.scope,
+            auth_time=row.auth_time,
+            acr=row.acr,
+            amr=list(row.amr or []),
+            sid=row.sid,
+            requested_claims=row.requested_claims,
+            refresh_expires_at=getattr(row, "refresh_expires_at", None),
+        )
+
+    def find_active_access_token(self, plain_access: str) -> Token | None:
+        row = self.session.scalars(
+            select(Token).where(Token.access_token_hash == self.hasher.hash(ACCESS, plain_access))
+        ).one_or_none()
+        if row is None or row.revoked_at is not None or row.access_expires_at <= self.clock():
+            return None
+        return row
+
+    def find_active_refresh_token(self, plain_refresh: str) -> Token | None:
+        row = self.session.scalars(
+            select(Token).where(Token.refresh_token_hash == self.hasher.hash(REFRESH, plain_refresh))
+        ).one_or_none()
+        now = self.clock()
+        if row is None or row.revoked_at or row.rotated_at or not row.refresh_expires_at or row.refresh_expires_at <= now:
+            return None
+        return row
+
+    # Revocation ------------------------------------------------------------------------------
+
+    def revoke_grant(self, grant_id: str) -> None:
+        self.session.execute(
+            update(Token).where(Token.grant_id == grant_id, Token.revoked_at.is_(None))
+            .values(revoked_at=self.clock()).execution_options(synchronize_session=False)
+        )
+
+    def revoke(self, plain_token: str, client_id: str, hint: str | None = None) -> None:
+        """RFC 7009: revoke a token the client owns; a refresh token takes its grant with it.
+        Unknown or foreign tokens are ignored, as the RFC asks (no oracle)."""
+        lookups = (REFRESH, ACCESS) if hint != ACCESS else (ACCESS, REFRESH)
+        for kind in lookups:
+            column = Token.refresh_token_hash if kind == REFRESH else Token.access_token_hash
+            row = self.session.scalars(select(Token).where(column == self.hasher.hash(kind, plain_token))).one_or_none()
+            if row is None or row.client_id != client_id:
+                continue
+            if kind == REFRESH:
+                self.revoke_grant(row.grant_id)
+            elif row.revoked_at is None:
+                row.revoked_at = self.clock()
+            return
+
+    def revoke_for_session(self, session_id: int) -> None:
+        """At sign-out, end the tokens of that session unless granted offline_access."""
+        rows = self.session.scalars(select(Token).where(Token.session_id == session_id, Token.revoked_at.is_(None)))
+        now = self.clock()
+        for row in rows:
+            if "offline_access" not in row.scope.split():
+                row.revoked_at = now
