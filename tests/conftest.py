@@ -17,7 +17,19 @@ os.environ["IDP_CONFIG"] = str(TEST_CONFIG)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--db-url", default=None, help="run the suite on this PostgreSQL database")
+    parser.addoption(
+        "--db-url",
+        default=None,
+        help="run the suite on this PostgreSQL database (tests/pg.sh starts a throwaway one)",
+    )
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--db-url') or 'a fresh SQLite file per test'}"
+
+
+def is_postgres(database_uri: str) -> bool:
+    return database_uri.startswith("postgresql")
 
 
 @pytest.fixture
@@ -37,6 +49,14 @@ def _settings_marker(request) -> dict:
 
 
 def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", **overrides):
+    if is_postgres(database_uri):
+        # One database serves the whole run, so each test starts from drop_all/create_all.
+        # A connection left open by an earlier test would make that wait forever: fail after
+        # 30 s instead, naming the lock.
+        overrides.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {"pool_pre_ping": True, "connect_args": {"options": "-c lock_timeout=30000"}},
+        )
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri, "OIDC_ISSUER": issuer, **overrides}, clock=clock)
     with app.app_context():
         db.drop_all()

@@ -1,0 +1,106 @@
+# Passerelle. Two commands do everything on a fresh machine:
+#   make run    virtual environment, install, database, demo client and user, IdP + demo RP
+#   make test   what the tests need (Chromium, PostgreSQL, axe-core), then the whole suite on
+#               SQLite and the non-browser suite again on PostgreSQL
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+IDP := $(VENV)/bin/idp
+STAMP := $(VENV)/.installed
+# System packages: as root directly, otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: help run test test-sqlite test-postgres system-deps browser-deps translations compile-translations bench lint clean
+
+help:
+	@echo "make run           start the IdP on http://127.0.0.1:5000 and the demo RP on http://127.0.0.1:5001"
+	@echo "make test          install test dependencies, run the suite on SQLite and on PostgreSQL"
+	@echo "make translations  extract strings, update and compile the fr and en catalogs"
+	@echo "make bench         load benchmark against node oidc-provider (bench/)"
+	@echo "make lint          ruff, if installed"
+
+# --- environment -----------------------------------------------------------------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,postgres]"
+	touch $(STAMP)
+
+# Debian's Chromium for the browser tests and PostgreSQL's server for the second database run.
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -q; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# Whatever else the browser tests need: axe-core from npm (tests/browser/package.json).
+browser-deps:
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
+compile-translations: $(STAMP)
+	$(VENV)/bin/pybabel compile -q -d translations
+
+# --- run -------------------------------------------------------------------------------
+
+# Reads one field of var/demo.json, which `idp demo --json` writes.
+DEMO_FIELD := $(PY) -c 'import json, sys; print(json.load(open("var/demo.json"))[sys.argv[1]])'
+
+run: $(STAMP) compile-translations
+	@mkdir -p var
+	$(IDP) db upgrade
+	@$(IDP) demo --json > var/demo.json
+	@echo
+	@echo "  Passerelle     $$($(DEMO_FIELD) issuer)"
+	@echo "  Demo RP        http://127.0.0.1:5001"
+	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
+	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
+	@echo "  Ctrl-C stops both."
+	@echo
+	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
+	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)"; \
+	$(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & idp_pid=$$!; \
+	$(PY) -m clients.demo_rp & rp_pid=$$!; \
+	trap 'kill $$idp_pid $$rp_pid 2>/dev/null; wait $$idp_pid $$rp_pid 2>/dev/null; exit 0' INT TERM; \
+	wait -n $$idp_pid $$rp_pid; status=$$?; \
+	kill $$idp_pid $$rp_pid 2>/dev/null || true; wait 2>/dev/null || true; exit $$status
+
+# --- test ------------------------------------------------------------------------------
+
+# pytest exits 5 when it ran no test: make stops on any non-zero exit, so an empty run
+# fails loudly instead of passing.
+test: $(STAMP) system-deps browser-deps test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	bash tests/pg.sh $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+# --- the rest --------------------------------------------------------------------------
+
+translations: $(STAMP)
+	$(PY) translations/update.py --compile
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+lint: $(STAMP)
+	@if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check idp clients tests; \
+	else echo "ruff is not installed: $(PY) -m pip install ruff"; fi
+
+clean:
+	rm -rf var instance .pytest_cache tests/browser/node_modules
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
