@@ -275,13 +275,10 @@ class SessionService:
 
     def end(self, session_id: int) -> None:
         """End one session now; its cookie stops working at once (SES-02)."""
-        self.session.execute(
-            update(UserSession)
-            .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
-            .values(ended_at=self.clock())
-            .execution_options(synchronize_session="fetch")
-        )
-        self.session.flush()
+        user_session = self.session.get(UserSession, session_id)
+        if user_session is not None and user_session.ended_at is None:
+            user_session.ended_at = self.clock()
+            self.session.flush()
 
     def end_all_for_user(self, user_id: int) -> int:
         """End every live session of a user (disabling, password change); returns how many."""
@@ -289,7 +286,10 @@ class SessionService:
             update(UserSession)
             .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
             .values(ended_at=self.clock())
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session=False)
         )
-        self.session.flush()
+        # The UPDATE bypassed the identity map: reload any of these sessions already loaded.
+        for loaded in list(self.session.identity_map.values()):
+            if isinstance(loaded, UserSession) and loaded.user_id == user_id:
+                self.session.expire(loaded, ["ended_at"])
         return result.rowcount
