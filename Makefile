@@ -32,7 +32,7 @@ $(PY):
 # Reinstall only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,postgres]"
+	$(PY) -m pip install --quiet -e ".[test,postgres,demo]"
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests and PostgreSQL's server for the second database run.

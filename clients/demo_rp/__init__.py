@@ -1,0 +1,78 @@
+"""A tiny, real relying party for trying Passerelle: `python -m clients.demo_rp`.
+
+It uses Authlib's Flask OAuth client exactly as an outside application would: discovery,
+authorization code with PKCE (S256) and a nonce, ID token validation, userinfo, refresh,
+revocation and RP-initiated logout. `make run` starts it on http://127.0.0.1:5001 and the
+OIDC integration tests drive it against a live IdP.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.integrations.flask_client import OAuth
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SCOPE = "openid profile email phone address offline_access"
+LOCALES = ("fr", "en")
+# The IdP and this RP both live on 127.0.0.1 in development, and cookies ignore ports:
+# a cookie name of its own keeps the two sessions apart.
+SESSION_COOKIE_NAME = "demo_rp_session"
+
+
+def create_app(
+    issuer: str,
+    client_id: str,
+    client_secret: str | None,
+    redirect_uri: str,
+    *,
+    post_logout_redirect_uri: str | None = None,
+    scope: str = DEFAULT_SCOPE,
+    secret_key: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> Flask:
+    """Build the relying party for one client registration at one issuer.
+
+    post_logout_redirect_uri defaults to the origin of redirect_uri plus "/" (the home page),
+    which is what `idp demo` registers. secret_key signs this app's own session cookie; a
+    random one is used when not given (sessions then end when the process stops).
+    """
+    parts = urlsplit(redirect_uri)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_urlsafe(32),
+        SESSION_COOKIE_NAME=SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",  # the IdP's redirect back is a top-level GET
+        SESSION_COOKIE_SECURE=parts.scheme == "https",
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="fr",
+        DEMO_RP_ISSUER=issuer,
+        DEMO_RP_REDIRECT_URI=redirect_uri,
+        DEMO_RP_POST_LOGOUT_REDIRECT_URI=post_logout_redirect_uri or f"{parts.scheme}://{parts.netloc}/",
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update(config or {})
+
+    from clients.demo_rp import views
+
+    Babel(app, locale_selector=views.select_locale)
+    CSRFProtect(app)
+    oauth = OAuth(app)
+    oauth.register(
+        "passerelle",
+        client_id=client_id,
+        client_secret=client_secret,
+        server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
+        client_kwargs={"scope": scope, "code_challenge_method": "S256"},
+    )
+    app.register_blueprint(views.bp)
+    app.after_request(views.security_headers)
+    return app

@@ -1,0 +1,31 @@
+"""`python -m clients.demo_rp`: serve the demo relying party on http://127.0.0.1:5001.
+
+Reads DEMO_RP_ISSUER, DEMO_RP_CLIENT_ID and DEMO_RP_CLIENT_SECRET (printed by `idp demo`);
+`make run` sets them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from clients.demo_rp import create_app
+
+HOST, PORT = "127.0.0.1", 5001
+
+
+def main() -> None:
+    missing = [name for name in ("DEMO_RP_ISSUER", "DEMO_RP_CLIENT_ID", "DEMO_RP_CLIENT_SECRET") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"set {', '.join(missing)} (run `idp demo` for the values)")
+    app = create_app(
+        issuer=os.environ["DEMO_RP_ISSUER"],
+        client_id=os.environ["DEMO_RP_CLIENT_ID"],
+        client_secret=os.environ["DEMO_RP_CLIENT_SECRET"],
+        redirect_uri=f"http://{HOST}:{PORT}/callback",
+    )
+    app.run(host=HOST, port=PORT, debug=False, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()
