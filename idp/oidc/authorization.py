@@ -117,7 +117,12 @@ def validate(server: PasserelleServer, oauth_request, params: dict[str, str]):
     if not params.get("redirect_uri"):
         # OIDC Core §3.1.2.1: required; never fall back to a registered URI.
         raise InvalidRequestError("Missing 'redirect_uri'.")
-    grant = server.get_consent_grant(oauth_request, end_user=None)
+    try:
+        grant = server.get_consent_grant(oauth_request, end_user=None)
+    except ValueError:
+        # Authlib echoes some values (response_type) into error_description, which must be
+        # printable ASCII (RFC 6749 §4.1.2.1): garbage there gets a page, not a 500.
+        raise InvalidRequestError("A parameter contains characters that are not allowed.") from None
     if params.get("response_mode", "query") not in RESPONSE_MODES:
         raise InvalidRequestError("Unsupported 'response_mode'.", redirect_uri=grant.redirect_uri)
     if "request" in params:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Request
@@ -12,6 +13,8 @@ from idp.oidc.directory import OAuthClient
 from idp.oidc.server import PasserelleServer
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# Grant types are short ASCII names or URIs; Authlib echoes them into error descriptions.
+GRANT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_:.\-]{1,200}")
 
 
 def form_problem(request: Request, required: str) -> str | None:
@@ -25,6 +28,8 @@ def form_problem(request: Request, required: str) -> str | None:
         return "Parameters must not be repeated in the query."
     if not request.form.get(required):
         return f"Missing '{required}' parameter."
+    if not GRANT_TYPE_PATTERN.fullmatch(request.form.get("grant_type", "x")):
+        return "Invalid 'grant_type'."
     return None
 
 
