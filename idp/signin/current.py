@@ -51,8 +51,8 @@ def current_session() -> UserSession | None:
     if cached is not _NO_SESSION:
         return cached
     user_session = get_session_service().find_active(request.cookies.get(cookies.session_cookie_name()))
-    if db.session.dirty:
-        db.session.commit()
+    if user_session is not None and db.session.is_modified(user_session):
+        db.session.commit()  # the idle timeout counts from this activity
     g.idp_current_session = user_session
     return user_session
 

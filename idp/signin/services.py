@@ -246,7 +246,8 @@ class SessionService:
         """The live session for this handle, or None when unknown, ended, idle too long,
         past its absolute limit, or its user is disabled (SES-02, SES-04, SES-05).
 
-        Notes activity in last_seen_at at most once a minute (flushed, not committed).
+        Notes activity in last_seen_at at most once a minute, unflushed: the caller sees the
+        row modified and commits it.
         """
         if not plain_handle:
             return None
@@ -261,7 +262,6 @@ class SessionService:
         now = self.clock()
         if now - user_session.last_seen_at >= LAST_SEEN_RESOLUTION:
             user_session.last_seen_at = now
-            self.session.flush()
         return user_session
 
     def is_alive(self, user_session: UserSession) -> bool:

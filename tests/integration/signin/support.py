@@ -63,7 +63,7 @@ def begin(app, test_client, **options):
         needs_consent=False,
     )
     arguments.update(options)
-    with app.test_request_context("/authorize"):
+    with in_browser_request(app, test_client, "/authorize"):
         response = current.begin_signin(**arguments)
     for header in response.headers.getlist("Set-Cookie"):
         name, _, rest = header.partition("=")
@@ -81,8 +81,10 @@ def in_browser_request(app, test_client, path: str = "/authorize/resume"):
 class SignIn:
     """Drives the sign-in pages like a person would."""
 
-    def __init__(self, test_client):
+    def __init__(self, test_client, locale: str = "en"):
         self.client = test_client
+        # Tests read English text; the French pages are checked by the catalog tests.
+        test_client.set_cookie("passerelle_lang", locale)
 
     def start(self, path: str = "/account"):
         """Visit a page that needs a session; returns the sign-in page response."""
