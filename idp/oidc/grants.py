@@ -41,7 +41,7 @@ class PasserelleCodeChallenge(CodeChallenge):
         if method and method != "S256":
             raise InvalidRequestError("Only the S256 'code_challenge_method' is supported.")
         if not challenge and grant.request.client.is_public:
-            raise InvalidRequestError("Public clients must use PKCE (RFC 9700 §2.1.1).")
+            raise InvalidRequestError("Public clients must use PKCE (RFC 9700 section 2.1.1).")
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant, result):
@@ -102,7 +102,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def _validate_token_scope(self, token):
         requested = (self.request.payload.scope or "").split()
         if any(value not in token.grant_scope.split() for value in requested):
-            raise InvalidScopeError("The scope may not grow on refresh (RFC 6749 §6).")
+            raise InvalidScopeError("The scope may not grow on refresh (RFC 6749 section 6).")
 
     def authenticate_refresh_token(self, refresh_token):
         raise NotImplementedError("refresh tokens are looked up by TokenService")
