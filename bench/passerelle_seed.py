@@ -129,7 +129,11 @@ def cmd_mint(args: argparse.Namespace) -> None:
                         }
                     )
             model = AuthorizationCode if args.kind == "code" else Token
-            db.session.execute(insert(model), rows)
+            columns = set(model.__table__.columns.keys())
+            if "grant_scope" in columns:  # the consented scope that bounds every refresh
+                for row in rows:
+                    row["grant_scope"] = SCOPE
+            db.session.execute(insert(model), [{k: v for k, v in row.items() if k in columns} for row in rows])
             db.session.commit()
     Path(args.out).write_text("\n".join(values) + "\n")
     print(json.dumps({"kind": args.kind, "count": len(values), "out": args.out}))

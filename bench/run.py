@@ -155,6 +155,14 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by the whole machine (all CPUs, not idle or iowait) since boot."""
+    with open("/proc/stat") as handle:
+        fields = handle.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
@@ -433,7 +441,7 @@ class Run:
     exhausted: int
     cpu_ms_per_req: float
     wrk_cpu_pct: float
-    load_before: float
+    other_cpu_pct: float  # CPU used meanwhile by processes other than the server and wrk
     valid: bool
     note: str = ""
 
@@ -491,13 +499,14 @@ class Bench:
             if self.args.verbose:
                 log(f"  minted {count} {MINTED[endpoint]}s for {server.name} in {time.monotonic() - started:.1f}s")
         time.sleep(self.args.pause)
-        load_before = os.getloadavg()[0]
+        busy_before = machine_busy_seconds()
         cpu_before = group_cpu_seconds(server.proc.pid)
         children_before = os.times()
         res = subprocess.run(self.wrk_argv(server, endpoint, seconds, values), capture_output=True, text=True,
                              timeout=seconds + 60)
         children_after = os.times()
         cpu = group_cpu_seconds(server.proc.pid) - cpu_before
+        busy = machine_busy_seconds() - busy_before
         wrk_cpu = (children_after.children_user + children_after.children_system
                    - children_before.children_user - children_before.children_system)
         line = next((l for l in res.stdout.splitlines() if l.startswith("BENCH_JSON ")), None)
@@ -518,7 +527,8 @@ class Bench:
             server=server.name, endpoint=endpoint, round=round_no, rps=rps,
             p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000, requests=requests, errors=errors,
             exhausted=data["exhausted"], cpu_ms_per_req=(cpu * 1000 / requests) if requests else 0.0,
-            wrk_cpu_pct=100 * wrk_cpu / duration if duration else 0.0, load_before=load_before, valid=valid, note=note,
+            wrk_cpu_pct=100 * wrk_cpu / duration if duration else 0.0,
+            other_cpu_pct=max(0.0, 100 * (busy - cpu - wrk_cpu) / duration) if duration else 0.0, valid=valid, note=note,
         )
         # An exhausted run's rate mixes in fast 400s: an over-estimate, which is the safe side.
         self.rate[(server.name, endpoint)] = max(self.rate.get((server.name, endpoint), 0.0), rps)
@@ -528,7 +538,8 @@ class Bench:
         flag = "" if run.valid else f"  INVALID: {run.note}"
         tag = "warm-up" if warmup else f"round {run.round}"
         log(f"  {tag:8} {run.server:13} {run.endpoint:18} {run.rps:8.0f} req/s  p50 {run.p50_ms:6.1f} ms  "
-            f"p99 {run.p99_ms:6.1f} ms  cpu {run.cpu_ms_per_req:5.2f} ms/req  wrk {run.wrk_cpu_pct:3.0f}%{flag}")
+            f"p99 {run.p99_ms:6.1f} ms  cpu {run.cpu_ms_per_req:5.2f} ms/req  wrk {run.wrk_cpu_pct:3.0f}%  "
+            f"others {run.other_cpu_pct:3.0f}%{flag}")
         if not warmup:
             self.runs.append(run)
 
@@ -636,6 +647,11 @@ def report(bench: Bench, servers: dict[str, Server], args: argparse.Namespace, s
     invalid = [r for r in runs if not r.valid]
     for r in invalid:
         print(f"  discarded: round {r.round} {r.server} {r.endpoint}: {r.note}")
+    others = [r.other_cpu_pct for r in runs if r.valid]
+    if others:
+        busy = statistics.median(others)
+        print(f"other processes used {busy:.0f}% of one CPU during the median run (max {max(others):.0f}%)"
+              + ("  WARNING: the machine was not quiet, numbers are noisy" if busy > 15 else ""))
     print(f"wall time {time.monotonic() - started:.0f}s, {bench.minted} values minted")
     return table
 
