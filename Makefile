@@ -51,7 +51,7 @@ browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 compile-translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d translations
+	$(VENV)/bin/pybabel compile -d translations
 
 # --- run -------------------------------------------------------------------------------
 
