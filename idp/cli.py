@@ -55,9 +55,12 @@ def _error_message(error: Exception) -> str:
 
 
 def _domain_errors() -> tuple[type[Exception], ...]:
+    from alembic.util import CommandError
+
     from idp.accounts.errors import AccountError
 
-    return (ClientError, AccountError)
+    # CommandError: e.g. the database is at a revision this release does not know.
+    return (ClientError, AccountError, CommandError)
 
 
 def in_app(command: Callable[..., Any]) -> Callable[..., Any]:

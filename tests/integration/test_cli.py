@@ -242,3 +242,20 @@ def test_invalid_configuration_is_reported_without_traceback(monkeypatch):
     result = CliRunner().invoke(main, ["clients", "list"])
     assert result.exit_code == 1
     assert "configuration refused" in result.output and "https" in result.output
+
+
+def test_db_upgrade_from_an_unknown_revision_explains_instead_of_crashing(app, idp):
+    from sqlalchemy import text
+
+    with app.app_context():
+        db.drop_all()
+    assert idp("db", "upgrade").exit_code == 0
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'deadbeef'"))
+        db.session.commit()
+    result = idp("db", "upgrade")
+    assert result.exit_code == 1
+    assert "deadbeef" in result.output and "Traceback" not in result.output
+    with app.app_context():
+        db.session.execute(text("DROP TABLE alembic_version"))
+        db.session.commit()
