@@ -13,6 +13,7 @@ from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_signin, current_session
 from idp.signin.forms import SignoutForm
 from idp.web import cookies
+from idp.web.text import FORM_TEXT
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,6 +24,10 @@ LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 def get_account_service() -> AccountService:
     ctx = app_context()
     return AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords)
+
+
+# A global, not a context variable: macros imported without context still see it.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(form_text=FORM_TEXT))
 
 
 @bp.app_context_processor
