@@ -311,10 +311,9 @@ class PasserelleServer(Server):
             raise BenchError(f"passerelle_seed.py {args[0]} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
         return res.stdout
 
-    def start(self, procs: Processes) -> None:
-        port = free_port()
+    def prepare(self, port: int) -> None:
+        """A fresh database with the bench client and user; self.env then configures the app."""
         self.base = f"http://{LOOPBACK}:{port}"
-        self.log_path = self.tmp / "passerelle.log"
         db_url = self.database_url or f"sqlite:///{self.tmp / 'passerelle.sqlite3'}"
         config = self.tmp / "passerelle.toml"
         config.write_text(f'ENV = "{self.idp_env}"\nINSTANCES = 1\nSESSION_COOKIE_SECURE = true\n')
@@ -340,6 +339,11 @@ class PasserelleServer(Server):
         self.client_id, self.client_secret = created["client_id"], created["client_secret"]
         self.auth = basic_auth(self.client_id, self.client_secret)
         self.user_id = int(json.loads(self._seed("user"))["user_id"])
+
+    def start(self, procs: Processes) -> None:
+        port = free_port()
+        self.prepare(port)
+        self.log_path = self.tmp / "passerelle.log"
         argv = [*self.gunicorn, "--bind", f"{LOOPBACK}:{port}", "--workers", str(self.workers), "idp:create_app()"]
         self.proc = procs.start(self.name, argv, env=self.env, cwd=ROOT, log_path=self.log_path)
         wait_ready(self.name, self.base + "/.well-known/openid-configuration", self.proc, self.log_path)

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Where does one Passerelle endpoint spend its time? cProfile over N in-process requests.
+
+    python bench/profile_passerelle.py --endpoint code_exchange --requests 2000
+    python bench/profile_passerelle.py --endpoint client_credentials --sort cumulative --top 50
+
+Same set-up as bench/run.py (fresh SQLite database, ENV=production, `idp db upgrade`,
+`idp clients create`, values minted by bench/passerelle_seed.py), then the app is built in this
+process and driven through Flask's test client: no gunicorn, no network, one request at a time,
+so the profile shows the application's own cost. Prints the top functions by own time and by
+cumulative time, and the per-request time; --out writes the raw pstats file (snakeviz, etc.).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run  # noqa: E402  (bench/run.py: the same set-up as the load benchmark)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--endpoint", choices=run.ENDPOINTS, default="code_exchange")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--sort", choices=("tottime", "cumulative", "both"), default="both")
+    parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--out", help="write the pstats file here")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
+    parser.add_argument("--idp-env", default="production", choices=("production", "development"))
+    args = parser.parse_args(argv)
+
+    python = run.pick_python()
+    if Path(python).resolve() != Path(sys.executable).resolve():
+        os.execv(python, [python, __file__, *(argv if argv is not None else sys.argv[1:])])
+
+    tmp = Path(tempfile.mkdtemp(prefix="passerelle-profile-"))
+    try:
+        server = run.PasserelleServer(python, [], 1, 3600, tmp, dict(os.environ), args.database_url, args.idp_env)
+        server.prepare(run.free_port())
+        os.environ.update(server.env)
+        for key in [k for k in os.environ if k.startswith("IDP_") and k not in server.env]:
+            del os.environ[key]
+        from idp import create_app
+
+        app = create_app()
+        client = app.test_client()
+        timed = min(args.requests, 1000)
+        total = args.warmup + timed + args.requests
+        values: list[str] = []
+        if args.endpoint in run.MINTED:
+            out = tmp / "values.txt"
+            server.mint(run.MINTED[args.endpoint], total, out)
+            values = out.read_text().split()
+        path = {"discovery": "/.well-known/openid-configuration", "jwks": "/jwks"}.get(args.endpoint, "/token")
+        headers = {"Authorization": "Basic " + server.auth}
+        prefix, suffix = (run.token_body(args.endpoint) if path == "/token" else ("", ""))
+
+        def one(i: int) -> None:
+            if path == "/token":
+                body = prefix + (values[i] if values else "") + suffix
+                resp = client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
+            else:
+                resp = client.get(path)
+            if resp.status_code != 200:
+                raise SystemExit(f"request {i}: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
+
+        for i in range(args.warmup):
+            one(i)
+        started = time.perf_counter()
+        for i in range(args.warmup, args.warmup + timed):
+            one(i)
+        plain = (time.perf_counter() - started) / timed
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(args.warmup + timed, total):
+            one(i)
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(f"{args.endpoint}: {1000 * plain:.2f} ms per request without the profiler ({timed} requests, Flask "
+              f"test client, one at a time); {1000 * elapsed / args.requests:.2f} ms under cProfile "
+              f"({args.requests} requests): compare shares, not absolutes\n")
+        sorts = ("tottime", "cumulative") if args.sort == "both" else (args.sort,)
+        for key in sorts:
+            stream = io.StringIO()
+            stats = pstats.Stats(profiler, stream=stream)
+            stats.strip_dirs().sort_stats(key).print_stats(args.top)
+            text = stream.getvalue()
+            print(f"==== by {key} ====")
+            print(text[text.index("   ncalls"):] if "   ncalls" in text else text)
+        if args.out:
+            profiler.dump_stats(args.out)
+            print(f"pstats written to {args.out}")
+        return 0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
