@@ -82,3 +82,9 @@ def test_unknown_grant_type_and_tampered_tokens(client, app):
     assert tampered.status_code == 401 and "invalid_token" in tampered.headers["WWW-Authenticate"]
     oversized = client.get("/authorize", query_string=authorization_params(rp, state="s" * 70000))
     assert oversized.status_code < 500
+
+
+def test_nul_characters_are_refused_before_the_database(client):
+    assert client.get("/authorize", query_string={"client_id": "a\x00b"}).status_code == 400
+    response = client.post("/token", data={"grant_type": "client_credentials", "client_id": "a\x00"})
+    assert response.status_code == 400 and response.mimetype == "application/json"
