@@ -92,7 +92,8 @@ def begin_signin(
     )
     db.session.commit()
     response = continue_signin(txn)
-    cookies.set_private_cookie(response, cookies.signin_cookie_name(), plain_handle)
+    if txn.completed_at is None:  # a local sign-in that a live session finished at once needs none
+        cookies.set_private_cookie(response, cookies.signin_cookie_name(), plain_handle)
     if locale:
         cookies.set_language_cookie(response, locale)
     return response

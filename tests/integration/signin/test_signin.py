@@ -163,3 +163,13 @@ def test_over_https_every_cookie_is_host_prefixed_and_secure(app, user_id):
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-passerelle_signin=") and "Secure" in cookie and "Path=/" in cookie
     assert "Domain" not in cookie
+
+
+def test_visiting_the_sign_in_page_while_signed_in_goes_straight_back(client, browser, user_id):
+    browser.sign_in()
+    response = client.get("/signin?next=/help")
+    assert response.status_code == 303 and response.headers["Location"] == "/help"
+    assert cookie_value(client, "passerelle_signin") is None
+    # Signed out later, the sign-in page starts afresh rather than calling the old one expired.
+    browser.sign_out()
+    assert client.get("/signin").status_code == 303
