@@ -7,7 +7,6 @@ where to go (design.md, The sign-in transaction).
 from __future__ import annotations
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from idp.extensions import db
 from idp.signin.current import (
@@ -19,7 +18,7 @@ from idp.signin.current import (
     has_signin_cookie,
     pending_transaction,
 )
-from idp.signin.errors import InvalidCredentials, StepNotAllowed
+from idp.signin.errors import InvalidCredentials
 from idp.signin.flow import Step, next_step
 from idp.signin.forms import INCORRECT_CREDENTIALS, ConsentForm, SigninForm, SignoutForm
 from idp.signin.scopes import describe_scopes
@@ -27,10 +26,7 @@ from idp.web import cookies
 
 bp = Blueprint("signin", __name__)
 
-ERROR_MESSAGES = {
-    InvalidCredentials: INCORRECT_CREDENTIALS,
-    StepNotAllowed: _l("This step is not available now. Start again."),
-}
+ERROR_MESSAGES = {InvalidCredentials: INCORRECT_CREDENTIALS}
 
 
 def transaction_ended() -> tuple[str, int]:
