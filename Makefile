@@ -81,7 +81,12 @@ run: $(STAMP) compile-translations
 
 # pytest exits 5 when it ran no test: make stops on any non-zero exit, so an empty run
 # fails loudly instead of passing.
-test: $(STAMP) system-deps browser-deps test-sqlite test-postgres
+# Both runs always happen, so one report shows SQLite and PostgreSQL failures together.
+test: $(STAMP) system-deps browser-deps
+	@status=0; \
+	$(MAKE) --no-print-directory test-sqlite || status=1; \
+	$(MAKE) --no-print-directory test-postgres || status=1; \
+	exit $$status
 
 test-sqlite: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -1,0 +1,16 @@
+"""The `idp` command line for operators: database, clients, users, signing keys, demo data.
+
+One module per command group; idp.cli.base holds what they share. The console script
+points at `main` here.
+"""
+
+from idp.cli import clients, db, demo, keys, users
+from idp.cli.base import main
+
+main.add_command(db.db)
+main.add_command(clients.clients)
+main.add_command(users.users)
+main.add_command(keys.keys)
+main.add_command(demo.demo)
+
+__all__ = ["main"]

@@ -1,0 +1,189 @@
+"""`idp clients`: register relying parties and manage their secrets (ClientService)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+from idp.cli.base import in_app, json_option, print_json, services
+
+
+def client_service():
+    from idp.oidc.clients import ClientService
+
+    session, context = services()
+    return ClientService(session, context.settings, context.clock, context.hasher)
+
+
+def _client_dict(client) -> dict[str, Any]:
+    """Everything an operator may see about a client; never the secret hash."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "grant_types": list(client.grant_types),
+        "scope": client.scope,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "is_public": client.is_public,
+        "subject_type": client.subject_type,
+        "sector_identifier": client.sector_identifier,
+        "require_consent": client.require_consent,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "jwks": client.jwks,
+        "created_at": client.created_at,
+        "updated_at": client.updated_at,
+    }
+
+
+def _echo_client(client) -> None:
+    for key, value in _client_dict(client).items():
+        if isinstance(value, list):
+            value = " ".join(value) or "-"
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, dict):
+            value = f"{len(value.get('keys', []))} key(s)"
+        elif value is None:
+            value = "-"
+        click.echo(f"{key:30} {value}")
+
+
+@click.group()
+def clients() -> None:
+    """Register and manage relying parties."""
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="Shown to people on the consent page.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Exact redirect URI (repeatable).")
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True, help="Exact URI (repeatable).")
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
+    help="Repeatable. Default: authorization_code and refresh_token.",
+)
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]),
+    help="Token endpoint authentication. Default: client_secret_basic, or none with --public.",
+)
+@click.option("--public", "is_public", is_flag=True, help="A client that cannot keep a secret (PKCE only).")
+@click.option("--subject-type", type=click.Choice(["pairwise", "public"]), default="pairwise", show_default=True)
+@click.option("--require-consent", is_flag=True, help="Ask people to consent before sharing their data.")
+@click.option("--id-token-alg", type=click.Choice(["ES256", "RS256"]), help="Default: OIDC_DEFAULT_ID_TOKEN_ALG.")
+@click.option("--jwks-file", type=click.File("r"), help="Public JWKS (JSON) for private_key_jwt.")
+@click.option("--client-id", help="Choose the client_id instead of a random one.")
+@click.option("--sector-identifier", help="Host that pairwise subjects derive from.")
+@click.option("--scope", help="Space-separated scopes the client may ask for.")
+@json_option
+@in_app
+def clients_create(
+    name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
+    subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope, as_json,
+) -> None:
+    """Register a client. The secret is printed once: it is stored only as a keyed hash."""
+    from idp.extensions import db as database
+
+    jwks = _read_jwks(jwks_file) if jwks_file else None
+    options: dict[str, Any] = {}
+    if grant_types:
+        options["grant_types"] = grant_types
+    if scope:
+        options["scope"] = scope
+    client, plain_secret = client_service().create(
+        name=name,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        auth_method=auth_method or ("none" if is_public else "client_secret_basic"),
+        is_public=is_public,
+        subject_type=subject_type,
+        require_consent=require_consent,
+        id_token_alg=id_token_alg,
+        jwks=jwks,
+        client_id=client_id,
+        sector_identifier=sector_identifier,
+        **options,
+    )
+    database.session.commit()
+    if as_json:
+        print_json({"client_id": client.client_id, "client_secret": plain_secret})
+        return
+    click.echo(f"client_id      {client.client_id}")
+    if plain_secret:
+        click.echo(f"client_secret  {plain_secret}")
+        click.echo("Store the secret now: it cannot be shown again (`idp clients rotate-secret` makes a new one).")
+
+
+def _read_jwks(handle) -> dict[str, Any]:
+    try:
+        return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="--jwks-file") from None
+
+
+@clients.command("list")
+@json_option
+@in_app
+def clients_list(as_json: bool) -> None:
+    """List every client."""
+    found = client_service().list()
+    if as_json:
+        print_json([_client_dict(client) for client in found])
+        return
+    if not found:
+        click.echo("no clients")
+    for client in found:
+        click.echo(f"{client.client_id:24} {client.token_endpoint_auth_method:20} {client.name}")
+
+
+@clients.command("show")
+@click.argument("client_id")
+@json_option
+@in_app
+def clients_show(client_id: str, as_json: bool) -> None:
+    """Show one client's registration."""
+    client = client_service().get(client_id)
+    if as_json:
+        print_json(_client_dict(client))
+    else:
+        _echo_client(client)
+
+
+@clients.command("delete")
+@click.argument("client_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@in_app
+def clients_delete(client_id: str, yes: bool) -> None:
+    """Delete a client and revoke everything issued to it."""
+    from idp.extensions import db as database
+
+    service = client_service()
+    service.get(client_id)
+    if not yes and sys.stdin.isatty():
+        click.confirm(f"Delete client {client_id} and revoke its tokens?", abort=True)
+    service.delete(client_id)
+    database.session.commit()
+    click.echo(f"deleted {client_id}")
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+@json_option
+@in_app
+def clients_rotate_secret(client_id: str, as_json: bool) -> None:
+    """Replace a client's secret; the old one stops working at once."""
+    from idp.extensions import db as database
+
+    plain_secret = client_service().rotate_secret(client_id)
+    database.session.commit()
+    if as_json:
+        print_json({"client_id": client_id, "client_secret": plain_secret})
+    else:
+        click.echo(f"client_secret  {plain_secret}")

@@ -1,0 +1,46 @@
+"""`idp users`: create accounts (AccountService); passwords arrive on stdin only."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from idp.cli.base import in_app, json_option, print_json, services
+
+
+def account_service():
+    from idp.accounts.services import AccountService
+
+    session, context = services()
+    return AccountService(session, context.settings, context.clock, context.passwords)
+
+
+@click.group()
+def users() -> None:
+    """Manage people's accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--given-name", required=True)
+@click.option("--family-name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+@json_option
+@in_app
+def users_create(email: str, given_name: str, family_name: str, password_stdin: bool, as_json: bool) -> None:
+    """Create an account. The password comes on stdin so it never shows in `ps` or shell history."""
+    from idp.extensions import db as database
+
+    if not password_stdin:
+        raise click.UsageError("give the password on standard input with --password-stdin")
+    # Only the line ending is dropped: leading or trailing spaces may be part of a password.
+    plain_password = sys.stdin.read().rstrip("\r\n")
+    if not plain_password:
+        raise click.ClickException("no password on standard input")
+    user = account_service().create_user(email, given_name, family_name, plain_password)
+    database.session.commit()
+    if as_json:
+        print_json({"id": user.id, "email": user.email, "subject": user.subject})
+    else:
+        click.echo(f"created {user.email} (id {user.id})")
