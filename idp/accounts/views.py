@@ -10,7 +10,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.i18n import LOCALES
 from idp.security.redirects import safe_local_path
-from idp.signin.current import ACCOUNT_PATH, begin_signin, current_session
+from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm
 from idp.web import cookies
 from idp.web.text import FORM_TEXT
@@ -55,11 +55,7 @@ def home():
 def account():
     user_session = current_session()
     if user_session is None:
-        return begin_signin(
-            authorization_request=None, client_id=None, return_to=ACCOUNT_PATH, prompt=None,
-            max_age=None, login_hint=None, requested_acr=None, ui_locale=None, session=None,
-            force_login=False, needs_consent=False,
-        )
+        return begin_local_signin(ACCOUNT_PATH)
     user = get_account_service().get(user_session.user_id)
     return render_template("accounts/account.html", user=user, form=SignoutForm())
 

@@ -99,6 +99,15 @@ def begin_signin(
     return response
 
 
+def begin_local_signin(return_to: str | None, session: UserSession | None = None) -> Response:
+    """Start a sign-in for the IdP's own pages (no client); a live session finishes it at once."""
+    return begin_signin(
+        authorization_request=None, client_id=None, return_to=return_to, prompt=None, max_age=None,
+        login_hint=None, requested_acr=None, ui_locale=None, session=session, force_login=False,
+        needs_consent=False,
+    )
+
+
 def pending_transaction() -> SigninTransaction | None:
     """The transaction named by this browser's cookie, if it is still running.
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from idp.extensions import db
 from idp.signin.current import (
-    begin_signin,
+    begin_local_signin,
     continue_signin,
     current_session,
     end_current_session,
@@ -39,11 +39,7 @@ def password():
     txn = pending_transaction()
     if txn is None:
         if request.method == "GET" and not has_signin_cookie():
-            return begin_signin(
-                authorization_request=None, client_id=None, return_to=request.args.get("next"),
-                prompt=None, max_age=None, login_hint=None, requested_acr=None, ui_locale=None,
-                session=current_session(), force_login=False, needs_consent=False,
-            )
+            return begin_local_signin(request.args.get("next"), current_session())
         return transaction_ended()
     if next_step(txn) is not Step.PASSWORD:
         return continue_signin(txn)
@@ -56,7 +52,8 @@ def password():
         else:
             db.session.commit()
             return continue_signin(txn)
-    return render_template("signin/password.html", form=form), 422 if form.errors else 200
+    client = get_signin_service().find_client(txn.client_id)
+    return render_template("signin/password.html", form=form, client=client), 422 if form.errors else 200
 
 
 @bp.route("/signin/consent", methods=["GET", "POST"])

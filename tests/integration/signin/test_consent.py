@@ -44,7 +44,9 @@ def sign_in_to_consent(app, client, browser):
     make_client(app, name="<img src=x onerror=alert(1)> Portail", require_consent=True)
     response = begin_authorization(app, client)
     assert response.headers["Location"] == "/signin"
-    response = browser.submit()
+    page = client.get("/signin")
+    assert "Sign in to continue to &lt;img src=x onerror=alert(1)&gt; Portail." in page.text
+    response = browser.submit(page=page)
     assert response.headers["Location"] == "/signin/consent"
     return client.get("/signin/consent")
 
