@@ -81,18 +81,23 @@ class TokenService:
         (RFC 6749 §4.1.2). Returns None for an unknown, expired, foreign or spent code."""
         code_hash = self.hasher.hash(CODE, plain_code)
         now = self.clock()
-        spent = self.session.execute(
+        spent = self.session.scalars(
             update(AuthorizationCode)
             .where(AuthorizationCode.code_hash == code_hash,
                    AuthorizationCode.client_id == client_id,
                    AuthorizationCode.consumed_at.is_(None),
                    AuthorizationCode.expires_at > now)
             .values(consumed_at=now)
+            .returning(AuthorizationCode)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        row = self.session.scalars(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash)).one_or_none()
-        if spent == 1:
-            return row
+        ).one_or_none()
+        if spent is not None:
+            return spent
+        # Columns, not the entity: an instance loaded earlier in this session would be stale.
+        row = self.session.execute(
+            select(AuthorizationCode.grant_id, AuthorizationCode.client_id, AuthorizationCode.consumed_at)
+            .where(AuthorizationCode.code_hash == code_hash)
+        ).one_or_none()
         if row is not None and row.client_id == client_id and row.consumed_at is not None:
             self.revoke_grant(row.grant_id)
         return None
@@ -139,7 +144,7 @@ class TokenService:
         (RFC 9700 §4.14.2). Returns the spent row, or None."""
         refresh_hash = self.hasher.hash(REFRESH, plain_refresh)
         now = self.clock()
-        spent = self.session.execute(
+        spent = self.session.scalars(
             update(Token)
             .where(Token.refresh_token_hash == refresh_hash,
                    Token.client_id == client_id,
@@ -147,11 +152,15 @@ class TokenService:
                    Token.revoked_at.is_(None),
                    Token.refresh_expires_at > now)
             .values(rotated_at=now)
+            .returning(Token)
             .execution_options(synchronize_session=False)
-        ).rowcount
-        row = self.session.scalars(select(Token).where(Token.refresh_token_hash == refresh_hash)).one_or_none()
-        if spent == 1:
-            return row
+        ).one_or_none()
+        if spent is not None:
+            return spent
+        # Columns, not the entity: the instance the grant looked at first may be stale by now.
+        row = self.session.execute(
+            select(Token.grant_id, Token.client_id, Token.rotated_at).where(Token.refresh_token_hash == refresh_hash)
+        ).one_or_none()
         if row is not None and row.client_id == client_id and row.rotated_at is not None:
             self.revoke_grant(row.grant_id)
         return None
