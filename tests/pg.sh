@@ -3,13 +3,29 @@
 #
 #   tests/pg.sh .venv/bin/python -m pytest -m "not browser"
 #
-# The command gets --db-url=postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/passerelle_test
+# The command gets --db-url=postgresql+psycopg://postgres@127.0.0.1:PORT/passerelle_test
 # appended. PostgreSQL refuses to run as root, so as root the cluster belongs to the
 # `postgres` OS user; auth is trust, and it listens on 127.0.0.1 and a socket in its own
 # temp folder only. fsync is off: the data is thrown away.
 set -euo pipefail
 
-port="${PG_PORT:-55432}"
+# PG_PORT, or the first port from 15432 that can be bound. It stays below the kernel's
+# ephemeral range (32768 and up), where busy clients such as the benchmark hold ports.
+port="${PG_PORT:-$(python3 - <<'PY'
+import socket
+for port in range(15432, 15500):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+PY
+)}"
+[ -n "$port" ] || { echo "tests/pg.sh: no free port between 15432 and 15499" >&2; exit 1; }
+
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
   echo "tests/pg.sh: PostgreSQL server binaries not found (make system-deps installs them)" >&2
