@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, g, redirect, request, url_for
+from flask import Response, g, make_response, redirect, render_template, request, url_for
 
 from idp.context import app_context
 from idp.extensions import db
@@ -23,6 +23,7 @@ from idp.signin.flow import is_denied as is_denied  # re-exported: part of the c
 from idp.signin.models import SigninTransaction, UserSession
 from idp.signin.services import SessionService, SigninService
 from idp.web import cookies
+from idp.web.headers import content_security_policy, form_action_source
 
 # steps_done key: this transaction already produced its session, so finishing twice
 # (a reload, a double submit) does not start a second one.
@@ -119,6 +120,16 @@ def pending_transaction() -> SigninTransaction | None:
 
 def has_signin_cookie() -> bool:
     return cookies.signin_cookie_name() in request.cookies
+
+
+def render_step(template: str, txn: SigninTransaction, status: int = 200, **context) -> Response:
+    """Render a step's page. When its form's answer ends at the client (the redirect after
+    the POST leads there), the page's CSP lets the form go to the client's origin too."""
+    response = make_response(render_template(template, **context), status)
+    source = form_action_source((txn.authorization_request or {}).get("redirect_uri"))
+    if source is not None:
+        response.headers["Content-Security-Policy"] = content_security_policy([source])
+    return response
 
 
 STEP_ENDPOINTS = {Step.PASSWORD: "signin.password", Step.CONSENT: "signin.consent"}

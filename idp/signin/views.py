@@ -17,6 +17,7 @@ from idp.signin.current import (
     get_signin_service,
     has_signin_cookie,
     pending_transaction,
+    render_step,
 )
 from idp.signin.errors import InvalidCredentials
 from idp.signin.flow import Step, next_step
@@ -53,7 +54,7 @@ def password():
             db.session.commit()
             return continue_signin(txn)
     client = get_signin_service().find_client(txn.client_id)
-    return render_template("signin/password.html", form=form, client=client), 422 if form.errors else 200
+    return render_step("signin/password.html", txn, 422 if form.errors else 200, form=form, client=client)
 
 
 @bp.route("/signin/consent", methods=["GET", "POST"])
@@ -72,8 +73,7 @@ def consent():
         db.session.commit()
         return continue_signin(txn)
     scopes = describe_scopes((txn.authorization_request or {}).get("scope", ""))
-    page = render_template("signin/consent.html", form=form, client=client, scopes=scopes)
-    return page, 422 if form.errors else 200
+    return render_step("signin/consent.html", txn, 422 if form.errors else 200, form=form, client=client, scopes=scopes)
 
 
 @bp.route("/signout", methods=["GET"])

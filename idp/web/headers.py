@@ -3,27 +3,64 @@ baseline; security-checklist HDR-01..04, SES-08)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
 from idp.web import cookies
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        # Already implied by default-src; spelt out because scanners look for it (HDR-02).
-        "object-src 'none'",
+
+def content_security_policy(form_action_sources: Iterable[str] = ()) -> str:
+    """The HTML policy; form_action_sources widen form-action beyond 'self'.
+
+    Chromium applies the submitting page's form-action to every redirect that follows the
+    POST, so a sign-in or consent page whose answer ends at a client's redirect URI must
+    name that client's origin (see form_action_source).
+    """
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            " ".join(("form-action 'self'", *form_action_sources)),
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            # Already implied by default-src; spelt out because scanners look for it (HDR-02).
+            "object-src 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+
+
+def form_action_source(redirect_uri: str | None) -> str | None:
+    """The CSP source matching a registered redirect URI: its origin, or for a native app's
+    private-use scheme (RFC 8252 §7.1) the scheme alone. None if it cannot be expressed."""
+    if not redirect_uri:
+        return None
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    if not _SCHEME.match(scheme) or any(ch in redirect_uri for ch in " ;,'\"\r\n"):
+        return None
+    if scheme not in ("http", "https"):
+        return f"{scheme}:"
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
 HSTS = "max-age=31536000; includeSubDomains"
 
 ALWAYS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Response
 
-from idp.web.headers import CONTENT_SECURITY_POLICY
+from idp.web.headers import CONTENT_SECURITY_POLICY, form_action_source
 from tests.integration.signin.support import csrf_token
 
 
@@ -129,3 +129,21 @@ def test_a_csrf_failure_is_a_translated_400_page(client):
 def test_forms_carry_a_csrf_token(client):
     page = client.get(client.get("/signin").headers["Location"])
     assert csrf_token(page.text)
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "source"),
+    [
+        ("https://rp.example/callback?x=1", "https://rp.example"),
+        ("http://127.0.0.1:8080/cb", "http://127.0.0.1:8080"),
+        ("https://user@rp.example:8443/cb", "https://rp.example:8443"),
+        ("http://[::1]:9000/cb", "http://[::1]:9000"),
+        ("com.example.app:/oauth2redirect", "com.example.app:"),
+        ("https://rp.example/cb; script-src *", None),
+        ("https://rp.example:99999/cb", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_redirect_uri_becomes_a_csp_source_or_nothing(redirect_uri, source):
+    assert form_action_source(redirect_uri) == source

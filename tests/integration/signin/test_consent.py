@@ -153,3 +153,14 @@ def test_a_session_that_ended_meanwhile_no_longer_vouches(app, client, browser, 
     page = client.get("/signin/consent")
     response = client.post("/signin/consent", data={"csrf_token": csrf_token(page.text), "decision": "allow"})
     assert response.headers["Location"] == "/signin"
+
+
+def test_step_pages_of_an_authorization_let_their_form_lead_to_the_client_only(app, client, browser, user_id):
+    """Chromium checks form-action on the redirects after a POST, which end at the client."""
+    page = sign_in_to_consent(app, client, browser)
+    policy = page.headers["Content-Security-Policy"]
+    assert "form-action 'self' https://rp.example;" in policy
+    assert "frame-ancestors 'none'" in policy
+    begin(app, client)  # a local sign-in: nothing outside the IdP
+    local_page = client.get("/signin")
+    assert "form-action 'self';" in local_page.headers["Content-Security-Policy"]
