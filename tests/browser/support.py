@@ -50,9 +50,10 @@ def create_client(app, redirect_uri: str, **options) -> tuple[str, str | None]:
 
 
 @dataclass
-class FormPostReceiver:
-    """A relying party's redirect URI on its own loopback port that records what is POSTed
-    to it (OAuth 2.0 Form Post Response Mode)."""
+class RedirectReceiver:
+    """A relying party's redirect URI on its own loopback port. It records each authorization
+    response it receives: the query of a GET (response_mode=query) or the body of a POST
+    (OAuth 2.0 Form Post Response Mode), with "method" saying which."""
 
     received: list[dict[str, str]] = field(default_factory=list)
 
@@ -64,8 +65,9 @@ class FormPostReceiver:
 
     @Request.application
     def _app(self, request: Request) -> Response:
-        if request.method == "POST" and request.path == "/callback":
-            self.received.append(request.form.to_dict())
+        if request.path == "/callback" and request.method in ("GET", "POST"):
+            values = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
+            self.received.append({"method": request.method, **values})
             self._got_one.set()
             return Response(
                 "<!doctype html><html lang='en'><head><title>Received</title></head>"
@@ -74,7 +76,7 @@ class FormPostReceiver:
             )
         return Response("not found", status=404)
 
-    def start(self) -> FormPostReceiver:
+    def start(self) -> RedirectReceiver:
         self._thread.start()
         return self
 
@@ -82,7 +84,19 @@ class FormPostReceiver:
         self._server.shutdown()
         self._thread.join(timeout=5)
 
-    def wait(self, timeout: float = 10) -> dict[str, str]:
-        """The first POST received; fails if none arrives within the timeout."""
-        assert self._got_one.wait(timeout), "the authorization response never reached the redirect URI"
+    def wait(self, page=None, timeout: float = 10) -> dict[str, str]:
+        """The first response received; fails if none arrives within the timeout.
+
+        Given the page, waits through Playwright so the page's events keep being delivered
+        (the sync API dispatches them only while Playwright has control).
+        """
+        if page is None:
+            arrived = self._got_one.wait(timeout)
+        else:
+            for _ in range(int(timeout * 10)):
+                if self._got_one.is_set():
+                    break
+                page.wait_for_timeout(100)
+            arrived = self._got_one.is_set()
+        assert arrived, "the authorization response never reached the redirect URI"
         return self.received[0]
