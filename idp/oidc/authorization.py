@@ -29,6 +29,7 @@ from idp.security.secrets import new_token
 from idp.signin import current as signin
 
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
+CONSENT_STEP = "consent"  # the sign-in transaction's steps_done key for a given consent
 MAX_PARAMETER_LENGTH = 4096
 
 
@@ -58,26 +59,14 @@ def start(oauth_request, params: dict[str, str]) -> Response:
         if user is None:
             session = None
         needs_login = session is None or _login_is_stale(server, grant, session, options, user)
-        needs_consent = _needs_consent(grant, session, options)
+        needs_consent = _needs_consent(grant, session if not needs_login else None, options)
         if "none" in options.prompts:
             if needs_login:
                 raise LoginRequiredError(redirect_uri=grant.redirect_uri)
             if needs_consent:
                 raise ConsentRequiredError(redirect_uri=grant.redirect_uri)
         if needs_login or needs_consent:
-            return signin.begin_signin(
-                authorization_request={key: params[key] for key in params},
-                client_id=grant.client.client_id,
-                return_to=None,
-                prompt=params.get("prompt"),
-                max_age=options.max_age,
-                login_hint=params.get("login_hint"),
-                requested_acr=params.get("acr_values"),
-                ui_locale=first_supported(params.get("ui_locales")),
-                session=None if needs_login else session,
-                force_login=needs_login,
-                needs_consent=needs_consent,
-            )
+            return _begin(grant, params, options, session, needs_login=needs_login, needs_consent=needs_consent)
         return issue_code(server, grant, session, params, options)
     except OAuth2Error as error:
         return error_response(error, params.get("state"), mode, server.issuer)
@@ -104,9 +93,29 @@ def resume() -> Response:
         # prompt=login and max_age demand an authentication made during this transaction.
         if ("login" in options.prompts or options.max_age is not None) and session.auth_time < txn.created_at:
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+        if CONSENT_STEP not in (txn.steps_done or {}) and _needs_consent(grant, session, options):
+            db.session.commit()
+            return _begin(grant, params, options, session, needs_login=False, needs_consent=True)
         return issue_code(server, grant, session, params, options)
     except OAuth2Error as error:
         return error_response(error, params.get("state"), mode, server.issuer)
+
+
+def _begin(grant, params: dict[str, str], options: AuthorizationOptions, session, *, needs_login: bool, needs_consent: bool) -> Response:
+    """Hand over to the sign-in transaction; it comes back through resume()."""
+    return signin.begin_signin(
+        authorization_request=dict(params),
+        client_id=grant.client.client_id,
+        return_to=None,
+        prompt=params.get("prompt"),
+        max_age=options.max_age,
+        login_hint=params.get("login_hint"),
+        requested_acr=params.get("acr_values"),
+        ui_locale=first_supported(params.get("ui_locales")),
+        session=None if needs_login else session,
+        force_login=needs_login,
+        needs_consent=needs_consent,
+    )
 
 
 def validate(server: PasserelleServer, oauth_request, params: dict[str, str]):
@@ -194,10 +203,9 @@ def _needs_consent(grant, session, options: AuthorizationOptions) -> bool:
     the client asks for it with prompt=consent."""
     if "consent" in options.prompts:
         return True
-    if not grant.client.require_consent:
+    if not grant.client.require_consent or session is None:
+        # Without a known person, resume() decides once sign-in has identified them.
         return False
-    if session is None:
-        return True
     consent = db.session.scalars(
         select(Consent).where(Consent.user_id == session.user_id, Consent.client_id == grant.client.client_id)
     ).one_or_none()

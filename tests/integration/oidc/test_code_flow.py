@@ -106,3 +106,29 @@ def test_client_credentials(app, client):
     response = client.post("/token", data={"grant_type": "client_credentials"}, headers=basic_auth(rp))
     assert response.status_code == 200, response.get_json()
     assert "refresh_token" not in response.get_json() and "id_token" not in response.get_json()
+
+
+def test_consent_is_asked_once_then_remembered_across_sign_ins(app, client):
+    from tests.integration.conformance.harness import Browser
+
+    make_user(app)
+    rp = make_client(app, require_consent=True)
+    browser = Browser(client)
+    first = browser.authorize(authorization_params(rp, scope="openid email"))
+    assert "code=" in first.headers["Location"] and browser.consent_pages == 1
+    later = Browser(app.test_client())  # a new browser: sign in again, consent remembered
+    again = later.authorize(authorization_params(rp, scope="openid email"))
+    assert "code=" in again.headers["Location"] and later.consent_pages == 0 and later.login_pages == 1
+    wider = later.authorize(authorization_params(rp, scope="openid email phone"))
+    assert "code=" in wider.headers["Location"] and later.consent_pages == 1
+
+
+def test_denied_consent_returns_access_denied(app, client):
+    from tests.integration.conformance.harness import Browser
+
+    make_user(app)
+    rp = make_client(app, require_consent=True)
+    params = authorization_params(rp)
+    denied = Browser(client).authorize(params, consent="deny")
+    result = query_of(denied.headers["Location"])
+    assert result["error"] == "access_denied" and result["state"] == params["state"]
