@@ -121,3 +121,79 @@ def test_an_unreadable_body_does_not_break_language_selection(app):
         headers={"Accept-Language": "en-CA"},
     )
     assert chosen == "en"
+
+
+# --- Through real pages -----------------------------------------------------------------
+
+FRENCH_HELP = "<h1>Aide à l'ouverture de session</h1>"
+ENGLISH_HELP = "<h1>Help with signing in</h1>"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_catalogs():
+    from tests.catalogs import compile_catalogs
+
+    compile_catalogs()
+
+
+def registered_client(app, redirect_uri: str = "https://rp.example.ca/callback") -> str:
+    from idp.context import app_context
+    from idp.extensions import db
+    from idp.oidc.clients import ClientService
+
+    with app.app_context():
+        ctx = app_context()
+        client, _ = ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher).create(
+            name="Portail", redirect_uris=[redirect_uri]
+        )
+        db.session.commit()
+        return client.client_id
+
+
+def test_a_page_follows_a_regional_french_preference(client):
+    page = client.get("/help", headers={"Accept-Language": "en;q=0.5, fr-CA"})
+
+    assert '<html lang="fr">' in page.text
+    assert FRENCH_HELP in page.text
+
+
+def test_a_page_follows_the_cookie_over_accept_language(client):
+    client.set_cookie(COOKIE, "en")
+
+    page = client.get("/help", headers={"Accept-Language": "fr-CA"})
+
+    assert '<html lang="en">' in page.text
+    assert ENGLISH_HELP in page.text
+
+
+def test_ui_locales_of_an_authorization_request_carries_into_the_sign_in_page(app, client):
+    """The sign-in page is another request: ui_locales reaches it through the language cookie."""
+    client_id = registered_client(app)
+    query = {
+        "response_type": "code", "client_id": client_id, "redirect_uri": "https://rp.example.ca/callback",
+        "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en-CA fr",
+    }
+
+    started = client.get("/authorize", query_string=query, headers={"Accept-Language": "fr-CA"})
+    assert started.status_code == 303
+    assert client.get_cookie(COOKIE).value == "en"
+    page = client.get(started.headers["Location"], headers={"Accept-Language": "fr-CA"})
+
+    assert '<html lang="en">' in page.text
+    assert "<h1>Sign in</h1>" in page.text
+
+
+def test_the_toggle_overrides_the_language_ui_locales_chose(app, client):
+    client_id = registered_client(app)
+    query = {
+        "response_type": "code", "client_id": client_id, "redirect_uri": "https://rp.example.ca/callback",
+        "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en",
+    }
+    client.get("/authorize", query_string=query)
+
+    toggled = client.get("/language/fr", query_string={"next": "/signin"})
+    page = client.get(toggled.headers["Location"])
+
+    assert toggled.status_code == 303
+    assert '<html lang="fr">' in page.text
+    assert "<h1>Ouvrir une session</h1>" in page.text
