@@ -592,6 +592,10 @@ def preflight(server: Server, endpoint: str) -> None:
     if endpoint == "refresh" and doc.get("refresh_token") == value:
         missing.append("rotation (same refresh_token returned)")
     server.notes[endpoint] = "returns " + ", ".join(sorted(k for k in doc if k.endswith("token")))
+    if isinstance(doc.get("id_token"), str) and doc["id_token"].count(".") == 2:
+        head = doc["id_token"].split(".")[0]
+        alg = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))).get("alg")
+        server.notes[endpoint] += f" (id_token {alg})"
     if missing:
         server.notes[endpoint] += "; missing " + ", ".join(missing)
 

@@ -1,4 +1,7 @@
-// Reference OpenID provider for bench/run.py: node `oidc-provider`, configured like Passerelle.
+// Reference OpenID provider for bench/run.py: node `oidc-provider`, configured like Passerelle
+// (ES256 ID tokens, an RS256 key published too, one client_secret_basic client with the
+// authorization_code, refresh_token and client_credentials grants, PKCE S256, pairwise subjects,
+// refresh token rotation, opaque access tokens, Passerelle's default lifetimes).
 //
 //   node server.js --port 5101 --control-port 5102 --workers 2 \
 //     --client-id bench --client-secret S --redirect-uri http://127.0.0.1:9/cb
@@ -64,10 +67,15 @@ if (cluster.isPrimary) {
 }
 
 function runPrimary() {
-  const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = privateKey.export({ format: 'jwk' });
+  // Passerelle publishes one ES256 and one RS256 key (RS256 for clients that ask for it) and
+  // signs with ES256 by default: the same here, so both JWKS documents carry the same keys.
+  const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const shared = {
-    jwk: { ...jwk, kid: crypto.randomBytes(8).toString('hex'), alg: 'ES256', use: 'sig' },
+    jwks: [
+      { ...ec, kid: crypto.randomBytes(8).toString('hex'), alg: 'ES256', use: 'sig' },
+      { ...rsa, kid: crypto.randomBytes(8).toString('hex'), alg: 'RS256', use: 'sig' },
+    ],
     cookieKeys: [crypto.randomBytes(32).toString('base64url')],
     pairwiseSalt: crypto.randomBytes(32).toString('base64url'),
   };
@@ -192,7 +200,7 @@ async function runWorker() {
       subject_type: 'pairwise', // Passerelle's default
       scope: SCOPE,
     }],
-    jwks: { keys: [shared.jwk] },
+    jwks: { keys: shared.jwks },
     cookies: { keys: shared.cookieKeys },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     subjectTypes: ['public', 'pairwise'],
