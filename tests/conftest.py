@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from idp import create_app
 from idp.extensions import db
@@ -50,18 +52,42 @@ def _settings_marker(request) -> dict:
 
 def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", **overrides):
     if is_postgres(database_uri):
-        # One database serves the whole run, so each test starts from drop_all/create_all.
-        # A connection left open by an earlier test would make that wait forever: fail after
-        # 30 s instead, naming the lock.
+        # A connection left open by an earlier test would make the reset wait forever: fail
+        # after 30 s instead, naming the lock.
         overrides.setdefault(
             "SQLALCHEMY_ENGINE_OPTIONS",
             {"pool_pre_ping": True, "connect_args": {"options": "-c lock_timeout=30000"}},
         )
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri, "OIDC_ISSUER": issuer, **overrides}, clock=clock)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        reset_database(database_uri)
     return app
+
+
+# PostgreSQL databases whose tables this process has created from the current models.
+_postgres_schema_ready: set[str] = set()
+
+
+def reset_database(database_uri: str) -> None:
+    """Leave every table empty. SQLite gets a new file per test, so it is created afresh.
+
+    One PostgreSQL database serves the whole run: its tables are created once per run, then
+    emptied with one TRUNCATE per test, which is far cheaper than dropping and creating a
+    dozen tables. A test that dropped tables (migrations, CLI) makes the TRUNCATE fail, and
+    the schema is rebuilt.
+    """
+    if is_postgres(database_uri) and database_uri in _postgres_schema_ready:
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        try:
+            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+            return
+        except ProgrammingError:
+            db.session.rollback()
+    db.drop_all()
+    db.create_all()
+    if is_postgres(database_uri):
+        _postgres_schema_ready.add(database_uri)
 
 
 @pytest.fixture
