@@ -117,9 +117,15 @@ def refresh():
     if not tokens.get("refresh_token"):
         flash(_("There is no refresh token: sign in again."))
         return redirect(url_for("demo_rp.home"))
+    client = _client()
     try:
-        fresh = _client().fetch_access_token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
-    except (OAuthError, RequestException) as error:
+        fresh = client.fetch_access_token(grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        if "id_token" in fresh:
+            # A new ID token must be valid and about the same person (OIDC Core §12.2).
+            claims = client.parse_id_token(fresh, nonce=None)
+            if claims["sub"] != session["claims"]["sub"] or claims["iss"] != session["claims"]["iss"]:
+                raise ValueError("refreshed ID token is about someone else")
+    except (OAuthError, RequestException, JoseError, ValueError) as error:
         current_app.logger.warning("refresh failed: %r", error)
         session.pop("tokens", None)
         return _error(_("The provider refused to refresh the tokens: sign in again."))
