@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,18 @@ def in_app(command: Callable[..., Any]) -> Callable[..., Any]:
                 summary = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
                 raise click.ClickException(
                     f"database error: {summary} (has `idp db upgrade` been run on this database?)"
+                ) from None
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
+                db.session.rollback()
+                raise
+            except Exception as error:
+                # A bug or an unreadable state (e.g. signing keys under another
+                # KEYS_ENCRYPTION_KEY): still one line for the operator, full detail on request.
+                db.session.rollback()
+                if os.environ.get("PASSERELLE_TRACEBACK"):
+                    raise
+                raise click.ClickException(
+                    f"unexpected {type(error).__name__}: {error} (set PASSERELLE_TRACEBACK=1 for details)"
                 ) from None
 
     return wrapper

@@ -259,3 +259,17 @@ def test_db_upgrade_from_an_unknown_revision_explains_instead_of_crashing(app, i
     with app.app_context():
         db.session.execute(text("DROP TABLE alembic_version"))
         db.session.commit()
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(app, idp, monkeypatch):
+    from idp.oidc import clients as clients_module
+
+    def broken(self):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.delenv("PASSERELLE_TRACEBACK", raising=False)
+    monkeypatch.setattr(clients_module.ClientService, "list", broken)
+    result = idp("clients", "list")
+    assert result.exit_code == 1
+    assert "unexpected RuntimeError: disk on fire" in result.output
+    assert "Traceback" not in result.output
