@@ -692,7 +692,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-node", action="store_true", help="do not run oidc-provider")
     parser.add_argument("--skip-passerelle", action="store_true", help="do not run Passerelle")
     parser.add_argument("--skip-hello", action="store_true", help="do not run the bare-Flask ceiling")
-    parser.add_argument("--database-url", help="Passerelle database (default: SQLite file in a temporary directory)")
+    parser.add_argument("--database-url", "--db-url", dest="database_url",
+                        help="Passerelle database (default: SQLite file in a temporary directory); "
+                             "`bash tests/pg.sh .venv/bin/python bench/run.py` runs on a throwaway PostgreSQL")
     parser.add_argument("--idp-env", default="production", choices=("production", "development"),
                         help="Passerelle ENV (default production, with random secrets)")
     parser.add_argument("--max-mint", type=int, default=400_000, help="cap on values minted before one run")
