@@ -22,10 +22,21 @@ def db_upgrade(revision: str) -> None:
     from idp.extensions import db as database
     from idp.migrations import current_revision, upgrade
 
+    from alembic.util import CommandError
+
+    from idp.context import app_context
+
     _ensure_sqlite_directory(database.engine.url)
-    with database.engine.begin() as connection:
-        upgrade(connection, revision)
-        now_at = current_revision(connection)
+    try:
+        with database.engine.begin() as connection:
+            upgrade(connection, revision)
+            now_at = current_revision(connection)
+    except CommandError as error:
+        hint = ""
+        if app_context().settings.ENV != "production" and database.engine.url.get_backend_name() == "sqlite":
+            # Development databases from before a migration was rewritten: they hold only demo data.
+            hint = f" (a development database can simply be deleted: {database.engine.url.database})"
+        raise click.ClickException(f"{error}{hint}") from None
     click.echo(f"database at revision {now_at}")
 
 
