@@ -19,9 +19,10 @@ from flask import Flask
 from flask_babel import Babel
 from flask_wtf import CSRFProtect
 
+from clients.demo_rp import views
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCOPE = "openid profile email phone address offline_access"
-LOCALES = ("fr", "en")
 # The IdP and this RP both live on 127.0.0.1 in development, and cookies ignore ports:
 # a cookie name of its own keeps the two sessions apart.
 SESSION_COOKIE_NAME = "demo_rp_session"
@@ -60,8 +61,6 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config or {})
-
-    from clients.demo_rp import views
 
     Babel(app, locale_selector=views.select_locale)
     CSRFProtect(app)
