@@ -181,3 +181,32 @@ def test_wrong_password_then_right_password_signs_in(page, live_server):
 
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(TEXT["fr"]["account"])
+
+
+SHOW_HIDE = {"fr": ("Afficher le mot de passe", "Masquer le mot de passe"), "en": ("Show password", "Hide password")}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_show_password_button_speaks_the_page_language(page, locale):
+    open_signin(page, locale)
+    show, hide = SHOW_HIDE[locale]
+    password = page.get_by_label(TEXT[locale]["password"], exact=True)
+    password.fill("s3cret")
+
+    page.get_by_role("button", name=show).click()
+
+    expect(password).to_have_attribute("type", "text")
+    toggle = page.get_by_role("button", name=hide)
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    toggle.click()
+    expect(password).to_have_attribute("type", "password")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_error_summary_takes_focus_so_it_is_announced_first(page, live_server, locale):
+    person = create_person(live_server.app)
+    open_signin(page, locale)
+
+    submit_signin(page, locale, person.email, "wrong")
+
+    expect(page.get_by_role("alert")).to_be_focused()
