@@ -125,6 +125,7 @@ class KeyRing:
     def __init__(self, ttl: float):
         self.ttl = ttl
         self._active: ActiveKeys | None = None
+        self._imported: dict = {}  # kid -> private key, kept for the worker's life
         self._lock = threading.Lock()
 
     def active(self, key_service: KeyService, commit) -> ActiveKeys:
@@ -132,10 +133,10 @@ class KeyRing:
         if active is not None and time.monotonic() - active.loaded_at < self.ttl:
             return active
         with self._lock:
-            active = key_service.load_active()
+            active = key_service.load_active(self._imported)
             if len(active.signing) < 2:
                 key_service.ensure_keys()
                 commit()
-                active = key_service.load_active()
+                active = key_service.load_active(self._imported)
             self._active = active
             return active

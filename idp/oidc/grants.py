@@ -76,7 +76,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         self.request.user = user
         context = self.server.tokens().context_of(authorization_code)
         self.request.grant_context = context
-        token, _ = self.server.tokens().issue(
+        token = self.server.tokens().issue(
             context, include_refresh_token=self.request.client.check_grant_type("refresh_token"))
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
@@ -126,7 +126,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         # A narrower scope narrows this access token only; the grant keeps its scope.
         context = tokens.context_of(parent, scope=self.request.payload.scope or parent.grant_scope)
         self.request.grant_context = context
-        token, _ = tokens.issue(context, include_refresh_token=True)
+        token = tokens.issue(context, include_refresh_token=True)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
@@ -147,7 +147,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         scope = " ".join(requested or [v for v in client.scopes if v not in USER_SCOPES])
         context = GrantContext(grant_id=new_token(16), client_id=client.client_id, user_id=None, session_id=None, scope=scope)
         self.request.grant_context = context
-        token, _ = self.server.tokens().issue(context, include_refresh_token=False)
+        token = self.server.tokens().issue(context, include_refresh_token=False)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 

@@ -9,6 +9,7 @@ every ID token it signed has expired.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ class ActiveKeys:
     published: dict[str, ECKey | RSAKey]  # kid -> public key
     jwks: dict
     loaded_at: float
+    jwks_body: bytes = b""
 
 
 class KeyService:
@@ -82,8 +84,13 @@ class KeyService:
         self.session.flush()
         return created
 
-    def load_active(self) -> ActiveKeys:
-        """The keys that sign now (newest active per algorithm) and every key still published."""
+    def load_active(self, imported: dict[str, ECKey | RSAKey] | None = None) -> ActiveKeys:
+        """The keys that sign now (newest active per algorithm) and every key still published.
+
+        imported holds private keys already decrypted by kid: a kid's key never changes, so
+        a reload only decrypts and imports new ones (an RSA import costs milliseconds).
+        """
+        imported = {} if imported is None else imported
         now = self.clock()
         rows = self.session.scalars(select(SigningKey).order_by(SigningKey.activates_at)).all()
         signing: dict[str, tuple[str, ECKey | RSAKey]] = {}
@@ -96,8 +103,11 @@ class KeyService:
             public_jwks.append(row.public_jwk)
             if row.activates_at <= now:
                 # Later rows win: ordered by activation, the newest active key signs.
-                signing[row.alg] = (row.kid, self._import_private(row))
-        return ActiveKeys(signing=signing, published=published, jwks={"keys": public_jwks}, loaded_at=time.monotonic())
+                if row.kid not in imported:
+                    imported[row.kid] = self._import_private(row)
+                signing[row.alg] = (row.kid, imported[row.kid])
+        return ActiveKeys(signing=signing, published=published, jwks={"keys": public_jwks}, loaded_at=time.monotonic(),
+                          jwks_body=json.dumps({"keys": public_jwks}).encode())
 
     def _add(self, alg: str, activates_at: datetime, generation: int) -> SigningKey:
         key = generate_key(alg)

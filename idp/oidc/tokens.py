@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from idp.clock import Clock
 from idp.config import Settings
@@ -104,8 +104,9 @@ class TokenService:
 
     # Tokens --------------------------------------------------------------------------------
 
-    def issue(self, context: GrantContext, *, include_refresh_token: bool) -> tuple[dict[str, Any], Token]:
-        """Create an opaque access token (and a refresh token) for the grant."""
+    def issue(self, context: GrantContext, *, include_refresh_token: bool) -> dict[str, Any]:
+        """Create an opaque access token (and a refresh token) for the grant; return the
+        token response. One Core INSERT: the row is never read back in this request."""
         now = self.clock()
         ttl = self.settings.OIDC_ACCESS_TOKEN_TTL
         plain_access = new_token(32)
@@ -113,31 +114,30 @@ class TokenService:
         refresh_expires_at = None
         if plain_refresh:
             refresh_expires_at = context.refresh_expires_at or now + timedelta(seconds=self.settings.OIDC_REFRESH_TOKEN_TTL)
-        row = Token(
-            access_token_hash=self.hasher.hash(ACCESS, plain_access),
-            refresh_token_hash=self.hasher.hash(REFRESH, plain_refresh) if plain_refresh else None,
-            grant_id=context.grant_id,
-            client_id=context.client_id,
-            user_id=context.user_id,
-            session_id=context.session_id,
-            scope=context.scope,
-            grant_scope=context.grant_scope or context.scope,
-            auth_time=context.auth_time,
-            acr=context.acr,
-            amr=context.amr,
-            sid=context.sid,
-            requested_claims=context.requested_claims,
-            issued_at=now,
-            access_expires_at=now + timedelta(seconds=ttl),
-            refresh_expires_at=refresh_expires_at,
-        )
-        self.session.add(row)
+        self.session.execute(insert(Token), [{
+            "access_token_hash": self.hasher.hash(ACCESS, plain_access),
+            "refresh_token_hash": self.hasher.hash(REFRESH, plain_refresh) if plain_refresh else None,
+            "grant_id": context.grant_id,
+            "client_id": context.client_id,
+            "user_id": context.user_id,
+            "session_id": context.session_id,
+            "scope": context.scope,
+            "grant_scope": context.grant_scope or context.scope,
+            "auth_time": context.auth_time,
+            "acr": context.acr,
+            "amr": context.amr,
+            "sid": context.sid,
+            "requested_claims": context.requested_claims,
+            "issued_at": now,
+            "access_expires_at": now + timedelta(seconds=ttl),
+            "refresh_expires_at": refresh_expires_at,
+        }])
         response: dict[str, Any] = {"access_token": plain_access, "token_type": "Bearer", "expires_in": ttl}
         if context.scope:
             response["scope"] = context.scope
         if plain_refresh:
             response["refresh_token"] = plain_refresh
-        return response, row
+        return response
 
     def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> Token | None:
         """Spend a refresh token once. Presenting a rotated one again revokes the whole grant

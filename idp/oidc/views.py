@@ -41,8 +41,7 @@ def discovery():
 
 @bp.get("/jwks")
 def jwks():
-    keys = authorization.oidc_server().active_keys()
-    return json_response(json.dumps(keys.jwks), cache="public, max-age=60")
+    return json_response(authorization.oidc_server().active_keys().jwks_body, cache="public, max-age=60")
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -60,7 +59,11 @@ def resume():
 def token():
     server = authorization.oidc_server()
     problem = endpoints.form_problem(request, required="grant_type")
-    response = problem_response(server, problem) if problem else server.create_token_response()
+    if problem:
+        return problem_response(server, problem)
+    # Any key reload happens now, not inside the write transaction the grant opens.
+    server.active_keys()
+    response = server.create_token_response()
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
     return response
