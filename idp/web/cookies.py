@@ -67,6 +67,15 @@ class CsrfSessionInterface(SecureCookieSessionInterface):
     def get_cookie_name(self, app: Flask) -> str:
         return host_prefixed(CSRF_COOKIE, bool(app.config["SESSION_COOKIE_SECURE"]))
 
+    def get_signing_serializer(self, app: Flask):
+        """Build the serializer once per secret: Flask makes a new one on every request."""
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != key:
+            cached = (key, super().get_signing_serializer(app))
+            self._serializer = cached
+        return cached[1]
+
 
 def init_app(app: Flask) -> None:
     app.session_interface = CsrfSessionInterface()
