@@ -14,9 +14,9 @@ gunicorn.http.wsgi.SERVER = "Passerelle"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 # Workers share nothing but the database, so any number behaves as one (design.md).
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-# Threads give keep-alive connections (sync workers close after each request) and let a
-# worker serve another request while one waits on the database.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Sync workers by default: on 2 CPUs the bench measured threads (gthread, keep-alive) slower
+# on every endpoint (docs/performance.md). GUNICORN_THREADS=4 switches to gthread.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread" if threads > 1 else "sync"
 # The app opens database connections lazily, but building it in each worker keeps forked
 # processes from ever sharing a connection pool.
