@@ -13,7 +13,7 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
@@ -56,7 +56,19 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
     def query_authorization_code(self, code, client):
-        return self.server.tokens().spend_code(code, client.client_id)
+        # Only looked up here; spent in create_token_response, just before the INSERT, so
+        # the write transaction (SQLite's one writer) stays as short as possible.
+        self.found_code = self.server.tokens().find_code(code, client.client_id)
+        return self.found_code
+
+    def validate_token_request(self):
+        """A code presented with a wrong verifier or redirect URI is burned (RFC 9700 §4.8)."""
+        try:
+            super().validate_token_request()
+        except OAuth2Error:
+            if getattr(self, "found_code", None) is not None:
+                self.server.tokens().spend_code(self.request.form["code"], self.found_code.client_id)
+            raise
 
     def delete_authorization_code(self, authorization_code):
         """Nothing to do: spending the code already marked it used."""
@@ -69,10 +81,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     @hooked
     def create_token_response(self):
-        authorization_code = self.request.authorization_code
-        user = self.authenticate_user(authorization_code)
+        user = self.authenticate_user(self.request.authorization_code)
         if user is None:
             raise InvalidGrantError("The account is no longer active.")
+        # The conditional UPDATE decides the one winner among concurrent redemptions.
+        authorization_code = self.server.tokens().spend_code(self.request.form["code"], self.request.client.client_id)
+        if authorization_code is None:
+            raise InvalidGrantError("Invalid 'code' in request.")
         self.request.user = user
         context = self.server.tokens().context_of(authorization_code)
         self.request.grant_context = context
@@ -116,12 +131,13 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     @hooked
     def create_token_response(self):
         tokens = self.server.tokens()
+        user = self.authenticate_user(self.request.refresh_token)
+        if user is None:
+            raise InvalidGrantError("The account is no longer active.")
+        # Reads first, then the write: the conditional UPDATE decides the one winner.
         parent = tokens.rotate_refresh_token(self.request.form["refresh_token"], self.request.client.client_id)
         if parent is None:
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
-        user = self.authenticate_user(parent)
-        if user is None:
-            raise InvalidGrantError("The account is no longer active.")
         self.request.user = user
         # A narrower scope narrows this access token only; the grant keeps its scope.
         context = tokens.context_of(parent, scope=self.request.payload.scope or parent.grant_scope)

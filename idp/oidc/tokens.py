@@ -76,6 +76,19 @@ class TokenService:
         ))
         return plain_code
 
+    def find_code(self, plain_code: str, client_id: str) -> AuthorizationCode | None:
+        """Look a code up without spending it (a read: no write lock on SQLite). A code
+        already spent is reuse: spending it again revokes its grant. None when unusable."""
+        row = self.session.scalars(
+            select(AuthorizationCode).where(AuthorizationCode.code_hash == self.hasher.hash(CODE, plain_code))
+        ).one_or_none()
+        if row is None or row.client_id != client_id:
+            return None
+        if row.consumed_at is not None:
+            self.spend_code(plain_code, client_id)
+            return None
+        return row if row.expires_at > self.clock() else None
+
     def spend_code(self, plain_code: str, client_id: str) -> AuthorizationCode | None:
         """Spend a code once. A second redemption fails and revokes what the first issued
         (RFC 6749 §4.1.2). Returns None for an unknown, expired, foreign or spent code."""

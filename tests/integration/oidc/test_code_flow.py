@@ -132,3 +132,19 @@ def test_denied_consent_returns_access_denied(app, client):
     denied = Browser(client).authorize(params, consent="deny")
     result = query_of(denied.headers["Location"])
     assert result["error"] == "access_denied" and result["state"] == params["state"]
+
+
+def test_wrong_verifier_or_redirect_uri_burns_the_code(app, client):
+    make_user(app)
+    rp = make_client(app)
+    signin = SignIn(client)
+    verifier, challenge = pkce_pair()
+    code = signin.code_for(authorization_params(rp, code_challenge=challenge, code_challenge_method="S256"))["code"]
+    assert exchange(client, rp, code, "x" * 43).get_json()["error"] == "invalid_grant"
+    assert exchange(client, rp, code, verifier).get_json()["error"] == "invalid_grant"
+    code = signin.code_for(authorization_params(rp))["code"]
+    wrong = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": "https://rp.example/other"}, headers=basic_auth(rp))
+    assert wrong.get_json()["error"] == "invalid_grant"
+    assert exchange(client, rp, code).get_json()["error"] == "invalid_grant"
+    downgrade = signin.code_for(authorization_params(rp))["code"]
+    assert exchange(client, rp, downgrade, verifier).get_json()["error"] == "invalid_grant"
