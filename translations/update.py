@@ -68,10 +68,13 @@ def untranslated(locale: str) -> list[str]:
 
 def main(argv: list[str]) -> int:
     os.chdir(ROOT)
+    before = POT.read_bytes() if POT.exists() else None
     extract()
-    for locale in LOCALES:
-        merge(locale)
-    fill_english()
+    # Merging rewrites the catalogs' POT-Creation-Date: only do it when something changed.
+    if POT.read_bytes() != before or not all(catalog_path(locale).exists() for locale in LOCALES):
+        for locale in LOCALES:
+            merge(locale)
+        fill_english()
     if "--compile" in argv:
         pybabel("compile", "-d", str(TRANSLATIONS))
     todo = untranslated("fr")
