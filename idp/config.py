@@ -6,6 +6,7 @@ config/development.toml), IDP_* environment variables, then create_app(overrides
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -115,6 +116,8 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("OIDC_ISSUER must be an absolute URL without query, fragment or trailing slash")
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
         raise ConfigError("OIDC_ISSUER must use https unless it is a loopback address")
+    if env == "production" and parts.scheme == "https" and not config.get("SESSION_COOKIE_SECURE"):
+        raise ConfigError("SESSION_COOKIE_SECURE must be true with an https issuer")
     uri = config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         raise ConfigError("SQLALCHEMY_DATABASE_URI is missing")
@@ -125,7 +128,13 @@ def validate(config: Mapping[str, Any]) -> None:
 
 
 def is_loopback(hostname: str | None) -> bool:
-    return hostname in ("localhost", "127.0.0.1", "::1") or bool(hostname and hostname.startswith("127."))
+    """localhost or a loopback IP address; "127.evil.example" is a name, not an address."""
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname or "").is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(Mapping[str, Any]):

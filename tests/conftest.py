@@ -12,7 +12,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from idp import create_app
 from idp.extensions import db
-from tests.support import FrozenClock, LiveServer, free_port
+from tests.support import FrozenClock, LiveServer
 
 TEST_CONFIG = Path(__file__).resolve().parent.parent / "config" / "test.toml"
 os.environ["IDP_CONFIG"] = str(TEST_CONFIG)
@@ -107,9 +107,9 @@ def client(app):
 @pytest.fixture
 def live_server(request, database_uri, clock):
     """The IdP served over real HTTP, its issuer matching its port."""
-    port = free_port()
-    app = build_app(database_uri, clock, issuer=f"http://127.0.0.1:{port}", **_settings_marker(request))
-    server = LiveServer(app, port).start()
+    server = LiveServer()
+    app = build_app(database_uri, clock, issuer=server.url, **_settings_marker(request))
+    server.start(app)
     yield server
     server.stop()
     with app.app_context():

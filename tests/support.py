@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -22,26 +21,27 @@ class FrozenClock:
         self.now += timedelta(seconds=seconds, **delta)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class LiveServer:
-    """Serves a WSGI app on 127.0.0.1 in a background thread until stop()."""
+    """Serves a WSGI app on 127.0.0.1 in a background thread until stop().
 
-    def __init__(self, app, port: int):
-        self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self._server = make_server("127.0.0.1", port, app, threaded=True)
+    The socket is bound to port 0 first, so the port is ours before the app (whose issuer
+    names the port) is built: no window in which another process can take it.
+    """
+
+    def __init__(self):
+        self._server = make_server("127.0.0.1", 0, lambda environ, start_response: [], threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = None
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def start(self) -> LiveServer:
+    def start(self, app) -> LiveServer:
+        self.app = app
+        self._server.app = app
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+        self._server.server_close()

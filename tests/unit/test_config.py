@@ -81,7 +81,7 @@ def test_development_accepts_its_insecure_secrets():
 
 @pytest.mark.parametrize(
     "issuer",
-    ["http://login.example.ca", "ftp://login.example.ca", "https://login.example.ca/", "https://login.example.ca?x=1",
+    ["http://login.example.ca", "http://127.evil.example", "ftp://login.example.ca", "https://login.example.ca/", "https://login.example.ca?x=1",
      "https://login.example.ca#x", "login.example.ca", ""],
 )
 def test_production_refuses_an_unsafe_or_malformed_issuer(issuer):
@@ -89,7 +89,7 @@ def test_production_refuses_an_unsafe_or_malformed_issuer(issuer):
         validate({**DEFAULTS, **PRODUCTION, "OIDC_ISSUER": issuer})
 
 
-@pytest.mark.parametrize("issuer", ["http://127.0.0.1:5000", "http://localhost:5000", "https://login.example.ca/tenant"])
+@pytest.mark.parametrize("issuer", ["http://127.0.0.1:5000", "http://127.0.0.2:5000", "http://[::1]:5000", "http://localhost:5000", "https://login.example.ca/tenant"])
 def test_loopback_http_or_https_issuer_is_accepted(issuer):
     validate({**DEFAULTS, **PRODUCTION, "OIDC_ISSUER": issuer})
 
@@ -126,3 +126,8 @@ def test_settings_are_strict_and_read_only():
         settings.OIDC_ISUER  # noqa: B018  (a typo must fail loudly, never default)
     with pytest.raises(AttributeError):
         settings.OIDC_ISSUER = "https://evil.example"
+
+
+def test_production_refuses_insecure_cookies_with_an_https_issuer():
+    with pytest.raises(ConfigError, match="SESSION_COOKIE_SECURE"):
+        validate({**DEFAULTS, **PRODUCTION, "OIDC_ISSUER": "https://login.example.ca", "SESSION_COOKIE_SECURE": False})
