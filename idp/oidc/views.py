@@ -80,13 +80,9 @@ def userinfo():
 @bp.post("/revoke")
 def revoke():
     server = authorization.oidc_server()
-    problem = endpoints.form_problem(request, required="token")
-    if problem:
-        return problem_response(server, problem)
-    try:
-        client = server.authenticate_client(server.create_oauth2_request(), TOKEN_AUTH_METHODS, "revocation")
-    except OAuth2Error as error:
-        return server.handle_error_response(None, error)
+    client, refusal = authenticated_client(server, TOKEN_AUTH_METHODS, "revocation")
+    if refusal:
+        return refusal
     server.tokens().revoke(request.form["token"], client.client_id, request.form.get("token_type_hint"))
     db.session.commit()
     return json_response(b"{}")
@@ -95,14 +91,10 @@ def revoke():
 @bp.post("/introspect")
 def introspect():
     server = authorization.oidc_server()
-    problem = endpoints.form_problem(request, required="token")
-    if problem:
-        return problem_response(server, problem)
     methods = [method for method in TOKEN_AUTH_METHODS if method != "none"]
-    try:
-        client = server.authenticate_client(server.create_oauth2_request(), methods, "introspection")
-    except OAuth2Error as error:
-        return server.handle_error_response(None, error)
+    client, refusal = authenticated_client(server, methods, "introspection")
+    if refusal:
+        return refusal
     body = endpoints.introspection(server, client, request.form["token"])
     db.session.commit()
     return json_response(json.dumps(body))
@@ -116,6 +108,18 @@ def end_session():
 @bp.post("/logout/confirm")
 def confirm_logout():
     return logout.confirm()
+
+
+def authenticated_client(server: PasserelleServer, methods: list[str], endpoint: str):
+    """(client, None) for a well-formed request with a token from an authenticated client,
+    else (None, the OAuth error response) (RFC 7009 §2.1, RFC 7662 §2.1)."""
+    problem = endpoints.form_problem(request, required="token")
+    if problem:
+        return None, problem_response(server, problem)
+    try:
+        return server.authenticate_client(server.create_oauth2_request(), methods, endpoint), None
+    except OAuth2Error as error:
+        return None, server.handle_error_response(None, error)
 
 
 def problem_response(server: PasserelleServer, problem: str) -> Response:
