@@ -24,11 +24,11 @@ def form_problem(request: Request, required: str) -> str | None:
     for key in request.form:
         if len(request.form.getlist(key)) > 1:
             return f"The parameter '{key}' is repeated."
-    if any(len(request.args.getlist(key)) for key in request.args if key in request.form):
+    if any(key in request.form for key in request.args):
         return "Parameters must not be repeated in the query."
     if not request.form.get(required):
         return f"Missing '{required}' parameter."
-    if not GRANT_TYPE_PATTERN.fullmatch(request.form.get("grant_type", "x")):
+    if required == "grant_type" and not GRANT_TYPE_PATTERN.fullmatch(request.form["grant_type"]):
         return "Invalid 'grant_type'."
     return None
 
