@@ -65,17 +65,20 @@ run: $(STAMP) compile-translations
 	@echo
 	@echo "  Passerelle     $$($(DEMO_FIELD) issuer)"
 	@echo "  Demo RP        http://127.0.0.1:5001"
+	@echo "  Mailbox        http://127.0.0.1:8026  (every email Passerelle sends, development only)"
 	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
 	@echo "  Ctrl-C stops both."
 	@echo
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
 	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)"; \
+	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
 	$(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & idp_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
-	trap 'kill $$idp_pid $$rp_pid 2>/dev/null; wait $$idp_pid $$rp_pid 2>/dev/null; exit 0' INT TERM; \
-	wait -n $$idp_pid $$rp_pid; status=$$?; \
-	kill $$idp_pid $$rp_pid 2>/dev/null || true; wait 2>/dev/null || true; exit $$status
+	pids="$$mail_pid $$idp_pid $$rp_pid"; \
+	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
+	wait -n $$pids; status=$$?; \
+	kill $$pids 2>/dev/null || true; wait 2>/dev/null || true; exit $$status
 
 # --- test ------------------------------------------------------------------------------
 

@@ -30,15 +30,22 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "translations")
 
     from idp import context, extensions, i18n, models  # noqa: F401  (registers every table)
+    from idp.mail import delivery as mail_delivery
     from idp.web import errors, headers, input_guard
 
     context.install(app, settings, clock or system_clock)
     extensions.db.init_app(app)
     extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
     headers.init_app(app)
     input_guard.init_app(app)
     errors.init_app(app)
+    mail_delivery.init_app(app)
+    if settings.PROXY_FIX_X_FOR:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR)  # type: ignore[method-assign]
 
     from idp.oidc import views as oidc_views
     from idp.signin import views as signin_views

@@ -56,8 +56,27 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGE_COOKIE_NAME": "passerelle_lang",
     "BABEL_DEFAULT_LOCALE": "fr",
     "HELP_URL": "/help",
+    # Mail (idp/mail): the outbox is sent over SMTP right after the response, then retried.
+    "MAIL_FROM": "Passerelle <no-reply@passerelle.invalid>",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 25,
+    "SMTP_SECURITY": "starttls",  # "starttls", "tls" (implicit, port 465) or "none" (loopback only)
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_TIMEOUT": 10,  # seconds
+    "MAIL_SEND_AFTER_RESPONSE": True,  # false: only `idp mail send-pending` sends
+    "MAIL_RETRY_DELAY": 60,  # seconds before the first retry; doubles each time, up to an hour
+    "MAIL_MAX_ATTEMPTS": 12,
+    # Nobody can use Passerelle to flood an inbox: messages beyond these are dropped.
+    "MAIL_MAX_PER_ADDRESS_PER_HOUR": 10,
+    "MAIL_MAX_PER_ACCOUNT_PER_DAY": 40,
+    # Per-address rate limits (Flask-Limiter). memory:// counts per process; use redis://
+    # when several workers or hosts serve Passerelle.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # How many reverse proxies in front of Passerelle set X-Forwarded-For (0: none). The
+    # client address behind them is what rate limits and security events use.
+    "PROXY_FIX_X_FOR": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead of a clock
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
@@ -123,6 +142,16 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("SQLALCHEMY_DATABASE_URI is missing")
     if str(uri).startswith("sqlite") and int(config.get("INSTANCES", 1)) > 1:
         raise ConfigError("several instances need PostgreSQL: SQLite is for one host only")
+    if config.get("SMTP_SECURITY") not in ("starttls", "tls", "none"):
+        raise ConfigError("SMTP_SECURITY must be starttls, tls or none")
+    if env == "production" and config.get("SMTP_SECURITY") == "none" and not is_loopback(config.get("SMTP_HOST")):
+        raise ConfigError("SMTP_SECURITY none sends mail in clear: only to a loopback SMTP relay")
+    if (
+        env == "production"
+        and int(config.get("INSTANCES", 1)) > 1
+        and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory")
+    ):
+        raise ConfigError("several instances need a shared RATELIMIT_STORAGE_URI (redis://), not memory://")
     if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
 

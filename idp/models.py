@@ -1,6 +1,8 @@
 """Imports every feature's models so the metadata (create_all, Alembic) sees all tables."""
 
 from idp.accounts.models import User  # noqa: F401
+from idp.audit import SecurityEvent  # noqa: F401
+from idp.mail.models import OutboxMessage  # noqa: F401
 from idp.oidc.models import (  # noqa: F401
     AuthorizationCode,
     Client,

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
+from flask.testing import FlaskClient
+
 from idp import create_app
 from idp.extensions import db
-from tests.support import FrozenClock, LiveServer
+from idp.mail.devbox import Mailbox, SmtpServer
+from tests.support import FrozenClock, LiveServer, free_port
 
 TEST_CONFIG = Path(__file__).resolve().parent.parent / "config" / "test.toml"
 os.environ["IDP_CONFIG"] = str(TEST_CONFIG)
@@ -50,6 +53,40 @@ def _settings_marker(request) -> dict:
     return dict(marker.kwargs) if marker else {}
 
 
+# One real SMTP server on loopback for the whole run (design.md, Testing): every app sends
+# its mail there, and the `mailbox` fixture empties it before each test that reads it.
+_smtp_server: SmtpServer | None = None
+
+
+def smtp_server() -> SmtpServer:
+    global _smtp_server
+    if _smtp_server is None:
+        _smtp_server = SmtpServer(Mailbox(), free_port()).start()
+    return _smtp_server
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _smtp_server is not None:
+        _smtp_server.stop()
+
+
+@pytest.fixture
+def mailbox() -> Mailbox:
+    """What the app sent during this test, received over real SMTP on 127.0.0.1."""
+    box = smtp_server().mailbox
+    box.clear()
+    return box
+
+
+class BufferedClient(FlaskClient):
+    """Consumes and closes each response like a real server does, so work scheduled with
+    call_on_close (mail sent after the response) runs before the test reads the result."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", **overrides):
     if is_postgres(database_uri):
         # A connection left open by an earlier test would make the reset wait forever: fail
@@ -58,7 +95,10 @@ def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", *
             "SQLALCHEMY_ENGINE_OPTIONS",
             {"pool_pre_ping": True, "connect_args": {"options": "-c lock_timeout=30000"}},
         )
+    overrides.setdefault("SMTP_PORT", smtp_server().port)
+    overrides.setdefault("SMTP_HOST", "127.0.0.1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_uri, "OIDC_ISSUER": issuer, **overrides}, clock=clock)
+    app.test_client_class = BufferedClient
     with app.app_context():
         reset_database(database_uri)
     return app

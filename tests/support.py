@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -45,3 +46,10 @@ class LiveServer:
         self._server.shutdown()
         self._thread.join(timeout=5)
         self._server.server_close()
+
+
+def free_port() -> int:
+    """A loopback port free right now (for servers that cannot bind port 0 themselves)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -14,6 +14,7 @@ Only compiling, which is all tests and `make run` need, is `pybabel compile -d t
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -59,6 +60,30 @@ def fill_english() -> None:
         write_po(handle, catalog, ignore_obsolete=True)
 
 
+def fill_french_from_incoming() -> None:
+    """Fill empty French entries from translations/incoming/*.json ({msgid: French}).
+
+    Lets several people add strings at once without rewriting the same .po file by hand;
+    the JSON files are folded into the catalog and deleted when their work lands.
+    """
+    incoming: dict[str, str] = {}
+    for path in sorted((TRANSLATIONS / "incoming").glob("*.json")):
+        incoming.update(json.loads(path.read_text(encoding="utf-8")))
+    if not incoming:
+        return
+    path = catalog_path("fr")
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale="fr")
+    changed = False
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and not message.string and message.id in incoming:
+            message.string = incoming[message.id]
+            changed = True
+    if changed:
+        with path.open("wb") as handle:
+            write_po(handle, catalog, ignore_obsolete=True)
+
+
 def untranslated(locale: str) -> list[str]:
     with catalog_path(locale).open("rb") as handle:
         catalog = read_po(handle, locale=locale)
@@ -75,6 +100,7 @@ def main(argv: list[str]) -> int:
         for locale in LOCALES:
             merge(locale)
         fill_english()
+    fill_french_from_incoming()
     if "--compile" in argv:
         pybabel("compile", "-d", str(TRANSLATIONS))
     todo = untranslated("fr")

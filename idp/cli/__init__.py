@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import clients, db, demo, keys, users
+from idp.cli import clients, db, demo, keys, mail, users
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -12,5 +12,6 @@ main.add_command(clients.clients)
 main.add_command(users.users)
 main.add_command(keys.keys)
 main.add_command(demo.demo)
+main.add_command(mail.mail)
 
 __all__ = ["main"]

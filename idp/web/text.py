@@ -14,3 +14,8 @@ FORM_TEXT = {
     # The page title of a form shown again with errors, e.g. "Error: Sign in".
     "error_title": _l("Error: %(title)s"),
 }
+
+# The footer of every email (templates/email/_base/).
+EMAIL_TEXT = {
+    "footer": _l("This message was sent automatically; replies are not read. Help: %(help_url)s"),
+}

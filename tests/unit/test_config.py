@@ -103,7 +103,21 @@ def test_sqlite_under_several_instances_is_refused():
     with pytest.raises(ConfigError, match="PostgreSQL"):
         validate({**DEFAULTS, **PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:///var/p.sqlite3", "INSTANCES": 2})
     validate({**DEFAULTS, **PRODUCTION, "SQLALCHEMY_DATABASE_URI": "sqlite:///var/p.sqlite3", "INSTANCES": 1})
-    validate({**DEFAULTS, **PRODUCTION, "INSTANCES": 3})
+    validate({**DEFAULTS, **PRODUCTION, "INSTANCES": 3, "RATELIMIT_STORAGE_URI": "redis://cache:6379"})
+
+
+def test_several_instances_need_shared_rate_limit_storage():
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        validate({**DEFAULTS, **PRODUCTION, "INSTANCES": 2})
+
+
+def test_mail_in_clear_is_refused_beyond_loopback():
+    with pytest.raises(ConfigError, match="SMTP_SECURITY"):
+        validate({**DEFAULTS, **PRODUCTION, "SMTP_SECURITY": "none", "SMTP_HOST": "mail.example.ca"})
+    with pytest.raises(ConfigError, match="SMTP_SECURITY"):
+        validate({**DEFAULTS, **PRODUCTION, "SMTP_SECURITY": "ssl"})
+    validate({**DEFAULTS, **PRODUCTION, "SMTP_SECURITY": "none", "SMTP_HOST": "127.0.0.1"})
+    validate({**DEFAULTS, **PRODUCTION, "SMTP_SECURITY": "tls", "SMTP_HOST": "mail.example.ca"})
 
 
 def test_unknown_env_and_id_token_alg_are_refused():

@@ -1,0 +1,81 @@
+"""Security events: what happened to an account, for its owner and for operators.
+
+The account home lists a person's recent events (sign-ins, password changes); operators
+read the table. Details never hold a secret (ASVS 16.2.5).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from idp.clock import Clock
+from idp.db import Base, UTCDateTime, utcnow
+
+
+class EventTag(StrEnum):
+    """What happened, as `area:object:action`; the account home translates each one."""
+
+    SIGNIN_SUCCESS = "account:signin:success"
+    SIGNIN_FAILURE = "account:signin:failure"
+    ACCOUNT_LOCKED = "account:signin:locked"
+    ACCOUNT_REGISTERED = "account:registration:completed"
+    ACCOUNT_ACTIVATED = "account:registration:activated"
+    PASSWORD_CHANGED = "account:password:changed"
+    PASSWORD_RESET = "account:password:reset"
+    SESSIONS_ENDED = "account:sessions:ended"
+    TERMS_ACCEPTED = "account:terms:accepted"
+    EMAIL_CODE_SENT = "account:email_code:sent"
+    EMAIL_CODE_FAILURE = "account:email_code:failure"
+    MAIL_CAPPED = "mail:capped"
+
+
+class SecurityEvent(Base):
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def record_event(
+    session: Session,
+    clock: Clock,
+    tag: EventTag,
+    *,
+    user_id: int | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+    **details: Any,
+) -> SecurityEvent:
+    """Add one event to the caller's transaction; it is saved when the caller commits."""
+    event = SecurityEvent(
+        user_id=user_id,
+        tag=str(tag),
+        created_at=clock(),
+        ip_address=(ip_address or "")[:45] or None,
+        user_agent=(user_agent or "")[:512] or None,
+        details=details,
+    )
+    session.add(event)
+    return event
+
+
+def recent_events(session: Session, user_id: int, limit: int = 20) -> list[SecurityEvent]:
+    """A person's latest events, newest first."""
+    return list(
+        session.scalars(
+            select(SecurityEvent)
+            .where(SecurityEvent.user_id == user_id)
+            .order_by(SecurityEvent.created_at.desc(), SecurityEvent.id.desc())
+            .limit(limit)
+        )
+    )

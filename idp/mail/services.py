@@ -1,0 +1,152 @@
+"""Queueing mail and tracking its delivery. No Flask here (design.md, Where code goes).
+
+A view queues a message in the same transaction as the change that caused it, so a message
+exists exactly when the change does; delivery.py sends it after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from idp.audit import EventTag, record_event
+from idp.clock import Clock
+from idp.config import Settings
+from idp.mail.models import OutboxMessage
+from idp.security.encryption import SecretBox
+
+# session.info key: ids queued in this transaction, for delivery right after the commit.
+QUEUED_IDS = "mail_queued_ids"
+LOCALES = ("fr", "en")
+# A sender owns a claimed row this long; a crashed sender's rows are retried after it.
+CLAIM_LEASE = timedelta(minutes=2)
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+class MailService:
+    """The outbox: queue, claim, mark sent or failed, with per-address and per-account caps."""
+
+    def __init__(self, session: Session, settings: Settings, clock: Clock, secret_box: SecretBox):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.secret_box = secret_box
+
+    def enqueue(
+        self,
+        *,
+        to: str,
+        template: str,
+        locale: str | None,
+        context: dict[str, Any],
+        user_id: int | None = None,
+    ) -> OutboxMessage | None:
+        """Queue a message; returns it, or None when a sending cap refused it.
+
+        The caps stop anybody from using Passerelle to flood an inbox: at most
+        MAIL_MAX_PER_ADDRESS_PER_HOUR messages to one address and MAIL_MAX_PER_ACCOUNT_PER_DAY
+        to one account. A refused message is recorded as an event, never shown to the
+        requester, whose page must look the same either way (no enumeration).
+        """
+        now = self.clock()
+        address = to.strip().lower()
+        if self._is_capped(address, user_id):
+            record_event(self.session, self.clock, EventTag.MAIL_CAPPED, user_id=user_id, template=template)
+            return None
+        message = OutboxMessage(
+            to_address=address,
+            user_id=user_id,
+            template=template,
+            locale=locale if locale in LOCALES else self.settings.BABEL_DEFAULT_LOCALE,
+            context_encrypted=self.secret_box.encrypt(json.dumps(context).encode()),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        self.session.add(message)
+        self.session.flush()
+        self.session.info.setdefault(QUEUED_IDS, []).append(message.id)
+        return message
+
+    def _is_capped(self, address: str, user_id: int | None) -> bool:
+        now = self.clock()
+        to_address = self.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.to_address == address, OutboxMessage.created_at > now - timedelta(hours=1)
+            )
+        )
+        if to_address >= self.settings.MAIL_MAX_PER_ADDRESS_PER_HOUR:
+            return True
+        if user_id is None:
+            return False
+        to_account = self.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.user_id == user_id, OutboxMessage.created_at > now - timedelta(days=1)
+            )
+        )
+        return to_account >= self.settings.MAIL_MAX_PER_ACCOUNT_PER_DAY
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        """Unsent messages whose next attempt is due, oldest first."""
+        return list(
+            self.session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.next_attempt_at <= self.clock(),
+                    OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        )
+
+    def claim(self, message_id: int) -> OutboxMessage | None:
+        """Take the message for one attempt, or None if it is sent, given up, or another
+        sender holds it. One conditional UPDATE, so two workers never both send it."""
+        now = self.clock()
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .values(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        message = self.session.get(OutboxMessage, message_id)
+        self.session.refresh(message)
+        return message
+
+    def context_of(self, message: OutboxMessage) -> dict[str, Any]:
+        return json.loads(self.secret_box.decrypt(message.context_encrypted or b""))
+
+    def mark_sent(self, message: OutboxMessage) -> None:
+        """Sent: erase the context (it may hold a code) and keep the row for the caps."""
+        message.sent_at = self.clock()
+        message.context_encrypted = None
+        message.last_error = None
+        self.session.flush()
+
+    def mark_failed(self, message: OutboxMessage, error: str) -> None:
+        """Not sent: retry later, waiting twice as long after each failure (up to an hour)."""
+        delay = min(timedelta(seconds=self.settings.MAIL_RETRY_DELAY) * 2 ** (message.attempts - 1), MAX_RETRY_DELAY)
+        message.next_attempt_at = self.clock() + delay
+        message.last_error = error[:255]
+        self.session.flush()
+
+    def purge_sent(self, older_than: timedelta = timedelta(days=2)) -> int:
+        """Forget sent messages once no cap counts them any more."""
+        result = self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.sent_at.is_not(None), OutboxMessage.created_at < self.clock() - older_than
+            )
+        )
+        return result.rowcount
