@@ -81,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "INSTANCES": 1,  # hosts sharing the database; more than one requires PostgreSQL
+    # Invitations (idp/invitations; issue 3): how long an invitation (link or code) stays
+    # valid, in seconds, and how many a relying party may create through the API.
+    "INVITATION_TTL": 14 * 24 * 3600,
+    "INVITATION_API_RATE_LIMIT": "120 per hour",  # per client (Flask-Limiter syntax)
 }
 
 

@@ -2,6 +2,7 @@
 
 from idp.accounts.models import User  # noqa: F401
 from idp.audit import SecurityEvent  # noqa: F401
+from idp.invitations.models import Invitation  # noqa: F401
 from idp.mail.models import OutboxMessage  # noqa: F401
 from idp.oidc.models import (  # noqa: F401
     AuthorizationCode,
@@ -12,3 +13,4 @@ from idp.oidc.models import (  # noqa: F401
     Token,
 )
 from idp.signin.models import SigninTransaction, UserSession  # noqa: F401
+from idp.robot.models import SpentRobotChallenge  # noqa: F401

@@ -30,6 +30,9 @@ class Client(Base):
     require_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="ES256")
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # public keys for private_key_jwt
+    # Third-party-initiated login (OIDC Core §4, Registration §2): where a person this client
+    # invited is sent after registering, so the client can start a sign-in.
+    initiate_login_uri: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -1,0 +1,466 @@
+"""Creating, finding, consuming, revoking and resending invitations. No Flask here
+(design.md, Where code goes): the API, the CLI and registration call this service and commit.
+
+Decisions (docs/operators.md, Invitations):
+- An invitation to an address that already has an account is still created, and its email
+  says "you already have an account: sign in" with no secret. Refusing would tell the
+  relying party that called the API whether the address is registered (ASVS 2.1 / issue 3,
+  "responses do not reveal whether an email is registered").
+- One live invitation per address *per creator*: a new invitation from the same creator to
+  the same address revokes the creator's earlier pending one. Invitations from different
+  creators (two schools) stay independent, so one relying party never sees another's act.
+- Resending replaces the secret (only its hash is stored, so the old one cannot be sent
+  again; the old link or code stops working) and restarts the validity period from now.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from idp.accounts.errors import InvalidEmail
+from idp.accounts.models import User
+from idp.accounts.services import canonical_email
+from idp.clock import Clock
+from idp.config import Settings
+from idp.invitations.errors import (
+    InvalidInvitation,
+    InvitationAlreadyUsed,
+    InvitationEmailMismatch,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationRevoked,
+)
+from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
+from idp.mail.models import OutboxMessage
+from idp.mail.services import MailService
+from idp.oidc.models import Client
+from idp.security.secrets import KeyedHasher, equal, new_token
+
+LOCALES = ("fr", "en")
+LINK_PURPOSE = "invitation-link"
+CODE_PURPOSE = "invitation-code"
+# Registration's routes (owned by idp/registration): the email links to these.
+REGISTER_LINK_PATH = "/register/invitation/"
+REGISTER_CODE_PATH = "/register/code"
+ACCOUNT_PATH = "/account"
+
+# Human-typable codes: no 0/O, 1/I/L look-alikes. 31 symbols; 16 of them give
+# 16 × log2(31) ≈ 79 bits (12 would give 59.5, short of the 60 we want for a secret that
+# lives two weeks), shown as four groups of four: ABCD-EFGH-JKMN-PQRS.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
+CODE_GROUP = 4
+# What people type between groups, or paste with the code: spaces, hyphens and dashes.
+_CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]+")
+MAX_TOKEN_LENGTH = 200  # our tokens are 43 characters; anything far longer is not one
+
+MAX_NAME_LENGTH = 200
+MAX_PURPOSE_LENGTH = 500
+MAX_CREATOR_ID_LENGTH = 200
+MAX_CLIENT_ID_LENGTH = 64
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def new_invitation_code() -> str:
+    """A fresh code in display form, grouped with hyphens."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return format_code(raw)
+
+
+def format_code(code: str) -> str:
+    """ABCDEFGHJKMNPQRS -> ABCD-EFGH-JKMN-PQRS (display only; never compared in this form)."""
+    normal = normalise_code(code) or code
+    return "-".join(normal[i : i + CODE_GROUP] for i in range(0, len(normal), CODE_GROUP))
+
+
+def normalise_code(typed: str) -> str | None:
+    """The canonical form of a typed code, or None when it cannot be one of ours.
+
+    NFKC folds full-width letters from some keyboards; case is ignored and separators or
+    spaces anywhere are dropped, so "abcd efgh-jkmn pqrs" matches.
+    """
+    if not isinstance(typed, str) or len(typed) > 4 * CODE_LENGTH:
+        return None
+    folded = _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", typed)).upper()
+    if len(folded) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in folded):
+        return None
+    return folded
+
+
+def invitation_link(settings: Settings, plain_token: str) -> str:
+    """The absolute sign-up URL a link invitation carries: registration's link route."""
+    return settings.OIDC_ISSUER + REGISTER_LINK_PATH + plain_token
+
+
+def invitation_code_url(settings: Settings) -> str:
+    """Where a code invitation says to type the code."""
+    return settings.OIDC_ISSUER + REGISTER_CODE_PATH
+
+
+def _optional_text(field: str, value: str | None, max_length: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInvitation(field, "not text")
+    cleaned = value.strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > max_length:
+        raise InvalidInvitation(field, f"longer than {max_length} characters")
+    if _CONTROL_CHARACTERS.search(cleaned):
+        # CR/LF would let a value break out of a mail header or line (VAL-02).
+        raise InvalidInvitation(field, "control characters")
+    return cleaned
+
+
+def _required_text(field: str, value: str | None, max_length: int) -> str:
+    cleaned = _optional_text(field, value, max_length)
+    if cleaned is None:
+        raise InvalidInvitation(field, "missing")
+    return cleaned
+
+
+class InvitationService:
+    """Invitations to register: one address, one secret (hashed), one use, an expiry."""
+
+    def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(seconds=self.settings.INVITATION_TTL)
+
+    # Creating
+
+    def create(
+        self,
+        *,
+        email: str,
+        kind: str,
+        given_name: str | None = None,
+        family_name: str | None = None,
+        locale: str | None = None,
+        inviter_name: str,
+        purpose: str | None = None,
+        created_by_kind: str,
+        created_by_id: str,
+        client_id: str | None = None,
+    ) -> tuple[Invitation, str]:
+        """Create a pending invitation; returns it and its plain secret (link token or code).
+
+        Raises InvalidInvitation(field) for a malformed value. The creator's earlier pending
+        invitation to the same address is revoked (one live invitation per address and
+        creator). Whether the address already has an account is deliberately not checked
+        here: see the module docstring.
+        """
+        try:
+            address = canonical_email(email) if isinstance(email, str) else None
+        except InvalidEmail:
+            address = None
+        if address is None:
+            raise InvalidInvitation("email", "not an email address")
+        if kind not in tuple(InvitationKind):
+            raise InvalidInvitation("kind", "must be link or code")
+        if locale is None or (isinstance(locale, str) and not locale.strip()):
+            locale = self.settings.BABEL_DEFAULT_LOCALE
+        if locale not in LOCALES:
+            raise InvalidInvitation("locale", "must be fr or en")
+        if created_by_kind not in tuple(CreatorKind):
+            raise InvalidInvitation("created_by_kind", "unknown creator kind")
+        now = self.clock()
+        invitation = Invitation(
+            email=address,
+            kind=kind,
+            given_name=_optional_text("given_name", given_name, MAX_NAME_LENGTH),
+            family_name=_optional_text("family_name", family_name, MAX_NAME_LENGTH),
+            locale=locale,
+            inviter_name=_required_text("inviter_name", inviter_name, MAX_NAME_LENGTH),
+            purpose=_optional_text("purpose", purpose, MAX_PURPOSE_LENGTH),
+            created_by_kind=created_by_kind,
+            created_by_id=_required_text("created_by_id", created_by_id, MAX_CREATOR_ID_LENGTH),
+            client_id=_optional_text("client_id", client_id, MAX_CLIENT_ID_LENGTH),
+            created_at=now,
+            expires_at=now + self.ttl,
+            send_count=0,
+        )
+        self._revoke_pending_from_same_creator(invitation)
+        plain_secret = self._set_new_secret(invitation)
+        self.session.add(invitation)
+        self.session.flush()
+        return invitation, plain_secret
+
+    def _set_new_secret(self, invitation: Invitation) -> str:
+        if invitation.kind == InvitationKind.LINK:
+            plain_secret = new_token(32)
+            invitation.secret_hash = self.hasher.hash(LINK_PURPOSE, plain_secret)
+        else:
+            plain_secret = new_invitation_code()
+            invitation.secret_hash = self.hasher.hash(CODE_PURPOSE, normalise_code(plain_secret))
+        return plain_secret
+
+    def _revoke_pending_from_same_creator(self, invitation: Invitation) -> None:
+        now = self.clock()
+        self.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.email == invitation.email,
+                Invitation.created_by_kind == invitation.created_by_kind,
+                Invitation.created_by_id == invitation.created_by_id,
+                *([Invitation.id != invitation.id] if invitation.id is not None else []),
+                *self._state_clause(InvitationState.PENDING, now),
+            )
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    # Finding (registration)
+
+    def find_by_link_token(self, plain_token: str) -> Invitation:
+        """The pending invitation this link token opens.
+
+        Raises InvitationNotFound (unknown or replaced token), InvitationExpired,
+        InvitationRevoked or InvitationAlreadyUsed.
+        """
+        if not isinstance(plain_token, str) or not plain_token or len(plain_token) > MAX_TOKEN_LENGTH:
+            raise InvitationNotFound
+        invitation = self.session.scalar(
+            select(Invitation).where(
+                Invitation.secret_hash == self.hasher.hash(LINK_PURPOSE, plain_token),
+                Invitation.kind == InvitationKind.LINK,
+            )
+        )
+        if invitation is None:
+            raise InvitationNotFound
+        self._ensure_pending(invitation)
+        return invitation
+
+    def find_by_code(self, plain_code: str, email: str) -> Invitation:
+        """The pending invitation for this code *and* this address (seed 001: the same
+        address the code was sent to).
+
+        A wrong code, or a right code with another address, both raise InvitationNotFound,
+        so the answer never confirms that a guessed code exists. Once both match, raises
+        InvitationExpired, InvitationRevoked or InvitationAlreadyUsed as the case may be.
+        """
+        normal = normalise_code(plain_code)
+        try:
+            address = canonical_email(email) if isinstance(email, str) else ""
+        except InvalidEmail:
+            address = ""
+        # Hash even a malformed code, so a bad shape answers no faster than a wrong code.
+        secret_hash = self.hasher.hash(CODE_PURPOSE, normal or "")
+        invitation = self.session.scalar(
+            select(Invitation).where(Invitation.secret_hash == secret_hash, Invitation.kind == InvitationKind.CODE)
+        )
+        if normal is None or invitation is None or not equal(invitation.email, address):
+            raise InvitationNotFound
+        self._ensure_pending(invitation)
+        return invitation
+
+    @staticmethod
+    def ensure_email_matches(invitation: Invitation, email: str) -> None:
+        """Raise InvitationEmailMismatch unless email is the invited address (any case).
+
+        For the link form (seed 000, step 2), where the person already holds the link.
+        """
+        try:
+            address = canonical_email(email) if isinstance(email, str) else ""
+        except InvalidEmail:
+            address = ""
+        if not equal(invitation.email, address):
+            raise InvitationEmailMismatch
+
+    def _ensure_pending(self, invitation: Invitation) -> None:
+        state = invitation.state_at(self.clock())
+        if state == InvitationState.ACCEPTED:
+            raise InvitationAlreadyUsed
+        if state == InvitationState.REVOKED:
+            raise InvitationRevoked
+        if state == InvitationState.EXPIRED:
+            raise InvitationExpired
+
+    # Consuming
+
+    def accept(self, invitation_id: int, user_id: int) -> Invitation:
+        """Consume the invitation for the account registration just created.
+
+        One conditional UPDATE (pending and unexpired -> accepted), so of two registrations
+        racing with one invitation exactly one succeeds; the other gets InvitationAlreadyUsed.
+        Raises InvitationNotFound, InvitationAlreadyUsed, InvitationRevoked, InvitationExpired.
+        """
+        now = self.clock()
+        result = self.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, *self._state_clause(InvitationState.PENDING, now))
+            .values(accepted_at=now, accepted_user_id=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        invitation = self._reload(invitation_id)
+        if result.rowcount != 1:
+            self._ensure_pending(invitation)
+            raise InvitationAlreadyUsed  # pragma: no cover - the state check above raises
+        return invitation
+
+    def revoke(self, invitation_id: int) -> Invitation:
+        """Revoke a pending or expired invitation; revoking a revoked one changes nothing.
+
+        Raises InvitationNotFound, or InvitationAlreadyUsed once a registration consumed it
+        (the account exists; disabling it is another operation).
+        """
+        now = self.clock()
+        self.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        invitation = self._reload(invitation_id)
+        if invitation.accepted_at is not None:
+            raise InvitationAlreadyUsed
+        return invitation
+
+    def resend(self, invitation_id: int) -> tuple[Invitation, str]:
+        """Give a pending or expired invitation a new secret and a new validity period.
+
+        Returns the invitation and its new plain secret, for send(). The previous link or
+        code stops working. Raises InvitationNotFound, InvitationAlreadyUsed or
+        InvitationRevoked (a revoked invitation stays revoked: create a new one).
+        """
+        invitation = self._reload(invitation_id)
+        state = invitation.state_at(self.clock())
+        if state == InvitationState.ACCEPTED:
+            raise InvitationAlreadyUsed
+        if state == InvitationState.REVOKED:
+            raise InvitationRevoked
+        plain_secret = self._set_new_secret(invitation)
+        invitation.expires_at = self.clock() + self.ttl
+        self.session.flush()
+        self._revoke_pending_from_same_creator(invitation)
+        return invitation, plain_secret
+
+    # Mail
+
+    def send(self, invitation: Invitation, plain_secret: str, mail: MailService) -> OutboxMessage | None:
+        """Queue the invitation email (templates/email/invitation-link or invitation-code).
+
+        Returns the queued message, or None when the mail caps refused it. The caller
+        commits, then delivery sends it. If the address already has an account, the email
+        invites the person to sign in instead and carries no secret.
+        """
+        message = mail.enqueue(
+            to=invitation.email,
+            template=f"invitation-{invitation.kind}",
+            locale=invitation.locale,
+            context=self.email_context(invitation, plain_secret),
+            user_id=None,
+        )
+        if message is not None:
+            invitation.last_sent_at = self.clock()
+            invitation.send_count = (invitation.send_count or 0) + 1
+            self.session.flush()
+        return message
+
+    def email_context(self, invitation: Invitation, plain_secret: str) -> dict[str, Any]:
+        """What the invitation templates read; JSON-serialisable (it waits in the outbox,
+        encrypted, until sent)."""
+        has_account = (
+            self.session.scalar(select(User.id).where(User.email == invitation.email)) is not None
+        )
+        context: dict[str, Any] = {
+            "given_name": invitation.given_name,
+            "family_name": invitation.family_name,
+            "email": invitation.email,
+            "inviter_name": invitation.inviter_name,
+            "purpose": invitation.purpose,
+            "expires_at": invitation.expires_at.isoformat(),
+            "has_account": has_account,
+        }
+        if has_account:
+            context["signin_url"] = self._signin_url(invitation)
+        elif invitation.kind == InvitationKind.LINK:
+            context["signup_url"] = invitation_link(self.settings, plain_secret)
+        else:
+            context["code"] = format_code(plain_secret)
+            context["code_url"] = invitation_code_url(self.settings)
+        return context
+
+    def _signin_url(self, invitation: Invitation) -> str:
+        """The inviting relying party's login page (OIDC Core §4) if it has one, else the
+        account home, which asks the person to sign in."""
+        if invitation.client_id:
+            uri = self.session.scalar(select(Client.initiate_login_uri).where(Client.client_id == invitation.client_id))
+            if uri:
+                return uri
+        return self.settings.OIDC_ISSUER + ACCOUNT_PATH
+
+    # Reading
+
+    def get(self, invitation_id: int) -> Invitation:
+        """Raises InvitationNotFound."""
+        invitation = self.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+        if invitation is None:
+            raise InvitationNotFound
+        return invitation
+
+    def get_for_client(self, invitation_id: int, client_id: str) -> Invitation:
+        """An invitation this relying party created; another's is InvitationNotFound."""
+        invitation = self.get(invitation_id)
+        if invitation.created_by_kind != CreatorKind.CLIENT or invitation.created_by_id != client_id:
+            raise InvitationNotFound
+        return invitation
+
+    def list(
+        self,
+        *,
+        state: str | None = None,
+        email: str | None = None,
+        created_by_kind: str | None = None,
+        created_by_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Invitation]:
+        """Invitations, newest first, filtered by state, address, creator."""
+        query = select(Invitation)
+        if state is not None:
+            if state not in tuple(InvitationState):
+                raise InvalidInvitation("state", "must be pending, accepted, expired or revoked")
+            query = query.where(*self._state_clause(InvitationState(state), self.clock()))
+        if email is not None:
+            try:
+                query = query.where(Invitation.email == canonical_email(email))
+            except InvalidEmail:
+                return []
+        if created_by_kind is not None:
+            query = query.where(Invitation.created_by_kind == created_by_kind)
+        if created_by_id is not None:
+            query = query.where(Invitation.created_by_id == created_by_id)
+        return list(self.session.scalars(query.order_by(Invitation.id.desc()).limit(limit)))
+
+    @staticmethod
+    def _state_clause(state: InvitationState, now) -> list:
+        """SQL for state_at(now) == state; kept next to state_at's rules."""
+        not_final = [Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)]
+        if state == InvitationState.ACCEPTED:
+            return [Invitation.accepted_at.is_not(None)]
+        if state == InvitationState.REVOKED:
+            return [Invitation.accepted_at.is_(None), Invitation.revoked_at.is_not(None)]
+        if state == InvitationState.EXPIRED:
+            return [*not_final, Invitation.expires_at <= now]
+        return [*not_final, Invitation.expires_at > now]
+
+    def _reload(self, invitation_id: int) -> Invitation:
+        invitation = self.session.scalar(
+            select(Invitation).where(Invitation.id == invitation_id).execution_options(populate_existing=True)
+        )
+        if invitation is None:
+            raise InvitationNotFound
+        return invitation
