@@ -27,6 +27,8 @@ class EventTag(StrEnum):
     ACCOUNT_ACTIVATED = "account:registration:activated"
     PASSWORD_CHANGED = "account:password:changed"
     PASSWORD_RESET = "account:password:reset"
+    PASSWORD_CHANGE_FAILURE = "account:password:change_failure"  # wrong current password
+    RECOVERY_REQUESTED = "account:recovery:requested"  # "can't sign in?"; user_id None if unknown
     SESSIONS_ENDED = "account:sessions:ended"
     TERMS_ACCEPTED = "account:terms:accepted"
     EMAIL_CODE_SENT = "account:email_code:sent"
