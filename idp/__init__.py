@@ -54,4 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
     app.register_blueprint(accounts_views.bp)
+    from idp.accounts import password_text
+
+    password_text.init_app(app)
     return app

@@ -85,6 +85,21 @@ DEFAULTS: dict[str, Any] = {
     # valid, in seconds, and how many a relying party may create through the API.
     "INVITATION_TTL": 14 * 24 * 3600,
     "INVITATION_API_RATE_LIMIT": "120 per hour",  # per client (Flask-Limiter syntax)
+    # New passwords (idp/security/password_policy.py; issue 3). NIST SP 800-63B §5.1.1.2:
+    # the minimum may not go below 8; lengths count characters after NFKC normalisation.
+    "PASSWORD_MIN_LENGTH": 14,
+    "PASSWORD_MAX_LENGTH": 128,  # at most 1024, the cap every form applies
+    "PASSWORD_REQUIRE_SPECIAL": True,  # a character that is neither a letter nor a digit
+    "PASSWORD_REQUIRE_DIGIT": True,
+    "PASSWORD_REQUIRE_UPPER": True,
+    "PASSWORD_REQUIRE_LOWER": True,
+    "PASSWORD_REJECT_COMMON": True,  # the offline list in idp/data/common-passwords.txt
+    "PASSWORD_CONTEXT_WORDS": ["passerelle"],  # words of this service no password may contain
+    # "Not a robot" proof of work (ALTCHA, idp/robot). Turn it off only with another check in front.
+    "ROBOT_CHECK_ENABLED": True,
+    "ROBOT_CHECK_MAX_NUMBER": 100_000,  # work asked of the browser: about a second on a phone
+    "ROBOT_CHECK_TTL": 600,  # seconds a challenge can be solved and submitted in
+    "ROBOT_CHECK_RATE_LIMIT": "60 per minute",  # challenges per address (Flask-Limiter syntax)
 }
 
 
@@ -158,6 +173,20 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("several instances need a shared RATELIMIT_STORAGE_URI (redis://), not memory://")
     if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
+    _validate_password_and_robot_check(config)
+
+
+def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
+    from idp.security.password_policy import PasswordPolicy
+
+    try:
+        PasswordPolicy.from_settings(config)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"password policy: {error}") from None
+    for name in ("ROBOT_CHECK_MAX_NUMBER", "ROBOT_CHECK_TTL"):
+        value = config.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a positive whole number")
 
 
 def is_loopback(hostname: str | None) -> bool:

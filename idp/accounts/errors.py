@@ -1,5 +1,9 @@
 """Why an account operation was refused. Views map each class to a translated message."""
 
+from __future__ import annotations
+
+from idp.security.password_policy import PasswordProblem
+
 
 class AccountError(Exception):
     """Base class of the accounts feature's domain errors."""
@@ -19,3 +23,12 @@ class InvalidName(AccountError):
 
 class InvalidPassword(AccountError):
     """The password is empty or longer than we hash (MAX_PASSWORD_LENGTH, VAL-03)."""
+
+
+class WeakPassword(AccountError):
+    """A new password breaks the password policy; problems says which rules, in checklist
+    order, so each gets its own message (idp/accounts/password_text.py)."""
+
+    def __init__(self, problems: list[PasswordProblem]):
+        super().__init__(", ".join(problems))
+        self.problems = list(problems)

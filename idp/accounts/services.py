@@ -8,11 +8,12 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.accounts.errors import EmailAlreadyRegistered, InvalidEmail, InvalidName, InvalidPassword
+from idp.accounts.errors import EmailAlreadyRegistered, InvalidEmail, InvalidName, InvalidPassword, WeakPassword
 from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.security.passwords import MAX_PASSWORD_LENGTH, PasswordHasher
+from idp.security.password_policy import PasswordPolicy, personal_values
 
 MAX_EMAIL_LENGTH = 320  # RFC 3696 errata 1690: 64 + 1 + 255
 MAX_NAME_LENGTH = 200  # the users.given_name / family_name column width
@@ -89,6 +90,38 @@ class AccountService:
         self.session.add(user)
         self.session.flush()
         return user
+
+    @property
+    def password_policy(self) -> PasswordPolicy:
+        return PasswordPolicy.from_settings(self.settings)
+
+    def check_new_password(
+        self, plain_password: str, *, email: str | None, given_name: str | None, family_name: str | None
+    ) -> None:
+        """Raise WeakPassword (with every problem) unless the password meets the policy.
+
+        The person's address, its local part and names are what it must not contain (ASVS
+        6.2.11). create_user does not call this: registration does, before creating the
+        account, so operator and test accounts keep their own passwords.
+        """
+        problems = self.password_policy.problems(
+            plain_password or "", personal=personal_values(email, given_name, family_name)
+        )
+        if problems:
+            raise WeakPassword(problems)
+
+    def set_password(self, user: User, plain_password: str) -> None:
+        """Give the account a new password that meets the policy. Raises WeakPassword.
+
+        Callers decide what else a change means (ending other sessions, a notification,
+        a security event); this only checks, hashes and stamps updated_at.
+        """
+        self.check_new_password(
+            plain_password, email=user.email, given_name=user.given_name, family_name=user.family_name
+        )
+        user.password_hash = self.passwords.hash(plain_password)
+        user.updated_at = self.clock()
+        self.session.flush()
 
     def find_by_email(self, email: str) -> User | None:
         """The account for this address in any letter case, or None (also for a malformed one)."""

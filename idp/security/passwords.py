@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from argon2 import PasswordHasher as _Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-MAX_PASSWORD_LENGTH = 1024  # characters; checked before hashing so a huge input is cheap to refuse
+from idp.security.password_policy import MAX_ALLOWED_LENGTH, normalize_password
+
+__all__ = ["MAX_PASSWORD_LENGTH", "PasswordHasher", "normalize_password"]
+
+MAX_PASSWORD_LENGTH = MAX_ALLOWED_LENGTH  # characters; checked before hashing so a huge input is cheap to refuse
 
 
-def normalize_password(plain_password: str) -> str:
-    """NFKC, so that the same password typed on two keyboards verifies (NIST SP 800-63B §5.1.1.2)."""
-    return unicodedata.normalize("NFKC", plain_password)
+def _secret_bytes(plain_password: str) -> bytes:
+    """NFKC then UTF-8, so "é" typed precomposed or as "e" + U+0301 is one password.
+
+    surrogatepass: a lone surrogate (possible in JSON, never from a browser form) hashes
+    instead of raising; valid text encodes exactly as plain UTF-8, so stored hashes still
+    verify.
+    """
+    return normalize_password(plain_password).encode("utf-8", "surrogatepass")
 
 
 class PasswordHasher:
@@ -24,13 +31,14 @@ class PasswordHasher:
         self._dummy_hash = self._hasher.hash("passerelle dummy password")
 
     def hash(self, plain_password: str) -> str:
-        return self._hasher.hash(normalize_password(plain_password))
+        """The argon2id hash of the NFKC-normalised password (800-63B §5.1.1.2); no truncation."""
+        return self._hasher.hash(_secret_bytes(plain_password))
 
     def verify(self, password_hash: str | None, plain_password: str) -> bool:
         """True when plain_password matches; runs a full verification even without a hash."""
         if len(plain_password) > MAX_PASSWORD_LENGTH:
             return False
-        candidate = normalize_password(plain_password)
+        candidate = _secret_bytes(plain_password)
         try:
             return self._hasher.verify(password_hash or self._dummy_hash, candidate) and password_hash is not None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
