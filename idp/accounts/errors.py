@@ -32,3 +32,7 @@ class WeakPassword(AccountError):
     def __init__(self, problems: list[PasswordProblem]):
         super().__init__(", ".join(problems))
         self.problems = list(problems)
+
+
+class IncorrectCurrentPassword(AccountError):
+    """Changing the password needs the current one, and this is not it (ASVS 6.2.3)."""

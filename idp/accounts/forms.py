@@ -7,7 +7,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, PasswordField
-from wtforms.validators import InputRequired, StopValidation
+from wtforms.validators import InputRequired, Length, StopValidation
 
 from idp.accounts.errors import WeakPassword
 from idp.accounts.password_text import CONFIRM_REQUIRED, MISMATCH, REQUIRED, current_password_policy, describe_problem
@@ -109,3 +109,25 @@ def check_new_password_fields(
         if normalize_password(form.confirm_password.data or "") != normalize_password(form.password.data or ""):
             confirm_errors.append(str(MISMATCH))
     return not (password_errors or confirm_errors)
+
+
+# The account home's forms (issue 3, Account home).
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """The current password, then the new one twice (ASVS 6.2.3)."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[
+            InputRequired(message=_l("Enter your current password.")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("Your current password is incorrect.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = new_password_field(_l("New password"))
+    confirm_password = confirm_password_field(_l("Confirm your new password"))
+
+
+class EndOtherSessionsForm(FlaskForm):
+    """Only the CSRF token: "sign out everywhere else" changes state, so it is a POST."""
