@@ -54,6 +54,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
     app.register_blueprint(accounts_views.bp)
+    from idp.invitations import api as invitations_api, emails as invitation_emails
+
+    app.register_blueprint(invitations_api.bp)
+    invitation_emails.init_app(app)
     from idp.accounts import password_text
 
     password_text.init_app(app)

@@ -85,6 +85,7 @@ DEFAULTS: dict[str, Any] = {
     # valid, in seconds, and how many a relying party may create through the API.
     "INVITATION_TTL": 14 * 24 * 3600,
     "INVITATION_API_RATE_LIMIT": "120 per hour",  # per client (Flask-Limiter syntax)
+    "INVITATION_DEFAULT_INVITER": "Passerelle",  # "who invites" in emails from `idp invitations create`
     # New passwords (idp/security/password_policy.py; issue 3). NIST SP 800-63B §5.1.1.2:
     # the minimum may not go below 8; lengths count characters after NFKC normalisation.
     "PASSWORD_MIN_LENGTH": 14,

@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import clients, db, demo, keys, mail, users
+from idp.cli import clients, db, demo, invitations, keys, mail, users
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -13,5 +13,6 @@ main.add_command(users.users)
 main.add_command(keys.keys)
 main.add_command(demo.demo)
 main.add_command(mail.mail)
+main.add_command(invitations.invitations)
 
 __all__ = ["main"]

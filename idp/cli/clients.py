@@ -35,6 +35,7 @@ def _client_dict(client) -> dict[str, Any]:
         "require_consent": client.require_consent,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "jwks": client.jwks,
+        "initiate_login_uri": client.initiate_login_uri,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -81,12 +82,14 @@ def clients() -> None:
 @click.option("--jwks-file", type=click.File("r"), help="Public JWKS (JSON) for private_key_jwt.")
 @click.option("--client-id", help="Choose the client_id instead of a random one.")
 @click.option("--sector-identifier", help="Host that pairwise subjects derive from.")
-@click.option("--scope", help="Space-separated scopes the client may ask for.")
+@click.option("--scope", help="Space-separated scopes the client may ask for (add invitations for the API).")
+@click.option("--initiate-login-uri", help="Where people this client invited go after registering (OIDC Core §4).")
 @json_option
 @in_app
 def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
-    subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope, as_json,
+    subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
+    initiate_login_uri, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -109,6 +112,7 @@ def clients_create(
         jwks=jwks,
         client_id=client_id,
         sector_identifier=sector_identifier,
+        initiate_login_uri=initiate_login_uri,
         **options,
     )
     database.session.commit()
@@ -150,6 +154,26 @@ def clients_list(as_json: bool) -> None:
 def clients_show(client_id: str, as_json: bool) -> None:
     """Show one client's registration."""
     client = client_service().get(client_id)
+    if as_json:
+        print_json(_client_dict(client))
+    else:
+        _echo_client(client)
+
+
+@clients.command("update")
+@click.argument("client_id")
+@click.option("--scope", help="Replace the scopes the client may ask for (space-separated).")
+@click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
+@json_option
+@in_app
+def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, as_json: bool) -> None:
+    """Change a client's scopes or initiate_login_uri."""
+    from idp.extensions import db as database
+
+    if scope is None and initiate_login_uri is None:
+        raise click.UsageError("nothing to change: give --scope and/or --initiate-login-uri")
+    client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri)
+    database.session.commit()
     if as_json:
         print_json(_client_dict(client))
     else:

@@ -41,6 +41,9 @@ class Invitation(Base):
     __table_args__ = (Index("ix_invitations_email", "email"), Index("ix_invitations_client_id", "client_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The id relying parties see in the API: random, so one client cannot count or probe
+    # the invitations of others the way sequential ids would let it.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
     email: Mapped[str] = mapped_column(String(320))  # accounts.services.canonical_email
     kind: Mapped[str] = mapped_column(String(8))  # InvitationKind
     # HMAC of the link token (purpose "invitation-link") or of the normalised code

@@ -20,6 +20,7 @@ import secrets
 import unicodedata
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -179,6 +180,7 @@ class InvitationService:
             raise InvalidInvitation("created_by_kind", "unknown creator kind")
         now = self.clock()
         invitation = Invitation(
+            public_id=secrets.token_urlsafe(12),
             email=address,
             kind=kind,
             given_name=_optional_text("given_name", given_name, MAX_NAME_LENGTH),
@@ -395,13 +397,23 @@ class InvitationService:
         return context
 
     def _signin_url(self, invitation: Invitation) -> str:
-        """The inviting relying party's login page (OIDC Core §4) if it has one, else the
-        account home, which asks the person to sign in."""
-        if invitation.client_id:
-            uri = self.session.scalar(select(Client.initiate_login_uri).where(Client.client_id == invitation.client_id))
-            if uri:
-                return uri
-        return self.settings.OIDC_ISSUER + ACCOUNT_PATH
+        """The inviting relying party's login page if it has one, else the account home,
+        which asks the person to sign in."""
+        return self.third_party_login_url(invitation) or self.settings.OIDC_ISSUER + ACCOUNT_PATH
+
+    def third_party_login_url(self, invitation: Invitation) -> str | None:
+        """Where to send the person once registered: the inviting client's
+        initiate_login_uri with `iss` and `login_hint` (OIDC Core §4, third-party-initiated
+        login), so the client starts a sign-in for them. None when an operator invited, or
+        the client registered no initiate_login_uri.
+        """
+        if not invitation.client_id:
+            return None
+        uri = self.session.scalar(select(Client.initiate_login_uri).where(Client.client_id == invitation.client_id))
+        if not uri:
+            return None
+        query = urlencode({"iss": self.settings.OIDC_ISSUER, "login_hint": invitation.email})
+        return f"{uri}{'&' if '?' in uri else '?'}{query}"
 
     # Reading
 
@@ -412,10 +424,17 @@ class InvitationService:
             raise InvitationNotFound
         return invitation
 
-    def get_for_client(self, invitation_id: int, client_id: str) -> Invitation:
-        """An invitation this relying party created; another's is InvitationNotFound."""
-        invitation = self.get(invitation_id)
-        if invitation.created_by_kind != CreatorKind.CLIENT or invitation.created_by_id != client_id:
+    def get_for_client(self, public_id: str, client_id: str) -> Invitation:
+        """The invitation with this public id if this relying party created it; any other
+        (another client's, an operator's, none) is InvitationNotFound, never "forbidden"."""
+        invitation = None
+        if isinstance(public_id, str) and 0 < len(public_id) <= 32:
+            invitation = self.session.scalar(select(Invitation).where(Invitation.public_id == public_id))
+        if (
+            invitation is None
+            or invitation.created_by_kind != CreatorKind.CLIENT
+            or invitation.created_by_id != client_id
+        ):
             raise InvitationNotFound
         return invitation
 

@@ -31,6 +31,9 @@ SUBJECT_TYPES = ("public", "pairwise")
 ID_TOKEN_ALGS = ("ES256", "RS256")
 SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
 DEFAULT_SCOPE = " ".join(SUPPORTED_SCOPES)
+# Scopes of Passerelle's own APIs, for client_credentials tokens only: never in the default
+# scope nor in discovery's scopes_supported (an operator grants them to a client by name).
+API_SCOPES = ("invitations",)  # POST/GET /api/invitations (idp/invitations/api.py)
 
 # Plain http is tolerated only where the traffic never leaves the machine (RFC 8252 §7.3).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -65,6 +68,7 @@ class ClientService:
         scope: str = DEFAULT_SCOPE,
         sector_identifier: str | None = None,
         client_id: str | None = None,
+        initiate_login_uri: str | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -83,6 +87,7 @@ class ClientService:
         if id_token_alg not in ID_TOKEN_ALGS:
             raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
         scope = _check_scope(scope)
+        initiate_login_uri = _check_initiate_login_uri(initiate_login_uri)
         client_id = self._check_client_id(client_id) if client_id is not None else secrets.token_urlsafe(16)
         sector = _sector_for(sector_identifier, redirect_uris, subject_type, client_id)
 
@@ -103,6 +108,7 @@ class ClientService:
             require_consent=require_consent,
             id_token_signed_response_alg=id_token_alg,
             jwks=jwks,
+            initiate_login_uri=initiate_login_uri,
             created_at=now,
             updated_at=now,
         )
@@ -128,6 +134,19 @@ class ClientService:
             self.session.execute(delete(model).where(model.client_id == client_id))
         self.session.delete(client)
         self.session.flush()
+
+    def update(self, client_id: str, *, scope: str | None = None, initiate_login_uri: str | None = None) -> Client:
+        """Change a client's scope or initiate_login_uri ("" removes it), with the checks of
+        create(). Workers may reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds.
+        Raises ClientNotFound or InvalidClientMetadata."""
+        client = self.get(client_id)
+        if scope is not None:
+            client.scope = _check_scope(scope)
+        if initiate_login_uri is not None:
+            client.initiate_login_uri = _check_initiate_login_uri(initiate_login_uri or None)
+        client.updated_at = self.clock()
+        self.session.flush()
+        return client
 
     def rotate_secret(self, client_id: str) -> str:
         """Replace the secret; the old one stops working at once. Returns the new plain secret.
@@ -245,10 +264,19 @@ def _check_scope(scope: str) -> str:
     requested = scope.split()
     if "openid" not in requested:
         raise InvalidClientMetadata("scope must include openid")
-    unknown = [item for item in requested if item not in SUPPORTED_SCOPES]
+    unknown = [item for item in requested if item not in SUPPORTED_SCOPES + API_SCOPES]
     if unknown:
-        raise InvalidClientMetadata(f"unsupported scope {unknown[0]!r}; choose from {DEFAULT_SCOPE}")
+        choices = " ".join(SUPPORTED_SCOPES + API_SCOPES)
+        raise InvalidClientMetadata(f"unsupported scope {unknown[0]!r}; choose from {choices}")
     return " ".join(dict.fromkeys(requested))
+
+
+def _check_initiate_login_uri(uri: str | None) -> str | None:
+    """Third-party-initiated login URI (OIDC Core §4, Registration §2): https, like a
+    redirect URI (http only on loopback); Passerelle sends invited people there."""
+    if uri is None:
+        return None
+    return _check_uri(uri, "initiate_login_uri")
 
 
 def _sector_for(explicit: str | None, redirect_uris: Sequence[str], subject_type: str, client_id: str) -> str:

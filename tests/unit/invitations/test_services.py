@@ -380,10 +380,33 @@ def test_list_filters_by_state_address_and_creator(invitations, make_user, clock
 def test_get_for_client_hides_other_creators_invitations(invitations):
     mine, _ = invite(invitations, created_by_kind="client", created_by_id="rp-1", client_id="rp-1")
     operator, _ = invite(invitations, email="o@example.ca")
-    assert invitations.get_for_client(mine.id, "rp-1").id == mine.id
-    for invitation_id in (mine.id, operator.id, 424242):
+    assert invitations.get_for_client(mine.public_id, "rp-1").id == mine.id
+    for public_id in (mine.public_id, operator.public_id, "nope", "", "x" * 5000, str(mine.id)):
         with pytest.raises(InvitationNotFound):
-            invitations.get_for_client(invitation_id, "rp-2")
+            invitations.get_for_client(public_id, "rp-2")
+    with pytest.raises(InvitationNotFound):
+        invitations.get_for_client(operator.public_id, "operator")
+
+
+def test_public_ids_are_random_and_distinct(invitations):
+    first, _ = invite(invitations, email="a@example.ca")
+    second, _ = invite(invitations, email="b@example.ca")
+    assert first.public_id != second.public_id
+    assert len(first.public_id) == 16
+
+
+def test_third_party_login_url_follows_the_inviting_client(invitations, app, ctx):
+    from tests.oidc_support import make_client
+
+    rp = make_client(app, initiate_login_uri="https://rp.example/login?from=invite")
+    db.session.expire_all()
+    operator, _ = invite(invitations)
+    invited, _ = invite(invitations, created_by_kind="client", created_by_id=rp.client_id, client_id=rp.client_id)
+    assert invitations.third_party_login_url(operator) is None
+    url = invitations.third_party_login_url(invited)
+    assert url.startswith("https://rp.example/login?from=invite&iss=")
+    assert "login_hint=zoe.citoyenne%40example.ca" in url
+    assert "iss=http%3A%2F%2F127.0.0.1%3A5000" in url
 
 
 def test_send_queues_the_link_email_and_counts_it(invitations, ctx, clock):
