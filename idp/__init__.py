@@ -59,6 +59,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     app.register_blueprint(invitations_api.bp)
     invitation_emails.init_app(app)
     from idp.accounts import password_text
+    from idp.robot import views as robot_views
 
     password_text.init_app(app)
+    app.register_blueprint(robot_views.bp)
     return app

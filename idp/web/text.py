@@ -19,3 +19,29 @@ FORM_TEXT = {
 EMAIL_TEXT = {
     "footer": _l("This message was sent automatically; replies are not read. Help: %(help_url)s"),
 }
+
+# The "not a robot" check (templates/_macros/robot.html, idp/robot).
+ROBOT_TEXT = {
+    "hint": _l(
+        "Check the box. Your browser then solves a small calculation, which takes a few seconds; "
+        "wait until it says you are verified. Nothing about you is sent to anyone else."
+    ),
+    "noscript": _l(
+        "This check needs JavaScript, which is turned off in your browser. Turn it on and reload this page."
+    ),
+    "trouble": _l("If the check keeps failing, reload the page and try again in a few minutes."),
+    "help_link": _l("Get help with the check"),
+}
+
+# The widget's own words, passed to <altcha-widget strings="…"> (keys are the widget's).
+ROBOT_WIDGET_TEXT = {
+    "label": _l("I am not a robot"),
+    "verifying": _l("Verifying…"),
+    "verified": _l("Verified"),
+    "error": _l("The check did not work. Check the box to try again."),
+    "expired": _l("The check expired. Check the box to try again."),
+    "waitAlert": _l("Verifying… please wait."),
+    "verificationRequired": _l("Verification required."),
+    "ariaLinkLabel": _l("About the not-a-robot check"),
+    "footer": "",
+}
