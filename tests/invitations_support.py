@@ -25,3 +25,37 @@ def access_token(client, rp: RegisteredClient, scope: str | None = "invitations"
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def invitation_email_contexts() -> dict:
+    """Context for rendering each invitation email template outside the outbox (the
+    every-template-renders test in tests/unit/test_translations.py), as render_email gives."""
+    from flask_babel import get_locale
+
+    from idp.web.text import EMAIL_TEXT
+
+    def context(**extra):
+        return lambda: {
+            "issuer": "http://127.0.0.1:5000",
+            "help_url": "http://127.0.0.1:5000/help",
+            "locale": str(get_locale()),
+            "email_text": EMAIL_TEXT,
+            "given_name": "Zoé",
+            "family_name": "Citoyenne",
+            "email": "zoe@example.ca",
+            "inviter_name": "École Imaginaire",
+            "purpose": "Un relevé de notes numérisé vous a été transmis.",
+            "expires_at": "2026-07-01T15:30:00+00:00",
+            "has_account": False,
+            **extra,
+        }
+
+    link = context(signup_url="http://127.0.0.1:5000/register/invitation/token")
+    code = context(code="ABCD-EFGH-JKMN-PQRS", code_url="http://127.0.0.1:5000/register/code")
+    names = ("subject.txt", "body.txt", "body.html")
+    return {
+        **{f"email/invitation-link/{name}": link for name in names},
+        **{f"email/invitation-code/{name}": code for name in names},
+        **{f"email/invitation/{name}": link for name in ("_intro.txt", "_intro.html", "_closing.txt", "_closing.html")},
+        "email/invitation/_subject.txt": context(has_account=True, signin_url="http://127.0.0.1:5000/account"),
+    }

@@ -188,6 +188,7 @@ def _idp_contexts() -> dict:
     from idp.signin.forms import ConsentForm, SigninForm, SignoutForm
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
+    from tests.invitations_support import invitation_email_contexts
 
     return {
         "accounts/account.html": lambda: {
@@ -204,6 +205,7 @@ def _idp_contexts() -> dict:
         },
         "signin/password.html": lambda: {"form": SigninForm()},
         "signin/signout.html": lambda: {"form": SignoutForm(), "is_signed_in": True},
+        **invitation_email_contexts(),
     }
 
 
