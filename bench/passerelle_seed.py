@@ -60,6 +60,7 @@ def cmd_user(args: argparse.Namespace) -> None:
                 subject=secrets.token_hex(16),
                 email=args.email,
                 email_verified=True,
+                activated_at=datetime.now(UTC),  # not a pending registration: may sign in
                 given_name="Bench",
                 family_name="User",
                 locale="en",

@@ -30,6 +30,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # None while a registration waits for the person to prove the address and finish (issue 3,
+    # idp/registration): such a pending account cannot sign in. Accounts made any other way
+    # (operators, the demo) are active from creation.
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def name(self) -> str:
@@ -37,4 +41,11 @@ class User(Base):
 
     @property
     def is_active(self) -> bool:
-        return self.disabled_at is None
+        """May sign in: activated and not disabled."""
+        return self.disabled_at is None and self.activated_at is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """Registered but not activated yet (and not disabled): "can't sign in?" resends its
+        activation email (RegistrationService.resend_activation)."""
+        return self.disabled_at is None and self.activated_at is None

@@ -8,7 +8,14 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.accounts.errors import EmailAlreadyRegistered, InvalidEmail, InvalidName, InvalidPassword, WeakPassword
+from idp.accounts.errors import (
+    AccountError,
+    EmailAlreadyRegistered,
+    InvalidEmail,
+    InvalidName,
+    InvalidPassword,
+    WeakPassword,
+)
 from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
@@ -86,10 +93,87 @@ class AccountService:
             password_hash=self.passwords.hash(plain_password),
             created_at=now,
             updated_at=now,
+            activated_at=now,
         )
         self.session.add(user)
         self.session.flush()
         return user
+
+    def create_pending_user(
+        self,
+        email: str,
+        given_name: str,
+        family_name: str,
+        *,
+        plain_password: str | None = None,
+        phone_number: str | None = None,
+        locale: str | None = None,
+    ) -> User:
+        """Create an account that cannot sign in until its registration completes (issue 3).
+
+        activated_at stays None and the address unverified; the link journey gives no
+        password yet (the person chooses it after proving the address), the code journey
+        gives one, which the caller has checked against the policy. Raises InvalidEmail,
+        InvalidName, InvalidPassword or EmailAlreadyRegistered, like create_user.
+        """
+        address = canonical_email(email)
+        if plain_password is not None and (not plain_password or len(plain_password) > MAX_PASSWORD_LENGTH):
+            raise InvalidPassword
+        if self.find_by_email(address) is not None:
+            raise EmailAlreadyRegistered
+        now = self.clock()
+        user = User(
+            subject=secrets.token_urlsafe(24),
+            email=address,
+            email_verified=False,
+            given_name=_clean_name(given_name),
+            family_name=_clean_name(family_name),
+            phone_number=(phone_number or "").strip() or None,
+            locale=locale,
+            password_hash=self.passwords.hash(plain_password) if plain_password is not None else None,
+            created_at=now,
+            updated_at=now,
+            activated_at=None,
+        )
+        self.session.add(user)
+        self.session.flush()
+        return user
+
+    def update_pending_user(
+        self,
+        user: User,
+        given_name: str,
+        family_name: str,
+        *,
+        plain_password: str | None = None,
+        phone_number: str | None = None,
+        locale: str | None = None,
+    ) -> None:
+        """Replace a pending account's details with a newer registration form's (the person
+        fixed a typo, or registered again before activating). Raises InvalidName or
+        InvalidPassword; refuses (AccountError) to touch an account that is not pending."""
+        if not user.is_pending:
+            raise AccountError("only a pending account's details are replaced by a registration")
+        if plain_password is not None and (not plain_password or len(plain_password) > MAX_PASSWORD_LENGTH):
+            raise InvalidPassword
+        user.given_name = _clean_name(given_name)
+        user.family_name = _clean_name(family_name)
+        if phone_number is not None:
+            user.phone_number = phone_number.strip() or None
+        if plain_password is not None:
+            user.password_hash = self.passwords.hash(plain_password)
+        if locale is not None:
+            user.locale = locale
+        user.updated_at = self.clock()
+        self.session.flush()
+
+    def activate(self, user: User) -> None:
+        """End a pending registration: the address is proven and the person may sign in."""
+        now = self.clock()
+        user.activated_at = now
+        user.email_verified = True
+        user.updated_at = now
+        self.session.flush()
 
     @property
     def password_policy(self) -> PasswordPolicy:
