@@ -66,6 +66,7 @@ MAX_NAME_LENGTH = 200
 MAX_PURPOSE_LENGTH = 500
 MAX_CREATOR_ID_LENGTH = 200
 MAX_CLIENT_ID_LENGTH = 64
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # secrets.token_urlsafe output
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -428,7 +429,8 @@ class InvitationService:
         """The invitation with this public id if this relying party created it; any other
         (another client's, an operator's, none) is InvitationNotFound, never "forbidden"."""
         invitation = None
-        if isinstance(public_id, str) and 0 < len(public_id) <= 32:
+        # Only the shape we issue reaches the database (PostgreSQL refuses NUL bytes).
+        if isinstance(public_id, str) and _PUBLIC_ID.fullmatch(public_id):
             invitation = self.session.scalar(select(Invitation).where(Invitation.public_id == public_id))
         if (
             invitation is None

@@ -381,7 +381,7 @@ def test_get_for_client_hides_other_creators_invitations(invitations):
     mine, _ = invite(invitations, created_by_kind="client", created_by_id="rp-1", client_id="rp-1")
     operator, _ = invite(invitations, email="o@example.ca")
     assert invitations.get_for_client(mine.public_id, "rp-1").id == mine.id
-    for public_id in (mine.public_id, operator.public_id, "nope", "", "x" * 5000, str(mine.id)):
+    for public_id in (mine.public_id, operator.public_id, "nope", "", "x" * 5000, str(mine.id), "\x00", "a b"):
         with pytest.raises(InvitationNotFound):
             invitations.get_for_client(public_id, "rp-2")
     with pytest.raises(InvitationNotFound):
