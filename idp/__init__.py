@@ -53,6 +53,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
 
     oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
+    from idp.mfa import views as mfa_views
+    from idp.terms import views as terms_views
+
+    app.register_blueprint(mfa_views.bp)
+    app.register_blueprint(terms_views.bp)
     app.register_blueprint(accounts_views.bp)
     from idp.invitations import api as invitations_api, emails as invitation_emails
 

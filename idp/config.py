@@ -101,6 +101,28 @@ DEFAULTS: dict[str, Any] = {
     "ROBOT_CHECK_MAX_NUMBER": 100_000,  # work asked of the browser: about a second on a phone
     "ROBOT_CHECK_TTL": 600,  # seconds a challenge can be solved and submitted in
     "ROBOT_CHECK_RATE_LIMIT": "60 per minute",  # challenges per address (Flask-Limiter syntax)
+    # Sign-in abuse resistance (idp/accounts/throttle.py; issue 3). Failures (wrong passwords
+    # and emailed codes) are counted per account: from SIGNIN_DELAY_AFTER failures on, each
+    # attempt waits 2^(n - SIGNIN_DELAY_AFTER) s (at most SIGNIN_MAX_DELAY) after the last
+    # failure; at SIGNIN_LOCK_THRESHOLD the account is locked SIGNIN_LOCK_DURATION seconds and
+    # its owner emailed. A complete sign-in clears the count.
+    "SIGNIN_DELAY_AFTER": 3,
+    "SIGNIN_MAX_DELAY": 60,
+    "SIGNIN_LOCK_THRESHOLD": 10,
+    "SIGNIN_LOCK_DURATION": 900,
+    # Per address (Flask-Limiter syntax), each of: the password POST, the code POST, "Request a
+    # new code". Generous: a school's whole class may sign in from one address.
+    "SIGNIN_RATE_LIMIT": "60 per minute; 600 per hour",
+    # The emailed sign-in code (idp/mfa/email_code.py; issue 3, seed 001).
+    "MFA_EMAIL_CODE_TTL": 180,  # seconds
+    "MFA_EMAIL_CODE_MAX_ATTEMPTS": 5,  # wrong guesses that burn a code
+    "MFA_EMAIL_CODE_RESEND_COOLDOWN": 30,  # seconds between two codes for one account
+    "MFA_EMAIL_CODE_DAILY_CAP": 10,  # codes per account in any 24 hours
+    # Terms of use and privacy policy (idp/terms): who operates this service and how to reach
+    # them, as the documents in templates/terms/ name them. Empty: the documents point to
+    # the help page instead.
+    "TERMS_OPERATOR_NAME": "",
+    "TERMS_CONTACT_EMAIL": "",
 }
 
 

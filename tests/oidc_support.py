@@ -13,6 +13,7 @@ from idp.accounts.services import AccountService
 from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.clients import ClientService
+from tests.signin_support import CODE_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
 
 PASSWORD = "Correct-Horse-Battery-9"
 REDIRECT_URI = "https://rp.example/callback"
@@ -87,17 +88,29 @@ class SignIn:
         self.http = http
 
     def authorize(self, params: dict[str, str], email: str = "zoe@example.ca", password: str = PASSWORD,
-                  consent: str | None = "allow"):
-        """Follow redirects until the response leaves the IdP; returns that response."""
+                  consent: str | None = "allow", terms: str | None = "accept"):
+        """Follow redirects until the response leaves the IdP; returns that response.
+
+        On the way it signs in: the password, the code emailed to `email` (read from the
+        test SMTP server), the terms (`terms`: "accept", "decline" or None to stop there)
+        and consent.
+        """
+        codes_before = signin_codes_sent(email)
         response = self.http.get("/authorize?" + urlencode(params))
-        for _ in range(10):
+        for _ in range(12):
             location = response.headers.get("Location", "")
             if response.status_code not in (302, 303) or location.startswith("http") and not location.startswith("http://localhost"):
                 return response
             path = urlsplit(location).path
             page = self.http.get(location)
             if path == "/signin" and page.status_code == 200:
+                codes_before = signin_codes_sent(email)
                 response = self.http.post("/signin", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)})
+            elif path == CODE_PATH and page.status_code == 200:
+                code = wait_for_signin_code(email, codes_before)
+                response = self.http.post(CODE_PATH, data={"code": code, "csrf_token": csrf_token(page.text)})
+            elif path == TERMS_PATH and page.status_code == 200 and terms:
+                response = self.http.post(TERMS_PATH, data={"decision": terms, "csrf_token": csrf_token(page.text)})
             elif path == "/signin/consent" and page.status_code == 200 and consent:
                 response = self.http.post("/signin/consent", data={"decision": consent, "csrf_token": csrf_token(page.text)})
             else:

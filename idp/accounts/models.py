@@ -34,6 +34,13 @@ class User(Base):
     # idp/registration): such a pending account cannot sign in. Accounts made any other way
     # (operators, the demo) are active from creation.
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sign-in failures (wrong passwords and emailed codes) since the last complete sign-in,
+    # and the refusal they cause: idp/accounts/throttle.py (issue 3, Abuse resistance).
+    failed_signin_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Attempts before this time are refused unchecked: a few seconds after repeated
+    # failures (progressive delay), SIGNIN_LOCK_DURATION once the lock threshold is reached.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def name(self) -> str:

@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import clients, db, demo, invitations, keys, mail, users
+from idp.cli import clients, db, demo, invitations, keys, mail, terms, users
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -14,5 +14,6 @@ main.add_command(keys.keys)
 main.add_command(demo.demo)
 main.add_command(mail.mail)
 main.add_command(invitations.invitations)
+main.add_command(terms.terms)
 
 __all__ = ["main"]

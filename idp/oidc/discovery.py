@@ -6,7 +6,7 @@ from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import SUPPORTED_ALGS
 from idp.oidc.server import ENDPOINT_PATHS
-from idp.signin.assurance import ACR_PASSWORD
+from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
 ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
 
@@ -40,7 +40,7 @@ def provider_metadata(issuer: str) -> dict:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
-        "acr_values_supported": [ACR_PASSWORD],
+        "acr_values_supported": list(ACR_VALUES_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["fr", "en"],
         "claim_types_supported": ["normal"],

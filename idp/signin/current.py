@@ -13,15 +13,19 @@ from datetime import datetime
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 
+from idp.accounts.throttle import SigninThrottle
+from idp.audit import EventTag, record_event
 from idp.context import app_context
 from idp.extensions import db
 from idp.i18n import first_supported
+from idp.mail.services import MailService
 from idp.security.redirects import is_safe_local_path, safe_local_path
-from idp.signin.assurance import ACR_PASSWORD, AMR_PASSWORD
-from idp.signin.flow import SESSION_REUSED, Step, next_step
+from idp.signin.assurance import AMR_PASSWORD, acr_for
+from idp.signin.flow import SESSION_REUSED, TERMS_DECLINED, Step, next_step, second_factor_used
 from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
 from idp.signin.models import SigninTransaction, UserSession
 from idp.signin.services import SessionService, SigninService
+from idp.terms.services import TermsService
 from idp.web import cookies
 from idp.web.headers import content_security_policy, form_action_source
 
@@ -32,9 +36,20 @@ ACCOUNT_PATH = "/account"
 _NO_SESSION = object()
 
 
+def get_mail_service() -> MailService:
+    ctx = app_context()
+    return MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box)
+
+
+def get_throttle() -> SigninThrottle:
+    """The account failure counter, with mail so that a lock is told to the owner."""
+    ctx = app_context()
+    return SigninThrottle(db.session, ctx.settings, ctx.clock, mail=get_mail_service())
+
+
 def get_signin_service() -> SigninService:
     ctx = app_context()
-    return SigninService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords)
+    return SigninService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_throttle())
 
 
 def get_session_service() -> SessionService:
@@ -132,21 +147,42 @@ def render_step(template: str, txn: SigninTransaction, status: int = 200, **cont
     return response
 
 
-STEP_ENDPOINTS = {Step.PASSWORD: "signin.password", Step.CONSENT: "signin.consent"}
+STEP_ENDPOINTS = {
+    Step.PASSWORD: "signin.password",
+    Step.SECOND_FACTOR: "mfa.second_factor",
+    Step.TERMS: "terms.accept",
+    Step.CONSENT: "signin.consent",
+}
 
 
 def continue_signin(txn: SigninTransaction) -> Response:
     """Send the browser to the step this transaction needs next, or finish it (303)."""
-    step = next_step(txn)
+    step = _settle(txn)
     if step is Step.DONE:
         return _finish(txn)
     return redirect(url_for(STEP_ENDPOINTS[step]), code=303)
 
 
+def _settle(txn: SigninTransaction) -> Step:
+    """next_step(), after marking done the steps stored state already satisfies, so nobody
+    sees a page with nothing to do: the terms step when the person already accepted the
+    version in force. Commits what it records."""
+    step = next_step(txn)
+    if step is Step.TERMS:
+        ctx = app_context()
+        if TermsService(db.session, ctx.settings, ctx.clock).has_accepted_current(txn.user_id):
+            get_signin_service().record_step(txn, Step.TERMS.value)
+            db.session.commit()
+            step = next_step(txn)
+    return step
+
+
 def _finish(txn: SigninTransaction) -> Response:
     """The flow is done: start or keep the session, then resume the request or go back."""
     new_handle = None
-    if Step.PASSWORD.value in txn.steps_done and SESSION_STARTED not in txn.steps_done:
+    if TERMS_DECLINED in txn.steps_done:
+        pass  # declined the terms: nobody is signed in (idp.terms.views)
+    elif Step.PASSWORD.value in txn.steps_done and SESSION_STARTED not in txn.steps_done:
         new_handle = _start_session(txn)
     elif SESSION_REUSED in txn.steps_done and not _is_reused_session_alive(txn):
         # The session that vouched for this person ended meanwhile: ask again.
@@ -166,6 +202,20 @@ def _finish(txn: SigninTransaction) -> Response:
     return response
 
 
+def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]:
+    """The amr values of the steps this transaction actually did, and when authentication
+    finished (the last of them): what its session and ID tokens claim."""
+    from idp.mfa.factors import amr_of
+
+    amr = [AMR_PASSWORD]
+    times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
+    factor = second_factor_used(txn)
+    if factor is not None:
+        amr.extend(value for value in amr_of(factor) if value not in amr)
+        times.append(datetime.fromisoformat(txn.steps_done[factor]))
+    return amr, max(times)
+
+
 def _start_session(txn: SigninTransaction) -> str:
     """A new authentication always gets a new session and handle: the old cookie, even
     the same person's, stops working (session fixation, SES-03)."""
@@ -173,11 +223,16 @@ def _start_session(txn: SigninTransaction) -> str:
     previous = current_session()
     if previous is not None:
         sessions.end(previous.id)
-    auth_time = datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])
-    user_session, plain_handle = sessions.create(
-        txn.user_id, [AMR_PASSWORD], ACR_PASSWORD, auth_time, request.user_agent.string
-    )
+    amr, auth_time = authentication_methods(txn)
+    acr = acr_for(amr)
+    user_session, plain_handle = sessions.create(txn.user_id, amr, acr, auth_time, request.user_agent.string)
     get_signin_service().record_step(txn, SESSION_STARTED)
+    ctx = app_context()
+    record_event(
+        db.session, ctx.clock, EventTag.SIGNIN_SUCCESS, user_id=txn.user_id,
+        ip_address=request.remote_addr, user_agent=request.user_agent.string,
+        amr=amr, acr=acr, client_id=txn.client_id,
+    )
     g.idp_current_session = user_session
     return plain_handle
 
@@ -210,3 +265,49 @@ def end_current_session(response: Response) -> None:
         db.session.commit()
     g.idp_current_session = None
     cookies.delete_private_cookie(response, cookies.session_cookie_name())
+
+
+# Registration (idp/registration) signs people in without the sign-in pages: the three
+# functions below are its whole use of this module.
+
+
+def start_session_for(response: Response, user_id: int, amr: list[str], acr: str) -> None:
+    """Start a session for a person who proved who they are outside a sign-in transaction
+    (a registration's activation link and new password) and set its cookie on response.
+
+    Like a sign-in, the browser's previous session ends (session fixation, SES-03). Call
+    current_session() before changing anything else in the request; the caller commits.
+    """
+    sessions = get_session_service()
+    previous = current_session()
+    if previous is not None:
+        sessions.end(previous.id)
+    user_session, plain_handle = sessions.create(user_id, amr, acr, app_context().clock(), request.user_agent.string)
+    g.idp_current_session = user_session
+    cookies.set_private_cookie(response, cookies.session_cookie_name(), plain_handle)
+
+
+def continue_signin_as(txn: SigninTransaction, user_id: int) -> Response:
+    """Carry on with this browser's pending sign-in (a relying party's, begun before the
+    person registered) as a person who just set their password: the password step counts as
+    done now and the flow decides what remains (second factor, terms, consent). Commits."""
+    txn.user_id = user_id
+    get_signin_service().record_step(txn, Step.PASSWORD.value, replacing=(SESSION_REUSED,))
+    db.session.commit()
+    return continue_signin(txn)
+
+
+def begin_signin_with_hint(login_hint: str, return_to: str | None = None) -> Response:
+    """Send the browser to the sign-in page with this address filled in (303). This browser's
+    pending sign-in carries on if nobody is identified in it yet (a relying party's, begun
+    before the person registered); otherwise a local sign-in begins. Commits."""
+    txn = pending_transaction()
+    if txn is not None and txn.user_id is None:
+        txn.login_hint = login_hint[:320]
+        db.session.commit()
+        return continue_signin(txn)
+    return begin_signin(
+        authorization_request=None, client_id=None, return_to=return_to, prompt=None, max_age=None,
+        login_hint=login_hint, requested_acr=None, ui_locale=None, session=None, force_login=False,
+        needs_consent=False,
+    )

@@ -2,8 +2,8 @@
 
 design.md, The sign-in transaction: identify, password or partner, second factor, terms,
 consent, done. Each step is a rule: the first rule still pending names the next step. A new
-factor or policy is one more Step and one more rule in RULES, not an edit to every view.
-Pure: no database, no Flask.
+factor or policy is one more Step and one more rule in RULES (or one more name in
+SigninPolicy.second_factors), not an edit to every view. Pure: no database, no Flask.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from idp.signin.models import SigninTransaction
 
 
 class Step(StrEnum):
-    """A step of the sign-in; its value is also its key in SigninTransaction.steps_done."""
+    """A step of the sign-in. Its value is its key in SigninTransaction.steps_done, except
+    SECOND_FACTOR: there the key is the name of the factor that was used (idp/mfa)."""
 
     PASSWORD = "password"  # identify and prove it with a password, on one page
+    SECOND_FACTOR = "second_factor"  # the person's preferred enrolled factor (idp/mfa)
+    TERMS = "terms"  # accept the terms of use and privacy policy in force (idp/terms)
     CONSENT = "consent"
     DONE = "done"
 
@@ -26,31 +29,72 @@ class Step(StrEnum):
 # Outcomes recorded in steps_done that are not steps a person is sent to.
 SESSION_REUSED = "session"  # an existing session proved who the person is (no prompt=login)
 CONSENT_DENIED = "consent_denied"
+TERMS_DECLINED = "terms_declined"  # no session starts; a waiting client gets access_denied
+# The factor issue 3 ships (idp/mfa/email_code.py); its name is its steps_done key.
+EMAIL_CODE = "email_code"
 
 
 @dataclass(frozen=True)
 class SigninPolicy:
-    """What this deployment requires of a sign-in. Later issues add factors and terms."""
+    """What this deployment requires of a sign-in."""
 
-    # Any one of these outcomes proves who the person is.
+    # Any one of these outcomes proves who the person is (the first factor).
     proofs_of_identity: frozenset[str] = frozenset({Step.PASSWORD.value, SESSION_REUSED})
+    # Completing any one of these factors is the second step (issue 4 adds totp, webauthn...).
+    second_factors: frozenset[str] = frozenset({EMAIL_CODE})
+    # Issue 3: the emailed code is the second step whenever there is no stronger factor, so
+    # for every password sign-in. False only in unit tests of the other rules.
+    requires_second_factor: bool = True
+    requires_terms: bool = True
 
 
 DEFAULT_POLICY = SigninPolicy()
 
 
-def is_authenticated(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:
+def is_identified(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:
+    """The first factor is done: the transaction knows who the person is."""
     done = txn.steps_done or {}
     return txn.user_id is not None and any(proof in done for proof in policy.proofs_of_identity)
 
 
+def second_factor_used(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> str | None:
+    """The name of the second factor this transaction completed, or None."""
+    done = txn.steps_done or {}
+    return next((name for name in sorted(policy.second_factors) if name in done), None)
+
+
+def is_authenticated(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:
+    """Every authentication step is done: identified, and the second factor passed (a reused
+    session passed it when it began). Consent and terms need this (MFA-08, VAL-05)."""
+    if not is_identified(txn, policy):
+        return False
+    done = txn.steps_done or {}
+    return (
+        not policy.requires_second_factor
+        or SESSION_REUSED in done
+        or second_factor_used(txn, policy) is not None
+    )
+
+
 def is_denied(txn: SigninTransaction) -> bool:
-    """True when the person refused consent: the client gets access_denied, not a code."""
-    return CONSENT_DENIED in (txn.steps_done or {})
+    """True when the person refused consent or the terms: the client gets access_denied."""
+    done = txn.steps_done or {}
+    return CONSENT_DENIED in done or TERMS_DECLINED in done
 
 
 def _needs_password(txn: SigninTransaction, policy: SigninPolicy) -> bool:
+    return not is_identified(txn, policy)
+
+
+def _needs_second_factor(txn: SigninTransaction, policy: SigninPolicy) -> bool:
     return not is_authenticated(txn, policy)
+
+
+def _needs_terms(txn: SigninTransaction, policy: SigninPolicy) -> bool:
+    """Asked after a fresh authentication; the web layer marks the step done at once when the
+    person already accepted the version in force (idp.signin.current)."""
+    done = txn.steps_done or {}
+    return policy.requires_terms and Step.TERMS.value not in done and SESSION_REUSED not in done
 
 
 def _needs_consent(txn: SigninTransaction, policy: SigninPolicy) -> bool:
@@ -63,6 +107,8 @@ Rule = tuple[Step, Callable[[SigninTransaction, SigninPolicy], bool]]
 # In order; the first pending rule wins.
 RULES: tuple[Rule, ...] = (
     (Step.PASSWORD, _needs_password),
+    (Step.SECOND_FACTOR, _needs_second_factor),
+    (Step.TERMS, _needs_terms),
     (Step.CONSENT, _needs_consent),
 )
 
@@ -70,7 +116,7 @@ RULES: tuple[Rule, ...] = (
 def next_step(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> Step:
     """The step this transaction needs next, or Step.DONE when nothing is pending.
 
-    A denied consent ends the flow too: DONE with is_denied(txn) true.
+    A denied consent or declined terms end the flow too: DONE with is_denied(txn) true.
     """
     if is_denied(txn):
         return Step.DONE

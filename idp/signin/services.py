@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
 from idp.accounts.services import AccountService
+from idp.accounts.throttle import AttemptDecision, SigninThrottle
+from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.models import Client, Consent
@@ -54,12 +56,15 @@ class SigninService:
         clock: Clock,
         hasher: KeyedHasher,
         passwords: PasswordHasher,
+        throttle: SigninThrottle | None = None,
     ):
         self.session = session
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
         self.passwords = passwords
+        # Views pass one with a mail service, so a lock is told by email.
+        self.throttle = throttle or SigninThrottle(session, settings, clock)
 
     def begin(
         self,
@@ -118,17 +123,48 @@ class SigninService:
             return None
         return txn
 
-    def verify_password(self, txn: SigninTransaction, email: str, plain_password: str) -> User:
+    def verify_password(
+        self,
+        txn: SigninTransaction,
+        email: str,
+        plain_password: str,
+        *,
+        locale: str | None = None,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+    ) -> User:
         """Identify the person and check their password; records the password step.
 
-        Raises InvalidCredentials for an unknown address, a wrong password or a disabled
-        account alike, after the same argon2 work in every case (ENUM-01).
+        Raises InvalidCredentials for an unknown address, a wrong password, a disabled or
+        pending account, an attempt within the progressive delay and a locked account alike,
+        after the same argon2 work in every case (ENUM-01): a refused attempt is verified
+        against the dummy hash, never against the real one, so a right password during a
+        lock signs nobody in and costs the same time. Failures are counted per account
+        (idp.accounts.throttle) and recorded as security events; the caller commits them.
         """
         user = AccountService(self.session, self.settings, self.clock, self.passwords).find_by_email(email)
-        password_hash = user.password_hash if user is not None else None
+        decision = None
+        if user is not None:
+            user = self.throttle.lock_row(user.id)
+            decision = self.throttle.decision(user) if user is not None else None
+        may_check = user is not None and decision is AttemptDecision.ALLOWED
         # verify() runs a dummy verification when there is no hash, so timing is the same.
-        is_valid = self.passwords.verify(password_hash, plain_password)
-        if user is None or not is_valid or not user.is_active:
+        is_valid = self.passwords.verify(user.password_hash if may_check else None, plain_password)
+        if not may_check or not is_valid or not user.is_active:
+            origin = {"ip_address": ip_address, "user_agent": user_agent}
+            if user is None:
+                reason = "unknown_account"
+            elif not may_check:
+                reason = str(decision)
+            elif not is_valid:
+                reason = "wrong_password"
+                self.throttle.record_failure(user, locale=locale, **origin)
+            else:
+                reason = "inactive_account"
+            record_event(
+                self.session, self.clock, EventTag.SIGNIN_FAILURE,
+                user_id=user.id if user is not None else None, step=Step.PASSWORD.value, reason=reason, **origin,
+            )
             raise InvalidCredentials
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = self.passwords.hash(plain_password)

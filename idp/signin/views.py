@@ -6,9 +6,10 @@ where to go (design.md, The sign-in transaction).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 
-from idp.extensions import db
+from idp.extensions import db, limiter
 from idp.signin.current import (
     begin_local_signin,
     continue_signin,
@@ -30,12 +31,19 @@ bp = Blueprint("signin", __name__)
 ERROR_MESSAGES = {InvalidCredentials: INCORRECT_CREDENTIALS}
 
 
+def signin_rate_limit() -> str:
+    """Per-address limit on every guessable sign-in POST (Flask-Limiter syntax). Per-account
+    counting is idp.accounts.throttle; this one slows one address trying many accounts."""
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
 def transaction_ended() -> tuple[str, int]:
     """The sign-in this browser was in has expired, ended or never existed: say so plainly."""
     return render_template("signin/expired.html"), 400
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
 def password():
     txn = pending_transaction()
     if txn is None:
@@ -47,8 +55,12 @@ def password():
     form = SigninForm(email=txn.login_hint)
     if form.validate_on_submit():
         try:
-            get_signin_service().verify_password(txn, form.email.data, form.password.data)
+            get_signin_service().verify_password(
+                txn, form.email.data, form.password.data, locale=str(get_locale()),
+                ip_address=request.remote_addr, user_agent=request.user_agent.string,
+            )
         except InvalidCredentials as error:
+            db.session.commit()  # the failure count, a lock and its email, the event
             form.email.errors.append(ERROR_MESSAGES[type(error)])
         else:
             db.session.commit()

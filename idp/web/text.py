@@ -45,3 +45,15 @@ ROBOT_WIDGET_TEXT = {
     "ariaLinkLabel": _l("About the not-a-robot check"),
     "footer": "",
 }
+
+# The page around the legal documents (templates/terms/_document.html, idp/terms).
+TERMS_TEXT = {
+    "terms_title": _l("Terms of use"),
+    "privacy_title": _l("Privacy policy"),
+    "version": _l("Version %(version)s"),
+    "version_published": _l("Version %(version)s, in force since %(date)s"),
+    "earlier_version": _l("This is an earlier version, no longer in force."),
+    "read_current": _l("Read the version in force."),
+    "see_also": _l("See also"),
+    "earlier_link": _l("Earlier version %(version)s"),
+}

@@ -19,6 +19,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
 from tests.oidc_support import PASSWORD, RegisteredClient, csrf_token, query_of
+from tests.signin_support import CODE_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
 
 ISSUER = "http://127.0.0.1:5000"
 ALLOWED_ID_TOKEN_CLAIMS = {
@@ -70,7 +71,8 @@ class Browser:
             response = self.http.post("/authorize", data=params)
         else:
             response = self.http.get("/authorize?" + urlencode(params))
-        for _ in range(10):
+        codes_before = signin_codes_sent(self.email)
+        for _ in range(12):
             location = response.headers.get("Location", "")
             if response.status_code not in (302, 303) or urlsplit(location).netloc:
                 return response
@@ -78,7 +80,13 @@ class Browser:
             path = urlsplit(location).path
             if path == "/signin" and page.status_code == 200:
                 self.login_pages += 1
+                codes_before = signin_codes_sent(self.email)
                 response = self.http.post("/signin", data={"email": self.email, "password": self.password, "csrf_token": csrf_token(page.text)})
+            elif path == CODE_PATH and page.status_code == 200:
+                code = wait_for_signin_code(self.email, codes_before)
+                response = self.http.post(CODE_PATH, data={"code": code, "csrf_token": csrf_token(page.text)})
+            elif path == TERMS_PATH and page.status_code == 200:
+                response = self.http.post(TERMS_PATH, data={"decision": "accept", "csrf_token": csrf_token(page.text)})
             elif path == "/signin/consent" and page.status_code == 200:
                 self.consent_pages += 1
                 response = self.http.post("/signin/consent", data={"decision": consent, "csrf_token": csrf_token(page.text)})

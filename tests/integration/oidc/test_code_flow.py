@@ -38,7 +38,9 @@ def test_code_flow_issues_tokens_and_userinfo(app, client):
     assert claims["iss"] == "http://127.0.0.1:5000"
     assert claims["aud"] == rp.client_id and claims["azp"] == rp.client_id
     assert claims["nonce"] == params["nonce"]
-    assert claims["amr"] == ["pwd"] and claims["acr"] and claims["sid"] and claims["at_hash"]
+    # A password then the emailed code: honest values, not "otp"/"mfa" (idp.signin.assurance).
+    assert claims["amr"] == ["pwd", "email"] and claims["acr"] == "urn:passerelle:acr:pwd-email"
+    assert claims["sid"] and claims["at_hash"]
     assert "email" not in claims and "name" not in claims  # profile claims belong in UserInfo
     assert None not in claims.values()
 

@@ -10,6 +10,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.models import Client
 from idp.signin import current
+from tests.signin_support import CODE_PATH, SECOND_FACTOR_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
 
 PASSWORD = "correct horse battery staple"
 
@@ -92,11 +93,41 @@ class SignIn:
         assert response.status_code == 303
         return self.client.get(response.headers["Location"])
 
-    def submit(self, email: str = "ana@example.ca", password: str = PASSWORD, page=None):
+    def submit_password(self, email: str = "ana@example.ca", password: str = PASSWORD, page=None):
+        """Only the password page; returns its answer (303 to the next step, or 422)."""
         page = page or self.client.get("/signin")
         return self.client.post(
             "/signin", data={"csrf_token": csrf_token(page.text), "email": email, "password": password}
         )
+
+    def submit(self, email: str = "ana@example.ca", password: str = PASSWORD, page=None, accept_terms: bool = True):
+        """The password, then the steps it leads to: the emailed code (read from the SMTP
+        mailbox) and the terms when asked. Returns the answer that leaves those steps, or
+        the first page that did not go on (an error, a page the test must look at)."""
+        sent = signin_codes_sent(email)
+        response = self.submit_password(email, password, page)
+        return self.finish_steps(response, email, sent, accept_terms=accept_terms)
+
+    def finish_steps(self, response, email: str = "ana@example.ca", codes_before: int | None = None,
+                     accept_terms: bool = True):
+        """Follow a step's answer through the second factor and the terms steps."""
+        sent = signin_codes_sent(email) if codes_before is None else codes_before
+        for _ in range(6):
+            location = response.headers.get("Location", "") if response.status_code in (302, 303) else ""
+            if location == SECOND_FACTOR_PATH:
+                response = self.client.get(location)
+            elif location == CODE_PATH:
+                page = self.client.get(CODE_PATH)
+                code = wait_for_signin_code(email, sent)
+                response = self.client.post(CODE_PATH, data={"csrf_token": csrf_token(page.text), "code": code})
+            elif location == TERMS_PATH and accept_terms:
+                page = self.client.get(TERMS_PATH)
+                if page.status_code != 200:
+                    return page
+                response = self.client.post(TERMS_PATH, data={"csrf_token": csrf_token(page.text), "decision": "accept"})
+            else:
+                return response
+        return response
 
     def sign_in(self, email: str = "ana@example.ca", password: str = PASSWORD):
         response = self.submit(email, password, self.start())

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from idp.extensions import db
 from idp.oidc.models import Consent
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
-from idp.signin.flow import Step, is_denied, next_step
+from idp.signin.flow import EMAIL_CODE, Step, is_denied, next_step
 from idp.signin.models import SigninTransaction
 from idp.signin.services import SigninService
 from tests.unit.signin.conftest import PASSWORD
@@ -44,7 +44,7 @@ def test_the_right_password_identifies_the_person_and_records_the_step(signin_se
     assert signin_service.verify_password(txn, " ANA@example.ca", PASSWORD) is user
     assert txn.user_id == user.id
     assert txn.steps_done[Step.PASSWORD] == clock().isoformat()
-    assert next_step(txn) is Step.DONE
+    assert next_step(txn) is Step.SECOND_FACTOR
 
 
 @pytest.mark.parametrize(
@@ -88,9 +88,25 @@ def test_consent_before_authentication_is_refused(signin_service):
         signin_service.decide_consent(txn, is_allowed=True)
 
 
-def test_allowed_consent_is_remembered_for_the_client_and_scopes(signin_service, user):
+def authenticate(signin_service, txn) -> None:
+    """The password, the emailed code and the terms, as their views record them."""
+    signin_service.verify_password(txn, "ana@example.ca", PASSWORD)
+    for step in (EMAIL_CODE, Step.TERMS.value):
+        signin_service.record_step(txn, step)
+
+
+def test_consent_after_the_password_alone_is_refused(signin_service, user):
+    """MFA-08: the consent POST before the second factor changes nothing."""
     txn, _ = begin(signin_service, needs_consent=True)
     signin_service.verify_password(txn, "ana@example.ca", PASSWORD)
+    with pytest.raises(StepNotAllowed):
+        signin_service.decide_consent(txn, is_allowed=True)
+    assert not signin_service.has_remembered_consent(user.id, "portal", "openid")
+
+
+def test_allowed_consent_is_remembered_for_the_client_and_scopes(signin_service, user):
+    txn, _ = begin(signin_service, needs_consent=True)
+    authenticate(signin_service, txn)
     signin_service.decide_consent(txn, is_allowed=True)
     assert next_step(txn) is Step.DONE and not is_denied(txn)
     assert signin_service.has_remembered_consent(user.id, "portal", "openid email")
@@ -109,7 +125,7 @@ def test_consenting_again_adds_scopes_to_the_one_row(signin_service, user):
 
 def test_denied_consent_ends_the_flow_and_remembers_nothing(signin_service, user):
     txn, _ = begin(signin_service, needs_consent=True)
-    signin_service.verify_password(txn, "ana@example.ca", PASSWORD)
+    authenticate(signin_service, txn)
     signin_service.decide_consent(txn, is_allowed=False)
     assert next_step(txn) is Step.DONE
     assert is_denied(txn)

@@ -1,0 +1,35 @@
+"""Every second factor Passerelle knows, and building them for a request.
+
+Adding a factor: its module (the Factor protocol, idp/mfa/base.py), one entry in
+FACTOR_TYPES and in build_factors(), and its name in SigninPolicy.second_factors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from idp.accounts.throttle import SigninThrottle
+from idp.clock import Clock
+from idp.config import Settings
+from idp.mfa.base import Factor
+from idp.mfa.email_code import EmailCodeFactor
+from idp.mfa.services import EmailCodeService
+from idp.security.secrets import KeyedHasher
+
+FACTOR_TYPES: tuple[type, ...] = (EmailCodeFactor,)
+
+
+def amr_of(factor_name: str) -> tuple[str, ...]:
+    """The amr values a session that used this factor carries."""
+    for factor_type in FACTOR_TYPES:
+        if factor_type.name == factor_name:
+            return factor_type.amr
+    raise KeyError(factor_name)
+
+
+def build_factors(
+    session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, mail: Any, throttle: SigninThrottle
+) -> list[Factor]:
+    return [EmailCodeFactor(EmailCodeService(session, settings, clock, hasher, mail, throttle))]

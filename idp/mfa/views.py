@@ -1,0 +1,164 @@
+"""The second-factor step of the sign-in: choosing the factor, and the emailed code page.
+
+design.md, The sign-in transaction: each step view does its one job and hands back to
+continue_signin(). /signin/second-factor sends the person to their preferred enrolled
+factor (issue 4 turns it into a choice); /signin/code is the emailed code (seed 001).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from idp.accounts.models import User
+from idp.context import app_context
+from idp.extensions import db, limiter
+from idp.mfa.base import FactorContext
+from idp.mfa.email_code import EmailCodeFactor, mask_email
+from idp.mfa.errors import (
+    AccountLocked,
+    AttemptTooEarly,
+    CodeAttemptsExhausted,
+    CodeExpired,
+    CodeNotSent,
+    DailyCodeLimitReached,
+    FactorNotAvailable,
+    InvalidCode,
+    MfaError,
+    NoLiveCode,
+    ResendTooSoon,
+)
+from idp.mfa.factors import build_factors
+from idp.mfa.forms import EmailCodeForm, ResendCodeForm
+from idp.mfa.services import EmailCodeService, MfaService
+from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
+from idp.signin.flow import Step, next_step
+from idp.signin.models import SigninTransaction
+from idp.signin.views import signin_rate_limit, transaction_ended
+
+bp = Blueprint("mfa", __name__)
+
+ERROR_MESSAGES = {
+    InvalidCode: _l("The code is incorrect. Check the code in the most recent email and try again."),
+    CodeExpired: _l("This code has expired. Request a new code."),
+    CodeAttemptsExhausted: _l("Too many incorrect codes: for your security, this code no longer works. Request a new code."),
+    NoLiveCode: _l("This code no longer works. Request a new code."),
+    AttemptTooEarly: _l("Too many incorrect attempts. Wait a few seconds, then try again."),
+    AccountLocked: _l(
+        "Too many incorrect attempts. For your security, signing in to this account is paused for a while. "
+        "We sent you an email that explains what to do."
+    ),
+    DailyCodeLimitReached: _l("You have requested too many codes today. Try again tomorrow, or get help."),
+    CodeNotSent: _l("We could not send a code: too many emails were sent to your address recently. Try again later."),
+    FactorNotAvailable: _l("This way of confirming your identity is not available for your account."),
+}
+RESEND_TOO_SOON = _l("Wait %(seconds)s s before requesting a new code.")
+
+
+def get_email_code_service() -> EmailCodeService:
+    ctx = app_context()
+    return EmailCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle())
+
+
+def get_mfa_service() -> MfaService:
+    ctx = app_context()
+    factors = build_factors(db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle())
+    return MfaService(db.session, ctx.settings, ctx.clock, factors)
+
+
+def factor_context(txn: SigninTransaction) -> FactorContext:
+    return FactorContext(
+        transaction_id=txn.id, locale=str(get_locale()),
+        ip_address=request.remote_addr, user_agent=request.user_agent.string,
+    )
+
+
+def _pending_step() -> tuple[SigninTransaction | None, User | None, Response | tuple | None]:
+    """The transaction and person of a sign-in waiting for its second factor, or the
+    response that sends the browser where it belongs instead."""
+    txn = pending_transaction()
+    if txn is None:
+        return None, None, transaction_ended()
+    if next_step(txn) is not Step.SECOND_FACTOR:
+        return None, None, continue_signin(txn)
+    user = db.session.get(User, txn.user_id)
+    if user is None:
+        return None, None, transaction_ended()
+    return txn, user, None
+
+
+@bp.route("/signin/second-factor")
+def second_factor():
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    try:
+        factor = get_mfa_service().preferred(user)
+    except FactorNotAvailable:
+        return transaction_ended()
+    return redirect(url_for(factor.endpoint), code=303)
+
+
+def _render_email_code(txn, user, form, *, status=200, problem=None, notice=None) -> Response:
+    ttl = app_context().settings.MFA_EMAIL_CODE_TTL
+    return render_step(
+        "mfa/email_code.html", txn, status,
+        form=form, resend_form=ResendCodeForm(), masked_email=mask_email(user.email),
+        minutes=max(1, int(ttl) // 60), problem=problem, notice=notice,
+    )
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
+def email_code():
+    """Seed 001: "enter this code within 3 minutes and select Validate the code". The first
+    visit sends the code; a reload does not send another."""
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    factor = EmailCodeFactor(get_email_code_service())
+    form = EmailCodeForm()
+    if form.validate_on_submit():
+        try:
+            factor.verify(user, form.code.data, factor_context(txn))
+        except MfaError as error:
+            db.session.commit()  # the attempt, a burned code, the failure count and events
+            form.code.errors.append(ERROR_MESSAGES[type(error)])
+        else:
+            get_signin_service().record_step(txn, factor.name)
+            db.session.commit()
+            return continue_signin(txn)
+    problem = notice = None
+    if request.method == "GET":
+        try:
+            if factor.begin(user, factor_context(txn)) is not None:
+                db.session.commit()
+        except MfaError as error:
+            db.session.commit()
+            problem = ERROR_MESSAGES[type(error)]
+        if request.args.get("sent") == "1" and problem is None:
+            notice = "sent"
+    return _render_email_code(txn, user, form, status=422 if form.errors else 200, problem=problem, notice=notice)
+
+
+@bp.route("/signin/code/resend", methods=["POST"])
+@limiter.limit(signin_rate_limit)
+def resend_email_code():
+    """"Request a new code": it replaces the previous one (30 s apart, a daily cap)."""
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    form = ResendCodeForm()
+    if form.validate_on_submit():
+        try:
+            get_email_code_service().resend(user, factor_context(txn))
+        except ResendTooSoon as error:
+            db.session.commit()
+            problem = RESEND_TOO_SOON % {"seconds": error.seconds_left}
+            return _render_email_code(txn, user, EmailCodeForm(formdata=None), status=429, problem=problem)
+        except MfaError as error:
+            db.session.commit()
+            return _render_email_code(txn, user, EmailCodeForm(formdata=None), status=429, problem=ERROR_MESSAGES[type(error)])
+        db.session.commit()
+    return redirect(url_for("mfa.email_code", sent="1"), code=303)
