@@ -241,3 +241,35 @@ def test_pruning_is_bounded_and_keeps_live_marks(robot, clock):
     assert robot.prune_spent() == 0
     assert spent_count() == 1
     assert refused(robot, live) == "spent"
+
+
+def test_two_racing_uses_of_one_answer_let_exactly_one_through(app, robot):
+    """Each request has its own session and transaction; the unique spent mark decides."""
+    import threading
+
+    payload = solve(robot.new_challenge())
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def use() -> None:
+        with app.app_context():
+            ctx = app_context()
+            service = RobotCheckService(db.session, ctx.settings, ctx.clock)
+            barrier.wait()
+            try:
+                service.verify(payload)
+                db.session.commit()
+                outcomes.append("accepted")
+            except RobotCheckFailed as error:
+                db.session.rollback()
+                outcomes.append(error.reason)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["accepted", "spent"]
