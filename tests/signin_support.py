@@ -12,7 +12,7 @@ CODE_PATH = "/signin/code"
 SECOND_FACTOR_PATH = "/signin/second-factor"
 TERMS_PATH = "/signin/terms"
 # The subject of the signin-code email in each language (templates/email/signin-code/).
-SIGNIN_CODE_SUBJECTS = ("Your Passerelle sign-in code", "Votre code d’ouverture de session Passerelle")
+SIGNIN_CODE_SUBJECTS = ("Your Passerelle sign-in code", "Votre code d'ouverture de session Passerelle")
 
 
 def _mailbox():

@@ -53,7 +53,8 @@ ERROR_MESSAGES = {
     CodeNotSent: _l("We could not send a code: too many emails were sent to your address recently. Try again later."),
     FactorNotAvailable: _l("This way of confirming your identity is not available for your account."),
 }
-RESEND_TOO_SOON = _l("Wait %(seconds)s s before requesting a new code.")
+# The same words as registration's "Request a new code" (idp/registration).
+RESEND_TOO_SOON = _l("We sent you a code only a moment ago. Wait %(seconds)s seconds, then request a new code.")
 
 
 def get_email_code_service() -> EmailCodeService:

@@ -205,7 +205,32 @@ def _idp_contexts() -> dict:
         },
         "signin/password.html": lambda: {"form": SigninForm()},
         "signin/signout.html": lambda: {"form": SignoutForm(), "is_signed_in": True},
+        **_signin_step_contexts(),
         **invitation_email_contexts(),
+    }
+
+
+def _signin_step_contexts() -> dict:
+    """The emailed code and terms steps (idp/mfa, idp/terms)."""
+    from idp.mfa.forms import EmailCodeForm, ResendCodeForm
+    from idp.terms.forms import TermsDecisionForm
+    from idp.terms.services import TermsVersionInfo
+
+    def terms_step() -> dict:
+        return {
+            "form": TermsDecisionForm(),
+            "version_info": TermsVersionInfo("2026-11", None, True, True),
+            "is_update": True,
+            "terms_template": "terms/2026-11/terms.en.html",
+            "privacy_template": "terms/2026-11/privacy.fr.html",
+        }
+
+    return {
+        "mfa/email_code.html": lambda: {
+            "form": EmailCodeForm(), "resend_form": ResendCodeForm(), "masked_email": "a***@example.ca",
+            "minutes": 3, "problem": None, "notice": "sent",
+        },
+        "terms/accept.html": terms_step,
     }
 
 
