@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from idp.audit import EventTag, SecurityEvent
 from idp.extensions import db
 from idp.oidc.models import Consent
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
@@ -152,3 +153,47 @@ def test_completion_is_decided_by_the_database_not_by_the_loaded_object(signin_s
                               signin_service.hasher, signin_service.passwords)
         assert same_txn.completed_at is None  # stale in memory
         assert rival.complete(same_txn) is False
+
+
+def test_a_wrong_password_is_counted_and_recorded(signin_service, user):
+    txn, _ = begin(signin_service)
+    with pytest.raises(InvalidCredentials):
+        signin_service.verify_password(txn, "ana@example.ca", "wrong password", ip_address="192.0.2.9")
+    assert user.failed_signin_count == 1
+    event = db.session.scalar(select(SecurityEvent).where(SecurityEvent.tag == str(EventTag.SIGNIN_FAILURE)))
+    assert (event.user_id, event.ip_address, event.details["reason"]) == (user.id, "192.0.2.9", "wrong_password")
+
+
+def test_an_unknown_address_is_recorded_without_an_account(signin_service, user):
+    txn, _ = begin(signin_service)
+    with pytest.raises(InvalidCredentials):
+        signin_service.verify_password(txn, "nobody@example.ca", PASSWORD)
+    event = db.session.scalar(select(SecurityEvent).where(SecurityEvent.tag == str(EventTag.SIGNIN_FAILURE)))
+    assert event.user_id is None and event.details == {"step": "password", "reason": "unknown_account"}
+
+
+@pytest.mark.parametrize(("failures", "reason"), [(3, "too_early"), (10, "locked")])
+def test_a_refused_attempt_checks_nothing_but_costs_the_same(signin_service, user, passwords, clock, failures, reason):
+    """ENUM-01: during the delay or a lock even the right password fails, after the same
+    argon2 work (against the dummy hash, never the real one) and without counting."""
+    user.failed_signin_count = failures - 1
+    signin_service.throttle.record_failure(user)
+    passwords.verified.clear()
+    txn, _ = begin(signin_service)
+    with pytest.raises(InvalidCredentials):
+        signin_service.verify_password(txn, "ana@example.ca", PASSWORD)
+    assert passwords.verified == [None]
+    assert user.failed_signin_count == failures
+    assert txn.user_id is None
+    last = db.session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc())).first()
+    assert last.tag == str(EventTag.SIGNIN_FAILURE) and last.details["reason"] == reason
+
+
+def test_the_right_password_after_the_delay_goes_on_to_the_second_factor(signin_service, user, clock):
+    user.failed_signin_count = 2
+    signin_service.throttle.record_failure(user)
+    clock.advance(1)
+    txn, _ = begin(signin_service)
+    assert signin_service.verify_password(txn, "ana@example.ca", PASSWORD) is user
+    assert next_step(txn) is Step.SECOND_FACTOR
+    assert user.failed_signin_count == 3  # cleared only when the whole sign-in succeeds
