@@ -43,6 +43,12 @@ CLIENT_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 HOST_PATTERN = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?")
 
 
+def new_client_id() -> str:
+    """128 random bits, starting with a letter: an id that begins with "-" would read as an
+    option on an operator's command line (`idp clients show -x...`)."""
+    return "c" + secrets.token_urlsafe(16)
+
+
 class ClientService:
     """Registers clients. Never commits: the caller (CLI, admin view) owns the transaction."""
 
@@ -88,7 +94,7 @@ class ClientService:
             raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
         scope = _check_scope(scope)
         initiate_login_uri = _check_initiate_login_uri(initiate_login_uri)
-        client_id = self._check_client_id(client_id) if client_id is not None else secrets.token_urlsafe(16)
+        client_id = self._check_client_id(client_id) if client_id is not None else new_client_id()
         sector = _sector_for(sector_identifier, redirect_uris, subject_type, client_id)
 
         plain_secret = None if auth_method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
