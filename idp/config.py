@@ -101,6 +101,10 @@ DEFAULTS: dict[str, Any] = {
     "ROBOT_CHECK_MAX_NUMBER": 100_000,  # work asked of the browser: about a second on a phone
     "ROBOT_CHECK_TTL": 600,  # seconds a challenge can be solved and submitted in
     "ROBOT_CHECK_RATE_LIMIT": "60 per minute",  # challenges per address (Flask-Limiter syntax)
+    # "Can't sign in?" and password reset links (idp/recovery; issue 3).
+    "PASSWORD_RESET_TTL": 3600,  # seconds a reset link works; single use, a newer one replaces it
+    "RECOVERY_RATE_LIMIT": "10 per minute; 100 per hour",  # per address: "can't sign in?" and reset POSTs
+    "PASSWORD_CHANGE_RATE_LIMIT": "10 per minute; 50 per hour",  # per address: /account/password POSTs
     # Sign-in abuse resistance (idp/accounts/throttle.py; issue 3). Failures (wrong passwords
     # and emailed codes) are counted per account: from SIGNIN_DELAY_AFTER failures on, each
     # attempt waits 2^(n - SIGNIN_DELAY_AFTER) s (at most SIGNIN_MAX_DELAY) after the last

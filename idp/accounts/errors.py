@@ -36,3 +36,8 @@ class WeakPassword(AccountError):
 
 class IncorrectCurrentPassword(AccountError):
     """Changing the password needs the current one, and this is not it (ASVS 6.2.3)."""
+
+
+class TooManyPasswordAttempts(AccountError):
+    """The account is waiting out a delay or a lock after failed attempts (idp/accounts/
+    throttle.py): the current password is not even checked until it ends (RATE-01)."""

@@ -1,17 +1,47 @@
-"""The person's own pages: their account, the language toggle and help."""
+"""The person's own pages: their account (profile, password, sessions, recent security
+activity), the language toggle and help.
+
+Every account page needs a live session; without one it starts a sign-in that comes back
+to the same page (begin_local_signin).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, has_request_context, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from dataclasses import dataclass
+from datetime import datetime
 
+import phonenumbers
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import LazyString, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from idp.accounts.devices import describe_user_agent
+from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts, WeakPassword
+from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm, check_new_password_fields
+from idp.accounts.home import AccountHomeService
+from idp.accounts.password_text import describe_problem
 from idp.accounts.services import AccountService
+from idp.accounts.throttle import SigninThrottle
+from idp.audit import EventTag, SecurityEvent
 from idp.context import app_context
-from idp.extensions import db
+from idp.extensions import db, limiter
 from idp.i18n import LOCALES
+from idp.mail.services import MailService
 from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm
+from idp.signin.models import UserSession
 from idp.web import cookies
 from idp.web.text import FORM_TEXT
 
@@ -21,13 +51,61 @@ bp = Blueprint("accounts", __name__)
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
+ERROR_MESSAGES = {
+    IncorrectCurrentPassword: _l("Your current password is incorrect."),
+    TooManyPasswordAttempts: _l(
+        "Too many incorrect passwords were entered for your account. Wait a few minutes, then try again."
+    ),
+}
+
+# Each security event as a sentence on the account home (idp.audit.EventTag).
+EVENT_SENTENCES: dict[str, LazyString] = {
+    EventTag.SIGNIN_SUCCESS: _l("Signed in"),
+    EventTag.SIGNIN_FAILURE: _l("Failed sign-in attempt"),
+    EventTag.ACCOUNT_LOCKED: _l("Sign-in temporarily blocked after too many failed attempts"),
+    EventTag.ACCOUNT_REGISTERED: _l("Account created"),
+    EventTag.ACCOUNT_ACTIVATED: _l("Account activated"),
+    EventTag.PASSWORD_CHANGED: _l("Password changed"),
+    EventTag.PASSWORD_CHANGE_FAILURE: _l("Incorrect current password when changing the password"),
+    EventTag.PASSWORD_RESET: _l("Password reset with an emailed link"),
+    EventTag.RECOVERY_REQUESTED: _l("Help signing in requested (“Can't sign in?”)"),
+    EventTag.SESSIONS_ENDED: _l("Signed out on the other devices"),
+    EventTag.TERMS_ACCEPTED: _l("Terms of use accepted"),
+    EventTag.EMAIL_CODE_SENT: _l("Sign-in code sent by email"),
+    EventTag.EMAIL_CODE_FAILURE: _l("Incorrect sign-in code entered"),
+    EventTag.MAIL_CAPPED: _l("An email was not sent: too many were sent recently"),
+}
+OTHER_EVENT = _l("Other account activity")
+
+
 def get_account_service() -> AccountService:
     ctx = app_context()
     return AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords)
 
 
+def get_account_home_service() -> AccountHomeService:
+    ctx = app_context()
+    mail = MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box)
+    return AccountHomeService(
+        db.session,
+        ctx.settings,
+        ctx.clock,
+        ctx.hasher,
+        ctx.passwords,
+        mail,
+        throttle=SigninThrottle(db.session, ctx.settings, ctx.clock, mail=mail),
+    )
+
+
+def iso_datetime(value: str) -> datetime:
+    """Mail context is JSON: an ISO timestamp back to a datetime for format_datetime (the
+    password-changed email's date)."""
+    return datetime.fromisoformat(value)
+
+
 # A global, not a context variable: macros imported without context still see it.
 bp.record_once(lambda state: state.app.jinja_env.globals.update(form_text=FORM_TEXT))
+bp.record_once(lambda state: state.app.jinja_env.filters.update(iso_datetime=iso_datetime))
 
 
 @bp.app_context_processor
@@ -56,8 +134,88 @@ def account():
     user_session = current_session()
     if user_session is None:
         return begin_local_signin(ACCOUNT_PATH)
-    user = get_account_service().get(user_session.user_id)
-    return render_template("accounts/account.html", user=user, form=SignoutForm())
+    service = get_account_home_service()
+    user = service.accounts.get(user_session.user_id)
+    return render_template(
+        "accounts/account.html",
+        user=user,
+        phone=display_phone(user.phone_number),
+        language=LANGUAGE_NAMES.get(user.locale or "", LANGUAGE_NAMES[str(get_locale())]),
+        events=[describe_event(event) for event in service.recent_activity(user.id, limit=10)],
+        notices=get_flashed_messages(),
+        form=SignoutForm(),
+    )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_CHANGE_RATE_LIMIT"], methods=["POST"])
+def change_password():
+    user_session = current_session()
+    if user_session is None:
+        return begin_local_signin(request.path)
+    service = get_account_home_service()
+    user = service.accounts.get(user_session.user_id)
+    form = ChangePasswordForm()
+    if form.is_submitted():
+        is_valid = form.validate()
+        if check_new_password_fields(
+            form, service.accounts, email=user.email, given_name=user.given_name, family_name=user.family_name
+        ) and is_valid:
+            try:
+                service.change_password(
+                    user.id,
+                    keep_session_id=user_session.id,
+                    plain_current=form.current_password.data,
+                    plain_new=form.password.data,
+                    locale=str(get_locale()),
+                    ip_address=request.remote_addr,
+                    user_agent=request.user_agent.string,
+                )
+            except (IncorrectCurrentPassword, TooManyPasswordAttempts) as error:
+                db.session.commit()  # the failure counts (RATE-01)
+                form.current_password.errors.append(ERROR_MESSAGES[type(error)])
+            except WeakPassword as error:
+                policy = service.accounts.password_policy
+                form.password.errors.extend(describe_problem(problem, policy) for problem in error.problems)
+            else:
+                db.session.commit()
+                flash(_l("Your password was changed. You were signed out on your other devices."))
+                return redirect(url_for("accounts.account"), code=303)
+    return render_template("accounts/password.html", form=form, user=user), 422 if form.errors else 200
+
+
+@bp.route("/account/sessions")
+def sessions():
+    user_session = current_session()
+    if user_session is None:
+        return begin_local_signin(request.path)
+    live = get_account_home_service().live_sessions(user_session.user_id)
+    return render_template(
+        "accounts/sessions.html",
+        sessions=[describe_session(each, user_session) for each in live],
+        has_others=any(each.id != user_session.id for each in live),
+        notices=get_flashed_messages(),
+        form=EndOtherSessionsForm(),
+    )
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+def end_other_sessions():
+    """Sign out everywhere else (SES-06): every other session of this person ends now."""
+    user_session = current_session()
+    if user_session is None:
+        return begin_local_signin(url_for("accounts.sessions"))
+    form = EndOtherSessionsForm()
+    if form.validate_on_submit():
+        get_account_home_service().end_other_sessions(
+            user_session.user_id,
+            user_session.id,
+            ip_address=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
+        db.session.commit()
+        flash(_l("You were signed out on every other device."))
+    return redirect(url_for("accounts.sessions"), code=303)
 
 
 @bp.route("/language/<code>")
@@ -73,3 +231,60 @@ def language(code: str):
 @bp.route("/help")
 def help_page():
     return render_template("accounts/help.html")
+
+
+def display_phone(e164: str | None) -> str | None:
+    """A stored E.164 number in the international format people read (+1 514-555-0100)."""
+    if not e164:
+        return None
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def describe_device(user_agent: str | None) -> str:
+    browser, system = describe_user_agent(user_agent)
+    if browser and system:
+        return _l("%(browser)s on %(system)s", browser=browser, system=system)
+    if browser:
+        return browser
+    if system:
+        return _l("A browser on %(system)s", system=system)
+    return _l("Unknown device")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    device: str
+    started_at: str
+    last_seen_at: str
+    is_current: bool
+
+
+def describe_session(user_session: UserSession, current: UserSession) -> SessionRow:
+    return SessionRow(
+        device=str(describe_device(user_session.user_agent)),
+        started_at=when(user_session.created_at),
+        last_seen_at=when(user_session.last_seen_at),
+        is_current=user_session.id == current.id,
+    )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    sentence: str
+    at: str
+    ip_address: str | None
+
+
+def describe_event(event: SecurityEvent) -> EventRow:
+    return EventRow(
+        sentence=str(EVENT_SENTENCES.get(event.tag, OTHER_EVENT)), at=when(event.created_at), ip_address=event.ip_address
+    )
+
+
+def when(moment: datetime) -> str:
+    """Date and time in the page's language, with the time zone named (BABEL_DEFAULT_TIMEZONE)."""
+    return format_datetime(moment, "long")

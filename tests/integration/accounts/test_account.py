@@ -20,7 +20,7 @@ def test_the_account_page_shows_who_is_signed_in_escaped(app, client):
     page = client.get("/account")
     assert page.status_code == 200
     assert "&lt;script&gt;x&lt;/script&gt; Tremblay" in page.text and "<script>x" not in page.text
-    assert "ana@example.ca" in page.text and "+15145550100" in page.text
+    assert "ana@example.ca" in page.text and "+1 514-555-0100" in page.text
     assert 'action="/signout"' in page.text
 
 
