@@ -59,6 +59,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     app.register_blueprint(mfa_views.bp)
     app.register_blueprint(terms_views.bp)
     app.register_blueprint(accounts_views.bp)
+    from idp.registration import views as registration_views
+
+    app.register_blueprint(registration_views.bp)
     from idp.invitations import api as invitations_api, emails as invitation_emails
 
     app.register_blueprint(invitations_api.bp)

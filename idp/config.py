@@ -86,6 +86,21 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_TTL": 14 * 24 * 3600,
     "INVITATION_API_RATE_LIMIT": "120 per hour",  # per client (Flask-Limiter syntax)
     "INVITATION_DEFAULT_INVITER": "Passerelle",  # "who invites" in emails from `idp invitations create`
+    # Registration (idp/registration; issue 3, seeds 000 and 001). Durations in seconds.
+    "REGISTRATION_ACTIVATION_TTL": 24 * 3600,  # the activation link's life (single use)
+    # The emailed 6-digit verification code of the code journey: long enough for slow mail
+    # (greylisting holds first messages 5 to 15 minutes), short enough that five guesses per
+    # code stay a one-in-200,000 chance; "Request a new code" replaces it.
+    "REGISTRATION_CODE_TTL": 30 * 60,
+    "REGISTRATION_CODE_MAX_ATTEMPTS": 5,  # wrong guesses that burn a verification code
+    "REGISTRATION_CODE_RESEND_COOLDOWN": 30,  # seconds between two "Request a new code"
+    # How long the browser that sent a registration form (or confirmed an activation link) can
+    # carry on with the next page: "Confirm your registration", or "Almost there".
+    "REGISTRATION_PAGE_TTL": 3600,
+    "REGISTRATION_PHONE_REGION": "CA",  # phone numbers without a +country code are read as this
+    # Per-address limits on the registration forms' POSTs (Flask-Limiter syntax).
+    "REGISTRATION_RATE_LIMIT": "20 per minute; 200 per hour",
+    "REGISTRATION_CODE_RATE_LIMIT": "30 per minute; 300 per hour",  # the verification code form
     # New passwords (idp/security/password_policy.py; issue 3). NIST SP 800-63B §5.1.1.2:
     # the minimum may not go below 8; lengths count characters after NFKC normalisation.
     "PASSWORD_MIN_LENGTH": 14,

@@ -16,4 +16,5 @@ from idp.signin.models import SigninTransaction, UserSession  # noqa: F401
 from idp.recovery.models import PasswordReset  # noqa: F401
 from idp.mfa.models import EmailCode  # noqa: F401
 from idp.terms.models import TermsAcceptance, TermsVersion  # noqa: F401
+from idp.registration.models import Registration  # noqa: F401
 from idp.robot.models import SpentRobotChallenge  # noqa: F401

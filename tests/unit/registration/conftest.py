@@ -6,7 +6,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.invitations.services import InvitationService
 from idp.mail.delivery import get_mail_service
-from idp.registration.services import RegistrationService
+from idp.registration.codes import CodeRegistrationService
 
 
 @pytest.fixture
@@ -17,7 +17,8 @@ def ctx(app):
 
 @pytest.fixture
 def service(ctx):
-    return RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())
+    # The code journey's service is the link journey's plus its own methods.
+    return CodeRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())
 
 
 @pytest.fixture

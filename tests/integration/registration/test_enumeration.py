@@ -1,0 +1,111 @@
+"""The registration forms answer the same way whether or not the address has an account:
+same page, same status, the same argon2 work and similar time (ENUM-01, issue 3)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+
+import pytest
+from sqlalchemy import select
+
+from idp.accounts.models import User
+from idp.context import app_context
+from idp.extensions import db
+from idp.security.passwords import PasswordHasher
+from tests.integration.registration.support import EMAIL, PASSWORD, csrf, invitation_code, invitation_link, invite
+from tests.oidc_support import make_user
+from tests.robot_support import solve_robot_check
+
+# Many posts from one address in a moment: the per-address limits are not what is tested here.
+pytestmark = pytest.mark.settings(RATELIMIT_ENABLED=False)
+OTHER = "ana@example.ca"
+_CSRF_VALUE = re.compile(r'(name="[\w-]*csrf_token" type="hidden" value=")[^"]+"')
+
+
+def normalised(text: str) -> str:
+    return _CSRF_VALUE.sub(r'\1"', text)
+
+
+def link_journey_answer(client, mailbox, email) -> tuple[int, str, str]:
+    path = invitation_link(mailbox, email)
+    page = client.get(path)
+    response = client.post(path, data={"csrf_token": csrf(page.text), "given_name": "Zoé",
+                                       "family_name": "Citoyenne", "email": email})
+    followed = client.get(response.headers["Location"])
+    text = normalised(followed.text).replace(path, "PATH").replace(email, "ADDRESS")
+    return response.status_code, response.headers["Location"].replace(path, "PATH"), text
+
+
+def code_journey_answer(client, mailbox, email) -> tuple[int, str, str]:
+    code = invitation_code(mailbox.wait_for(email))
+    page = client.get("/register/code")
+    response = client.post("/register/code", data={
+        "csrf_token": csrf(page.text), "code": code, "email": email, "given_name": "Zoé",
+        "family_name": "Citoyenne", "phone_number": "514 555-0123", "password": PASSWORD,
+        "confirm_password": PASSWORD, "accept_terms": "y", "altcha": solve_robot_check(client)})
+    followed = client.get(response.headers["Location"])
+    return response.status_code, response.headers["Location"], normalised(followed.text).replace(email, "ADDRESS")
+
+
+@pytest.mark.parametrize(("kind", "answer"), [("link", link_journey_answer), ("code", code_journey_answer)])
+def test_same_answer_with_or_without_an_account(app, client, mailbox, kind, answer):
+    """Two invited addresses; the second gets an account after its invitation was sent."""
+    client.set_cookie("passerelle_lang", "en")
+    invite(app, kind=kind, locale="en", email=EMAIL)
+    invite(app, kind=kind, locale="en", email=OTHER)
+    make_user(app, email=OTHER)
+    without_account = answer(client, mailbox, EMAIL)
+    client.delete_cookie("passerelle_registration")
+    with_account = answer(client, mailbox, OTHER)
+    assert with_account == without_account
+    assert mailbox.last_to(OTHER)["Subject"] == "You already have a Passerelle account"  # only the mailbox learns it
+    assert mailbox.last_to(EMAIL)["Subject"] != "You already have a Passerelle account"
+
+
+class CountingHashes:
+    def __init__(self, passwords):
+        self.passwords, self.count = passwords, 0
+        self.original = passwords.hash
+
+    def __call__(self, plain):
+        self.count += 1
+        return self.original(plain)
+
+
+def timed_code_submissions(app, client, code, rounds: int = 5) -> tuple[list[float], int]:
+    """Submit the code form `rounds` times for the invited address; returns the durations."""
+    counter = CountingHashes(app.extensions["idp"].passwords)
+    app.extensions["idp"].passwords.hash = counter
+    durations = []
+    try:
+        for _ in range(rounds):
+            page = client.get("/register/code")
+            data = {"csrf_token": csrf(page.text), "code": code, "email": EMAIL, "given_name": "Zoé",
+                    "family_name": "Citoyenne", "phone_number": "514 555-0123", "password": PASSWORD,
+                    "confirm_password": PASSWORD, "accept_terms": "y", "altcha": solve_robot_check(client)}
+            started = time.perf_counter()
+            assert client.post("/register/code", data=data).status_code == 303
+            durations.append(time.perf_counter() - started)
+    finally:
+        del app.extensions["idp"].passwords.hash
+    return durations, counter.count
+
+
+def test_same_argon2_work_and_similar_time(app, client, mailbox, monkeypatch):
+    """A pending account (registering again) and an active one cost the same hashing."""
+    # Real argon2 costs here: with the test suite's cheap parameters any difference is noise.
+    monkeypatch.setattr(app.extensions["idp"], "passwords", PasswordHasher())
+    invite(app, kind="code", locale="en")
+    code = invitation_code(mailbox.wait_for(EMAIL))
+    pending, pending_hashes = timed_code_submissions(app, client, code)
+    with app.app_context():
+        ctx = app_context()
+        user = db.session.scalar(select(User).where(User.email == EMAIL))
+        user.activated_at = ctx.clock()
+        db.session.commit()
+    active, active_hashes = timed_code_submissions(app, client, code)
+    assert pending_hashes == active_hashes == 5
+    ratio = statistics.median(active) / statistics.median(pending)
+    assert 0.5 < ratio < 2, (pending, active)
