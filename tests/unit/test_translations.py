@@ -189,6 +189,7 @@ def _idp_contexts() -> dict:
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
     from tests.invitations_support import invitation_email_contexts
+    from tests.registration_support import registration_template_contexts
 
     return {
         "accounts/account.html": lambda: {
@@ -207,6 +208,7 @@ def _idp_contexts() -> dict:
         "signin/signout.html": lambda: {"form": SignoutForm(), "is_signed_in": True},
         **_signin_step_contexts(),
         **invitation_email_contexts(),
+        **registration_template_contexts(),
     }
 
 
