@@ -62,6 +62,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     from idp.registration import views as registration_views
 
     app.register_blueprint(registration_views.bp)
+    from idp.recovery import views as recovery_views
+
+    app.register_blueprint(recovery_views.bp)
     from idp.invitations import api as invitations_api, emails as invitation_emails
 
     app.register_blueprint(invitations_api.bp)
