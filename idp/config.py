@@ -142,6 +142,8 @@ DEFAULTS: dict[str, Any] = {
     # the help page instead.
     "TERMS_OPERATOR_NAME": "",
     "TERMS_CONTACT_EMAIL": "",
+    # A folder of your own versions (<version>/terms.fr.html ...) instead of the bundled ones.
+    "TERMS_DIRECTORY": "",
 }
 
 

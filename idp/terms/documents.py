@@ -1,8 +1,10 @@
-"""Where the documents of each terms version live: templates/terms/<version>/.
+"""Where the documents of each terms version live: templates/terms/<version>/, or the
+folder named by TERMS_DIRECTORY (an operator's own documents, outside the source tree).
 
 Each version is a folder of four templates, the terms of use and the privacy policy in
-French and English: terms.fr.html, terms.en.html, privacy.fr.html, privacy.en.html. Pure
-file-system helpers: no database, no Flask.
+French and English: terms.fr.html, terms.en.html, privacy.fr.html, privacy.en.html, each
+extending terms/_document.html as the bundled ones do. Pages load them as
+"terms/<version>/<kind>.<locale>.html". Pure file-system helpers: no database, no Flask.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ KINDS = ("terms", "privacy")
 LOCALES = ("fr", "en")
 # One path segment that cannot climb out of the folder ("..") or hide (".x").
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+
+def documents_root(settings) -> Path:
+    """TERMS_DIRECTORY when set, else the versions bundled with Passerelle."""
+    configured = settings["TERMS_DIRECTORY"]
+    return Path(configured) if configured else TERMS_ROOT
 
 
 def is_valid_version(version: str) -> bool:

@@ -42,11 +42,11 @@ class TermsVersionInfo:
 
 
 class TermsService:
-    def __init__(self, session: Session, settings: Settings, clock: Clock, documents_root: Path = documents.TERMS_ROOT):
+    def __init__(self, session: Session, settings: Settings, clock: Clock, documents_root: Path | None = None):
         self.session = session
         self.settings = settings
         self.clock = clock
-        self.documents_root = documents_root
+        self.documents_root = documents_root or documents.documents_root(settings)
 
     def _latest_published(self) -> TermsVersion | None:
         return self.session.scalar(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from idp.audit import EventTag, record_event
 from idp.context import app_context
@@ -28,8 +29,20 @@ from idp.web import cookies
 from idp.web.text import TERMS_TEXT
 
 bp = Blueprint("terms", __name__)
-# A global, not a context variable: the document layout reads it in every language.
-bp.record_once(lambda state: state.app.jinja_env.globals.update(terms_text=TERMS_TEXT))
+
+
+@bp.record_once
+def _install(state) -> None:
+    app = state.app
+    # A global, not a context variable: the document layout reads it in every language.
+    app.jinja_env.globals.update(terms_text=TERMS_TEXT)
+    if app.config["TERMS_DIRECTORY"]:
+        # An operator's documents: "terms/<version>/..." is looked up there first, and the
+        # layouts (terms/_document.html) still come from Passerelle's templates.
+        app.jinja_loader = ChoiceLoader([
+            PrefixLoader({"terms": FileSystemLoader(app.config["TERMS_DIRECTORY"])}, delimiter="/"),
+            app.jinja_loader,
+        ])
 
 
 def get_terms_service() -> TermsService:
