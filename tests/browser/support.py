@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -100,3 +101,34 @@ class RedirectReceiver:
             arrived = self._got_one.is_set()
         assert arrived, "the authorization response never reached the redirect URI"
         return self.received[0]
+
+
+# --- The sign-in steps after the password (idp/mfa, idp/terms) -----------------------------
+
+# What the steps' controls are called, per language (the fr catalog's words).
+STEP_TEXT = {
+    "fr": {"code": "Code de vérification", "validate": "Valider le code", "accept": "J'ai lu et j'accepte"},
+    "en": {"code": "Verification code", "validate": "Validate the code", "accept": "I have read and I accept"},
+}
+# Mail leaves after the response, in the live server's thread: generous on a loaded machine.
+MAIL_TIMEOUT = 30
+
+
+def finish_signin_steps(page, locale: str, email: str, codes_before: int, accept_terms: bool = True) -> None:
+    """From wherever the password led: type the emailed code (read from the SMTP server the
+    live IdP sends to), then accept the terms if asked. Stops on any other page."""
+    from tests.signin_support import wait_for_signin_code
+
+    text = STEP_TEXT[locale]
+    for _ in range(3):
+        path = urlsplit(page.url).path
+        if path == "/signin/code":
+            code = wait_for_signin_code(email, codes_before, timeout=MAIL_TIMEOUT)
+            page.get_by_label(text["code"], exact=True).fill(code)
+            with page.expect_navigation():
+                page.get_by_role("button", name=text["validate"], exact=True).click()
+        elif path == "/signin/terms" and accept_terms:
+            with page.expect_navigation():
+                page.get_by_role("button", name=text["accept"], exact=True).click()
+        else:
+            return

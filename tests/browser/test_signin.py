@@ -11,7 +11,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.support import create_person
+from tests.browser.support import create_person, finish_signin_steps
+from tests.signin_support import signin_codes_sent
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +58,17 @@ def open_signin(page: Page, locale: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", locale)
 
 
-def submit_signin(page: Page, locale: str, email: str, password: str) -> None:
+def submit_signin(page: Page, locale: str, email: str, password: str, *, finish: bool = True) -> None:
+    """Fill and send the password page; when it leads on, also type the emailed code and
+    accept the terms (finish=False stops after the password)."""
     text = TEXT[locale]
+    codes_before = signin_codes_sent(email)
     page.get_by_label(text["email"], exact=True).fill(email)
     page.get_by_label(text["password"], exact=True).fill(password)
-    page.get_by_role("button", name=text["submit"], exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=text["submit"], exact=True).click()
+    if finish:
+        finish_signin_steps(page, locale, email, codes_before)
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
