@@ -218,6 +218,28 @@ def validate(config: Mapping[str, Any]) -> None:
     if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
     _validate_password_and_robot_check(config)
+    _validate_signin(config)
+
+
+SIGNIN_WHOLE_NUMBERS = (
+    "SIGNIN_DELAY_AFTER", "SIGNIN_MAX_DELAY", "SIGNIN_LOCK_THRESHOLD", "SIGNIN_LOCK_DURATION",
+    "MFA_EMAIL_CODE_TTL", "MFA_EMAIL_CODE_MAX_ATTEMPTS", "MFA_EMAIL_CODE_RESEND_COOLDOWN", "MFA_EMAIL_CODE_DAILY_CAP",
+)
+
+
+def _validate_signin(config: Mapping[str, Any]) -> None:
+    """The sign-in throttle and emailed code (issue 3): a typo fails at startup, not at the
+    first sign-in."""
+    from limits import parse_many
+
+    for name in SIGNIN_WHOLE_NUMBERS:
+        value = config.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{name} must be a positive whole number")
+    try:
+        parse_many(str(config.get("SIGNIN_RATE_LIMIT") or ""))
+    except ValueError:
+        raise ConfigError("SIGNIN_RATE_LIMIT must be a rate limit such as \"60 per minute; 600 per hour\"") from None
 
 
 def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:

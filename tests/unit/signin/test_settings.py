@@ -1,0 +1,28 @@
+"""The sign-in settings are checked at startup (idp.config.validate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp.config import SIGNIN_WHOLE_NUMBERS, ConfigError, load, validate
+
+
+def development(**overrides):
+    return load(overrides, environ={"IDP_CONFIG": "config/development.toml"})
+
+
+def test_the_defaults_are_accepted():
+    validate(development())
+
+
+@pytest.mark.parametrize("name", SIGNIN_WHOLE_NUMBERS)
+@pytest.mark.parametrize("value", [0, -5, "10", 2.5, True, None])
+def test_each_count_and_duration_must_be_a_positive_whole_number(name, value):
+    with pytest.raises(ConfigError, match=name):
+        validate(development(**{name: value}))
+
+
+@pytest.mark.parametrize("value", ["", "lots", "60 per fortnight"])
+def test_the_rate_limit_must_be_readable(value):
+    with pytest.raises(ConfigError, match="SIGNIN_RATE_LIMIT"):
+        validate(development(SIGNIN_RATE_LIMIT=value))
