@@ -121,6 +121,15 @@ def browser_code_registration(service: CodeRegistrationService) -> Registration 
         return None
 
 
+def is_completed_here(service: CodeRegistrationService) -> bool:
+    """This browser's registration is already complete."""
+    try:
+        service.find_completed(registration_handle())
+    except RegistrationError:
+        return False
+    return True
+
+
 def render_confirm(form, new_code_form, registration, notice=None, wait_seconds=None, status=200):
     return (
         render_template(
@@ -140,6 +149,8 @@ def confirm():
     """"Confirm your registration" (seed 001, step 2): the address and the emailed code."""
     service = get_code_registration_service()
     registration = browser_code_registration(service)
+    if registration is None and request.method == "GET" and is_completed_here(service):
+        return redirect(url_for(".confirmed"), code=303)  # back to this page after confirming
     email = registration.email if registration is not None else None
     form = ConfirmCodeForm(email=email)
     new_code_form = NewCodeForm(prefix="new-code", email=email)

@@ -107,11 +107,14 @@ def activate(token: str):
 @limiter.limit(registration_rate_limit, methods=["POST"])
 def password():
     """"Almost there" (seed 000, step 3): password, not a robot, terms; then signed in."""
-    current_session()  # before any change: it may commit the session's activity
+    signed_in = current_session() is not None  # first: it may commit the session's activity
     service = get_registration_service()
     try:
         registration, user = service.find_for_password_step(registration_handle())
     except RegistrationError as error:
+        if signed_in and request.method == "GET":
+            # Back to this page after finishing (its cookie is gone): nothing is left to do.
+            return redirect(url_for("accounts.account"), code=303)
         return problem(error, step="password")
     form = AlmostThereForm()
     if form.is_submitted():

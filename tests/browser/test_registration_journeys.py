@@ -189,3 +189,17 @@ def test_seed_001_code_journey(page, live_server, mailbox, axe, locale):
     page.locator("form[action$='/signin/code'] button[type=submit]").click()
 
     check_page(page, axe, text["account"], f"the account home after the first sign-in ({locale})")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_errors_and_dead_links_are_accessible(page, live_server, axe, locale):
+    """The code form sent empty (error summary, focus) and a link that no longer works."""
+    speak(page, live_server, locale)
+    page.goto("/register/code")
+    page.get_by_role("button", name=TEXT[locale]["register"], exact=True).click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe.assert_accessible(page, f"the code form with every error ({locale})")
+    page.goto("/register/activate/not-a-real-link")
+    axe.assert_accessible(page, f"an activation link that does not work ({locale})")
+    page.goto("/register/confirm")
+    axe.assert_accessible(page, f"confirm your registration, from another browser ({locale})")

@@ -126,3 +126,10 @@ def test_new_code_from_another_browser_answers_the_same_for_any_address(app, cli
         answers.append((response.status_code, text.replace(email, "ADDRESS")))
     assert answers[0] == answers[1]
     assert "If a registration is waiting for confirmation at this address" in answers[0][1]
+
+
+def test_back_to_confirm_after_confirming_shows_the_account_is_ready(app, client, mailbox):
+    invite(app, kind="code", locale="en")
+    register_with_code(client, mailbox)
+    assert confirm_with_code(client, code_in(mailbox.wait_for(EMAIL, count=2))).status_code == 303
+    assert client.get("/register/confirm").headers["Location"] == "/register/confirmed"

@@ -114,3 +114,14 @@ def test_pages_render_in_french(app, client, mailbox):
     assert '<html lang="fr">' in page.text and "Tous les champs sont obligatoires." in page.text
     assert "Pourquoi s" in page.text
 
+
+
+def test_back_to_almost_there_after_finishing_goes_to_the_account(app, client, mailbox):
+    from tests.integration.registration.test_link_journey import almost_there, fill_link_form
+
+    invite(app, locale="en")
+    fill_link_form(client, invitation_link(mailbox))
+    activate = path_of_link(mailbox.wait_for(EMAIL, count=2), "/register/activate/")
+    client.post(activate, data={"csrf_token": csrf(client.get(activate).text)})
+    assert almost_there(client).status_code == 303
+    assert client.get("/register/password").headers["Location"] == "/account"
