@@ -189,6 +189,7 @@ def _idp_contexts() -> dict:
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
     from tests.invitations_support import invitation_email_contexts
+    from tests.recovery_support import recovery_template_contexts
     from tests.registration_support import registration_template_contexts
 
     return {
@@ -209,6 +210,7 @@ def _idp_contexts() -> dict:
         **_signin_step_contexts(),
         **invitation_email_contexts(),
         **registration_template_contexts(),
+        **recovery_template_contexts(),
     }
 
 
