@@ -229,7 +229,21 @@ def _signin_step_contexts() -> dict:
             "privacy_template": "terms/2026-11/privacy.fr.html",
         }
 
+    def email(**extra):
+        from flask_babel import get_locale
+
+        from idp.web.text import EMAIL_TEXT
+
+        return lambda: {
+            "issuer": "http://127.0.0.1:5000", "help_url": "http://127.0.0.1:5000/help",
+            "locale": str(get_locale()), "email_text": EMAIL_TEXT, "given_name": "Ana",
+            "cant_sign_in_url": "http://127.0.0.1:5000/signin/help", **extra,
+        }
+
+    names = ("subject.txt", "body.txt", "body.html")
     return {
+        **{f"email/signin-code/{name}": email(code="123456", minutes=3) for name in names},
+        **{f"email/account-locked/{name}": email(minutes=15, locked_until="2026-11-23T19:15:00+00:00") for name in names},
         "mfa/email_code.html": lambda: {
             "form": EmailCodeForm(), "resend_form": ResendCodeForm(), "masked_email": "a***@example.ca",
             "minutes": 3, "problem": None, "notice": "sent",
