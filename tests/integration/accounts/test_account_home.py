@@ -224,3 +224,14 @@ def test_no_input_makes_the_change_password_form_fail(app):
         assert response.status_code in (400, 422), response.text[:300]
 
     post()
+
+
+def test_the_help_page_answers_a_forgotten_password_and_a_missing_activation_email(client):
+    for locale, forgot, missing in (
+        ("en", "I forgot my password", "I didn't get the activation email"),
+        ("fr", "J'ai oublié mon mot de passe", "Je n'ai pas reçu le courriel d'activation"),
+    ):
+        client.set_cookie("passerelle_lang", locale)
+        page = client.get("/help").text.replace("&#39;", "'")
+        assert forgot in page and missing in page
+        assert page.count('href="/signin/help"') >= 2

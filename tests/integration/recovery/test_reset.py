@@ -218,3 +218,21 @@ def test_no_input_makes_the_reset_form_fail(app, mailbox):
         assert response.status_code in (303, 400, 422), response.text[:300]
 
     post()
+
+
+@pytest.mark.settings(SIGNIN_LOCK_THRESHOLD=3, SIGNIN_DELAY_AFTER=10)
+def test_a_locked_account_can_reset_and_sign_in_at_once(app, client, mailbox):
+    """RATE-03: a lock never stops a reset, and the reset clears the failure count and lock."""
+    user_id = make_user(app)
+    for _ in range(3):
+        signin = SignIn(app.test_client())
+        assert signin.submit_password(password="wrong", page=signin.start()).status_code == 422
+    with app.app_context():
+        from idp.accounts.models import User
+
+        assert db.session.get(User, user_id).locked_until is not None
+    choose_password(client, open_reset_link(client, emailed_reset_path(client, mailbox, count=2)))
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert (user.failed_signin_count, user.locked_until) == (0, None)
+    SignIn(app.test_client()).sign_in(password=NEW_PASSWORD)
