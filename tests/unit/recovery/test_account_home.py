@@ -157,3 +157,10 @@ def test_recent_activity_is_the_persons_own_newest_first(home, user, clock, acco
 )
 def test_devices_are_named_by_browser_and_system_or_unknown(user_agent, expected):
     assert describe_user_agent(user_agent) == expected
+
+
+def test_every_event_tag_has_a_sentence_on_the_account_home():
+    """A new EventTag must come with its translated sentence, or the person reads "other"."""
+    from idp.accounts.views import EVENT_SENTENCES
+
+    assert set(EventTag) <= set(EVENT_SENTENCES)
