@@ -240,6 +240,14 @@ def _validate_signin(config: Mapping[str, Any]) -> None:
         parse_many(str(config.get("SIGNIN_RATE_LIMIT") or ""))
     except ValueError:
         raise ConfigError("SIGNIN_RATE_LIMIT must be a rate limit such as \"60 per minute; 600 per hour\"") from None
+    if config.get("TERMS_DIRECTORY"):
+        from idp.terms.documents import bundled_versions
+
+        if not bundled_versions(Path(config["TERMS_DIRECTORY"])):
+            raise ConfigError(
+                "TERMS_DIRECTORY must be a folder holding at least one version folder with "
+                "terms.fr.html, terms.en.html, privacy.fr.html and privacy.en.html"
+            )
 
 
 def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
