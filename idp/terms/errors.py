@@ -23,3 +23,7 @@ class TermsVersionNotFound(TermsError):
 
 class NoTermsAvailable(TermsError):
     """No version is published and none is bundled with Passerelle."""
+
+
+class TermsVersionChanged(TermsError):
+    """A new version was published while the person was reading the previous one."""

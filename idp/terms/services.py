@@ -26,6 +26,7 @@ from idp.terms.errors import (
     NoTermsAvailable,
     TermsDocumentsMissing,
     TermsVersionAlreadyPublished,
+    TermsVersionChanged,
 )
 from idp.terms.models import TermsAcceptance, TermsVersion
 
@@ -123,11 +124,18 @@ class TermsService:
         """Published versions other than the one in force, newest first: the pages link them."""
         return [info for info in self.list_versions() if info.published_at is not None and not info.is_current and info.has_documents]
 
-    def accept(self, user_id: int, locale: str | None) -> TermsAcceptance:
-        """Record that this person accepted the version in force, read in this language."""
+    def accept(self, user_id: int, locale: str | None, version: str | None = None) -> TermsAcceptance:
+        """Record that this person accepted the version in force, read in this language.
+
+        version, when given, is the one the person was shown: TermsVersionChanged if another
+        was published meanwhile, so nobody accepts a text they did not see.
+        """
+        current = self.current_version()
+        if version is not None and version != current:
+            raise TermsVersionChanged
         acceptance = TermsAcceptance(
             user_id=user_id,
-            version=self.current_version(),
+            version=current,
             locale=locale if locale in documents.LOCALES else self.settings.BABEL_DEFAULT_LOCALE,
             accepted_at=self.clock(),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from idp.audit import EventTag, record_event
@@ -23,12 +24,15 @@ from idp.signin.current import (
 )
 from idp.signin.flow import TERMS_DECLINED, Step, next_step
 from idp.terms import documents
+from idp.terms.errors import TermsVersionChanged
 from idp.terms.forms import TermsDecisionForm
 from idp.terms.services import TermsService, TermsVersionInfo
 from idp.web import cookies
 from idp.web.text import TERMS_TEXT
 
 bp = Blueprint("terms", __name__)
+
+VERSION_CHANGED = _l("A new version was published while you were reading. Read this version, then accept it.")
 
 
 @bp.record_once
@@ -101,7 +105,10 @@ def accept():
     if form.validate_on_submit():
         if form.decision.data == "decline":
             return _decline(txn)
-        acceptance = service.accept(txn.user_id, page_locale())
+        try:
+            acceptance = service.accept(txn.user_id, page_locale(), form.version.data or None)
+        except TermsVersionChanged:
+            return _render_accept(txn, service, form, problem=VERSION_CHANGED)
         record_event(
             db.session, app_context().clock, EventTag.TERMS_ACCEPTED, user_id=txn.user_id,
             ip_address=request.remote_addr, user_agent=request.user_agent.string,
@@ -110,11 +117,16 @@ def accept():
         get_signin_service().record_step(txn, Step.TERMS.value)
         db.session.commit()
         return continue_signin(txn)
+    return _render_accept(txn, service, form)
+
+
+def _render_accept(txn, service: TermsService, form: TermsDecisionForm, problem=None) -> Response:
     info = service.current()
+    form.version.data = info.version
     previous = service.last_acceptance(txn.user_id)
     return render_step(
-        "terms/accept.html", txn, 422 if form.errors else 200,
-        form=form, version_info=info, is_update=previous is not None,
+        "terms/accept.html", txn, 422 if form.errors or problem else 200,
+        form=form, version_info=info, is_update=previous is not None, problem=problem,
         terms_template=documents.template_name(info.version, "terms", page_locale()),
         privacy_template=documents.template_name(info.version, "privacy", page_locale()),
     )

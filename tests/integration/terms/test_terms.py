@@ -218,6 +218,23 @@ def test_a_newly_published_version_is_asked_at_the_next_sign_in(operator_app, cl
     assert earlier.status_code == 200 and "This is an earlier version, no longer in force." in earlier.text
 
 
+def test_a_version_published_while_reading_must_be_read_first(operator_app, clock, mailbox):
+    make_user(operator_app)
+    client = operator_app.test_client()
+    idp(operator_app, "terms", "publish", "2026-11")
+    page = to_terms_page(client)
+    assert 'name="version" type="hidden" value="2026-11"' in page.text
+    clock.advance(60)
+    idp(operator_app, "terms", "publish", NEW_VERSION)
+    response = decide(client, page, "accept")
+    assert response.status_code == 422
+    assert "A new version was published while you were reading." in response.text
+    assert "new rules" in response.text and f'value="{NEW_VERSION}"' in response.text
+    assert acceptances(operator_app) == []
+    assert decide(client, response, "accept").headers["Location"] == "/account"
+    assert acceptances(operator_app) == [(NEW_VERSION, "en")]
+
+
 def test_a_session_that_began_before_a_new_version_is_not_interrupted(operator_app, clock, mailbox):
     """Terms are asked at a fresh sign-in; a live session keeps working until then."""
     make_user(operator_app)

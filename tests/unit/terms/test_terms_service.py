@@ -137,3 +137,15 @@ def test_no_documents_at_all_is_an_error_not_a_guess(ctx, tmp_path):
     with pytest.raises(NoTermsAvailable):
         empty.current_version()
     assert empty.list_versions() == []
+
+
+def test_accepting_the_version_shown_fails_when_another_was_published_meanwhile(terms, user_id, clock):
+    from idp.terms.errors import TermsVersionChanged
+
+    terms.publish("2026-11")
+    clock.advance(60)
+    terms.publish("2027-03")
+    with pytest.raises(TermsVersionChanged):
+        terms.accept(user_id, "en", version="2026-11")
+    assert terms.last_acceptance(user_id) is None
+    assert terms.accept(user_id, "en", version="2027-03").version == "2027-03"
