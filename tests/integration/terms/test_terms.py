@@ -68,7 +68,12 @@ def to_terms_page(client, locale: str = "en"):
 
 
 def decide(client, page, decision: str):
-    return client.post("/signin/terms", data={"csrf_token": csrf_token(page.text), "decision": decision})
+    """Press a button of the terms page: the form sends its hidden fields too, as a browser does."""
+    data = {"csrf_token": csrf_token(page.text), "decision": decision}
+    shown = re.search(r'name="version" type="hidden" value="([^"]*)"', page.text)
+    if shown:
+        data["version"] = shown.group(1)
+    return client.post("/signin/terms", data=data)
 
 
 def acceptances(app) -> list[tuple[str, str]]:
