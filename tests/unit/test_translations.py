@@ -207,10 +207,27 @@ def _idp_contexts() -> dict:
         },
         "signin/password.html": lambda: {"form": SigninForm()},
         "signin/signout.html": lambda: {"form": SignoutForm(), "is_signed_in": True},
+        **_mail_layout_contexts(),
         **_signin_step_contexts(),
         **invitation_email_contexts(),
         **registration_template_contexts(),
         **recovery_template_contexts(),
+    }
+
+
+def _mail_layout_contexts() -> dict:
+    """The layout every email extends (idp/mail/delivery.py render_email gives these)."""
+    from flask_babel import get_locale
+
+    from idp.web.text import EMAIL_TEXT
+
+    def layout():
+        return {"locale": str(get_locale()), "email_text": EMAIL_TEXT, "help_url": "http://127.0.0.1:5000/help"}
+
+    return {
+        "email/_base/body.html": layout,
+        "email/_base/body.txt": layout,
+        "email/_base/button.html": lambda: {"button_url": "http://127.0.0.1:5000/x", "button_label": "Open"},
     }
 
 
