@@ -54,3 +54,18 @@ def test_upgrade_is_idempotent_and_downgrade_removes_every_table(empty_engine):
         downgrade(connection, "base")
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
 
+
+
+def test_accounts_that_existed_before_registration_stay_able_to_sign_in(empty_engine):
+    """The accounts migration gives existing users an activation time (their creation)."""
+    with empty_engine.begin() as connection:
+        upgrade(connection, "7abfcc2cca24")
+        connection.execute(text(
+            "INSERT INTO users (subject, email, email_verified, given_name, family_name, "
+            "phone_number_verified, created_at, updated_at) VALUES ('s', 'ana@example.ca', true, "
+            "'Ana', 'Tremblay', false, '2026-01-02 03:04:05+00:00', '2026-01-02 03:04:05+00:00')"
+        ))
+    with empty_engine.begin() as connection:
+        upgrade(connection)
+        activated_at, created_at = connection.execute(text("SELECT activated_at, created_at FROM users")).one()
+    assert activated_at is not None and activated_at == created_at
