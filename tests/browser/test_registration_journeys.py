@@ -12,25 +12,17 @@ Mail is read from the real SMTP server on loopback that the live IdP sends to.
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from playwright.sync_api import Page, expect
-
-from idp.extensions import db
-from idp.mail.delivery import deliver
-from idp.mail.models import OutboxMessage
 
 from tests.integration.registration.support import PASSWORD, invitation_code, invite
 from tests.mail_support import code_in, path_of_link
 
 pytestmark = pytest.mark.browser
-log = logging.getLogger(__name__)
 
 EMAIL = "zoe.citoyenne@example.ca"
 # Mail leaves after the response, in the live server's thread: generous on a loaded machine.
-MAIL_TIMEOUT = 20
-MAIL_RETRY_WAIT = 125  # past MAIL_RETRY_DELAY and the outbox's claim lease; within every code's life
+MAIL_TIMEOUT = 30
 TEXT = {
     "fr": {
         "create_heading": "Créez votre compte Passerelle",
@@ -97,23 +89,6 @@ TEXT = {
 }
 
 
-def next_mail(live_server, mailbox, clock, count: int):
-    """The count-th message to EMAIL. The live server sends it right after its response; if
-    that attempt failed (seen on a loaded machine), the outbox keeps it and the operators'
-    retry (`idp mail send-pending`, here deliver() a retry delay later) sends it. The log
-    says so, so a flaky outbox shows there rather than as a failed journey."""
-    try:
-        return mailbox.wait_for(EMAIL, count=count, timeout=MAIL_TIMEOUT)
-    except TimeoutError:
-        with live_server.app.app_context():
-            stuck = [(m.id, m.template, m.attempts, m.last_error) for m in db.session.query(OutboxMessage)
-                     if m.sent_at is None]
-            log.warning("mail not sent after the response, retried from the outbox: %s", stuck)
-            clock.advance(seconds=MAIL_RETRY_WAIT)
-            deliver()
-        return mailbox.wait_for(EMAIL, count=count, timeout=MAIL_TIMEOUT)
-
-
 def speak(page: Page, live_server, locale: str) -> None:
     page.context.add_cookies([{"name": "passerelle_lang", "value": locale, "url": live_server.url}])
 
@@ -136,7 +111,7 @@ def set_password(page: Page, text: dict) -> None:
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
-def test_seed_000_link_journey(page, live_server, mailbox, axe, clock, locale):
+def test_seed_000_link_journey(page, live_server, mailbox, axe, locale):
     text = TEXT[locale]
     speak(page, live_server, locale)
     invite(live_server.app, email=EMAIL, locale=locale)
@@ -153,7 +128,7 @@ def test_seed_000_link_journey(page, live_server, mailbox, axe, clock, locale):
     check_page(page, axe, text["check_email"], f"check your email ({locale})")
     expect(page.get_by_text(EMAIL, exact=True)).to_be_visible()
 
-    activation = next_mail(live_server, mailbox, clock, 2)
+    activation = mailbox.wait_for(EMAIL, count=2, timeout=MAIL_TIMEOUT)
     assert activation["Subject"] == text["activation_subject"]
     page.goto(path_of_link(activation, "/register/activate/"))
     check_page(page, axe, text["confirm_email_heading"], f"the activation page ({locale})")
@@ -171,7 +146,7 @@ def test_seed_000_link_journey(page, live_server, mailbox, axe, clock, locale):
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
-def test_seed_001_code_journey(page, live_server, mailbox, axe, clock, locale):
+def test_seed_001_code_journey(page, live_server, mailbox, axe, locale):
     text = TEXT[locale]
     speak(page, live_server, locale)
     invite(live_server.app, kind="code", email=EMAIL, locale=locale)
@@ -193,7 +168,7 @@ def test_seed_001_code_journey(page, live_server, mailbox, axe, clock, locale):
 
     check_page(page, axe, text["confirm_heading"], f"confirm your registration ({locale})")
     expect(page.get_by_label(text["email"], exact=True)).to_have_value(EMAIL)
-    verification = next_mail(live_server, mailbox, clock, 2)
+    verification = mailbox.wait_for(EMAIL, count=2, timeout=MAIL_TIMEOUT)
     page.get_by_label(text["verification_code"], exact=True).fill(code_in(verification))
     page.get_by_role("button", name=text["confirm"], exact=True).click()
 
@@ -208,7 +183,7 @@ def test_seed_001_code_journey(page, live_server, mailbox, axe, clock, locale):
     # The emailed sign-in code is the sign-in's own step (idp/mfa); its words are its tests'.
     expect(page).to_have_url(f"{live_server.url}/signin/code")
     axe.assert_accessible(page, f"the emailed sign-in code ({locale})")
-    signin_code = next_mail(live_server, mailbox, clock, 3)
+    signin_code = mailbox.wait_for(EMAIL, count=3, timeout=MAIL_TIMEOUT)
     assert code_in(signin_code) != code_in(verification)
     page.locator("input[name=code]").fill(code_in(signin_code))
     page.locator("form[action$='/signin/code'] button[type=submit]").click()
