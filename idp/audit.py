@@ -33,6 +33,11 @@ class EventTag(StrEnum):
     TERMS_ACCEPTED = "account:terms:accepted"
     EMAIL_CODE_SENT = "account:email_code:sent"
     EMAIL_CODE_FAILURE = "account:email_code:failure"
+    MFA_ENROLLED = "account:mfa:enrolled"  # two-factor set up, recovery codes issued
+    MFA_METHOD_ADDED = "account:mfa:method_added"
+    TOTP_FAILURE = "account:totp:failure"
+    RECOVERY_CODE_USED = "account:recovery_code:used"
+    RECOVERY_CODE_FAILURE = "account:recovery_code:failure"
     MAIL_CAPPED = "mail:capped"
 
 

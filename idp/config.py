@@ -119,6 +119,10 @@ DEFAULTS: dict[str, Any] = {
     # "Can't sign in?" and password reset links (idp/recovery; issue 3).
     "PASSWORD_RESET_TTL": 3600,  # seconds a reset link works; single use, a newer one replaces it
     "RECOVERY_RATE_LIMIT": "10 per minute; 100 per hour",  # per address: "can't sign in?" and reset POSTs
+    # Seconds after a reset or activation email during which "can't sign in?" sends that
+    # account nothing more (the page is the same): a stranger cannot fill its mail caps.
+    # 1 to 86400.
+    "RECOVERY_EMAIL_COOLDOWN": 900,
     "PASSWORD_CHANGE_RATE_LIMIT": "10 per minute; 50 per hour",  # per address: /account/password POSTs
     # Sign-in abuse resistance (idp/accounts/throttle.py; issue 3). Failures (wrong passwords
     # and emailed codes) are counted per account: from SIGNIN_DELAY_AFTER failures on, each
@@ -137,6 +141,15 @@ DEFAULTS: dict[str, Any] = {
     "MFA_EMAIL_CODE_MAX_ATTEMPTS": 5,  # wrong guesses that burn a code
     "MFA_EMAIL_CODE_RESEND_COOLDOWN": 30,  # seconds between two codes for one account
     "MFA_EMAIL_CODE_DAILY_CAP": 10,  # codes per account in any 24 hours
+    # Two-factor (issue 4): people without a set-up method are sent to the set-up page at
+    # sign-in. Off only where an operator deliberately accepts the emailed code alone.
+    "MFA_REQUIRED": True,
+    # Shown on the help page ("I lost my second method"); empty: not shown.
+    "SUPPORT_EMAIL": "",
+    "SUPPORT_PHONE": "",
+    "MFA_TOTP_ISSUER_NAME": "Passerelle",  # the name authenticator apps show
+    "MFA_RECOVERY_CODE_COUNT": 10,
+    "MFA_RECOVERY_CODES_LOW": 3,  # the account home warns at this many codes left
     # Terms of use and privacy policy (idp/terms): who operates this service and how to reach
     # them, as the documents in templates/terms/ name them. Empty: the documents point to
     # the help page instead.
@@ -219,11 +232,13 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
     _validate_password_and_robot_check(config)
     _validate_signin(config)
+    _validate_recovery(config)
 
 
 SIGNIN_WHOLE_NUMBERS = (
     "SIGNIN_DELAY_AFTER", "SIGNIN_MAX_DELAY", "SIGNIN_LOCK_THRESHOLD", "SIGNIN_LOCK_DURATION",
     "MFA_EMAIL_CODE_TTL", "MFA_EMAIL_CODE_MAX_ATTEMPTS", "MFA_EMAIL_CODE_RESEND_COOLDOWN", "MFA_EMAIL_CODE_DAILY_CAP",
+    "MFA_RECOVERY_CODE_COUNT", "MFA_RECOVERY_CODES_LOW",
 )
 
 
@@ -232,6 +247,8 @@ def _validate_signin(config: Mapping[str, Any]) -> None:
     first sign-in."""
     from limits import parse_many
 
+    if not isinstance(config.get("MFA_REQUIRED"), bool):
+        raise ConfigError("MFA_REQUIRED must be true or false")
     for name in SIGNIN_WHOLE_NUMBERS:
         value = config.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -248,6 +265,17 @@ def _validate_signin(config: Mapping[str, Any]) -> None:
                 "TERMS_DIRECTORY must be a folder holding at least one version folder with "
                 "terms.fr.html, terms.en.html, privacy.fr.html and privacy.en.html"
             )
+
+
+# The outbox keeps sent messages for two days (MailService.purge_sent), and the cooldown
+# reads them: a longer cooldown could outlive what it counts.
+MAX_RECOVERY_EMAIL_COOLDOWN = 24 * 3600
+
+
+def _validate_recovery(config: Mapping[str, Any]) -> None:
+    value = config.get("RECOVERY_EMAIL_COOLDOWN")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RECOVERY_EMAIL_COOLDOWN:
+        raise ConfigError(f"RECOVERY_EMAIL_COOLDOWN must be a whole number of seconds from 1 to {MAX_RECOVERY_EMAIL_COOLDOWN}")
 
 
 def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:

@@ -11,6 +11,7 @@ def recovery_template_contexts() -> dict:
     from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm
     from idp.accounts.models import User
     from idp.accounts.views import EventRow, SessionRow
+    from idp.mfa.enrolment import Status
     from idp.recovery.forms import CantSignInForm, ResetPasswordForm
     from idp.signin.forms import SignoutForm
     from idp.web.text import EMAIL_TEXT
@@ -37,6 +38,7 @@ def recovery_template_contexts() -> dict:
             "user": user, "phone": "+1 514-555-0100", "language": "Français", "notices": ["Done."],
             "events": [EventRow("Signed in", "23 novembre 2026 à 18:52:00 UTC", "192.0.2.1")],
             "form": SignoutForm(),
+            "two_factor": Status(True, ("totp", "email_code"), "totp", 2, True),
         },
         "accounts/password.html": lambda: {"form": ChangePasswordForm(), "user": user},
         "accounts/sessions.html": lambda: {

@@ -41,6 +41,14 @@ class User(Base):
     # Attempts before this time are refused unchecked: a few seconds after repeated
     # failures (progressive delay), SIGNIN_LOCK_DURATION once the lock threshold is reached.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-factor set-up (issue 4): when the person finished their first enrolment and got
+    # recovery codes. Until then the emailed code is the only second step (it proves the
+    # address registration verified), and MFA_REQUIRED sends them to the set-up page.
+    mfa_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The emailed code chosen as a two-factor method (not only used before set-up).
+    email_code_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The factor name (idp.mfa) asked for first at sign-in; None: the strongest enrolled.
+    mfa_default_factor: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def name(self) -> str:

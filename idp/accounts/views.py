@@ -45,6 +45,8 @@ from idp.signin.models import UserSession
 from idp.web import cookies
 from idp.web.text import FORM_TEXT
 
+from idp.mfa.setup_views import two_factor_status
+
 bp = Blueprint("accounts", __name__)
 
 # Each language named in itself, so a person who reads only that one can find it.
@@ -74,6 +76,11 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.EMAIL_CODE_SENT: _l("Sign-in code sent by email"),
     EventTag.EMAIL_CODE_FAILURE: _l("Incorrect sign-in code entered"),
     EventTag.MAIL_CAPPED: _l("An email was not sent: too many were sent recently"),
+    EventTag.MFA_ENROLLED: _l("Two-factor authentication set up, new recovery codes created"),
+    EventTag.MFA_METHOD_ADDED: _l("Authenticator app added"),
+    EventTag.TOTP_FAILURE: _l("Incorrect authenticator app code entered"),
+    EventTag.RECOVERY_CODE_USED: _l("Recovery code used to recover the account"),
+    EventTag.RECOVERY_CODE_FAILURE: _l("Incorrect recovery code entered"),
 }
 OTHER_EVENT = _l("Other account activity")
 
@@ -144,6 +151,7 @@ def account():
         events=[describe_event(event) for event in service.recent_activity(user.id, limit=10)],
         notices=get_flashed_messages(),
         form=SignoutForm(),
+        two_factor=two_factor_status(user),
     )
 
 

@@ -29,15 +29,19 @@ def mask_email(address: str) -> str:
 class EmailCodeFactor:
     name: ClassVar[str] = EMAIL_CODE
     amr: ClassVar[tuple[str, ...]] = (AMR_EMAIL,)
-    strength: ClassVar[int] = 1  # below an authenticator app or a security key (issue 4)
+    strength: ClassVar[int] = 1  # below an authenticator app or a security key
     endpoint: ClassVar[str] = "mfa.email_code"
 
     def __init__(self, service: EmailCodeService):
         self.service = service
 
     def is_enrolled(self, user: User) -> bool:
-        """Every account has a verified address to send codes to (registration proves it)."""
-        return bool(user.email)
+        """Before two-factor is set up, every account can receive codes at the address
+        registration verified: that is how the person proves it is them before choosing a
+        method. After, only if they chose it."""
+        if not user.email:
+            return False
+        return user.mfa_enrolled_at is None or user.email_code_enrolled_at is not None
 
     def begin(self, user: User, context: FactorContext) -> EmailCode | None:
         """Send the first code of this sign-in; None when one was already sent for it."""

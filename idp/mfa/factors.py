@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session
 from idp.accounts.throttle import SigninThrottle
 from idp.clock import Clock
 from idp.config import Settings
+from idp.mfa.authenticator_app import TotpFactor, TotpService
 from idp.mfa.base import Factor
 from idp.mfa.email_code import EmailCodeFactor
+from idp.mfa.recovery import RecoveryCodeFactor, RecoveryCodeService
 from idp.mfa.services import EmailCodeService
+from idp.security.encryption import SecretBox
 from idp.security.secrets import KeyedHasher
 
-FACTOR_TYPES: tuple[type, ...] = (EmailCodeFactor,)
+FACTOR_TYPES: tuple[type, ...] = (TotpFactor, EmailCodeFactor, RecoveryCodeFactor)
 
 
 def amr_of(factor_name: str) -> tuple[str, ...]:
@@ -30,6 +33,11 @@ def amr_of(factor_name: str) -> tuple[str, ...]:
 
 
 def build_factors(
-    session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, mail: Any, throttle: SigninThrottle
+    session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, mail: Any, throttle: SigninThrottle,
+    secret_box: SecretBox,
 ) -> list[Factor]:
-    return [EmailCodeFactor(EmailCodeService(session, settings, clock, hasher, mail, throttle))]
+    return [
+        TotpFactor(TotpService(session, settings, clock, secret_box, throttle)),
+        EmailCodeFactor(EmailCodeService(session, settings, clock, hasher, mail, throttle)),
+        RecoveryCodeFactor(RecoveryCodeService(session, settings, clock, hasher, throttle)),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
 from idp.mfa.services import normalize_code
 
@@ -26,3 +26,36 @@ class EmailCodeForm(FlaskForm):
 
 class ResendCodeForm(FlaskForm):
     """Only the CSRF token: "Request a new code" changes state, so it is a POST."""
+
+
+ENTER_THE_APP_CODE = _l("Enter the 6-digit code your authenticator app shows.")
+ENTER_A_RECOVERY_CODE = _l("Enter one of your recovery codes, for example ABCD-2345-WXYZ.")
+CHOOSE_A_METHOD = _l("Choose how you will confirm it is you.")
+
+
+class AppCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        filters=[normalize_code],
+        validators=[
+            InputRequired(message=ENTER_THE_APP_CODE),
+            Length(max=6, message=ENTER_THE_APP_CODE),
+            Regexp(r"^[0-9]{6}$", message=ENTER_THE_APP_CODE),
+        ],
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        _l("Recovery code"),
+        validators=[InputRequired(message=ENTER_A_RECOVERY_CODE), Length(max=32, message=ENTER_A_RECOVERY_CODE)],
+    )
+
+
+class SetupChoiceForm(FlaskForm):
+    """The method, one of the radio buttons the page shows (the view knows which it offers)."""
+
+    method = StringField(
+        _l("Second step of signing in"),
+        validators=[InputRequired(message=CHOOSE_A_METHOD), AnyOf(("totp", "email_code"), message=CHOOSE_A_METHOD)],
+    )

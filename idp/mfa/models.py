@@ -1,11 +1,10 @@
-"""Second-factor secrets at rest. Issue 4 adds TOTP secrets, WebAuthn credentials and
-recovery codes here."""
+"""Second-factor secrets at rest: emailed codes, authenticator apps, recovery codes."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -33,3 +32,39 @@ class EmailCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     burned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TotpAuthenticator(Base):
+    """A person's authenticator app (issue 4): one per account.
+
+    The shared secret is encrypted with KEYS_ENCRYPTION_KEY (a keyed hash would not do: the
+    server must compute codes from it). confirmed_at stays None until the person typed a
+    current code, and only a confirmed authenticator signs anyone in. last_used_step is the
+    RFC 6238 time step of the last accepted code: a code is accepted once (§5.2).
+    """
+
+    __tablename__ = "totp_authenticators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code (issue 4, seed 002), stored as a keyed hash.
+
+    A new set replaces the old one: generating burns every unused code of the account.
+    """
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id_used_at", "user_id", "used_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -224,7 +224,7 @@ class EmailCodeService:
 
 
 class MfaService:
-    """The factors a person can use, strongest first (issue 4 adds more and the policy)."""
+    """The factors a person can use: their default first, then strongest first."""
 
     def __init__(self, session: Session, settings: Settings, clock: Clock, factors: Sequence[Factor]):
         self.session = session
@@ -233,7 +233,10 @@ class MfaService:
         self.factors = list(factors)
 
     def enrolled(self, user: User) -> list[Factor]:
-        return sorted((factor for factor in self.factors if factor.is_enrolled(user)), key=lambda f: -f.strength)
+        """The methods this person may sign in with (not the recovery code, strength 0),
+        their default first, then strongest first."""
+        usable = [factor for factor in self.factors if factor.strength > 0 and factor.is_enrolled(user)]
+        return sorted(usable, key=lambda f: (f.name != user.mfa_default_factor, -f.strength))
 
     def preferred(self, user: User) -> Factor:
         """The factor to ask for first. Raises FactorNotAvailable when there is none."""
@@ -241,6 +244,10 @@ class MfaService:
         if not enrolled:
             raise FactorNotAvailable
         return enrolled[0]
+
+    def can_recover(self, user: User) -> bool:
+        """Has unused recovery codes ("Recover account" is offered)."""
+        return any(factor.strength == 0 and factor.is_enrolled(user) for factor in self.factors)
 
     def get(self, name: str, user: User) -> Factor:
         """The named factor if this person may use it. Raises FactorNotAvailable."""

@@ -1,8 +1,9 @@
-"""The second-factor step of the sign-in: choosing the factor, and the emailed code page.
+"""The second-factor step of the sign-in: the person's default factor, the other methods,
+the emailed code, the authenticator app and "Recover account" (seed 001, seed 002).
 
 design.md, The sign-in transaction: each step view does its one job and hands back to
-continue_signin(). /signin/second-factor sends the person to their preferred enrolled
-factor (issue 4 turns it into a choice); /signin/code is the emailed code (seed 001).
+continue_signin(). /signin/second-factor sends the person to their default factor;
+/signin/methods lists the others. Setting up two-factor is in idp.mfa.setup_views.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from idp.mfa.errors import (
     ResendTooSoon,
 )
 from idp.mfa.factors import build_factors
-from idp.mfa.forms import EmailCodeForm, ResendCodeForm
+from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCodeForm
 from idp.mfa.services import EmailCodeService, MfaService
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
-from idp.signin.flow import Step, next_step
+from idp.signin.flow import RECOVERY_CODE, TOTP, Step, next_step
 from idp.signin.models import SigninTransaction
 from idp.signin.views import signin_rate_limit, transaction_ended
 
@@ -53,6 +54,15 @@ ERROR_MESSAGES = {
     CodeNotSent: _l("We could not send a code: too many emails were sent to your address recently. Try again later."),
     FactorNotAvailable: _l("This way of confirming your identity is not available for your account."),
 }
+# The app and recovery codes have no "request a new code": their wrong-code words differ.
+APP_ERROR_MESSAGES = {
+    **ERROR_MESSAGES,
+    InvalidCode: _l("The code is incorrect. Enter the code your app shows now; each code works once."),
+}
+RECOVERY_ERROR_MESSAGES = {
+    **ERROR_MESSAGES,
+    InvalidCode: _l("This recovery code is incorrect or was already used. Check it and try again, or try another of your codes."),
+}
 # The same words as registration's "Request a new code" (idp/registration).
 RESEND_TOO_SOON = _l("We sent you a code only a moment ago. Wait %(seconds)s seconds, then request a new code.")
 
@@ -64,7 +74,9 @@ def get_email_code_service() -> EmailCodeService:
 
 def get_mfa_service() -> MfaService:
     ctx = app_context()
-    factors = build_factors(db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle())
+    factors = build_factors(
+        db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle(), ctx.secret_box
+    )
     return MfaService(db.session, ctx.settings, ctx.clock, factors)
 
 
@@ -75,13 +87,13 @@ def factor_context(txn: SigninTransaction) -> FactorContext:
     )
 
 
-def _pending_step() -> tuple[SigninTransaction | None, User | None, Response | tuple | None]:
-    """The transaction and person of a sign-in waiting for its second factor, or the
-    response that sends the browser where it belongs instead."""
+def _pending_step(step: Step = Step.SECOND_FACTOR) -> tuple[SigninTransaction | None, User | None, Response | tuple | None]:
+    """The transaction and person of a sign-in waiting for this step, or the response that
+    sends the browser where it belongs instead."""
     txn = pending_transaction()
     if txn is None:
         return None, None, transaction_ended()
-    if next_step(txn) is not Step.SECOND_FACTOR:
+    if next_step(txn) is not step:
         return None, None, continue_signin(txn)
     user = db.session.get(User, txn.user_id)
     if user is None:
@@ -119,6 +131,8 @@ def email_code():
     if elsewhere is not None:
         return elsewhere
     factor = EmailCodeFactor(get_email_code_service())
+    if not factor.is_enrolled(user):
+        return redirect(url_for("mfa.second_factor"), code=303)
     form = EmailCodeForm()
     if form.validate_on_submit():
         try:
@@ -163,3 +177,66 @@ def resend_email_code():
             return _render_email_code(txn, user, EmailCodeForm(formdata=None), status=429, problem=ERROR_MESSAGES[type(error)])
         db.session.commit()
     return redirect(url_for("mfa.email_code", sent="1"), code=303)
+
+
+def _verify_factor(txn, user, name: str, form, messages) -> Response | None:
+    """Check the form's code with the named factor; on success record the step and go on.
+    Returns None when the page must be shown again (form errors filled in)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        factor = get_mfa_service().get(name, user) if name != RECOVERY_CODE else _recovery_factor(user)
+        factor.verify(user, form.code.data, factor_context(txn))
+    except MfaError as error:
+        db.session.commit()  # the failure count and events
+        form.code.errors.append(messages[type(error)])
+        return None
+    get_signin_service().record_step(txn, name)
+    db.session.commit()
+    return continue_signin(txn)
+
+
+def _recovery_factor(user: User):
+    factor = next(f for f in get_mfa_service().factors if f.name == RECOVERY_CODE)
+    if not factor.is_enrolled(user):
+        raise FactorNotAvailable
+    return factor
+
+
+@bp.route("/signin/app", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
+def authenticator_app():
+    """The code from the person's authenticator app (RFC 6238)."""
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    form = AppCodeForm()
+    done = _verify_factor(txn, user, TOTP, form, APP_ERROR_MESSAGES)
+    if done is not None:
+        return done
+    return render_step("mfa/app_code.html", txn, 422 if form.errors else 200, form=form)
+
+
+@bp.route("/signin/methods")
+def methods():
+    """"Use another method": every method the person set up, and "Recover account"."""
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    service = get_mfa_service()
+    return render_step("mfa/methods.html", txn, factors=service.enrolled(user), can_recover=service.can_recover(user))
+
+
+@bp.route("/signin/recover", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
+def recover():
+    """Seed 002, "Récupérer le compte": one recovery code, then set up two-factor again."""
+    txn, user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    form = RecoveryCodeForm()
+    done = _verify_factor(txn, user, RECOVERY_CODE, form, RECOVERY_ERROR_MESSAGES)
+    if done is not None:
+        return done
+    can_recover = get_mfa_service().can_recover(user)
+    return render_step("mfa/recover.html", txn, 422 if form.errors else 200, form=form, can_recover=can_recover)

@@ -19,16 +19,35 @@ AMR_PASSWORD = "pwd"  # RFC 8176 §2
 # Not in the RFC 8176 registry (§2 allows other values by agreement): "email" is what other
 # providers use for a code sent by email (e.g. Okta), and it does not claim "otp" or "mfa".
 AMR_EMAIL = "email"
+AMR_OTP = "otp"  # RFC 8176 §2: a one-time password from an authenticator app
+AMR_MFA = "mfa"  # RFC 8176 §2: more than one factor, each of a different kind
+# Not in the registry either: a single-use recovery code (a look-up secret, NIST SP 800-63B
+# §5.1.2), used when the person lost their method; the sign-in then makes them set one up.
+AMR_RECOVERY_CODE = "recovery-code"
 
-# Lowest to highest. Issue 4 adds the two-factor levels above these.
+# Lowest to highest.
 ACR_PASSWORD = "urn:passerelle:acr:pwd"  # a password alone
 ACR_PASSWORD_EMAIL = "urn:passerelle:acr:pwd-email"  # a password and a code sent by email
-ACR_VALUES_SUPPORTED = (ACR_PASSWORD, ACR_PASSWORD_EMAIL)
+# A password and something the person has (an authenticator app, a recovery code): two
+# factors of different kinds, NIST SP 800-63B AAL2.
+ACR_MFA = "urn:passerelle:acr:mfa"
+ACR_VALUES_SUPPORTED = (ACR_PASSWORD, ACR_PASSWORD_EMAIL, ACR_MFA)
+# Second factors that are something the person has (not a mailbox).
+_POSSESSION_METHODS = frozenset({AMR_OTP, AMR_RECOVERY_CODE})
 
 
 def acr_for(amr: Iterable[str]) -> str:
     """The assurance level a session with these methods reached."""
     methods = set(amr)
+    if AMR_PASSWORD in methods and methods & _POSSESSION_METHODS:
+        return ACR_MFA
     if AMR_PASSWORD in methods and AMR_EMAIL in methods:
         return ACR_PASSWORD_EMAIL
     return ACR_PASSWORD
+
+
+def with_mfa(amr: list[str]) -> list[str]:
+    """amr plus "mfa" when a possession factor joined the password (RFC 8176 §2)."""
+    if acr_for(amr) == ACR_MFA and AMR_MFA not in amr:
+        return [*amr, AMR_MFA]
+    return amr

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask import Response, g, make_response, redirect, render_template, request, url_for
 
+from idp.accounts.models import User
 from idp.accounts.throttle import SigninThrottle
 from idp.audit import EventTag, record_event
 from idp.context import app_context
@@ -20,8 +21,8 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.mail.services import MailService
 from idp.security.redirects import is_safe_local_path, safe_local_path
-from idp.signin.assurance import AMR_PASSWORD, acr_for
-from idp.signin.flow import SESSION_REUSED, TERMS_DECLINED, Step, next_step, second_factor_used
+from idp.signin.assurance import AMR_PASSWORD, acr_for, with_mfa
+from idp.signin.flow import RECOVERY_CODE, SESSION_REUSED, TERMS_DECLINED, Step, next_step, second_factors_used
 from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
 from idp.signin.models import SigninTransaction, UserSession
 from idp.signin.services import SessionService, SigninService
@@ -150,6 +151,7 @@ def render_step(template: str, txn: SigninTransaction, status: int = 200, **cont
 STEP_ENDPOINTS = {
     Step.PASSWORD: "signin.password",
     Step.SECOND_FACTOR: "mfa.second_factor",
+    Step.ENROLMENT: "mfa.setup",
     Step.TERMS: "terms.accept",
     Step.CONSENT: "signin.consent",
 }
@@ -165,9 +167,16 @@ def continue_signin(txn: SigninTransaction) -> Response:
 
 def _settle(txn: SigninTransaction) -> Step:
     """next_step(), after marking done the steps stored state already satisfies, so nobody
-    sees a page with nothing to do: the terms step when the person already accepted the
-    version in force. Commits what it records."""
+    sees a page with nothing to do: the two-factor set-up when the person has one (or
+    MFA_REQUIRED is off), unless a recovery code was used; the terms step when the person
+    already accepted the version in force. Commits what it records."""
     step = next_step(txn)
+    if step is Step.ENROLMENT and RECOVERY_CODE not in txn.steps_done:
+        user = db.session.get(User, txn.user_id)
+        if user is not None and (user.mfa_enrolled_at is not None or not app_context().settings.MFA_REQUIRED):
+            get_signin_service().record_step(txn, Step.ENROLMENT.value)
+            db.session.commit()
+            step = next_step(txn)
     if step is Step.TERMS:
         ctx = app_context()
         if TermsService(db.session, ctx.settings, ctx.clock).has_accepted_current(txn.user_id):
@@ -209,11 +218,10 @@ def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]
 
     amr = [AMR_PASSWORD]
     times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
-    factor = second_factor_used(txn)
-    if factor is not None:
+    for factor in second_factors_used(txn):
         amr.extend(value for value in amr_of(factor) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
-    return amr, max(times)
+    return with_mfa(amr), max(times)
 
 
 def _start_session(txn: SigninTransaction) -> str:

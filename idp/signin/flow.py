@@ -21,6 +21,7 @@ class Step(StrEnum):
 
     PASSWORD = "password"  # identify and prove it with a password, on one page
     SECOND_FACTOR = "second_factor"  # the person's preferred enrolled factor (idp/mfa)
+    ENROLMENT = "enrolment"  # set up two-factor: a method and recovery codes (idp/mfa)
     TERMS = "terms"  # accept the terms of use and privacy policy in force (idp/terms)
     CONSENT = "consent"
     DONE = "done"
@@ -30,8 +31,10 @@ class Step(StrEnum):
 SESSION_REUSED = "session"  # an existing session proved who the person is (no prompt=login)
 CONSENT_DENIED = "consent_denied"
 TERMS_DECLINED = "terms_declined"  # no session starts; a waiting client gets access_denied
-# The factor issue 3 ships (idp/mfa/email_code.py); its name is its steps_done key.
+# Second factors (idp/mfa); each name is its steps_done key.
 EMAIL_CODE = "email_code"
+TOTP = "totp"
+RECOVERY_CODE = "recovery_code"  # "Recover account": forces a new set-up (ENROLMENT)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,8 @@ class SigninPolicy:
 
     # Any one of these outcomes proves who the person is (the first factor).
     proofs_of_identity: frozenset[str] = frozenset({Step.PASSWORD.value, SESSION_REUSED})
-    # Completing any one of these factors is the second step (issue 4 adds totp, webauthn...).
-    second_factors: frozenset[str] = frozenset({EMAIL_CODE})
+    # Completing any one of these factors is the second step.
+    second_factors: frozenset[str] = frozenset({EMAIL_CODE, TOTP, RECOVERY_CODE})
     # Issue 3: the emailed code is the second step whenever there is no stronger factor, so
     # for every password sign-in. False only in unit tests of the other rules.
     requires_second_factor: bool = True
@@ -58,9 +61,15 @@ def is_identified(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY)
 
 
 def second_factor_used(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> str | None:
-    """The name of the second factor this transaction completed, or None."""
+    """The name of a second factor this transaction completed, or None."""
+    return next(iter(second_factors_used(txn, policy)), None)
+
+
+def second_factors_used(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> list[str]:
+    """Every second factor this transaction completed (a recovery code, then the app the
+    person set up again), by name."""
     done = txn.steps_done or {}
-    return next((name for name in sorted(policy.second_factors) if name in done), None)
+    return [name for name in sorted(policy.second_factors) if name in done]
 
 
 def is_authenticated(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:
@@ -90,6 +99,14 @@ def _needs_second_factor(txn: SigninTransaction, policy: SigninPolicy) -> bool:
     return not is_authenticated(txn, policy)
 
 
+def _needs_enrolment(txn: SigninTransaction, policy: SigninPolicy) -> bool:
+    """Asked after the second step; the web layer marks it done at once when the person
+    already set up two-factor or MFA_REQUIRED is off, except after a recovery code, which
+    always leads to a new set-up (idp.signin.current)."""
+    done = txn.steps_done or {}
+    return Step.ENROLMENT.value not in done and SESSION_REUSED not in done
+
+
 def _needs_terms(txn: SigninTransaction, policy: SigninPolicy) -> bool:
     """Asked after a fresh authentication; the web layer marks the step done at once when the
     person already accepted the version in force (idp.signin.current)."""
@@ -108,6 +125,7 @@ Rule = tuple[Step, Callable[[SigninTransaction, SigninPolicy], bool]]
 RULES: tuple[Rule, ...] = (
     (Step.PASSWORD, _needs_password),
     (Step.SECOND_FACTOR, _needs_second_factor),
+    (Step.ENROLMENT, _needs_enrolment),
     (Step.TERMS, _needs_terms),
     (Step.CONSENT, _needs_consent),
 )

@@ -189,6 +189,7 @@ def _idp_contexts() -> dict:
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
     from tests.invitations_support import invitation_email_contexts
+    from tests.mfa_support import mfa_template_contexts
     from tests.recovery_support import recovery_template_contexts
     from tests.registration_support import registration_template_contexts
 
@@ -212,6 +213,7 @@ def _idp_contexts() -> dict:
         **invitation_email_contexts(),
         **registration_template_contexts(),
         **recovery_template_contexts(),
+        **mfa_template_contexts(),
     }
 
 

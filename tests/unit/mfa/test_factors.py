@@ -17,7 +17,7 @@ from tests.unit.mfa.conftest import sent_codes
 
 @pytest.fixture
 def mfa(ctx, mail, throttle):
-    factors = build_factors(db.session, ctx.settings, ctx.clock, ctx.hasher, mail, throttle)
+    factors = build_factors(db.session, ctx.settings, ctx.clock, ctx.hasher, mail, throttle, ctx.secret_box)
     return MfaService(db.session, ctx.settings, ctx.clock, factors)
 
 

@@ -1,0 +1,40 @@
+"""Contexts for the two-factor templates, for the every-template test (tests/unit/test_translations.py)."""
+
+from __future__ import annotations
+
+
+def mfa_template_contexts() -> dict:
+    from types import SimpleNamespace
+
+    from flask_babel import get_locale
+
+    from idp.mfa import totp
+    from idp.mfa.forms import AppCodeForm, RecoveryCodeForm, ResendCodeForm, SetupChoiceForm
+    from idp.web.text import EMAIL_TEXT
+
+    codes = ["ABCD-2345-WXYZ", "EFGH-6789-QRST"]
+
+    def email(**extra):
+        return lambda: {
+            "issuer": "http://127.0.0.1:5000", "help_url": "http://127.0.0.1:5000/help",
+            "locale": str(get_locale()), "email_text": EMAIL_TEXT, "given_name": "Ana",
+            "account_url": "http://127.0.0.1:5000/account", **extra,
+        }
+
+    return {
+        **{f"email/mfa-set-up/{name}": email(method="totp", set_up_at="2026-12-03T19:00:00+00:00")
+           for name in ("subject.txt", "body.txt", "body.html")},
+        "mfa/app_code.html": lambda: {"form": AppCodeForm()},
+        "mfa/methods.html": lambda: {
+            "factors": [SimpleNamespace(name="totp", endpoint="mfa.authenticator_app"),
+                        SimpleNamespace(name="email_code", endpoint="mfa.email_code")],
+            "can_recover": True,
+        },
+        "mfa/recover.html": lambda: {"form": RecoveryCodeForm(), "can_recover": True},
+        "mfa/setup.html": lambda: {"form": SetupChoiceForm(), "methods": ["totp", "email_code"]},
+        "mfa/setup_app.html": lambda: {
+            "form": AppCodeForm(), "secret": "ABCD EFGH IJKL MNOP",
+            "qr_svg": totp.qr_svg("otpauth://totp/Passerelle:ana?secret=ABCD", title="QR"),
+        },
+        "mfa/recovery_codes.html": lambda: {"codes": codes, "download": "\r\n".join(codes), "form": ResendCodeForm()},
+    }
