@@ -7,7 +7,7 @@ exists exactly when the change does; delivery.py sends it after the commit.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -25,6 +25,12 @@ LOCALES = ("fr", "en")
 # A sender owns a claimed row this long; a crashed sender's rows are retried after it.
 CLAIM_LEASE = timedelta(minutes=2)
 MAX_RETRY_DELAY = timedelta(hours=1)
+# Messages with a budget of their own: template -> the setting that caps them per address
+# and per account in any 24 hours. They are neither refused by the shared caps nor counted
+# in them. A sign-in code is the one message a person cannot do without, and only someone
+# who knows the password can cause one, whereas anybody can cause "can't sign in?" mail or
+# a lock notice: without this, a stranger filling the shared caps would block the code.
+OWN_BUDGETS = {"signin-code": "MFA_EMAIL_CODE_DAILY_CAP"}
 
 
 class MailService:
@@ -49,12 +55,14 @@ class MailService:
 
         The caps stop anybody from using Passerelle to flood an inbox: at most
         MAIL_MAX_PER_ADDRESS_PER_HOUR messages to one address and MAIL_MAX_PER_ACCOUNT_PER_DAY
-        to one account. A refused message is recorded as an event, never shown to the
-        requester, whose page must look the same either way (no enumeration).
+        to one account, shared by every template except those in OWN_BUDGETS, which are
+        capped apart (sign-in codes: MFA_EMAIL_CODE_DAILY_CAP a day). A refused message is
+        recorded as an event, never shown to the requester, whose page must look the same
+        either way (no enumeration).
         """
         now = self.clock()
         address = to.strip().lower()
-        if self._is_capped(address, user_id):
+        if self._is_capped(address, user_id, template):
             record_event(self.session, self.clock, EventTag.MAIL_CAPPED, user_id=user_id, template=template)
             return None
         message = OutboxMessage(
@@ -71,23 +79,45 @@ class MailService:
         self.session.info.setdefault(QUEUED_IDS, []).append(message.id)
         return message
 
-    def _is_capped(self, address: str, user_id: int | None) -> bool:
+    def _is_capped(self, address: str, user_id: int | None, template: str) -> bool:
+        """Whether one more message would exceed its budget: its own, or the shared one."""
         now = self.clock()
+        if template in OWN_BUDGETS:
+            same_budget = OutboxMessage.template == template
+            per_address = per_account = int(self.settings[OWN_BUDGETS[template]])
+            address_window = timedelta(days=1)
+        else:
+            same_budget = OutboxMessage.template.not_in(list(OWN_BUDGETS))
+            per_address, address_window = self.settings.MAIL_MAX_PER_ADDRESS_PER_HOUR, timedelta(hours=1)
+            per_account = self.settings.MAIL_MAX_PER_ACCOUNT_PER_DAY
         to_address = self.session.scalar(
             select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.to_address == address, OutboxMessage.created_at > now - timedelta(hours=1)
+                OutboxMessage.to_address == address, OutboxMessage.created_at > now - address_window, same_budget
             )
         )
-        if to_address >= self.settings.MAIL_MAX_PER_ADDRESS_PER_HOUR:
+        if to_address >= per_address:
             return True
         if user_id is None:
             return False
         to_account = self.session.scalar(
             select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.user_id == user_id, OutboxMessage.created_at > now - timedelta(days=1)
+                OutboxMessage.user_id == user_id, OutboxMessage.created_at > now - timedelta(days=1), same_budget
             )
         )
-        return to_account >= self.settings.MAIL_MAX_PER_ACCOUNT_PER_DAY
+        return to_account >= per_account
+
+    def last_queued_at(self, user_id: int, templates: tuple[str, ...]) -> datetime | None:
+        """When a message of one of these templates was last queued for this account, or None.
+
+        Sent messages stay in the outbox (purge_sent keeps two days), so this answers for any
+        window up to a day: features use it for their own cooldowns.
+        """
+        return self.session.scalar(
+            select(OutboxMessage.created_at)
+            .where(OutboxMessage.user_id == user_id, OutboxMessage.template.in_(templates))
+            .order_by(OutboxMessage.created_at.desc())
+            .limit(1)
+        )
 
     def due_ids(self, limit: int = 100) -> list[int]:
         """Unsent messages whose next attempt is due, oldest first."""

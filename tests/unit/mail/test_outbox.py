@@ -92,3 +92,61 @@ def test_sending_erases_the_context_and_purge_forgets_old_messages(mail_service,
     clock.advance(days=3)
     assert mail_service.purge_sent() == 1
     assert db.session.get(OutboxMessage, message.id) is None
+
+
+def queue_code(service, to="ana@example.ca", user_id=None):
+    return service.enqueue(to=to, template="signin-code", locale="en", context={"code": "123456"}, user_id=user_id)
+
+
+@pytest.mark.settings(MAIL_MAX_PER_ADDRESS_PER_HOUR=2, MAIL_MAX_PER_ACCOUNT_PER_DAY=3)
+def test_a_sign_in_code_is_sent_when_other_mail_filled_the_shared_caps(mail_service, app):
+    """Anybody can cause "can't sign in?" mail to an address; that must not stop its owner
+    from receiving the code that signs them in."""
+    from tests.oidc_support import make_user
+
+    user_id = make_user(app)
+    while queue(mail_service, user_id=user_id) is not None:
+        pass
+    assert queue_code(mail_service, user_id=user_id) is not None
+
+
+@pytest.mark.settings(MAIL_MAX_PER_ADDRESS_PER_HOUR=2, MAIL_MAX_PER_ACCOUNT_PER_DAY=2)
+def test_sign_in_codes_do_not_count_against_the_shared_caps(mail_service, app):
+    from tests.oidc_support import make_user
+
+    user_id = make_user(app)
+    for _ in range(3):
+        assert queue_code(mail_service, user_id=user_id) is not None
+    assert queue(mail_service, user_id=user_id) is not None
+    assert queue(mail_service, user_id=user_id) is not None
+    assert queue(mail_service, user_id=user_id) is None
+
+
+@pytest.mark.settings(MFA_EMAIL_CODE_DAILY_CAP=3, MAIL_MAX_PER_ADDRESS_PER_HOUR=100)
+def test_sign_in_codes_keep_their_own_daily_cap(mail_service, app, clock):
+    from tests.oidc_support import make_user
+
+    user_id = make_user(app)
+    for _ in range(3):
+        assert queue_code(mail_service, to="Ana@Example.ca", user_id=user_id) is not None
+    assert queue_code(mail_service, user_id=user_id) is None
+    assert queue_code(mail_service, to="ana-other@example.ca", user_id=user_id) is None  # per account too
+    assert queue_code(mail_service, to="ana@example.ca") is None  # and per address
+    capped = db.session.query(SecurityEvent).filter_by(tag="mail:capped").all()
+    assert [event.details["template"] for event in capped] == ["signin-code"] * 3
+    clock.advance(days=1, seconds=1)
+    assert queue_code(mail_service, user_id=user_id) is not None
+
+
+def test_last_queued_at_is_the_newest_message_of_those_templates_for_the_account(mail_service, app, clock):
+    from tests.oidc_support import make_user
+
+    user_id = make_user(app)
+    assert mail_service.last_queued_at(user_id, ("password-reset", "activation")) is None
+    mail_service.enqueue(to="ana@example.ca", template="activation", locale="fr", context={}, user_id=user_id)
+    queued_at = clock()
+    clock.advance(minutes=5)
+    queue(mail_service, user_id=user_id)  # another template
+    queue_code(mail_service, to="ana@example.ca")  # no account
+    assert mail_service.last_queued_at(user_id, ("password-reset", "activation")) == queued_at
+    assert mail_service.last_queued_at(user_id, ("password-reset",)) is None
