@@ -2,7 +2,8 @@
 
 One request answers the same way whatever the address (ASVS 6.3.8, REC-03): a pending
 account gets its activation email again, an active one a reset link, an unknown or disabled
-one nothing. Only the mailbox learns which.
+one nothing. Only the mailbox learns which. An account sent one of these emails less than
+RECOVERY_EMAIL_COOLDOWN ago gets nothing more, so repeated requests cannot fill its mail caps.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ RESET_PURPOSE = "password-reset"
 HELP_PATH = "/signin/help"
 RESET_PATH = "/signin/reset"
 ACCOUNT_PATH = "/account"
+RESET_EMAIL_TEMPLATE = "password-reset"
+# What "can't sign in?" sends; one of either starts the account's cooldown.
+HELP_EMAIL_TEMPLATES = (RESET_EMAIL_TEMPLATE, "activation")
 
 
 class HelpOutcome(StrEnum):
@@ -40,6 +44,8 @@ class HelpOutcome(StrEnum):
     RESET_LINK = "reset_link"
     ACTIVATION = "activation"
     NOTHING = "nothing"
+    # The account was sent a reset or activation email within RECOVERY_EMAIL_COOLDOWN.
+    RECENTLY_SENT = "recently_sent"
 
 
 def queue_password_changed_mail(
@@ -114,6 +120,10 @@ class RecoveryService:
     def reset_ttl(self) -> timedelta:
         return timedelta(seconds=self.settings.PASSWORD_RESET_TTL)
 
+    @property
+    def email_cooldown(self) -> timedelta:
+        return timedelta(seconds=int(self.settings.RECOVERY_EMAIL_COOLDOWN))
+
     def request_help(
         self, email: str, *, locale: str | None, ip_address: str | None = None, user_agent: str | None = None
     ) -> HelpOutcome:
@@ -122,11 +132,17 @@ class RecoveryService:
         Raises InvalidEmail for a malformed address (a typing error, the same for everyone).
         Unknown addresses get no mail at all, so nobody can use this form to write to any
         inbox; every path records one event, so each does comparable database work.
+
+        At most one email per account per RECOVERY_EMAIL_COOLDOWN: within it nothing is sent
+        and the last link stays the one that works. Otherwise anybody could spend the
+        account's shared mail caps (MailService.enqueue) ten requests at a time.
         """
         address = canonical_email(email)
         user = self.accounts.find_by_email(address)
         if user is None or user.disabled_at is not None:
             outcome = HelpOutcome.NOTHING
+        elif self.was_recently_sent_help(user.id):
+            outcome = HelpOutcome.RECENTLY_SENT
         elif user.is_pending:
             self.resend_activation(user)
             outcome = HelpOutcome.ACTIVATION
@@ -134,7 +150,7 @@ class RecoveryService:
             plain_token = self.issue_reset(user)
             self.mail.enqueue(
                 to=user.email,
-                template="password-reset",
+                template=RESET_EMAIL_TEMPLATE,
                 locale=locale or user.locale,
                 user_id=user.id,
                 context={
@@ -156,6 +172,15 @@ class RecoveryService:
         )
         self.session.flush()
         return outcome
+
+    def was_recently_sent_help(self, user_id: int) -> bool:
+        """Whether a reset or activation email to this account was queued within the cooldown.
+
+        Counted from the outbox, so an activation email the registration pages just sent
+        counts too, and a message the caps refused (never queued) does not.
+        """
+        last = self.mail.last_queued_at(user_id, HELP_EMAIL_TEMPLATES)
+        return last is not None and last > self.clock() - self.email_cooldown
 
     def issue_reset(self, user: User) -> str:
         """A new reset link for this account; returns its plain token (256 bits, only ever in

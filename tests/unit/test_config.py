@@ -145,3 +145,11 @@ def test_settings_are_strict_and_read_only():
 def test_production_refuses_insecure_cookies_with_an_https_issuer():
     with pytest.raises(ConfigError, match="SESSION_COOKIE_SECURE"):
         validate({**DEFAULTS, **PRODUCTION, "OIDC_ISSUER": "https://login.example.ca", "SESSION_COOKIE_SECURE": False})
+
+
+@pytest.mark.parametrize("value", [0, -1, 86401, 1.5, "900", True, None])
+def test_recovery_email_cooldown_must_be_seconds_up_to_a_day(value):
+    with pytest.raises(ConfigError, match="RECOVERY_EMAIL_COOLDOWN"):
+        validate({**DEFAULTS, **PRODUCTION, "RECOVERY_EMAIL_COOLDOWN": value})
+    validate({**DEFAULTS, **PRODUCTION, "RECOVERY_EMAIL_COOLDOWN": 1})
+    validate({**DEFAULTS, **PRODUCTION, "RECOVERY_EMAIL_COOLDOWN": 86400})

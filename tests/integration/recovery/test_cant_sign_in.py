@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from idp.accounts.models import User
+from idp.audit import SecurityEvent
 from idp.context import app_context
 from idp.extensions import db
 from idp.invitations.services import InvitationService
@@ -20,9 +21,10 @@ from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 from idp.registration.services import RegistrationService
 from tests.integration.recovery.support import ask_for_help, reset_path, without_csrf_token
-from tests.integration.signin.support import csrf_token, make_user
+from tests.integration.signin.support import SignIn, csrf_token, make_user
 from tests.mail_support import links_in, text_body
 from tests.robot_support import solve_robot_check
+from tests.signin_support import signin_code_messages
 
 
 def make_pending_user(app, email: str = "zoe@example.ca") -> int:
@@ -80,10 +82,11 @@ def test_an_active_account_gets_a_single_reset_link_in_the_page_language(app, cl
     assert "60 minutes" in text_body(message)
 
 
-def test_a_pending_account_gets_its_activation_email_again(app, client, mailbox):
+def test_a_pending_account_gets_its_activation_email_again(app, client, mailbox, clock):
     make_pending_user(app)
     with app.app_context():
         first = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_address == "zoe@example.ca"))
+    clock.advance(seconds=app.config["RECOVERY_EMAIL_COOLDOWN"] + 1)  # the first email started the cooldown
     answer = ask_for_help(client, "zoe@example.ca")
     assert answer.status_code == 200
     with app.app_context():
@@ -221,14 +224,57 @@ def test_too_many_requests_from_one_address_are_refused_with_a_page(client, cloc
     assert "<h1>Too many attempts</h1>" in refused.text
 
 
-@pytest.mark.settings(MAIL_MAX_PER_ADDRESS_PER_HOUR=2, RATELIMIT_ENABLED=False)
-def test_the_mail_caps_stop_an_inbox_flood_silently(app, client, mailbox):
+@pytest.mark.settings(MAIL_MAX_PER_ADDRESS_PER_HOUR=2, RATELIMIT_ENABLED=False, RECOVERY_EMAIL_COOLDOWN=60)
+def test_the_mail_caps_stop_an_inbox_flood_silently(app, client, mailbox, clock):
     make_user(app)
     for _ in range(4):
         assert ask_for_help(client, "ana@example.ca").status_code == 200
+        clock.advance(seconds=61)  # past the cooldown: only the caps hold the mail back
     mailbox.wait_for("ana@example.ca", count=2)
     time.sleep(0.2)  # nothing else is on its way: the caps dropped the rest before queueing
     assert len(mailbox.to("ana@example.ca")) == 2
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=False)
+def test_asking_again_within_the_cooldown_sends_nothing_and_answers_the_same_page(app, client, mailbox, clock):
+    make_user(app)
+    client.set_cookie("passerelle_lang", "en")
+    assert ask_for_help(client, "ana@example.ca").status_code == 200
+    mailbox.wait_for("ana@example.ca")
+    again = [ask_for_help(client, "ana@example.ca") for _ in range(3)]
+    unknown = ask_for_help(client, "nobody@example.ca")
+    pages = {
+        (response.status_code, without_csrf_token(response.text).replace(address, "ADDRESS"))
+        for response, address in [(answer, "ana@example.ca") for answer in again] + [(unknown, "nobody@example.ca")]
+    }
+    assert len(pages) == 1
+    assert "we send at most one email every few minutes" in unknown.text
+    time.sleep(0.2)  # nothing else is on its way: nothing was queued
+    assert len(mailbox.to("ana@example.ca")) == 1
+    with app.app_context():
+        assert db.session.query(OutboxMessage).count() == 1
+    clock.advance(seconds=app.config["RECOVERY_EMAIL_COOLDOWN"] + 1)
+    ask_for_help(client, "ana@example.ca")
+    mailbox.wait_for("ana@example.ca", count=2)
+
+
+@pytest.mark.settings(
+    RATELIMIT_ENABLED=False, RECOVERY_EMAIL_COOLDOWN=60, MAIL_MAX_PER_ADDRESS_PER_HOUR=3, MAIL_MAX_PER_ACCOUNT_PER_DAY=3
+)
+def test_a_stranger_asking_again_and_again_cannot_stop_the_sign_in_code(app, client, mailbox, clock):
+    """The audit's attack: "can't sign in?" for someone else's address until their mail caps
+    are full. The sign-in code has its own budget, so its owner still signs in."""
+    make_user(app)
+    stranger = app.test_client()
+    for _ in range(6):
+        assert ask_for_help(stranger, "ana@example.ca").status_code == 200
+        clock.advance(seconds=61)
+    mailbox.wait_for("ana@example.ca", count=3)
+    with app.app_context():
+        capped = db.session.scalars(select(SecurityEvent).where(SecurityEvent.tag == "mail:capped")).all()
+        assert [event.details["template"] for event in capped] == ["password-reset"] * 3
+    SignIn(client).sign_in()
+    assert len(signin_code_messages("ana@example.ca")) == 1
 
 
 @pytest.mark.settings(ROBOT_CHECK_ENABLED=False, RATELIMIT_ENABLED=False, MAIL_SEND_AFTER_RESPONSE=False)
