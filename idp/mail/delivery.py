@@ -75,7 +75,12 @@ def build_message(message: OutboxMessage, subject: str, text: str, html: str) ->
 
 def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
     """Send the given queued messages, or every due one; returns (sent, failed). Commits
-    after each message, so one failure never loses or resends another."""
+    after each message, so one failure never loses or resends another.
+
+    A message that cannot be built (its template fails to render, its context no longer
+    decrypts) fails alone, like one the SMTP server refused: marked failed, logged, retried
+    with the same backoff and given up after MAIL_MAX_ATTEMPTS, while the others are sent.
+    """
     service = get_mail_service()
     transport = SmtpTransport(app_context().settings)
     ids = list(message_ids) if message_ids is not None else service.due_ids()
@@ -92,6 +97,12 @@ def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
             service.mark_failed(message, str(error))
             failed += 1
             log.warning("mail %s to the outbox for a retry: %s", message.id, error)
+        except Exception as error:  # a bug or bad data in this message: not a reason to stop the others
+            # Whatever it left half done goes; the claim (committed above) counts the attempt.
+            db.session.rollback()
+            service.mark_failed(message, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+            failed += 1
+            log.exception("mail %s (%s) could not be built; it stays in the outbox", message.id, message.template)
         else:
             service.mark_sent(message)
             sent += 1

@@ -91,3 +91,37 @@ def test_send_pending_command_sends_what_is_due(client, mailbox, app):
     assert mailbox.wait_for("ana@example.ca")
     result = CliRunner().invoke(cli, ["mail", "send-pending"], obj=app)
     assert "sent 0, failed 0" in result.output  # never sent twice
+
+
+@pytest.mark.settings(MAIL_SEND_AFTER_RESPONSE=False, MAIL_MAX_ATTEMPTS=2)
+def test_a_message_that_cannot_be_built_fails_alone(app, mailbox, clock, caplog):
+    """A template that fails to render or a context that no longer decrypts marks that one
+    message failed, logged and retried like an SMTP refusal; the rest of the batch goes out."""
+    with app.app_context():
+        service = get_mail_service()
+        context = {"name": "Ana", "code": "654321", "link": "http://127.0.0.1:5000/x"}
+        first = service.enqueue(to="ana@example.ca", template="hello", locale="en", context=context)
+        missing = service.enqueue(to="bob@example.ca", template="no-such-template", locale="en", context=context)
+        garbled = service.enqueue(to="eve@example.ca", template="hello", locale="en", context=context)
+        garbled.context_encrypted = b"not a Fernet token"
+        last = service.enqueue(to="zoe@example.ca", template="hello", locale="fr", context=context)
+        ids = [first.id, missing.id, garbled.id, last.id]
+        db.session.commit()
+        assert deliver(ids) == (2, 2)
+    assert mailbox.wait_for("ana@example.ca") and mailbox.wait_for("zoe@example.ca")
+    assert sorted(message["To"] for message in mailbox.messages) == ["ana@example.ca", "zoe@example.ca"]
+    assert "mail %s (no-such-template) could not be built" % ids[1] in caplog.text
+    assert "TemplateNotFound" in caplog.text and "DecryptionFailed" in caplog.text
+    with app.app_context():
+        unsent = db.session.query(OutboxMessage).filter(OutboxMessage.sent_at.is_(None))
+        failed = {message.id: message for message in unsent}
+        assert sorted(failed) == [ids[1], ids[2]]
+        assert failed[ids[1]].last_error.startswith("TemplateNotFound: email/no-such-template/")
+        assert failed[ids[2]].last_error == "DecryptionFailed"
+        assert all(message.attempts == 1 and message.context_encrypted for message in failed.values())
+        # Retried with the usual backoff, then given up after MAIL_MAX_ATTEMPTS.
+        assert deliver() == (0, 0)
+        clock.advance(seconds=61)
+        assert deliver() == (0, 2)
+        clock.advance(hours=1)
+        assert get_mail_service().due_ids() == [] and deliver() == (0, 0)
