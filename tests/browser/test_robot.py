@@ -184,7 +184,7 @@ def test_without_javascript_the_form_fails_clearly_and_points_to_help(browser, l
     context.add_cookies([{"name": "passerelle_lang", "value": "en", "url": live_server.url}])
     page.goto("/test/robot")
     assert "This check needs JavaScript, which is turned off in your browser." in page.locator("noscript").text_content()
-    expect(page.get_by_role("link", name="Get help with the check")).to_have_attribute("href", "/help")
+    expect(page.get_by_role("link", name="Get help with the check")).to_have_attribute("href", "/help#not-a-robot")
 
     page.get_by_role("button", name="Send").click()
 

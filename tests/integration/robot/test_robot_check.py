@@ -112,7 +112,7 @@ def test_the_page_renders_the_self_hosted_widget_with_instructions(client, page)
     assert "<legend class=\"label\">Confirm you are not a robot</legend>" in html
     assert "Check the box." in html and 'id="altcha-hint"' in html
     assert "<noscript>" in html and "This check needs JavaScript" in html
-    assert 'href="/help">Get help with the check</a>' in html
+    assert 'href="/help#not-a-robot">Get help with the check</a>' in html
     assert 'aria-describedby="altcha-hint"' in html
     # The widget posts its own hidden input; WTForms must not add an empty one with the name.
     assert not re.search(r'<input[^>]*name="altcha"', html)
@@ -120,6 +120,60 @@ def test_the_page_renders_the_self_hosted_widget_with_instructions(client, page)
     strings = widget_strings(html)
     assert strings["label"] == "I am not a robot" and strings["verified"] == "Verified"
     assert strings["footer"] == ""
+
+
+HELP_SECTION = {
+    "en": (
+        "The “I am not a robot” check does not work",
+        ("Turn on JavaScript", "Try another up-to-date browser", "wait a few minutes, then reload the page"),
+    ),
+    "fr": (
+        "La vérification « Je ne suis pas un robot » ne fonctionne pas",
+        ("Activez JavaScript", "Essayez un autre navigateur à jour", "attendez quelques minutes, puis rechargez la page"),
+    ),
+}
+
+
+@pytest.mark.parametrize(("locale", "heading", "advice"), [(locale, *text) for locale, text in HELP_SECTION.items()])
+def test_the_help_link_leads_to_what_to_do_when_the_check_fails(client, page, locale, heading, advice):
+    client.set_cookie("passerelle_lang", locale)
+    link = re.search(r'robot-check__trouble">.*?<a href="([^"]+)"', client.get(page).text, re.S).group(1)
+    path, _, anchor = link.partition("#")
+    help_page = unescape(client.get(path).text)
+    section = re.search(rf'<h2 id="{anchor}">(.*?)</h2>(.*?)<h2', help_page, re.S)
+    assert section, f"no section #{anchor} on {path}"
+    assert section.group(1) == heading
+    assert all(words in section.group(2) for words in advice)
+
+
+def robot_help_section(client) -> str:
+    return unescape(client.get("/help").text).partition('id="not-a-robot"')[2].partition("<h2")[0]
+
+
+@pytest.mark.settings(
+    SUPPORT_EMAIL="aide@example.ca", SUPPORT_PHONE="1-800-555-0199", TERMS_CONTACT_EMAIL="legal@example.ca"
+)
+def test_the_help_section_gives_the_configured_support_contact(client):
+    client.set_cookie("passerelle_lang", "en")
+    section = robot_help_section(client)
+    assert "Still stuck? Contact us" in section
+    assert 'by email: <a href="mailto:aide@example.ca">aide@example.ca</a>' in section
+    assert "by telephone: 1-800-555-0199" in section and "legal@example.ca" not in section
+
+
+@pytest.mark.settings(TERMS_CONTACT_EMAIL="contact@example.ca")
+def test_the_help_section_falls_back_to_the_operator_contact(client):
+    client.set_cookie("passerelle_lang", "fr")
+    section = robot_help_section(client)
+    assert 'par courriel : <a href="mailto:contact@example.ca">contact@example.ca</a>' in section
+    assert "par téléphone" not in section
+
+
+def test_without_a_contact_the_help_section_names_who_can_help(client):
+    client.set_cookie("passerelle_lang", "en")
+    section = robot_help_section(client)
+    assert "Contact the organization that invited you, or the service you were signing in to" in section
+    assert "mailto:" not in section
 
 
 def test_the_widget_speaks_french(client, page):
