@@ -20,7 +20,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from sqlalchemy.exc import IntegrityError
 
 from idp.oidc.models import ClientAssertionJti
-from idp.oidc.tokens import GrantContext
+from idp.oidc.tokens import GrantContext, Person
 from idp.security.secrets import new_token
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -77,16 +77,17 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         raise NotImplementedError("codes are created by TokenService.create_code")
 
     def authenticate_user(self, authorization_code):
-        return self.server.active_user(authorization_code.user_id)
+        return active_person(authorization_code.person)
 
     @hooked
     def create_token_response(self):
-        user = self.authenticate_user(self.request.authorization_code)
+        authorization_code = self.request.authorization_code
+        user = self.authenticate_user(authorization_code)
         if user is None:
             raise InvalidGrantError("The account is no longer active.")
-        # The conditional UPDATE decides the one winner among concurrent redemptions.
-        authorization_code = self.server.tokens().spend_code(self.request.form["code"], self.request.client.client_id)
-        if authorization_code is None:
+        # The conditional UPDATE decides the one winner among concurrent redemptions; the
+        # code read before is the winner's (a code changes only when it is spent).
+        if not self.server.tokens().spend_code(self.request.form["code"], self.request.client.client_id):
             raise InvalidGrantError("Invalid 'code' in request.")
         self.request.user = user
         context = self.server.tokens().context_of(authorization_code)
@@ -123,7 +124,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         raise NotImplementedError("refresh tokens are looked up by TokenService")
 
     def authenticate_user(self, refresh_token):
-        return self.server.active_user(refresh_token.user_id) if refresh_token.user_id else None
+        return active_person(refresh_token.person)
 
     def revoke_old_credential(self, refresh_token):
         """Nothing to do: rotation spent the old token."""
@@ -131,12 +132,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     @hooked
     def create_token_response(self):
         tokens = self.server.tokens()
-        user = self.authenticate_user(self.request.refresh_token)
+        parent = self.request.refresh_token
+        user = self.authenticate_user(parent)
         if user is None:
             raise InvalidGrantError("The account is no longer active.")
-        # Reads first, then the write: the conditional UPDATE decides the one winner.
-        parent = tokens.rotate_refresh_token(self.request.form["refresh_token"], self.request.client.client_id)
-        if parent is None:
+        # Reads first, then the write: the conditional UPDATE decides the one winner, and the
+        # row read before is the winner's (a token changes only when rotated or revoked,
+        # which the UPDATE checks again).
+        if not tokens.rotate_refresh_token(self.request.form["refresh_token"], self.request.client.client_id):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         self.request.user = user
         # A narrower scope narrows this access token only; the grant keeps its scope.
@@ -216,6 +219,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def validate_jti(self, claims, jti):
         return self.server.remember_jti(claims["iss"], jti, claims.get("exp"))
+
+
+def active_person(person: Person | None) -> Person | None:
+    """The person a code or refresh token names, while they may still sign in."""
+    return person if person is not None and person.is_active else None
 
 
 def remember_jti(session, hasher, clock, client_id: str, jti: str, exp) -> bool:

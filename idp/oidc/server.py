@@ -29,7 +29,7 @@ from idp.oidc.grants import (
     remember_jti,
 )
 from idp.oidc.keys import KeyService
-from idp.oidc.tokens import GrantContext, TokenService
+from idp.oidc.tokens import GrantContext, Person, TokenService
 
 ENDPOINT_PATHS = {
     "authorization": "/authorize",
@@ -112,15 +112,19 @@ class PasserelleServer(AuthorizationServer):
 
     # Tokens ----------------------------------------------------------------------------------
 
-    def subject(self, client: OAuthClient, user: User) -> str:
+    def subject(self, client: OAuthClient, user: User | Person) -> str:
         return oidc_claims.subject_for(client.subject_type, client.sector_identifier, user.subject,
                                        self.context.settings.OIDC_PAIRWISE_SALT)
 
-    def sign_id_token(self, *, client: OAuthClient, user: User, context: GrantContext, nonce: str | None,
+    def sign_id_token(self, *, client: OAuthClient, user: User | Person, context: GrantContext, nonce: str | None,
                       access_token: str | None) -> str:
         settings = self.context.settings
         requested = (context.requested_claims or {}).get("id_token")
-        extra = oidc_claims.claims_for_scope("", oidc_claims.user_claims(user), requested) if requested else None
+        extra = None
+        if requested:
+            # Claims asked for in the ID token (OIDC Core §5.5) need the whole record.
+            record = user if isinstance(user, User) else db.session.get(User, user.id)
+            extra = oidc_claims.claims_for_scope("", oidc_claims.user_claims(record), requested)
         payload = oidc_claims.id_token_claims(
             issuer=self.issuer,
             subject=self.subject(client, user),

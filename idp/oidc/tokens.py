@@ -3,16 +3,21 @@
 Every one-shot secret is spent with one conditional UPDATE whose row count decides the
 winner, so two concurrent requests with the same code or refresh token get exactly one
 success on SQLite and PostgreSQL alike (security-checklist §0.3, OIDC-06, OIDC-09).
+
+The token endpoint's statements are built once, at import, with bind parameters, and run
+as Core statements on the session's connection: building a statement, computing its cache
+key and loading ORM objects cost more CPU than SQLite itself (docs/performance.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 
+from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.models import AuthorizationCode, Token
@@ -39,6 +44,123 @@ class GrantContext:
     sid: str | None = None
     requested_claims: dict[str, Any] | None = None
     refresh_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The person a code or refresh token was issued to, read with it in one query: what
+    the token endpoint needs (id, subject, whether they may still sign in)."""
+
+    id: int
+    subject: str
+    disabled_at: datetime | None
+    activated_at: datetime | None
+
+    # The model's own rule, applied to the columns read above (the ones it looks at).
+    is_active = User.is_active
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCode:
+    """An authorization code as read before it is spent (codes never change but for
+    consumed_at, which the spending UPDATE checks again), with its person."""
+
+    grant_id: str
+    client_id: str
+    user_id: int
+    session_id: int | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    auth_time: datetime | None
+    acr: str | None
+    amr: list[str] | None
+    sid: str | None
+    requested_claims: dict[str, Any] | None
+    expires_at: datetime
+    consumed_at: datetime | None
+    person: Person | None
+
+    # The two accessors Authlib's code grant reads (AuthorizationCodeMixin).
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True, slots=True)
+class FoundToken:
+    """A token row as read (without its hashes), with its person when it has one."""
+
+    grant_id: str
+    client_id: str
+    user_id: int | None
+    session_id: int | None
+    scope: str
+    grant_scope: str
+    auth_time: datetime | None
+    acr: str | None
+    amr: list[str] | None
+    sid: str | None
+    requested_claims: dict[str, Any] | None
+    issued_at: datetime
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+    person: Person | None
+
+
+_codes = AuthorizationCode.__table__
+_tokens = Token.__table__
+_users = User.__table__
+_PERSON_FIELDS = tuple(field.name for field in fields(Person))
+_PERSON_COLUMNS = [_users.c[name].label(f"person_{name}") for name in _PERSON_FIELDS]
+
+
+def _select_with_person(table, record_class, hash_column: str):
+    """SELECT the record's columns and its person's (outer join: a missing person is None)."""
+    columns = [table.c[field.name] for field in fields(record_class) if field.name != "person"]
+    return (
+        select(*columns, *_PERSON_COLUMNS)
+        .select_from(table.outerjoin(_users, _users.c.id == table.c.user_id))
+        .where(table.c[hash_column] == bindparam("hash"))
+    )
+
+
+def _found(record_class, row) -> Any:
+    """The record_class snapshot of a row read by a _select_with_person statement."""
+    values = row._asdict()
+    person = {name: values.pop(f"person_{name}") for name in _PERSON_FIELDS}
+    return record_class(**values, person=Person(**person) if person["id"] is not None else None)
+
+
+FIND_CODE = _select_with_person(_codes, FoundCode, "code_hash")
+SPEND_CODE = (
+    update(_codes)
+    .where(_codes.c.code_hash == bindparam("hash"),
+           _codes.c.client_id == bindparam("client"),
+           _codes.c.consumed_at.is_(None),
+           _codes.c.expires_at > bindparam("now"))
+    .values(consumed_at=bindparam("now"))
+)
+CODE_STATE = select(_codes.c.grant_id, _codes.c.client_id, _codes.c.consumed_at).where(_codes.c.code_hash == bindparam("hash"))
+FIND_REFRESH = _select_with_person(_tokens, FoundToken, "refresh_token_hash")
+ROTATE_REFRESH = (
+    update(_tokens)
+    .where(_tokens.c.refresh_token_hash == bindparam("hash"),
+           _tokens.c.client_id == bindparam("client"),
+           _tokens.c.rotated_at.is_(None),
+           _tokens.c.revoked_at.is_(None),
+           _tokens.c.refresh_expires_at > bindparam("now"))
+    .values(rotated_at=bindparam("now"))
+)
+REFRESH_STATE = (select(_tokens.c.grant_id, _tokens.c.client_id, _tokens.c.rotated_at)
+                 .where(_tokens.c.refresh_token_hash == bindparam("hash")))
+INSERT_TOKEN = _tokens.insert()
 
 
 class TokenService:
@@ -76,44 +198,31 @@ class TokenService:
         ))
         return plain_code
 
-    def find_code(self, plain_code: str, client_id: str) -> AuthorizationCode | None:
-        """Look a code up without spending it (a read: no write lock on SQLite). A code
-        already spent is reuse: spending it again revokes its grant. None when unusable."""
-        row = self.session.scalars(
-            select(AuthorizationCode).where(AuthorizationCode.code_hash == self.hasher.hash(CODE, plain_code))
-        ).one_or_none()
+    def find_code(self, plain_code: str, client_id: str) -> FoundCode | None:
+        """Look a code and its person up without spending the code (a read: no write lock
+        on SQLite). A code already spent is reuse: spending it again revokes its grant.
+        None when unusable."""
+        row = self._connection().execute(FIND_CODE, {"hash": self.hasher.hash(CODE, plain_code)}).one_or_none()
         if row is None or row.client_id != client_id:
             return None
         if row.consumed_at is not None:
             self.spend_code(plain_code, client_id)
             return None
-        return row if row.expires_at > self.clock() else None
+        return _found(FoundCode, row) if row.expires_at > self.clock() else None
 
-    def spend_code(self, plain_code: str, client_id: str) -> AuthorizationCode | None:
-        """Spend a code once. A second redemption fails and revokes what the first issued
-        (RFC 6749 §4.1.2). Returns None for an unknown, expired, foreign or spent code."""
+    def spend_code(self, plain_code: str, client_id: str) -> bool:
+        """Spend a code once; True for the one request that did. A second redemption fails
+        and revokes what the first issued (RFC 6749 §4.1.2). False for an unknown, expired,
+        foreign or spent code."""
         code_hash = self.hasher.hash(CODE, plain_code)
-        now = self.clock()
-        spent = self.session.scalars(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.code_hash == code_hash,
-                   AuthorizationCode.client_id == client_id,
-                   AuthorizationCode.consumed_at.is_(None),
-                   AuthorizationCode.expires_at > now)
-            .values(consumed_at=now)
-            .returning(AuthorizationCode)
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
-        if spent is not None:
-            return spent
-        # Columns, not the entity: an instance loaded earlier in this session would be stale.
-        row = self.session.execute(
-            select(AuthorizationCode.grant_id, AuthorizationCode.client_id, AuthorizationCode.consumed_at)
-            .where(AuthorizationCode.code_hash == code_hash)
-        ).one_or_none()
+        connection = self._connection()
+        spent = connection.execute(SPEND_CODE, {"hash": code_hash, "client": client_id, "now": self.clock()})
+        if spent.rowcount == 1:
+            return True
+        row = connection.execute(CODE_STATE, {"hash": code_hash}).one_or_none()
         if row is not None and row.client_id == client_id and row.consumed_at is not None:
             self.revoke_grant(row.grant_id)
-        return None
+        return False
 
     # Tokens --------------------------------------------------------------------------------
 
@@ -127,7 +236,7 @@ class TokenService:
         refresh_expires_at = None
         if plain_refresh:
             refresh_expires_at = context.refresh_expires_at or now + timedelta(seconds=self.settings.OIDC_REFRESH_TOKEN_TTL)
-        self.session.execute(insert(Token), [{
+        self._connection().execute(INSERT_TOKEN, {
             "access_token_hash": self.hasher.hash(ACCESS, plain_access),
             "refresh_token_hash": self.hasher.hash(REFRESH, plain_refresh) if plain_refresh else None,
             "grant_id": context.grant_id,
@@ -144,7 +253,7 @@ class TokenService:
             "issued_at": now,
             "access_expires_at": now + timedelta(seconds=ttl),
             "refresh_expires_at": refresh_expires_at,
-        }])
+        })
         response: dict[str, Any] = {"access_token": plain_access, "token_type": "Bearer", "expires_in": ttl}
         if context.scope:
             response["scope"] = context.scope
@@ -152,33 +261,20 @@ class TokenService:
             response["refresh_token"] = plain_refresh
         return response
 
-    def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> Token | None:
-        """Spend a refresh token once. Presenting a rotated one again revokes the whole grant
-        (RFC 9700 §4.14.2). Returns the spent row, or None."""
+    def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> bool:
+        """Spend a refresh token once; True for the one request that did. Presenting a
+        rotated one again revokes the whole grant (RFC 9700 §4.14.2)."""
         refresh_hash = self.hasher.hash(REFRESH, plain_refresh)
-        now = self.clock()
-        spent = self.session.scalars(
-            update(Token)
-            .where(Token.refresh_token_hash == refresh_hash,
-                   Token.client_id == client_id,
-                   Token.rotated_at.is_(None),
-                   Token.revoked_at.is_(None),
-                   Token.refresh_expires_at > now)
-            .values(rotated_at=now)
-            .returning(Token)
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
-        if spent is not None:
-            return spent
-        # Columns, not the entity: the instance the grant looked at first may be stale by now.
-        row = self.session.execute(
-            select(Token.grant_id, Token.client_id, Token.rotated_at).where(Token.refresh_token_hash == refresh_hash)
-        ).one_or_none()
+        connection = self._connection()
+        spent = connection.execute(ROTATE_REFRESH, {"hash": refresh_hash, "client": client_id, "now": self.clock()})
+        if spent.rowcount == 1:
+            return True
+        row = connection.execute(REFRESH_STATE, {"hash": refresh_hash}).one_or_none()
         if row is not None and row.client_id == client_id and row.rotated_at is not None:
             self.revoke_grant(row.grant_id)
-        return None
+        return False
 
-    def context_of(self, row: AuthorizationCode | Token, scope: str | None = None) -> GrantContext:
+    def context_of(self, row: FoundCode | FoundToken, scope: str | None = None) -> GrantContext:
         return GrantContext(
             grant_id=row.grant_id,
             client_id=row.client_id,
@@ -202,14 +298,18 @@ class TokenService:
             return None
         return row
 
-    def find_active_refresh_token(self, plain_refresh: str) -> Token | None:
-        row = self.session.scalars(
-            select(Token).where(Token.refresh_token_hash == self.hasher.hash(REFRESH, plain_refresh))
-        ).one_or_none()
+    def find_active_refresh_token(self, plain_refresh: str) -> FoundToken | None:
+        """A live refresh token and its person, read without spending it."""
+        row = self._connection().execute(FIND_REFRESH, {"hash": self.hasher.hash(REFRESH, plain_refresh)}).one_or_none()
         now = self.clock()
         if row is None or row.revoked_at or row.rotated_at or not row.refresh_expires_at or row.refresh_expires_at <= now:
             return None
-        return row
+        return _found(FoundToken, row)
+
+    def _connection(self):
+        """The session's connection, in the session's transaction: Core statements run on it
+        directly, without the ORM's per-statement work."""
+        return self.session.connection()
 
     # Revocation ------------------------------------------------------------------------------
 
