@@ -48,6 +48,9 @@ class SigninPolicy:
     # Issue 3: the emailed code is the second step whenever there is no stronger factor, so
     # for every password sign-in. False only in unit tests of the other rules.
     requires_second_factor: bool = True
+    # Issue 4: a person without a two-factor method sets one up (the web layer marks the
+    # step done for those who have one). False only in unit tests of the other rules.
+    requires_enrolment: bool = True
     requires_terms: bool = True
 
 
@@ -104,7 +107,10 @@ def _needs_enrolment(txn: SigninTransaction, policy: SigninPolicy) -> bool:
     already set up two-factor or MFA_REQUIRED is off, except after a recovery code, which
     always leads to a new set-up (idp.signin.current)."""
     done = txn.steps_done or {}
-    return Step.ENROLMENT.value not in done and SESSION_REUSED not in done
+    return (
+        policy.requires_second_factor and policy.requires_enrolment
+        and Step.ENROLMENT.value not in done and SESSION_REUSED not in done
+    )
 
 
 def _needs_terms(txn: SigninTransaction, policy: SigninPolicy) -> bool:

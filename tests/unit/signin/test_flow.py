@@ -19,8 +19,8 @@ from idp.signin.flow import (
 from idp.signin.models import SigninTransaction
 
 WHEN = "2026-11-23T19:00:00+00:00"
-# Password and emailed code done, terms accepted: what most tests start from.
-AUTHENTICATED = {"password": WHEN, EMAIL_CODE: WHEN, "terms": WHEN}
+# Password and emailed code done, two-factor set up, terms accepted: what most tests start from.
+AUTHENTICATED = {"password": WHEN, EMAIL_CODE: WHEN, "enrolment": WHEN, "terms": WHEN}
 
 
 def transaction(user_id=None, needs_consent=False, **steps_done) -> SigninTransaction:
@@ -37,22 +37,23 @@ def test_after_the_password_comes_the_second_factor():
     assert next_step(txn) is Step.SECOND_FACTOR
 
 
-def test_after_the_emailed_code_come_the_terms_then_done():
+def test_after_the_emailed_code_come_the_set_up_then_the_terms_then_done():
     txn = transaction(user_id=1, password=WHEN, **{EMAIL_CODE: WHEN})
     assert is_authenticated(txn)
     assert second_factor_used(txn) == EMAIL_CODE
-    assert next_step(txn) is Step.TERMS
+    assert next_step(txn) is Step.ENROLMENT
+    assert next_step(transaction(user_id=1, password=WHEN, enrolment=WHEN, **{EMAIL_CODE: WHEN})) is Step.TERMS
     assert next_step(transaction(user_id=1, **AUTHENTICATED)) is Step.DONE
 
 
-def test_the_order_is_password_second_factor_terms_consent():
+def test_the_order_is_password_second_factor_enrolment_terms_consent():
     done: dict[str, str] = {}
     seen = []
-    for key in ("password", EMAIL_CODE, "terms", "consent"):
+    for key in ("password", EMAIL_CODE, "enrolment", "terms", "consent"):
         seen.append(next_step(transaction(user_id=1, needs_consent=True, **done)))
         done[key] = WHEN
     seen.append(next_step(transaction(user_id=1, needs_consent=True, **done)))
-    assert seen == [Step.PASSWORD, Step.SECOND_FACTOR, Step.TERMS, Step.CONSENT, Step.DONE]
+    assert seen == [Step.PASSWORD, Step.SECOND_FACTOR, Step.ENROLMENT, Step.TERMS, Step.CONSENT, Step.DONE]
 
 
 def test_consent_comes_after_authentication_when_needed():
@@ -84,7 +85,7 @@ def test_an_unknown_step_name_is_not_a_second_factor():
 
 def test_a_new_factor_is_one_more_name_in_the_policy():
     policy = SigninPolicy(second_factors=frozenset({EMAIL_CODE, "totp"}))
-    txn = transaction(user_id=1, password=WHEN, totp=WHEN)
+    txn = transaction(user_id=1, password=WHEN, totp=WHEN, enrolment=WHEN)
     assert next_step(txn, policy) is Step.TERMS
     assert second_factor_used(txn, policy) == "totp"
 
@@ -108,5 +109,13 @@ def test_declined_terms_end_the_flow_as_denied():
 
 
 def test_every_rule_names_a_step_a_person_can_be_sent_to():
-    assert [step for step, _rule in RULES] == [Step.PASSWORD, Step.SECOND_FACTOR, Step.TERMS, Step.CONSENT]
+    assert [step for step, _rule in RULES] == [
+        Step.PASSWORD, Step.SECOND_FACTOR, Step.ENROLMENT, Step.TERMS, Step.CONSENT,
+    ]
     assert Step.DONE not in {step for step, _rule in RULES}
+
+
+def test_a_recovery_code_is_a_second_factor_and_the_set_up_follows():
+    txn = transaction(user_id=1, password=WHEN, recovery_code=WHEN)
+    assert is_authenticated(txn)
+    assert next_step(txn) is Step.ENROLMENT

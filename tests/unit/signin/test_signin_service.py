@@ -92,7 +92,7 @@ def test_consent_before_authentication_is_refused(signin_service):
 def authenticate(signin_service, txn) -> None:
     """The password, the emailed code and the terms, as their views record them."""
     signin_service.verify_password(txn, "ana@example.ca", PASSWORD)
-    for step in (EMAIL_CODE, Step.TERMS.value):
+    for step in (EMAIL_CODE, Step.ENROLMENT.value, Step.TERMS.value):
         signin_service.record_step(txn, step)
 
 
