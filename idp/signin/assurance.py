@@ -21,6 +21,11 @@ AMR_PASSWORD = "pwd"  # RFC 8176 §2
 AMR_EMAIL = "email"
 AMR_OTP = "otp"  # RFC 8176 §2: a one-time password from an authenticator app
 AMR_MFA = "mfa"  # RFC 8176 §2: more than one factor, each of a different kind
+# RFC 8176 §2: proof of possession of a key in hardware (a security key, a device-bound
+# passkey) or in software (a synced passkey: WebAuthn backup eligible). Both are WebAuthn,
+# bound to Passerelle's origin: phishing-resistant (NIST SP 800-63B §5.2.5).
+AMR_HWK = "hwk"
+AMR_SWK = "swk"
 # Not in the registry either: a single-use recovery code (a look-up secret, NIST SP 800-63B
 # §5.1.2), used when the person lost their method; the sign-in then makes them set one up.
 AMR_RECOVERY_CODE = "recovery-code"
@@ -31,14 +36,22 @@ ACR_PASSWORD_EMAIL = "urn:passerelle:acr:pwd-email"  # a password and a code sen
 # A password and something the person has (an authenticator app, a recovery code): two
 # factors of different kinds, NIST SP 800-63B AAL2.
 ACR_MFA = "urn:passerelle:acr:mfa"
-ACR_VALUES_SUPPORTED = (ACR_PASSWORD, ACR_PASSWORD_EMAIL, ACR_MFA)
+# A password and a WebAuthn credential (security key or passkey): phishing-resistant
+# two-factor, which a relying party can require for its most sensitive actions.
+ACR_MFA_PHISHING_RESISTANT = "urn:passerelle:acr:mfa-phr"
+ACR_VALUES_SUPPORTED = (ACR_PASSWORD, ACR_PASSWORD_EMAIL, ACR_MFA, ACR_MFA_PHISHING_RESISTANT)
+# Lowest to highest: a session satisfies a requested level when its own is at or above it.
+ACR_ORDER = ACR_VALUES_SUPPORTED
+_PHISHING_RESISTANT_METHODS = frozenset({AMR_HWK, AMR_SWK})
 # Second factors that are something the person has (not a mailbox).
-_POSSESSION_METHODS = frozenset({AMR_OTP, AMR_RECOVERY_CODE})
+_POSSESSION_METHODS = frozenset({AMR_OTP, AMR_RECOVERY_CODE}) | _PHISHING_RESISTANT_METHODS
 
 
 def acr_for(amr: Iterable[str]) -> str:
     """The assurance level a session with these methods reached."""
     methods = set(amr)
+    if AMR_PASSWORD in methods and methods & _PHISHING_RESISTANT_METHODS:
+        return ACR_MFA_PHISHING_RESISTANT
     if AMR_PASSWORD in methods and methods & _POSSESSION_METHODS:
         return ACR_MFA
     if AMR_PASSWORD in methods and AMR_EMAIL in methods:
@@ -48,6 +61,16 @@ def acr_for(amr: Iterable[str]) -> str:
 
 def with_mfa(amr: list[str]) -> list[str]:
     """amr plus "mfa" when a possession factor joined the password (RFC 8176 §2)."""
-    if acr_for(amr) == ACR_MFA and AMR_MFA not in amr:
+    if acr_for(amr) in (ACR_MFA, ACR_MFA_PHISHING_RESISTANT) and AMR_MFA not in amr:
         return [*amr, AMR_MFA]
     return amr
+
+
+def satisfies(acr: str | None, required: str | None) -> bool:
+    """Does a session at level acr meet the required level? Unknown values meet nothing
+    (a required value Passerelle does not know cannot be promised)."""
+    if required is None:
+        return True
+    if acr not in ACR_ORDER or required not in ACR_ORDER:
+        return False
+    return ACR_ORDER.index(acr) >= ACR_ORDER.index(required)
