@@ -28,6 +28,9 @@ class Client(Base):
     # Host of the redirect URIs unless set (OIDC Core §8.1): clients sharing it share subjects.
     sector_identifier: Mapped[str] = mapped_column(String(255))
     require_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The lowest assurance level (idp.signin.assurance acr) this client accepts: a session
+    # below it is stepped up (asked for a stronger factor) before a code is issued.
+    min_acr: Mapped[str | None] = mapped_column(String(255))
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="ES256")
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # public keys for private_key_jwt
     # Third-party-initiated login (OIDC Core §4, Registration §2): where a person this client
