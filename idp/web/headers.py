@@ -77,18 +77,23 @@ def init_app(app: Flask) -> None:
     """Add the headers to every response; also give Flask's own cookie its own name."""
     cookies.init_app(app)
     is_https = urlsplit(app.config["OIDC_ISSUER"]).scheme == "https"
+    every_response = [*ALWAYS.items(), *([("Strict-Transport-Security", HSTS)] if is_https else [])]
+    html_responses = [
+        # A view's own policy wins: the form_post page needs its own CSP (OIDC).
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        # Sign-in and account pages hold personal data and CSRF tokens (SES-08).
+        ("Cache-Control", "no-store"),
+    ]
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in ALWAYS.items():
-            response.headers.setdefault(name, value)
-        if is_https:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if response.mimetype == "text/html":
-            # A view's own policy wins: the form_post page needs its own CSP (OIDC).
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            # Sign-in and account pages hold personal data and CSRF tokens (SES-08).
-            response.headers.setdefault("Cache-Control", "no-store")
+        # Each header is added unless the view set it. One pass over the names already
+        # there, rather than a setdefault per header: this runs on every response.
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        wanted = every_response + html_responses if response.mimetype == "text/html" else every_response
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
         # Versions help attackers only (HDR-07); servers that add their own are configured apart.
-        response.headers.pop("Server", None)
+        if "server" in present:
+            del headers["Server"]
         return response
