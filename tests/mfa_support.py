@@ -25,6 +25,7 @@ def mfa_template_contexts() -> dict:
         **{f"email/mfa-set-up/{name}": email(method="totp", set_up_at="2026-12-03T19:00:00+00:00")
            for name in ("subject.txt", "body.txt", "body.html")},
         "mfa/app_code.html": lambda: {"form": AppCodeForm()},
+        "mfa/stronger_method.html": lambda: {"form": ResendCodeForm()},
         "mfa/methods.html": lambda: {
             "factors": [SimpleNamespace(name="totp", endpoint="mfa.authenticator_app"),
                         SimpleNamespace(name="email_code", endpoint="mfa.email_code")],

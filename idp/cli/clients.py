@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from idp.cli.base import in_app, json_option, print_json, services
+from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
 
 def client_service():
@@ -36,6 +37,7 @@ def _client_dict(client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "jwks": client.jwks,
         "initiate_login_uri": client.initiate_login_uri,
+        "min_acr": client.min_acr,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -84,12 +86,16 @@ def clients() -> None:
 @click.option("--sector-identifier", help="Host that pairwise subjects derive from.")
 @click.option("--scope", help="Space-separated scopes the client may ask for (add invitations for the API).")
 @click.option("--initiate-login-uri", help="Where people this client invited go after registering (OIDC Core §4).")
+@click.option(
+    "--min-acr", type=click.Choice(list(ACR_VALUES_SUPPORTED)),
+    help="Lowest assurance level accepted; weaker sessions are stepped up (docs/oidc.md).",
+)
 @json_option
 @in_app
 def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
-    initiate_login_uri, as_json,
+    initiate_login_uri, min_acr, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -113,6 +119,7 @@ def clients_create(
         client_id=client_id,
         sector_identifier=sector_identifier,
         initiate_login_uri=initiate_login_uri,
+        min_acr=min_acr,
         **options,
     )
     database.session.commit()

@@ -33,6 +33,7 @@ from idp.mfa.errors import (
 )
 from idp.mfa.models import EmailCode
 from idp.security.secrets import KeyedHasher, new_numeric_code
+from idp.signin.assurance import AMR_PASSWORD, acr_for, satisfies
 
 EMAIL_CODE_PURPOSE = "mfa-email-code"
 EMAIL_CODE_TEMPLATE = "signin-code"
@@ -232,15 +233,21 @@ class MfaService:
         self.clock = clock
         self.factors = list(factors)
 
-    def enrolled(self, user: User) -> list[Factor]:
+    def enrolled(self, user: User, required_acr: str | None = None) -> list[Factor]:
         """The methods this person may sign in with (not the recovery code, strength 0),
-        their default first, then strongest first."""
-        usable = [factor for factor in self.factors if factor.strength > 0 and factor.is_enrolled(user)]
+        their default first, then strongest first; with required_acr, only those that reach
+        that level with a password (a step-up)."""
+        usable = [
+            factor for factor in self.factors
+            if factor.strength > 0 and factor.is_enrolled(user)
+            and satisfies(acr_for([AMR_PASSWORD, *factor.amr]), required_acr)
+        ]
         return sorted(usable, key=lambda f: (f.name != user.mfa_default_factor, -f.strength))
 
-    def preferred(self, user: User) -> Factor:
-        """The factor to ask for first. Raises FactorNotAvailable when there is none."""
-        enrolled = self.enrolled(user)
+    def preferred(self, user: User, required_acr: str | None = None) -> Factor:
+        """The factor to ask for first. Raises FactorNotAvailable when there is none (none
+        that reaches required_acr)."""
+        enrolled = self.enrolled(user, required_acr)
         if not enrolled:
             raise FactorNotAvailable
         return enrolled[0]

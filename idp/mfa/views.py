@@ -34,7 +34,7 @@ from idp.mfa.factors import build_factors
 from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCodeForm
 from idp.mfa.services import EmailCodeService, MfaService
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
-from idp.signin.flow import RECOVERY_CODE, TOTP, Step, next_step
+from idp.signin.flow import RECOVERY_CODE, STEP_UP_UNAVAILABLE, TOTP, Step, is_step_up_pending, next_step
 from idp.signin.models import SigninTransaction
 from idp.signin.views import signin_rate_limit, transaction_ended
 
@@ -101,16 +101,36 @@ def _pending_step(step: Step = Step.SECOND_FACTOR) -> tuple[SigninTransaction | 
     return txn, user, None
 
 
+def required_level(txn: SigninTransaction) -> str | None:
+    """The level a step-up must reach, or None outside a step-up."""
+    return txn.requested_acr if is_step_up_pending(txn) else None
+
+
 @bp.route("/signin/second-factor")
 def second_factor():
     txn, user, elsewhere = _pending_step()
     if elsewhere is not None:
         return elsewhere
     try:
-        factor = get_mfa_service().preferred(user)
+        factor = get_mfa_service().preferred(user, required_level(txn))
     except FactorNotAvailable:
-        return transaction_ended()
+        if required_level(txn) is None:
+            return transaction_ended()
+        return render_step("mfa/stronger_method.html", txn, form=ResendCodeForm())
     return redirect(url_for(factor.endpoint), code=303)
+
+
+@bp.route("/signin/second-factor/unavailable", methods=["POST"])
+def step_up_unavailable():
+    """"Return to the service" from the stronger-method page: the client learns its
+    requirement was not met (unmet_authentication_requirements)."""
+    txn, _user, elsewhere = _pending_step()
+    if elsewhere is not None:
+        return elsewhere
+    if ResendCodeForm().validate_on_submit() and required_level(txn) is not None:
+        get_signin_service().record_step(txn, STEP_UP_UNAVAILABLE)
+        db.session.commit()
+    return continue_signin(txn)
 
 
 def _render_email_code(txn, user, form, *, status=200, problem=None, notice=None) -> Response:
@@ -224,7 +244,8 @@ def methods():
     if elsewhere is not None:
         return elsewhere
     service = get_mfa_service()
-    return render_step("mfa/methods.html", txn, factors=service.enrolled(user), can_recover=service.can_recover(user))
+    factors = service.enrolled(user, required_level(txn))
+    return render_step("mfa/methods.html", txn, factors=factors, can_recover=service.can_recover(user))
 
 
 @bp.route("/signin/recover", methods=["GET", "POST"])

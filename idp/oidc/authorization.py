@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError, RequestNotSupportedError, RequestURINotSupportedError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
 from flask import Response, current_app
 from flask_babel import gettext as _
 from joserfc import jws, jwt
@@ -27,6 +33,8 @@ from idp.oidc.server import PasserelleServer
 from idp.oidc.tokens import GrantContext
 from idp.security.secrets import new_token
 from idp.signin import current as signin
+from idp.signin.assurance import ACR_ORDER, satisfies
+from idp.signin.flow import STEP_UP_UNAVAILABLE
 
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
 CONSENT_STEP = "consent"  # the sign-in transaction's steps_done key for a given consent
@@ -45,6 +53,28 @@ class AuthorizationOptions:
     max_age: int | None
     claims: dict | None
     hint_subject: str | None
+    # The assurance level the sign-in must reach (acr_values, the claims parameter, the
+    # client's minimum), or None.
+    required_acr: str | None = None
+
+
+class UnmetAuthenticationRequirements(OAuth2Error):
+    """OpenID Connect Unmet Authentication Requirements 1.0: the person has no method that
+    reaches the level the client requires."""
+
+    error = "unmet_authentication_requirements"
+
+
+def required_acr(client, claims: dict | None, acr_values: str | None) -> str | None:
+    """The level a sign-in for this request must reach. Of the requested values Passerelle
+    knows, the lowest (the client accepts any of them, OIDC Core §3.1.2.1); then the client's
+    minimum if it is higher. Unknown values are ignored (and the ID token says what was
+    reached)."""
+    requested = [value for value in oidc_claims.requested_acr_values(claims, acr_values) if value in ACR_ORDER]
+    level = min(requested, key=ACR_ORDER.index) if requested else None
+    if client.min_acr in ACR_ORDER and (level is None or not satisfies(level, client.min_acr)):
+        level = client.min_acr
+    return level
 
 
 def start(oauth_request, params: dict[str, str]) -> Response:
@@ -60,12 +90,15 @@ def start(oauth_request, params: dict[str, str]) -> Response:
             session = None
         needs_login = session is None or _login_is_stale(server, grant, session, options, user)
         needs_consent = _needs_consent(grant, session if not needs_login else None, options)
+        needs_step_up = not needs_login and not satisfies(session.acr, options.required_acr)
         if "none" in options.prompts:
             if needs_login:
                 raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+            if needs_step_up:
+                raise InteractionRequiredError(redirect_uri=grant.redirect_uri)
             if needs_consent:
                 raise ConsentRequiredError(redirect_uri=grant.redirect_uri)
-        if needs_login or needs_consent:
+        if needs_login or needs_consent or needs_step_up:
             return _begin(grant, params, options, session, needs_login=needs_login, needs_consent=needs_consent)
         return issue_code(server, grant, session, params, options)
     except OAuth2Error as error:
@@ -84,12 +117,16 @@ def resume() -> Response:
     mode = params.get("response_mode") or "query"
     try:
         grant = validate(server, server.stored_request(params), params)
+        if STEP_UP_UNAVAILABLE in (txn.steps_done or {}):
+            raise UnmetAuthenticationRequirements(redirect_uri=grant.redirect_uri)
         if signin.is_denied(txn):
             raise AccessDeniedError(redirect_uri=grant.redirect_uri)
         options = parse_options(server, grant, params)
         session = signin.current_session()
         if session is None or session.user_id != txn.user_id:
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
+        if not satisfies(session.acr, options.required_acr):
+            raise UnmetAuthenticationRequirements(redirect_uri=grant.redirect_uri)
         # prompt=login and max_age demand an authentication made during this transaction.
         if ("login" in options.prompts or options.max_age is not None) and session.auth_time < txn.created_at:
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
@@ -110,7 +147,7 @@ def _begin(grant, params: dict[str, str], options: AuthorizationOptions, session
         prompt=params.get("prompt"),
         max_age=options.max_age,
         login_hint=params.get("login_hint"),
-        requested_acr=params.get("acr_values"),
+        requested_acr=options.required_acr,
         ui_locale=first_supported(params.get("ui_locales")),
         session=None if needs_login else session,
         force_login=needs_login,
@@ -161,7 +198,9 @@ def parse_options(server: PasserelleServer, grant, params: dict[str, str]) -> Au
         hint_subject = _hint_subject(server, params["id_token_hint"], grant.client.client_id)
         if hint_subject is None:
             raise InvalidRequestError("Invalid 'id_token_hint'.", redirect_uri=redirect_uri)
-    return AuthorizationOptions(prompts, max_age, requested_claims, hint_subject)
+    return AuthorizationOptions(
+        prompts, max_age, requested_claims, hint_subject, required_acr(grant.client, requested_claims, params.get("acr_values")),
+    )
 
 
 def issue_code(server: PasserelleServer, grant, session, params: dict[str, str], options: AuthorizationOptions) -> Response:

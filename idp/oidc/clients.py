@@ -23,6 +23,7 @@ from idp.config import Settings
 from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
 from idp.oidc.models import AuthorizationCode, Client, ClientAssertionJti, Consent, Token
 from idp.security.secrets import KeyedHasher
+from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
 SECRET_PURPOSE = "client_secret"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
@@ -75,6 +76,7 @@ class ClientService:
         sector_identifier: str | None = None,
         client_id: str | None = None,
         initiate_login_uri: str | None = None,
+        min_acr: str | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -94,6 +96,8 @@ class ClientService:
             raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
         scope = _check_scope(scope)
         initiate_login_uri = _check_initiate_login_uri(initiate_login_uri)
+        if min_acr is not None and min_acr not in ACR_VALUES_SUPPORTED:
+            raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
         client_id = self._check_client_id(client_id) if client_id is not None else new_client_id()
         sector = _sector_for(sector_identifier, redirect_uris, subject_type, client_id)
 
@@ -115,6 +119,7 @@ class ClientService:
             id_token_signed_response_alg=id_token_alg,
             jwks=jwks,
             initiate_login_uri=initiate_login_uri,
+            min_acr=min_acr,
             created_at=now,
             updated_at=now,
         )

@@ -40,6 +40,7 @@ class OAuthClient(ClientMixin):
     id_token_alg: str
     jwks: dict[str, Any] | None
     hasher: KeyedHasher
+    min_acr: str | None = None  # the lowest assurance level the client accepts (step-up)
 
     @classmethod
     def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
@@ -59,6 +60,7 @@ class OAuthClient(ClientMixin):
             id_token_alg=record.id_token_signed_response_alg,
             jwks=record.jwks,
             hasher=hasher,
+            min_acr=record.min_acr,
         )
 
     def get_client_id(self) -> str:

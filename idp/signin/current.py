@@ -105,6 +105,7 @@ def begin_signin(
         requested_acr=requested_acr,
         ui_locale=locale,
         authenticated_user_id=session.user_id if session is not None and not force_login else None,
+        session_amr=list(session.amr or []) if session is not None and not force_login else (),
         needs_consent=needs_consent,
     )
     db.session.commit()
@@ -198,6 +199,8 @@ def _finish(txn: SigninTransaction) -> Response:
         get_signin_service().forget_identity(txn)
         db.session.commit()
         return redirect(url_for(STEP_ENDPOINTS[Step.PASSWORD]), code=303)
+    elif SESSION_REUSED in txn.steps_done and second_factors_used(txn) and SESSION_STARTED not in txn.steps_done:
+        new_handle = _step_up_session(txn)
     if txn.authorization_request is not None:
         response = redirect(url_for("oidc.resume"), code=303)
     else:
@@ -219,7 +222,7 @@ def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]
     amr = [AMR_PASSWORD]
     times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
     for factor in second_factors_used(txn):
-        amr.extend(value for value in amr_of(factor) if value not in amr)
+        amr.extend(value for value in amr_of(factor, txn.steps_done) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
     return with_mfa(amr), max(times)
 
@@ -240,6 +243,34 @@ def _start_session(txn: SigninTransaction) -> str:
         db.session, ctx.clock, EventTag.SIGNIN_SUCCESS, user_id=txn.user_id,
         ip_address=request.remote_addr, user_agent=request.user_agent.string,
         amr=amr, acr=acr, client_id=txn.client_id,
+    )
+    g.idp_current_session = user_session
+    return plain_handle
+
+
+def _step_up_session(txn: SigninTransaction) -> str:
+    """A step-up finished: a new session (new handle, ASVS 7.2.4: a raised privilege gets a
+    new session) carries the reused session's methods plus this transaction's factors, the
+    level they reach and a new auth_time (OIDC Core §2: when the person last authenticated)."""
+    from idp.mfa.factors import amr_of
+
+    sessions = get_session_service()
+    previous = current_session()
+    amr = list(previous.amr or [])
+    times = []
+    for factor in second_factors_used(txn):
+        amr.extend(value for value in amr_of(factor) if value not in amr)
+        times.append(datetime.fromisoformat(txn.steps_done[factor]))
+    amr = with_mfa(amr)
+    acr = acr_for(amr)
+    sessions.end(previous.id)
+    user_session, plain_handle = sessions.create(txn.user_id, amr, acr, max(times), request.user_agent.string)
+    get_signin_service().record_step(txn, SESSION_STARTED)
+    ctx = app_context()
+    record_event(
+        db.session, ctx.clock, EventTag.SIGNIN_SUCCESS, user_id=txn.user_id,
+        ip_address=request.remote_addr, user_agent=request.user_agent.string,
+        amr=amr, acr=acr, client_id=txn.client_id, step_up=True,
     )
     g.idp_current_session = user_session
     return plain_handle

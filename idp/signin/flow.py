@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from idp.signin.assurance import ACR_ORDER, AMR_PASSWORD, acr_for, satisfies
 from idp.signin.models import SigninTransaction
 
 
@@ -31,9 +32,19 @@ class Step(StrEnum):
 SESSION_REUSED = "session"  # an existing session proved who the person is (no prompt=login)
 CONSENT_DENIED = "consent_denied"
 TERMS_DECLINED = "terms_declined"  # no session starts; a waiting client gets access_denied
+# The reused session's amr (a list, not a time): with the factors of this transaction, what
+# a step-up reaches.
+SESSION_AMR = "session_amr"
+# The person has no method that reaches the level the client requires (requested_acr): the
+# client gets unmet_authentication_requirements.
+STEP_UP_UNAVAILABLE = "step_up_unavailable"
 # Second factors (idp/mfa); each name is its steps_done key.
 EMAIL_CODE = "email_code"
 TOTP = "totp"
+WEBAUTHN = "webauthn"  # a security key or passkey (idp/mfa/security_key.py)
+# Recorded with WEBAUTHN when the key used was a synced passkey (backup eligible): the
+# session's amr then says "swk" instead of "hwk" (idp.mfa.security_key.SecurityKeyFactor).
+WEBAUTHN_SYNCED = "webauthn_swk"
 RECOVERY_CODE = "recovery_code"  # "Recover account": forces a new set-up (ENROLMENT)
 
 
@@ -44,7 +55,7 @@ class SigninPolicy:
     # Any one of these outcomes proves who the person is (the first factor).
     proofs_of_identity: frozenset[str] = frozenset({Step.PASSWORD.value, SESSION_REUSED})
     # Completing any one of these factors is the second step.
-    second_factors: frozenset[str] = frozenset({EMAIL_CODE, TOTP, RECOVERY_CODE})
+    second_factors: frozenset[str] = frozenset({EMAIL_CODE, TOTP, WEBAUTHN, RECOVERY_CODE})
     # Issue 3: the emailed code is the second step whenever there is no stronger factor, so
     # for every password sign-in. False only in unit tests of the other rules.
     requires_second_factor: bool = True
@@ -89,9 +100,39 @@ def is_authenticated(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLI
 
 
 def is_denied(txn: SigninTransaction) -> bool:
-    """True when the person refused consent or the terms: the client gets access_denied."""
+    """True when the person refused consent or the terms (the client gets access_denied), or
+    cannot reach the level the client requires."""
     done = txn.steps_done or {}
-    return CONSENT_DENIED in done or TERMS_DECLINED in done
+    return CONSENT_DENIED in done or TERMS_DECLINED in done or STEP_UP_UNAVAILABLE in done
+
+
+def factor_amr(name: str) -> tuple[str, ...]:
+    """The amr values of a second factor, from its Factor class (idp.mfa.factors)."""
+    from idp.mfa.factors import amr_of  # the factors import this module
+
+    return amr_of(name)
+
+
+def reached_acr(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> str:
+    """The assurance level this transaction reached: its password and factors, on top of
+    the reused session's methods when there is one."""
+    done = txn.steps_done or {}
+    amr: list[str] = list(done.get(SESSION_AMR) or []) if SESSION_REUSED in done else []
+    if Step.PASSWORD.value in done:
+        amr.append(AMR_PASSWORD)
+    for name in second_factors_used(txn, policy):
+        amr.extend(factor_amr(name))
+    return acr_for(amr)
+
+
+def is_step_up_pending(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:
+    """The client requires a level (requested_acr) this transaction has not reached yet:
+    the person is asked for a stronger factor (step-up) rather than refused."""
+    required = txn.requested_acr
+    done = txn.steps_done or {}
+    if required not in ACR_ORDER or STEP_UP_UNAVAILABLE in done:
+        return False
+    return not satisfies(reached_acr(txn, policy), required)
 
 
 def _needs_password(txn: SigninTransaction, policy: SigninPolicy) -> bool:
@@ -99,7 +140,7 @@ def _needs_password(txn: SigninTransaction, policy: SigninPolicy) -> bool:
 
 
 def _needs_second_factor(txn: SigninTransaction, policy: SigninPolicy) -> bool:
-    return not is_authenticated(txn, policy)
+    return not is_authenticated(txn, policy) or (policy.requires_second_factor and is_step_up_pending(txn, policy))
 
 
 def _needs_enrolment(txn: SigninTransaction, policy: SigninPolicy) -> bool:

@@ -7,7 +7,7 @@ The browser only ever holds random handles; the database keeps their keyed hashe
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from idp.oidc.models import Client, Consent
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
-from idp.signin.flow import CONSENT_DENIED, SESSION_REUSED, Step, is_authenticated
+from idp.signin.flow import CONSENT_DENIED, SESSION_AMR, SESSION_REUSED, Step, is_authenticated
 from idp.signin.models import SigninTransaction, UserSession
 
 SIGNIN_PURPOSE = "signin"
@@ -78,18 +78,22 @@ class SigninService:
         requested_acr: str | None = None,
         ui_locale: str | None = None,
         authenticated_user_id: int | None = None,
+        session_amr: Sequence[str] = (),
         needs_consent: bool = False,
     ) -> tuple[SigninTransaction, str]:
         """Record a new sign-in; returns it with the plain handle for the browser's cookie.
 
         authenticated_user_id is the user of a session that may be reused (no prompt=login,
-        max_age satisfied: the OIDC layer's decision); authentication then counts as done.
+        max_age satisfied: the OIDC layer's decision); authentication then counts as done,
+        at that session's methods (session_amr), which a step-up adds to.
+        requested_acr is the level the client requires (idp.signin.assurance), or None.
         """
         now = self.clock()
         plain_handle = new_handle()
         steps_done: dict[str, Any] = {}
         if authenticated_user_id is not None:
             steps_done[SESSION_REUSED] = now.isoformat()
+            steps_done[SESSION_AMR] = list(session_amr)
         txn = SigninTransaction(
             handle_hash=self.hasher.hash(SIGNIN_PURPOSE, plain_handle),
             authorization_request=dict(authorization_request) if authorization_request is not None else None,

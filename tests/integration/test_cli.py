@@ -79,7 +79,7 @@ def test_clients_create_with_every_option(idp, tmp_path):
             "--grant-type", "authorization_code", "--grant-type", "client_credentials",
             "--auth-method", "private_key_jwt", "--jwks-file", str(jwks_file),
             "--subject-type", "public", "--require-consent", "--id-token-alg", "RS256",
-            "--client-id", "backend", "--json",
+            "--client-id", "backend", "--min-acr", "urn:passerelle:acr:mfa", "--json",
         )
     )
     assert created == {"client_id": "backend", "client_secret": None}
@@ -89,6 +89,7 @@ def test_clients_create_with_every_option(idp, tmp_path):
     assert shown["subject_type"] == "public" and shown["require_consent"] is True
     assert shown["id_token_signed_response_alg"] == "RS256"
     assert shown["token_endpoint_auth_method"] == "private_key_jwt"
+    assert shown["min_acr"] == "urn:passerelle:acr:mfa"
 
 
 def test_public_flag_makes_a_secretless_client(idp):
