@@ -71,11 +71,12 @@ def code():
     form = CodeRegistrationForm()
     if form.is_submitted():
         is_valid = form.validate()
+        # First, and committed at once: the answer is spent whatever else the form says.
+        is_valid = check_robot(form.altcha) and is_valid
         is_valid = check_new_password_fields(
             form, get_code_registration_service().accounts, email=form.email.data,
             given_name=form.given_name.data, family_name=form.family_name.data,
         ) and is_valid
-        is_valid = check_robot(form.altcha) and is_valid
         if is_valid:
             response = submit_code_registration(form)
             if response is not None:

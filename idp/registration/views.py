@@ -119,10 +119,11 @@ def password():
     form = AlmostThereForm()
     if form.is_submitted():
         is_valid = form.validate()
+        # First, and committed at once: the answer is spent whatever else the form says.
+        is_valid = check_robot(form.altcha) and is_valid
         is_valid = check_new_password_fields(
             form, service.accounts, email=user.email, given_name=user.given_name, family_name=user.family_name
         ) and is_valid
-        is_valid = check_robot(form.altcha) and is_valid
         if is_valid:
             try:
                 completed = service.complete_with_password(

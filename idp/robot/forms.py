@@ -16,7 +16,7 @@ def _render_nothing(field, **kwargs) -> Markup:
 class RobotCheckField(HiddenField):
     """Declare `altcha = RobotCheckField()` on a form; render it with robot_check(form.altcha)
     from templates/_macros/robot.html; in the view call check_robot(form.altcha) from
-    idp.robot.views after form.validate_on_submit()."""
+    idp.robot.views after form.validate() and before anything else writes (it commits)."""
 
     widget = staticmethod(_render_nothing)
 

@@ -80,8 +80,9 @@ class RobotCheckService:
     def verify(self, payload: str | None) -> None:
         """Accept a solved challenge once. Raises RobotCheckFailed, never anything else.
 
-        The challenge is marked spent in the caller's transaction: the view's commit makes
-        it final, and a concurrent second use fails on the unique constraint.
+        The challenge is marked spent in the caller's transaction, and a concurrent second
+        use fails on the unique constraint. The caller commits that mark at once, before the
+        rest of its form (idp.robot.views.check_robot): a rollback must not give it back.
         """
         if not self.is_enabled:
             return

@@ -2,7 +2,8 @@
 
 Forms declare `altcha = RobotCheckField()` (idp/robot/forms.py), pages render it with
 robot_check(form.altcha) from templates/_macros/robot.html, and views call
-check_robot(form.altcha) after form.validate_on_submit().
+check_robot(form.altcha) after form.validate() and before anything else that writes: it
+commits the spent answer at once.
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def challenge():
 def check_robot(field: Field) -> bool:
     """Verify the answer in field.data; on failure add the translated message to field.errors.
 
-    Returns True when the check passed (or ROBOT_CHECK_ENABLED is off). The challenge is
-    marked spent in the current transaction: the view's commit makes that final, and a
-    view that commits nothing leaves it unspent, which costs nothing since the form failed.
+    Returns True when the check passed (or ROBOT_CHECK_ENABLED is off). An accepted answer
+    is spent and committed at once, on its own: whatever the rest of the form does next
+    (a field error, a refused code, a rollback), that answer has had its one submission.
+    Call it after form.validate() (which clears field errors) and before the view changes
+    anything else, since the commit takes whatever the session holds.
     """
     try:
         get_robot_service().verify(field.data)
@@ -70,4 +73,5 @@ def check_robot(field: Field) -> bool:
         field.errors.append(str(ERROR_MESSAGES[type(error)]))
         current_app.logger.info("not-a-robot check refused: %s", error.reason)
         return False
+    db.session.commit()
     return True

@@ -56,3 +56,18 @@ def csrf_fields(html: str) -> dict[str, str]:
 
 def csrf(html: str) -> str:
     return csrf_fields(html)["csrf_token"]
+
+
+def reach_almost_there(app, client, mailbox, email: str = EMAIL, locale: str = "en") -> None:
+    """Invite, fill the link form and press the activation button: the browser is on "Almost there"."""
+    from tests.mail_support import path_of_link
+
+    invite(app, locale=locale, email=email)
+    path = invitation_link(mailbox, email)
+    page = client.get(path)
+    sent = client.post(path, data={"csrf_token": csrf(page.text), "given_name": "Zoé",
+                                   "family_name": "Citoyenne", "email": email})
+    assert sent.status_code == 303, sent.text
+    activate = path_of_link(mailbox.wait_for(email, count=2), "/register/activate/")
+    shown = client.get(activate)
+    assert client.post(activate, data={"csrf_token": csrf(shown.text)}).status_code == 303

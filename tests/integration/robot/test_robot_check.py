@@ -10,6 +10,8 @@ from html import unescape
 import pytest
 from flask import Blueprint, render_template_string
 from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired
 
 from idp.robot.forms import RobotCheckField
 from idp.robot.views import check_robot
@@ -35,6 +37,11 @@ class RobotForm(FlaskForm):
     altcha = RobotCheckField()
 
 
+class RobotAndNameForm(FlaskForm):
+    name = StringField(validators=[InputRequired()])
+    altcha = RobotCheckField()
+
+
 @pytest.fixture
 def page(app):
     bp = Blueprint("robot_test", __name__)
@@ -49,8 +56,29 @@ def page(app):
             return "passed"
         return render_template_string(PAGE, form=form), 422 if form.errors else 200
 
+    @bp.route("/test/robot-and-name", methods=["GET", "POST"])
+    def robot_and_name_page():
+        """A form as the real ones are: every check runs, and a failure commits nothing."""
+        form = RobotAndNameForm()
+        if form.is_submitted():
+            is_valid = form.validate()
+            if check_robot(form.altcha) and is_valid:
+                from idp.extensions import db
+
+                db.session.commit()
+                return "passed"
+        return render_template_string(PAGE, form=form), 422 if form.errors else 200
+
     app.register_blueprint(bp)
     return "/test/robot"
+
+
+CHECK_AGAIN = {
+    "en": "We could not confirm you are not a robot. Check the box, wait until it says you are verified, "
+          "then submit the form again.",
+    "fr": "Nous n’avons pas pu confirmer que vous n’êtes pas un robot. Cochez la case, attendez la mention "
+          "« Vérifié », puis envoyez le formulaire de nouveau.",
+}
 
 
 def post(client, page, payload, language="en"):
@@ -199,12 +227,7 @@ def test_a_solved_challenge_passes(client, page):
 def test_a_missing_or_bad_answer_gets_the_translated_message(client, page, payload, language):
     response = post(client, page, payload, language)
     assert response.status_code == 422
-    message = {
-        "en": "We could not confirm you are not a robot. Check the box, wait until it says you are verified, "
-              "then submit the form again.",
-        "fr": "Nous n’avons pas pu confirmer que vous n’êtes pas un robot. Cochez la case, attendez la mention "
-              "« Vérifié », puis envoyez le formulaire de nouveau.",
-    }[language]
+    message = CHECK_AGAIN[language]
     text = " ".join(unescape(response.text).split())
     assert f'<a href="#altcha">{message}</a>' in text  # the error summary links to the group
     assert '<p class="error-message" id="altcha-error"> <span class="visually-hidden">' in text
@@ -216,6 +239,39 @@ def test_an_answer_is_accepted_only_once(client, page):
     payload = solve_robot_check(client)
     assert post(client, page, payload).status_code == 200
     assert post(client, page, payload).status_code == 422
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_answer_spent_on_a_failed_form_is_refused_the_second_time(client, page, language):
+    """The form failed on another field and committed nothing; its answer is still spent."""
+    client.set_cookie("passerelle_lang", language)
+    path = page + "-and-name"
+    payload = solve_robot_check(client)
+    first = client.post(path, data={"csrf_token": csrf_token(client.get(path).text), "altcha": payload})
+    assert first.status_code == 422 and CHECK_AGAIN[language] not in unescape(first.text)
+    second = client.post(path, data={"csrf_token": csrf_token(client.get(path).text), "altcha": payload,
+                                     "name": "Zoé"})
+    assert second.status_code == 422 and CHECK_AGAIN[language] in " ".join(unescape(second.text).split())
+    third = client.post(path, data={"csrf_token": csrf_token(client.get(path).text), "name": "Zoé",
+                                    "altcha": solve_robot_check(client)})
+    assert third.text == "passed"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.settings(RATELIMIT_ENABLED=False)
+def test_cant_sign_in_refuses_an_answer_spent_on_a_failed_request(client, language):
+    """ "Can't sign in?" with a malformed address fails after the check; the answer stays spent."""
+    client.set_cookie("passerelle_lang", language)
+    payload = solve_robot_check(client)
+
+    def ask(address):
+        token = csrf_token(client.get("/signin/help").text)
+        return client.post("/signin/help", data={"csrf_token": token, "email": address, "altcha": payload})
+
+    first = ask("zoe@@example")
+    assert first.status_code == 422 and CHECK_AGAIN[language] not in unescape(first.text)
+    second = ask("zoe@example.ca")
+    assert second.status_code == 422 and CHECK_AGAIN[language] in " ".join(unescape(second.text).split())
 
 
 def test_an_answer_submitted_after_the_challenge_expired_is_refused(client, page, clock):

@@ -14,12 +14,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from wtforms import Form
 
 from idp.context import app_context
 from idp.extensions import db
 from idp.robot.errors import RobotCheckFailed
+from idp.robot.forms import RobotCheckField
 from idp.robot.models import SpentRobotChallenge
 from idp.robot.services import RobotCheckService
+from idp.robot.views import ERROR_MESSAGES, check_robot
 from tests.robot_support import solve
 
 
@@ -76,11 +79,35 @@ def test_a_spent_challenge_stays_spent_after_commit(app, robot):
         assert refused(again, payload) == "spent"
 
 
-def test_an_unspent_challenge_is_reusable_only_if_its_use_was_rolled_back(robot):
+class RobotOnlyForm(Form):
+    altcha = RobotCheckField()
+
+
+def test_a_passed_check_stays_spent_when_the_rest_of_the_form_rolls_back(app, robot):
+    """check_robot() commits the spend at once: a form that then fails (and rolls back, or
+    commits nothing) cannot hand the answer back for another submission."""
+    payload = solve(robot.new_challenge())
+    with app.test_request_context("/", method="POST"):
+        assert check_robot(RobotOnlyForm(data={"altcha": payload}).altcha)
+        db.session.rollback()  # the form failed for another reason
+        again = RobotOnlyForm(data={"altcha": payload})
+        assert not check_robot(again.altcha)
+        assert again.altcha.errors == [str(ERROR_MESSAGES[RobotCheckFailed])]
+    db.session.remove()
+    with app.app_context():
+        ctx = app_context()
+        assert refused(RobotCheckService(db.session, ctx.settings, ctx.clock), payload) == "spent"
+
+
+def test_the_service_alone_spends_in_the_callers_transaction(robot):
+    """The service never commits (design.md): the mark is final only once committed, which is
+    why check_robot() commits it before the rest of the form."""
     payload = solve(robot.new_challenge())
     robot.verify(payload)
-    db.session.rollback()  # the form failed for another reason and the view committed nothing
+    db.session.rollback()
     robot.verify(payload)
+    db.session.commit()
+    assert refused(robot, payload) == "spent"
 
 
 def test_the_spent_mark_is_a_keyed_hash_not_the_challenge(robot):
