@@ -11,6 +11,8 @@ Decisions (docs/operators.md, Registration):
   step that follows.
 - An address that already has an active account gets an "account exists" email instead and
   the same page, after the same work (ENUM-01): the form never says whether it is registered.
+  At most one such email per account per RECOVERY_EMAIL_COOLDOWN, so the forms cannot be
+  used to flood its inbox.
 - The invitation is consumed when the registration completes, not when the form is sent
   (issue 3); if it was revoked or expired meanwhile, completion is refused and says why.
 """
@@ -59,6 +61,9 @@ CONFIRM_PATH = "/register/confirm"
 SIGNIN_PATH = "/signin"
 CANT_SIGN_IN_PATH = "/signin/help"  # "Can't sign in?" (idp/recovery, its HELP_PATH)
 LOCALES = ("fr", "en")
+# Sent instead of an activation link or code when the address already has an account; at
+# most one per account per RECOVERY_EMAIL_COOLDOWN (the same quiet period as "can't sign in?").
+ACCOUNT_EXISTS_TEMPLATE = "account-exists"
 
 
 @dataclass(frozen=True)
@@ -361,9 +366,14 @@ class RegistrationService:
         return self.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
 
     def _send_account_exists(self, user: User, locale: str) -> None:
+        """Tell the account's owner someone registered with their address, at most once per
+        RECOVERY_EMAIL_COOLDOWN: otherwise the registration forms could fill that inbox (and
+        the account's mail caps) one submission at a time. The page is the same either way."""
+        if self.was_recently_told_account_exists(user.id):
+            return
         self.mail.enqueue(
             to=user.email,
-            template="account-exists",
+            template=ACCOUNT_EXISTS_TEMPLATE,
             locale=self._locale(locale),
             context={
                 "given_name": user.given_name,
@@ -372,6 +382,16 @@ class RegistrationService:
             },
             user_id=user.id,
         )
+
+    def was_recently_told_account_exists(self, user_id: int) -> bool:
+        """Whether an "account exists" email to this account was queued within the cooldown.
+
+        Read from the outbox, as "can't sign in?" does for its emails (RecoveryService), so a
+        message the caps refused (never queued) does not start it.
+        """
+        cooldown = timedelta(seconds=int(self.settings.RECOVERY_EMAIL_COOLDOWN))
+        last = self.mail.last_queued_at(user_id, (ACCOUNT_EXISTS_TEMPLATE,))
+        return last is not None and last > self.clock() - cooldown
 
     def _close_older(self, row: Registration) -> None:
         """Only the newest link or code works: close the same account's (or address's) older

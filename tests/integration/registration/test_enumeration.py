@@ -15,6 +15,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.security.passwords import PasswordHasher
 from tests.integration.registration.support import EMAIL, PASSWORD, csrf, invitation_code, invitation_link, invite
+from tests.mail_support import path_of_link
 from tests.oidc_support import make_user
 from tests.robot_support import solve_robot_check
 
@@ -109,3 +110,46 @@ def test_same_argon2_work_and_similar_time(app, client, mailbox, monkeypatch):
     assert pending_hashes == active_hashes == 5
     ratio = statistics.median(active) / statistics.median(pending)
     assert 0.5 < ratio < 2, (pending, active)
+
+
+def account_exists_emails(mailbox, email: str) -> int:
+    return sum(message["Subject"] == "You already have a Passerelle account" for message in mailbox.to(email))
+
+
+@pytest.mark.settings(RECOVERY_EMAIL_COOLDOWN=600)
+@pytest.mark.parametrize("kind", ["link", "code"])
+def test_registering_a_taken_address_again_sends_one_email_per_cooldown(app, client, mailbox, clock, kind):
+    """Nobody can flood an inbox through the registration forms; the page stays the same."""
+    client.set_cookie("passerelle_lang", "en")
+    invite(app, kind=kind, locale="en", email=OTHER)
+    make_user(app, email=OTHER)
+    invitation = mailbox.wait_for(OTHER)
+    if kind == "link":
+        path = path_of_link(invitation, "/register/invitation/")
+
+        def submit():
+            page = client.get(path)
+            return client.post(path, data={"csrf_token": csrf(page.text), "given_name": "Ana",
+                                           "family_name": "Citoyenne", "email": OTHER})
+    else:
+        code = invitation_code(invitation)
+
+        def submit():
+            client.delete_cookie("passerelle_registration")
+            page = client.get("/register/code")
+            return client.post("/register/code", data={
+                "csrf_token": csrf(page.text), "code": code, "email": OTHER, "given_name": "Ana",
+                "family_name": "Citoyenne", "phone_number": "514 555-0123", "password": PASSWORD,
+                "confirm_password": PASSWORD, "accept_terms": "y", "altcha": solve_robot_check(client)})
+
+    first = submit()
+    assert first.status_code == 303
+    mailbox.wait_for(OTHER, count=2)
+    for _ in range(3):
+        again = submit()
+        assert (again.status_code, again.headers["Location"]) == (303, first.headers["Location"])
+    assert account_exists_emails(mailbox, OTHER) == 1
+    clock.advance(seconds=601)
+    assert submit().status_code == 303
+    mailbox.wait_for(OTHER, count=3)
+    assert account_exists_emails(mailbox, OTHER) == 2

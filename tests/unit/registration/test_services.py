@@ -155,6 +155,38 @@ def test_an_active_account_gets_the_account_exists_email_instead(service, make_i
     assert count(OutboxMessage, OutboxMessage.template == "activation") == 0
 
 
+def account_exists_count() -> int:
+    return count(OutboxMessage, OutboxMessage.template == "account-exists")
+
+
+@pytest.mark.settings(RECOVERY_EMAIL_COOLDOWN=600)
+def test_the_account_exists_email_is_sent_once_per_cooldown(service, make_invitation, ctx, clock):
+    """Registering again and again with a taken address cannot flood its inbox."""
+    zoe = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(EMAIL, "Zoé", "C", PASSWORD)
+    invitation = register_link(service, make_invitation)
+    assert account_exists_count() == 1 and service.was_recently_told_account_exists(zoe.id)
+    clock.advance(seconds=599)
+    for _ in range(3):
+        service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
+    register_code(service, make_invitation)  # the code journey shares the cooldown
+    assert account_exists_count() == 1
+    clock.advance(seconds=2)
+    service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
+    assert account_exists_count() == 2
+
+
+@pytest.mark.settings(RECOVERY_EMAIL_COOLDOWN=600)
+def test_the_account_exists_cooldown_is_per_account_and_ignores_other_mail(service, make_invitation, ctx):
+    accounts = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords)
+    zoe = accounts.create_user(EMAIL, "Zoé", "C", PASSWORD)
+    accounts.create_user("ana@example.ca", "Ana", "C", PASSWORD)
+    get_mail_service().enqueue(to=EMAIL, template="password-reset", locale="fr", context={}, user_id=zoe.id)
+    register_link(service, make_invitation)  # another email to Zoé does not start this cooldown
+    invitation, _ = make_invitation(email="ana@example.ca")
+    service.register_by_link(invitation, email="ana@example.ca", given_name="Ana", family_name="C", locale="fr")
+    assert account_exists_count() == 2
+
+
 def test_almost_there_completes_the_registration_once(service, make_invitation, ctx):
     invitation = register_link(service, make_invitation)
     registration, handle = service.confirm_activation(activation_token())
