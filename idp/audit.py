@@ -35,6 +35,9 @@ class EventTag(StrEnum):
     EMAIL_CODE_FAILURE = "account:email_code:failure"
     MFA_ENROLLED = "account:mfa:enrolled"  # two-factor set up, recovery codes issued
     MFA_METHOD_ADDED = "account:mfa:method_added"
+    MFA_METHOD_REMOVED = "account:mfa:method_removed"
+    MFA_DEFAULT_CHANGED = "account:mfa:default_changed"
+    RECOVERY_CODES_REGENERATED = "account:recovery_codes:regenerated"
     TOTP_FAILURE = "account:totp:failure"
     RECOVERY_CODE_USED = "account:recovery_code:used"
     RECOVERY_CODE_FAILURE = "account:recovery_code:failure"

@@ -85,10 +85,6 @@ class TotpService:
         authenticator = self.find(user.id)
         assert authenticator is not None
         authenticator.confirmed_at = self.clock()
-        record_event(
-            self.session, self.clock, EventTag.MFA_METHOD_ADDED, user_id=user.id,
-            ip_address=context.ip_address, user_agent=context.user_agent, method=TOTP,
-        )
         self.session.flush()
 
     def verify(self, user_id: int, plain_code: str, context: FactorContext) -> None:

@@ -1,0 +1,173 @@
+"""/account/two-factor: manage two-factor after a fresh two-factor sign-in (seed 002).
+
+"Manage two-factor authentication" on the account page leads here. Without a second factor
+in the last MFA_MANAGE_FRESHNESS seconds the person signs in again (password and second
+factor), then lands on the "authentication successful" page with the choices.
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from idp.accounts.models import User
+from idp.context import app_context
+from idp.extensions import db, limiter
+from idp.mfa import totp
+from idp.mfa.base import FactorContext
+from idp.mfa.errors import FactorNotAvailable, LastMethod, MfaError
+from idp.mfa.forms import AppCodeForm, ResendCodeForm
+from idp.mfa.manage import ManageService
+from idp.mfa.recovery import RecoveryCodeService
+from idp.mfa.setup_views import get_enrolment_service, get_totp_service
+from idp.mfa.views import APP_ERROR_MESSAGES, bp, get_mfa_service
+from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
+from idp.signin.views import signin_rate_limit
+from idp.signin.flow import EMAIL_CODE, TOTP
+
+MANAGE_PATH = "/account/two-factor"
+MANAGE_ERRORS = {
+    LastMethod: _l("You cannot remove your only method: two-factor authentication is required. Add another method first."),
+    FactorNotAvailable: _l("This method is not set up on your account."),
+}
+
+
+def get_manage_service() -> ManageService:
+    ctx = app_context()
+    recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
+    try:
+        from idp.mfa.security_key_views import get_webauthn_service
+
+        webauthn = get_webauthn_service()
+    except ImportError:  # pragma: no cover - security keys are optional in this module
+        webauthn = None
+    return ManageService(
+        db.session, ctx.settings, ctx.clock, get_mfa_service(), get_enrolment_service(), recovery,
+        get_mail_service(), webauthn,
+    )
+
+
+def context() -> FactorContext:
+    return FactorContext(
+        transaction_id=None, locale=str(get_locale()), ip_address=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+
+
+def _fresh_person() -> tuple[User | None, Response | None]:
+    """The signed-in person if their two-factor sign-in is fresh; otherwise the response
+    that signs them in again and comes back here."""
+    user_session = current_session()
+    user = db.session.get(User, user_session.user_id) if user_session is not None else None
+    if user is not None and get_manage_service().is_fresh(user_session):
+        return user, None
+    return None, begin_signin(
+        authorization_request=None, client_id=None, return_to=MANAGE_PATH, prompt="login", max_age=None,
+        login_hint=user.email if user is not None else None, requested_acr=None, ui_locale=None,
+        session=None, force_login=True, needs_consent=False,
+    )
+
+
+def _codes_page(codes: list[str]) -> Response:
+    return render_template(
+        "mfa/recovery_codes.html", codes=codes, download="\r\n".join(codes) + "\r\n", form=None,
+        continue_url=url_for("mfa.manage"),
+    )
+
+
+@bp.route(MANAGE_PATH)
+def manage():
+    user, elsewhere = _fresh_person()
+    if elsewhere is not None:
+        return elsewhere
+    service = get_manage_service()
+    methods = service.methods(user)
+    available = [name for name in (TOTP, EMAIL_CODE) if name not in methods]
+    return render_template(
+        "mfa/manage.html", user=user, methods=methods, available=available,
+        status=get_enrolment_service().status(user, tuple(methods)), form=ResendCodeForm(),
+        notices=get_flashed_messages(with_categories=True), has_security_keys=_has_security_key_pages(),
+    )
+
+
+def _has_security_key_pages() -> bool:
+    from flask import current_app
+
+    return "mfa.manage_security_key" in current_app.view_functions
+
+
+def _change(action) -> Response:
+    """Run one change (after the freshness check and the CSRF token), then back to the page."""
+    user, elsewhere = _fresh_person()
+    if elsewhere is not None:
+        return elsewhere
+    if not ResendCodeForm().validate_on_submit():
+        return redirect(url_for("mfa.manage"), code=303)
+    try:
+        result = action(get_manage_service(), user)
+    except MfaError as error:
+        db.session.rollback()
+        flash(str(MANAGE_ERRORS.get(type(error), MANAGE_ERRORS[FactorNotAvailable])), "error")
+        return redirect(url_for("mfa.manage"), code=303)
+    db.session.commit()
+    if isinstance(result, list):
+        return _codes_page(result)
+    return redirect(url_for("mfa.manage"), code=303)
+
+
+@bp.route(MANAGE_PATH + "/default", methods=["POST"])
+def manage_default():
+    method = request.form.get("method", "")
+    return _change(lambda service, user: service.set_default(user, method, context()))
+
+
+@bp.route(MANAGE_PATH + "/remove", methods=["POST"])
+def manage_remove():
+    method = request.form.get("method", "")
+    return _change(lambda service, user: service.remove(user, method, context()))
+
+
+@bp.route(MANAGE_PATH + "/email", methods=["POST"])
+def manage_add_email():
+    return _change(lambda service, user: service.added(user, EMAIL_CODE, context()))
+
+
+@bp.route(MANAGE_PATH + "/recovery-codes", methods=["POST"])
+def manage_recovery_codes():
+    return _change(lambda service, user: service.regenerate_codes(user, context()))
+
+
+@bp.route(MANAGE_PATH + "/app", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
+def manage_add_app():
+    """Add an authenticator app: scan, then type a current code (as at set-up)."""
+    user, elsewhere = _fresh_person()
+    if elsewhere is not None:
+        return elsewhere
+    totp_service = get_totp_service()
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        try:
+            totp_service.confirm_enrolment(user, form.code.data, context())
+        except MfaError as error:
+            db.session.commit()
+            form.code.errors.append(APP_ERROR_MESSAGES[type(error)])
+        else:
+            codes = get_manage_service().added(user, TOTP, context())
+            db.session.commit()
+            if codes:
+                return _codes_page(codes)
+            flash(_("Your authenticator app is set up."), "success")
+            return redirect(url_for("mfa.manage"), code=303)
+    try:
+        pending = totp_service.begin_enrolment(user)
+    except FactorNotAvailable:
+        return redirect(url_for("mfa.manage"), code=303)
+    db.session.commit()
+    return render_template(
+        "mfa/setup_app.html", form=form, secret=pending.grouped_secret, action=url_for("mfa.manage_add_app"),
+        qr_svg=totp.qr_svg(pending.uri, title=_("QR code to scan with your authenticator app")),
+        back_url=url_for("mfa.manage"),
+    ), 422 if form.errors else 200

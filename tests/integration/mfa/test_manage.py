@@ -1,0 +1,139 @@
+"""Managing two-factor from the account page (seed 002): a fresh two-factor sign-in first,
+then add a method, change the default, remove one (never the last), new recovery codes;
+each change is a security event and an email."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from idp.accounts.models import User
+from idp.audit import EventTag, SecurityEvent
+from idp.extensions import db
+from idp.mfa.models import RecoveryCode, TotpAuthenticator
+from tests.integration.mfa.test_two_factor import EMAIL, codes_on, secret_on, set_up_app, to_setup
+from tests.integration.signin.support import SignIn, csrf_token, make_user
+from tests.mail_support import text_body
+
+pytestmark = pytest.mark.settings(MFA_REQUIRED=True)
+
+
+@pytest.fixture
+def user_id(app):
+    return make_user(app)
+
+
+@pytest.fixture
+def signed_in(client, user_id, clock, mailbox):
+    """Signed in a moment ago with the authenticator app just set up; returns its key."""
+    browser = to_setup(client)
+    secret, _codes, done = set_up_app(client, clock)
+    response = browser.finish_steps(done, EMAIL)
+    assert response.headers["Location"] == "/account"
+    return secret
+
+
+def manage_page(client):
+    page = client.get("/account/two-factor")
+    assert page.status_code == 200, page.headers.get("Location")
+    return page
+
+
+def post(client, path, page, **data):
+    return client.post(path, data={"csrf_token": csrf_token(page.text), **data})
+
+
+def events(app, user_id) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(SecurityEvent.tag).where(SecurityEvent.user_id == user_id)))
+
+
+def test_the_account_page_links_to_manage_and_a_fresh_sign_in_shows_the_choices(client, signed_in):
+    assert 'href="/account/two-factor"' in client.get("/account").text
+    page = manage_page(client)
+    assert "Authentication successful" in page.text
+    assert "Authenticator app" in page.text and "(default)" in page.text
+    assert "Generate new recovery codes" in page.text
+    # The only method cannot be removed: no button for it.
+    assert 'action="/account/two-factor/remove"' not in page.text
+
+
+def test_after_five_minutes_managing_asks_to_sign_in_again(client, signed_in, clock):
+    clock.advance(seconds=301)
+    response = client.get("/account/two-factor")
+    assert response.status_code == 303
+    browser = SignIn(client)
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and EMAIL in page.text  # the address is filled in
+    response = browser.submit_password(page=page)
+    assert client.get(response.headers["Location"]).headers["Location"] == "/signin/app"
+    app_page = client.get("/signin/app")
+    response = client.post("/signin/app", data={"csrf_token": csrf_token(app_page.text), "code": pyotp.TOTP(signed_in).at(clock())})
+    response = browser.finish_steps(response, EMAIL)
+    assert response.headers["Location"] == "/account/two-factor"
+    assert "Authentication successful" in manage_page(client).text
+
+
+def test_add_email_then_make_it_the_default_then_remove_the_app(app, client, user_id, signed_in, clock, mailbox):
+    page = manage_page(client)
+    assert post(client, "/account/two-factor/email", page).status_code == 303
+    page = manage_page(client)
+    assert "Code sent by email" in page.text
+    post(client, "/account/two-factor/default", page, method="email_code")
+    post(client, "/account/two-factor/remove", manage_page(client), method="totp")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user.mfa_default_factor == "email_code" and user.email_code_enrolled_at is not None
+        assert db.session.scalar(select(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id)) is None
+    # Now the emailed code is the only method: it cannot be removed.
+    response = post(client, "/account/two-factor/remove", manage_page(client), method="email_code")
+    assert "You cannot remove your only method" in client.get(response.headers["Location"]).text
+    tags = events(app, user_id)
+    assert tags.count(EventTag.MFA_METHOD_ADDED.value) == 1
+    assert EventTag.MFA_DEFAULT_CHANGED.value in tags and EventTag.MFA_METHOD_REMOVED.value in tags
+    subjects = [message["Subject"] for message in mailbox.to(EMAIL)]
+    assert subjects.count("Your Passerelle two-factor authentication was changed") == 3
+    assert "the authenticator app was removed" in text_body(mailbox.last_to(EMAIL))
+
+
+def test_new_recovery_codes_replace_the_old_ones(app, client, user_id, signed_in):
+    page = post(client, "/account/two-factor/recovery-codes", manage_page(client))
+    assert page.status_code == 200 and "Save your recovery codes" in page.text
+    codes = codes_on(page.text)
+    assert len(codes) == 10 and 'href="/account/two-factor"' in page.text
+    with app.app_context():
+        unused = db.session.scalars(
+            select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        ).all()
+    assert len(unused) == 10
+    assert EventTag.RECOVERY_CODES_REGENERATED.value in events(app, user_id)
+
+
+def test_adding_a_second_app_is_refused_while_one_is_set_up(client, signed_in):
+    response = client.get("/account/two-factor/app")
+    assert response.status_code == 303 and response.headers["Location"] == "/account/two-factor"
+
+
+def test_changes_need_the_csrf_token_and_a_known_method(app, client, user_id, signed_in):
+    assert client.post("/account/two-factor/remove", data={"method": "totp"}).status_code in (400, 303)
+    with app.app_context():
+        assert db.session.scalar(select(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id)) is not None
+    response = post(client, "/account/two-factor/default", manage_page(client), method="carrier-pigeon")
+    assert "not set up on your account" in client.get(response.headers["Location"]).text
+
+
+@pytest.mark.settings(MFA_REQUIRED=False)
+def test_without_mandatory_two_factor_a_person_sets_it_up_from_the_account_page(app, client, user_id, clock, mailbox):
+    SignIn(client).sign_in(EMAIL)
+    page = manage_page(client)  # the emailed code a moment ago counts as a fresh second factor
+    assert "not set up yet" in page.text
+    app_page = client.get("/account/two-factor/app")
+    secret = secret_on(app_page.text)
+    codes_page = client.post("/account/two-factor/app", data={"csrf_token": csrf_token(app_page.text),
+                                                               "code": pyotp.TOTP(secret).at(clock())})
+    assert len(codes_on(codes_page.text)) == 10
+    with app.app_context():
+        assert db.session.get(User, user_id).mfa_enrolled_at is not None
