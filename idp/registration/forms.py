@@ -8,7 +8,7 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Field, Form, StringField, TelField
+from wtforms import BooleanField, EmailField, Field, Form, HiddenField, StringField, TelField
 from wtforms.validators import InputRequired, Length, StopValidation
 
 from idp.accounts.errors import InvalidEmail
@@ -24,6 +24,10 @@ MAX_INVITATION_CODE_LENGTH = 64  # 16 symbols and separators; more cannot be one
 
 EMAIL_FORMAT = _l("Enter an email address in the correct format, like name@example.ca.")
 TERMS_REQUIRED = _l("To create your account, you must consent to the terms of use and the privacy policy.")
+TERMS_CHANGED = _l(
+    "A new version of the terms of use and the privacy policy was published while you were on this page. "
+    "Read it, then check the box again to consent."
+)
 PHONE_INVALID = _l(
     "Enter a valid phone number, like 514 555-0123, or an international number starting with +, like +33 1 23 45 67 89."
 )
@@ -123,6 +127,8 @@ class AlmostThereForm(NewPasswordForm):
     confirm_password = confirm_password_field(_l("Confirm your password"))
     altcha = RobotCheckField()
     accept_terms = terms_field()
+    # The terms version the page showed: consent counts only if it is still the one in force.
+    terms_version = HiddenField(validators=[Length(max=32)])
 
 
 class CodeRegistrationForm(NewPasswordForm):

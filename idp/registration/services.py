@@ -49,6 +49,7 @@ from idp.registration.models import Registration, RegistrationKind
 from idp.registration.normalise import with_query
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher, new_token
+from idp.terms.errors import TermsVersionChanged
 from idp.terms.services import TermsService
 
 ACTIVATION_PURPOSE = "registration-activation"
@@ -247,16 +248,22 @@ class RegistrationService:
         plain_password: str,
         *,
         locale: str,
+        terms_version: str | None = None,
         ip_address: str | None = None,
         user_agent: str | None = None,
     ) -> Completed:
         """"Almost there" (seed 000, step 3): the password, terms consent and activation, in
         the caller's one transaction. The caller checked the password fields and the robot
         check; set_password checks the policy again (WeakPassword). Raises
-        AccountAlreadyActive (a second submit), InvitationNoLongerValid."""
+        AccountAlreadyActive (a second submit), InvitationNoLongerValid.
+
+        terms_version is the version the page showed: TermsVersionChanged, before anything
+        changes, if another was published meanwhile (nobody consents to a text unseen)."""
         user = self.session.get(User, registration.user_id)
         if user is None or not user.is_pending:
             raise AccountAlreadyActive
+        if terms_version is not None and terms_version != self.current_terms_version():
+            raise TermsVersionChanged
         self.accounts.set_password(user, plain_password)
         return self._complete(registration, user, locale=locale, ip_address=ip_address, user_agent=user_agent)
 

@@ -16,7 +16,7 @@ from idp.extensions import db, limiter
 from idp.invitations.errors import InvitationEmailMismatch, InvitationError
 from idp.registration import code_views  # noqa: F401  (the code journey's routes, on bp)
 from idp.registration.errors import AccountAlreadyActive, InvitationNoLongerValid, RegistrationError
-from idp.registration.forms import AlmostThereForm, ConfirmEmailForm, InvitationForm
+from idp.registration.forms import TERMS_CHANGED, AlmostThereForm, ConfirmEmailForm, InvitationForm
 from idp.registration.models import Registration
 from idp.registration.services import Completed, RegistrationService
 from idp.registration.web import (
@@ -34,6 +34,7 @@ from idp.registration.web import (
 )
 from idp.robot.views import check_robot
 from idp.signin.assurance import ACR_PASSWORD, AMR_PASSWORD
+from idp.terms.errors import TermsVersionChanged
 from idp.signin.current import continue_signin_as, current_session, pending_transaction, start_session_for
 from idp.web import cookies
 
@@ -128,8 +129,13 @@ def password():
             try:
                 completed = service.complete_with_password(
                     registration, form.password.data, locale=page_locale(),
+                    terms_version=form.terms_version.data or None,
                     ip_address=request.remote_addr, user_agent=request.user_agent.string,
                 )
+            except TermsVersionChanged:
+                db.session.rollback()
+                form.accept_terms.data = False  # consent again, to the version now shown
+                add_error(form.accept_terms, TERMS_CHANGED)
             except WeakPassword as error:
                 db.session.rollback()
                 policy = service.accounts.password_policy
@@ -140,6 +146,7 @@ def password():
                 return problem(error, step="password")
             else:
                 return finish_link_registration(completed)
+    form.terms_version.data = service.current_terms_version()  # what the page shows now
     response = make_response(
         render_template(
             "registration/password.html", form=form, user=user, invitation=service.invitation_of(registration)

@@ -27,6 +27,7 @@ from idp.registration.errors import (
 )
 from idp.registration.models import Registration
 from idp.registration.normalise import normalise_code, normalise_phone_number, with_query
+from idp.terms.errors import TermsVersionChanged
 from idp.terms.models import TermsAcceptance
 
 PASSWORD = "Lanterne-Boréale-2049"
@@ -314,6 +315,18 @@ def test_a_new_code_resets_the_attempts(service, make_invitation, clock):
     clock.advance(seconds=30)
     service.request_new_code(registration=registration)
     assert service.confirm_code(EMAIL, last_mail("registration-code")["code"]).user.is_active
+
+
+def test_almost_there_refuses_consent_to_a_version_no_longer_in_force(service, make_invitation):
+    register_link(service, make_invitation)
+    registration, _ = service.confirm_activation(activation_token())
+    with pytest.raises(TermsVersionChanged):
+        service.complete_with_password(registration, PASSWORD, locale="en", terms_version="2000-01")
+    user = db.session.scalar(select(User).where(User.email == EMAIL))
+    assert user.is_pending and user.password_hash is None and count(TermsAcceptance) == 0
+    current = service.current_terms_version()
+    assert service.complete_with_password(registration, PASSWORD, locale="en", terms_version=current).user.is_active
+    assert db.session.scalar(select(TermsAcceptance.version)) == current
 
 
 def test_an_active_account_gets_a_row_no_code_completes(service, make_invitation, ctx, monkeypatch):
