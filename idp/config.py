@@ -150,6 +150,14 @@ DEFAULTS: dict[str, Any] = {
     "MFA_TOTP_ISSUER_NAME": "Passerelle",  # the name authenticator apps show
     "MFA_RECOVERY_CODE_COUNT": 10,
     "MFA_RECOVERY_CODES_LOW": 3,  # the account home warns at this many codes left
+    # Managing two-factor needs a sign-in with a second factor this recent (seconds).
+    "MFA_MANAGE_FRESHNESS": 300,
+    # Security keys and passkeys (WebAuthn, idp/mfa/security_key.py). The relying-party id
+    # the keys are bound to: empty means the host of OIDC_ISSUER; otherwise that host or a
+    # registrable suffix of it (auth.example.ca may use example.ca). Changing it later makes
+    # every registered key stop working. The name is what the browser's prompt shows.
+    "WEBAUTHN_RP_ID": "",
+    "WEBAUTHN_RP_NAME": "Passerelle",
     # Terms of use and privacy policy (idp/terms): who operates this service and how to reach
     # them, as the documents in templates/terms/ name them. Empty: the documents point to
     # the help page instead.
@@ -233,12 +241,13 @@ def validate(config: Mapping[str, Any]) -> None:
     _validate_password_and_robot_check(config)
     _validate_signin(config)
     _validate_recovery(config)
+    _validate_webauthn(config)
 
 
 SIGNIN_WHOLE_NUMBERS = (
     "SIGNIN_DELAY_AFTER", "SIGNIN_MAX_DELAY", "SIGNIN_LOCK_THRESHOLD", "SIGNIN_LOCK_DURATION",
     "MFA_EMAIL_CODE_TTL", "MFA_EMAIL_CODE_MAX_ATTEMPTS", "MFA_EMAIL_CODE_RESEND_COOLDOWN", "MFA_EMAIL_CODE_DAILY_CAP",
-    "MFA_RECOVERY_CODE_COUNT", "MFA_RECOVERY_CODES_LOW",
+    "MFA_RECOVERY_CODE_COUNT", "MFA_RECOVERY_CODES_LOW", "MFA_MANAGE_FRESHNESS",
 )
 
 
@@ -276,6 +285,31 @@ def _validate_recovery(config: Mapping[str, Any]) -> None:
     value = config.get("RECOVERY_EMAIL_COOLDOWN")
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RECOVERY_EMAIL_COOLDOWN:
         raise ConfigError(f"RECOVERY_EMAIL_COOLDOWN must be a whole number of seconds from 1 to {MAX_RECOVERY_EMAIL_COOLDOWN}")
+
+
+def webauthn_rp_id(config: Mapping[str, Any]) -> str:
+    """The WebAuthn relying-party id: WEBAUTHN_RP_ID, or the issuer's host when empty."""
+    return str(config.get("WEBAUTHN_RP_ID") or "").strip().lower() or (urlsplit(config["OIDC_ISSUER"]).hostname or "")
+
+
+def _validate_webauthn(config: Mapping[str, Any]) -> None:
+    """WebAuthn binds keys to the RP id, and browsers accept only the page's host or a
+    registrable suffix of it (WebAuthn Level 2 §5.1.3 step 8 and §13.4.9). Without the
+    public suffix list, "registrable" is checked as: a name with at least one dot (never a
+    bare top-level domain), or the host itself (localhost)."""
+    name = config.get("WEBAUTHN_RP_NAME")
+    if not isinstance(name, str) or not name.strip() or len(name) > 64:
+        raise ConfigError("WEBAUTHN_RP_NAME must be a name of 1 to 64 characters")
+    rp_id = config.get("WEBAUTHN_RP_ID")
+    if not isinstance(rp_id, str):
+        raise ConfigError("WEBAUTHN_RP_ID must be a host name, or empty for the issuer's host")
+    host = (urlsplit(config["OIDC_ISSUER"]).hostname or "").lower()
+    wanted = webauthn_rp_id(config)
+    is_suffix = host.endswith("." + wanted) and "." in wanted.strip(".")
+    if wanted != host and not is_suffix:
+        raise ConfigError(
+            f"WEBAUTHN_RP_ID must be the issuer's host ({host}) or a registrable suffix of it, not {wanted!r}"
+        )
 
 
 def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:

@@ -49,3 +49,32 @@ class FactorNotAvailable(MfaError):
 
 class CodeNotSent(MfaError):
     """The mail caps refused the message (too many emails to this address recently)."""
+
+
+# Security keys and passkeys (idp/mfa/security_key.py).
+
+
+class SecurityKeyRejected(MfaError):
+    """The key's answer did not verify: malformed, another site's origin, wrong RP id or
+    signature, or made for another challenge. One error: the page says "try again"."""
+
+
+class ChallengeNotFound(MfaError):
+    """No live challenge matches the answer: expired, already used (a replay), or never
+    issued for this sign-in."""
+
+
+class UnknownSecurityKey(MfaError):
+    """The key used is not registered to this account."""
+
+
+class SecurityKeyCloned(MfaError):
+    """The key's signature counter went backwards: it may have been copied."""
+
+
+class SecurityKeyAlreadyRegistered(MfaError):
+    """This key is already registered (to this account or another one)."""
+
+
+class LastMethod(MfaError):
+    """Removing this method would leave the account without two-factor."""

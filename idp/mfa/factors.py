@@ -17,18 +17,22 @@ from idp.mfa.authenticator_app import TotpFactor, TotpService
 from idp.mfa.base import Factor
 from idp.mfa.email_code import EmailCodeFactor
 from idp.mfa.recovery import RecoveryCodeFactor, RecoveryCodeService
+from idp.mfa.security_key import SecurityKeyFactor, WebAuthnService
 from idp.mfa.services import EmailCodeService
 from idp.security.encryption import SecretBox
 from idp.security.secrets import KeyedHasher
 
-FACTOR_TYPES: tuple[type, ...] = (TotpFactor, EmailCodeFactor, RecoveryCodeFactor)
+FACTOR_TYPES: tuple[type, ...] = (SecurityKeyFactor, TotpFactor, EmailCodeFactor, RecoveryCodeFactor)
 
 
-def amr_of(factor_name: str) -> tuple[str, ...]:
-    """The amr values a session that used this factor carries."""
+def amr_of(factor_name: str, steps_done: dict | None = None) -> tuple[str, ...]:
+    """The amr values a session that used this factor carries. Given the sign-in's
+    steps_done, a factor whose amr depends on the credential used (a security key: "hwk",
+    a synced passkey: "swk") says which through its amr_for(steps_done)."""
     for factor_type in FACTOR_TYPES:
         if factor_type.name == factor_name:
-            return factor_type.amr
+            amr_for = getattr(factor_type, "amr_for", None)
+            return amr_for(steps_done) if amr_for is not None and steps_done is not None else factor_type.amr
     raise KeyError(factor_name)
 
 
@@ -37,6 +41,7 @@ def build_factors(
     secret_box: SecretBox,
 ) -> list[Factor]:
     return [
+        SecurityKeyFactor(WebAuthnService(session, settings, clock, hasher, throttle)),
         TotpFactor(TotpService(session, settings, clock, secret_box, throttle)),
         EmailCodeFactor(EmailCodeService(session, settings, clock, hasher, mail, throttle)),
         RecoveryCodeFactor(RecoveryCodeService(session, settings, clock, hasher, throttle)),

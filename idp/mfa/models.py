@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -67,4 +67,53 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebAuthnCredential(Base):
+    """A security key or passkey (WebAuthn) registered to an account; a person may have
+    several, each with a nickname they recognise.
+
+    The public key is not a secret (it verifies, it cannot sign), so it is stored as is.
+    sign_count is the authenticator's last signature counter: one that does not move forward
+    is refused (WebAuthn Level 2 §6.1.1, a cloned key). backup_eligible marks a synced
+    passkey (its private key lives in a cloud account): amr "swk" rather than "hwk".
+    """
+
+    __tablename__ = "webauthn_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)  # §5.8.3: at most 1023 bytes
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE_Key
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    nickname: Mapped[str] = mapped_column(String(64))
+    backup_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    backup_state: Mapped[bool] = mapped_column(Boolean, default=False)
+    aaguid: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebAuthnChallenge(Base):
+    """A challenge sent to the browser for one ceremony, kept server-side (design.md, State).
+
+    Single use: it is spent by a conditional UPDATE (used_at still empty, not expired), so
+    a replayed response, or two racing ones, spend it once. A sign-in's challenge belongs to
+    that sign-in (ASVS 6.6.2).
+    """
+
+    __tablename__ = "webauthn_challenges"
+    __table_args__ = (Index("ix_webauthn_challenges_user_id_purpose", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    signin_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signin_transactions.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))  # "register" or "authenticate"
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
