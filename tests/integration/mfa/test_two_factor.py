@@ -186,3 +186,30 @@ def test_the_set_up_pages_need_a_sign_in_that_reached_them(client, user_id):
     for path in ("/signin/setup", "/signin/setup/app", "/signin/app", "/signin/recover", "/signin/methods"):
         response = client.get(path)
         assert response.status_code in (303, 400, 410), path
+
+
+def test_a_password_reset_never_bypasses_or_removes_the_app(app, client, user_id, clock, mailbox):
+    """Seed 002 and ASVS 6.4.3: a reset changes the password only; the next sign-in still
+    asks for the app, not for an emailed code or a new set-up."""
+    from idp.context import app_context
+    from idp.mail.services import MailService
+    from idp.recovery.services import RecoveryService
+
+    to_setup(client)
+    set_up_app(client, clock)
+    new_password = "Tulipe-Orange-42-Ciel"
+    with app.app_context():
+        ctx = app_context()
+        service = RecoveryService(
+            db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords,
+            MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box), resend_activation=lambda user: None,
+        )
+        token = service.issue_reset(db.session.get(User, user_id))
+        service.reset_password(token, new_password, locale="en")
+        db.session.commit()
+        assert db.session.scalar(select(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id)).confirmed_at
+    client.delete_cookie("passerelle_session")
+    browser = SignIn(client)
+    response = browser.submit_password(password=new_password, page=browser.start())
+    assert response.headers["Location"] == "/signin/second-factor"
+    assert client.get("/signin/second-factor").headers["Location"] == "/signin/app"
