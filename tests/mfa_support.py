@@ -9,7 +9,14 @@ def mfa_template_contexts() -> dict:
     from flask_babel import get_locale
 
     from idp.mfa import totp
-    from idp.mfa.forms import AppCodeForm, RecoveryCodeForm, ResendCodeForm, SetupChoiceForm
+    from idp.mfa.forms import (
+        AppCodeForm,
+        RecoveryCodeForm,
+        ResendCodeForm,
+        SecurityKeyForm,
+        SecurityKeySetupForm,
+        SetupChoiceForm,
+    )
     from idp.web.text import EMAIL_TEXT
 
     codes = ["ABCD-2345-WXYZ", "EFGH-6789-QRST"]
@@ -27,12 +34,15 @@ def mfa_template_contexts() -> dict:
         "mfa/app_code.html": lambda: {"form": AppCodeForm()},
         "mfa/stronger_method.html": lambda: {"form": ResendCodeForm()},
         "mfa/methods.html": lambda: {
-            "factors": [SimpleNamespace(name="totp", endpoint="mfa.authenticator_app"),
+            "factors": [SimpleNamespace(name="webauthn", endpoint="mfa.security_key"),
+                        SimpleNamespace(name="totp", endpoint="mfa.authenticator_app"),
                         SimpleNamespace(name="email_code", endpoint="mfa.email_code")],
             "can_recover": True,
         },
         "mfa/recover.html": lambda: {"form": RecoveryCodeForm(), "can_recover": True},
-        "mfa/setup.html": lambda: {"form": SetupChoiceForm(), "methods": ["totp", "email_code"]},
+        "mfa/setup.html": lambda: {"form": SetupChoiceForm(), "methods": ["webauthn", "totp", "email_code"]},
+        "mfa/security_key.html": lambda: {"form": SecurityKeyForm()},
+        "mfa/setup_security_key.html": lambda: {"form": SecurityKeySetupForm()},
         "mfa/setup_app.html": lambda: {
             "form": AppCodeForm(), "secret": "ABCD EFGH IJKL MNOP",
             "qr_svg": totp.qr_svg("otpauth://totp/Passerelle:ana?secret=ABCD", title="QR"),

@@ -14,10 +14,10 @@ from idp.config import Settings
 from idp.mail.services import MailService
 from idp.mfa.base import FactorContext
 from idp.mfa.recovery import RecoveryCodeService
-from idp.signin.flow import EMAIL_CODE, TOTP
+from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
 
-# What the set-up page offers, strongest first. Issue 4's security keys join here.
-SETUP_METHODS = (TOTP, EMAIL_CODE)
+# What the set-up page offers, strongest first.
+SETUP_METHODS = (WEBAUTHN, TOTP, EMAIL_CODE)
 ACCOUNT_PATH = "/account"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 
 from idp.mfa.services import normalize_code
@@ -57,5 +57,27 @@ class SetupChoiceForm(FlaskForm):
 
     method = StringField(
         _l("Second step of signing in"),
-        validators=[InputRequired(message=CHOOSE_A_METHOD), AnyOf(("totp", "email_code"), message=CHOOSE_A_METHOD)],
+        validators=[InputRequired(message=CHOOSE_A_METHOD), AnyOf(("webauthn", "totp", "email_code"), message=CHOOSE_A_METHOD)],
+    )
+
+
+# Security keys (idp/mfa/security_key_views.py). The page's script fills `credential` with
+# the browser's answer (JSON) and sends the form; without it there is nothing to check.
+NO_SECURITY_KEY_ANSWER = _l(
+    "Your browser did not send an answer from a security key. Select the button and follow your browser's "
+    "instructions, or use another method."
+)
+
+
+class SecurityKeyForm(FlaskForm):
+    credential = HiddenField(
+        validators=[InputRequired(message=NO_SECURITY_KEY_ANSWER), Length(max=16000, message=NO_SECURITY_KEY_ANSWER)],
+    )
+
+
+class SecurityKeySetupForm(SecurityKeyForm):
+    nickname = StringField(
+        _l("Name of the key (optional)"),
+        filters=[lambda value: (value or "").strip()],
+        validators=[Length(max=64, message=_l("Enter a name of at most 64 characters."))],
     )

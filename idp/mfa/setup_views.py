@@ -21,7 +21,7 @@ from idp.mfa.forms import CHOOSE_A_METHOD, AppCodeForm, ResendCodeForm, SetupCho
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.views import APP_ERROR_MESSAGES, _pending_step, bp, factor_context
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
-from idp.signin.flow import EMAIL_CODE, RECOVERY_CODE, TOTP, Step
+from idp.signin.flow import EMAIL_CODE, RECOVERY_CODE, TOTP, WEBAUTHN, Step
 from idp.signin.views import signin_rate_limit, transaction_ended
 
 
@@ -52,6 +52,8 @@ def setup():
             form.method.errors.append(CHOOSE_A_METHOD)
         elif form.method.data == TOTP:
             return redirect(url_for("mfa.setup_app"), code=303)
+        elif form.method.data == WEBAUTHN:
+            return redirect(url_for("mfa.setup_security_key"), code=303)
         else:
             return _finish(txn, user, EMAIL_CODE)
     return render_step("mfa/setup.html", txn, 422 if form.errors else 200, form=form, methods=methods)
