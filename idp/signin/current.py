@@ -259,7 +259,7 @@ def _step_up_session(txn: SigninTransaction) -> str:
     amr = list(previous.amr or [])
     times = []
     for factor in second_factors_used(txn):
-        amr.extend(value for value in amr_of(factor) if value not in amr)
+        amr.extend(value for value in amr_of(factor, txn.steps_done) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
     amr = with_mfa(amr)
     acr = acr_for(amr)

@@ -178,3 +178,39 @@ def test_without_a_key_the_sign_in_page_sends_the_person_to_their_method(app, cl
     to_setup(client)
     response = client.get("/signin/security-key")
     assert response.status_code == 303  # the set-up is what this sign-in needs
+
+
+def test_a_relying_party_asking_for_mfa_phr_steps_up_with_a_synced_passkey(app, client, clock, mailbox):
+    """A weaker session, then a client that requires the phishing-resistant level: only the
+    passkey is asked for, and the ID token says swk (the credential used), mfa and mfa-phr."""
+    from idp.accounts.throttle import SigninThrottle
+    from idp.context import app_context
+    from idp.mfa.base import FactorContext
+    from idp.mfa.security_key import WebAuthnService
+    from tests.integration.mfa import test_step_up as step_up
+    from tests.oidc_support import make_client, make_user, query_of
+
+    user_id = make_user(app, email=step_up.EMAIL)
+    passkey = SoftwareAuthenticator(ORIGIN, RP_ID, synced=True, counter=False)
+    with app.app_context():  # registered earlier, as from the account page
+        ctx = app_context()
+        service = WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, SigninThrottle(db.session, ctx.settings, ctx.clock))
+        user = db.session.get(User, user_id)
+        challenge = unb64url(service.begin_registration(user, FactorContext(None))["challenge"])
+        service.complete_registration(user, passkey.create(challenge), "Phone", FactorContext(None))
+        user.mfa_enrolled_at = user.email_code_enrolled_at = clock()
+        user.mfa_default_factor = "email_code"
+        db.session.commit()
+    step_up.sign_in_weakly(client, make_client(app, name="Another portal"))  # the emailed code, their default
+    oidc_client = make_client(app)
+    response, verifier = step_up.request_with(client, oidc_client, acr_values=ACR_MFA_PHISHING_RESISTANT)
+    assert response.headers["Location"] == "/signin/second-factor"
+    assert client.get("/signin/second-factor").headers["Location"] == "/signin/security-key"
+    page = client.get("/signin/security-key")
+    public_key = options(client, "/signin/security-key/options", page.text)
+    response = use_key(client, page.text, passkey.get(unb64url(public_key["challenge"])))
+    while response.status_code in (302, 303) and response.headers["Location"].startswith("/"):
+        response = client.get(response.headers["Location"])
+    claims = step_up.exchange(client, oidc_client, query_of(response.headers["Location"])["code"], verifier)
+    assert claims["acr"] == ACR_MFA_PHISHING_RESISTANT
+    assert {"swk", "mfa"} <= set(claims["amr"]) and "hwk" not in claims["amr"]
