@@ -122,8 +122,11 @@ _PERSON_COLUMNS = [_users.c[name].label(f"person_{name}") for name in _PERSON_FI
 
 
 def _select_with_person(table, record_class, hash_column: str):
-    """SELECT the record's columns and its person's (outer join: a missing person is None)."""
-    columns = [table.c[field.name] for field in fields(record_class) if field.name != "person"]
+    """SELECT the record's columns and its person's (outer join: a missing person is None),
+    in the order of record_class's fields, whose last is the person."""
+    *record_fields, person_field = fields(record_class)
+    assert person_field.name == "person"
+    columns = [table.c[field.name] for field in record_fields]
     return (
         select(*columns, *_PERSON_COLUMNS)
         .select_from(table.outerjoin(_users, _users.c.id == table.c.user_id))
@@ -132,10 +135,11 @@ def _select_with_person(table, record_class, hash_column: str):
 
 
 def _found(record_class, row) -> Any:
-    """The record_class snapshot of a row read by a _select_with_person statement."""
-    values = row._asdict()
-    person = {name: values.pop(f"person_{name}") for name in _PERSON_FIELDS}
-    return record_class(**values, person=Person(**person) if person["id"] is not None else None)
+    """The record_class snapshot of a row read by a _select_with_person statement, whose
+    columns come in the order of the fields: the record's, then the person's."""
+    split = len(row) - len(_PERSON_FIELDS)
+    person = Person(*row[split:]) if row[split] is not None else None
+    return record_class(*row[:split], person)
 
 
 FIND_CODE = _select_with_person(_codes, FoundCode, "code_hash")
