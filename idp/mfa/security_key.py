@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
@@ -82,7 +82,17 @@ class WebAuthnService:
     # --- challenges -----------------------------------------------------------------------
 
     def _new_challenge(self, user_id: int, purpose: str, context: FactorContext) -> bytes:
+        """A new challenge for this person and ceremony. Their spent and expired ones go at
+        the same time, so the table holds only live challenges (a few per person)."""
         now = self.clock()
+        self.session.execute(
+            delete(WebAuthnChallenge)
+            .where(
+                WebAuthnChallenge.user_id == user_id,
+                or_(WebAuthnChallenge.used_at.is_not(None), WebAuthnChallenge.expires_at <= now),
+            )
+            .execution_options(synchronize_session=False)
+        )
         challenge = webauthn.new_challenge()
         self.session.add(WebAuthnChallenge(
             user_id=user_id, signin_transaction_id=context.transaction_id, purpose=purpose, challenge=challenge,

@@ -131,9 +131,26 @@ def test_a_replayed_challenge_is_spent_once(service, user, context, fixed_challe
     db.session.commit()
     with pytest.raises(ChallengeNotFound):  # the same answer again: its challenge is spent
         service.verify(user.id, json.dumps(recorded("authentication")["credential"]), context)
-    # Spent even when the answer failed: a failed try does not leave it usable.
-    spent = db.session.scalars(select(WebAuthnChallenge.used_at)).all()
-    assert all(used_at is not None for used_at in spent[:2])
+    assert all(used_at is not None for used_at in db.session.scalars(select(WebAuthnChallenge.used_at)))
+
+
+def test_a_failed_answer_spends_its_challenge_too(service, user, context, fixed_challenge):
+    register(service, user, context, fixed_challenge)
+    fixed_challenge("authentication-wrong-origin")
+    service.begin_authentication(user, context)
+    with pytest.raises(SecurityKeyRejected):
+        service.verify(user.id, recorded("authentication-wrong-origin")["credential"], context)
+    db.session.commit()
+    assert db.session.scalar(select(WebAuthnChallenge.used_at)) is not None
+
+
+def test_a_new_challenge_clears_the_persons_spent_and_expired_ones(service, user, context, fixed_challenge, clock):
+    register(service, user, context, fixed_challenge)  # one spent
+    service.begin_authentication(user, context)  # one live, soon expired
+    clock.advance(minutes=6)
+    service.begin_authentication(user, context)
+    live = db.session.scalars(select(WebAuthnChallenge)).all()
+    assert len(live) == 1 and live[0].used_at is None and live[0].expires_at > clock()
 
 
 def test_an_expired_challenge_is_refused(service, user, context, fixed_challenge, clock):
