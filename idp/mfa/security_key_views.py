@@ -28,7 +28,12 @@ from idp.mfa.forms import SecurityKeyForm, SecurityKeySetupForm
 from idp.mfa.security_key import WebAuthnService
 from idp.mfa.setup_views import _finish, offered_methods
 from idp.mfa.views import ERROR_MESSAGES, _pending_step, bp, factor_context
-from idp.signin.current import continue_signin, get_signin_service, get_throttle, render_step
+from idp.signin.current import (
+    continue_signin,
+    get_signin_service,
+    get_throttle,
+    render_step,
+)
 from idp.signin.flow import RECOVERY_CODE, WEBAUTHN, WEBAUTHN_SYNCED, Step
 from idp.signin.views import signin_rate_limit
 

@@ -25,7 +25,11 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import base64url_to_bytes, options_to_json_dict, parse_client_data_json
+from webauthn.helpers import (
+    base64url_to_bytes,
+    options_to_json_dict,
+    parse_client_data_json,
+)
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,

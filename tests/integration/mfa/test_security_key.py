@@ -15,7 +15,12 @@ from idp.accounts.models import User
 from idp.extensions import db
 from idp.mfa.models import WebAuthnCredential
 from idp.signin.assurance import ACR_MFA_PHISHING_RESISTANT, ACR_PASSWORD_EMAIL
-from tests.integration.mfa.test_two_factor import EMAIL, codes_on, latest_session, to_setup
+from tests.integration.mfa.test_two_factor import (
+    EMAIL,
+    codes_on,
+    latest_session,
+    to_setup,
+)
 from tests.integration.signin.support import SignIn, csrf_token, make_user
 from tests.mail_support import text_body
 from tests.webauthn_support import SoftwareAuthenticator, b64url, unb64url
@@ -126,7 +131,7 @@ def test_refusals_are_messages_on_the_page(app, client, user_id, key, clock, mai
     to_setup(client)
     codes_page = set_up_key(client, key)
     client.post("/signin/setup/done", data={"csrf_token": csrf_token(codes_page.text)})
-    browser, page_text = sign_in_to_key_page(client)
+    _browser, page_text = sign_in_to_key_page(client)
     stranger = SoftwareAuthenticator(ORIGIN, RP_ID)
 
     cases = [
@@ -150,7 +155,7 @@ def test_refusals_are_messages_on_the_page(app, client, user_id, key, clock, mai
     good = key.get(unb64url(public_key["challenge"]))
     assert use_key(client, page_text, good).status_code == 303
     # The same answer again (a replay), in a new sign-in: its challenge is spent.
-    browser, page_text = sign_in_to_key_page(client)
+    _browser, page_text = sign_in_to_key_page(client)
     replay = use_key(client, page_text, good)
     assert replay.status_code == 422 and "expired or was already used" in replay.text
 
@@ -159,7 +164,7 @@ def test_french_messages(app, client, user_id, key, clock, mailbox):
     to_setup(client)
     codes_page = set_up_key(client, key)
     client.post("/signin/setup/done", data={"csrf_token": csrf_token(codes_page.text)})
-    browser, page_text = sign_in_to_key_page(client)
+    sign_in_to_key_page(client)
     client.set_cookie("passerelle_lang", "fr")
     page = client.get("/signin/security-key")
     assert "Utilisez votre clé de sécurité" in page.text
