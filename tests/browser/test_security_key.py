@@ -30,6 +30,7 @@ TEXT = {
         "key_choice": "Une clé de sécurité ou une clé d’accès",
         "continue": "Continuer",
         "setup_key": "Configurez votre clé de sécurité",
+        "cancelled": "La clé de sécurité n’a pas été configurée : la demande a été annulée ou a pris trop de temps.",
         "nickname": "Nom de la clé (facultatif)",
         "set_up_key": "Configurer ma clé de sécurité",
         "save_codes": "Conservez vos codes de récupération",
@@ -43,6 +44,7 @@ TEXT = {
         "key_choice": "A security key or passkey",
         "continue": "Continue",
         "setup_key": "Set up your security key",
+        "cancelled": "The security key was not set up: the request was cancelled or took too long.",
         "nickname": "Name of the key (optional)",
         "set_up_key": "Set up my security key",
         "save_codes": "Save your recovery codes",
@@ -78,10 +80,11 @@ def key_page(browser: Browser, localhost_server) -> Iterator[Page]:
     page = context.new_page()
     devtools = context.new_cdp_session(page)
     devtools.send("WebAuthn.enable")
-    devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
+    page.virtual_key = devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
         "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
         "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})
+    }})["authenticatorId"]
+    page.devtools = devtools
     yield page
     context.close()
 
@@ -105,6 +108,14 @@ def test_set_up_a_security_key_then_sign_in_with_it(key_page, localhost_server, 
     button = page.get_by_role("button", name=text["set_up_key"], exact=True)
     expect(button).to_be_visible()  # the script found WebAuthn and showed its button
     axe.assert_accessible(page, f"the security key set-up ({locale})")
+    # The person says no to the browser (here: the key cannot verify them): a message, focused.
+    page.devtools.send("WebAuthn.setUserVerified", {"authenticatorId": page.virtual_key, "isUserVerified": False})
+    button.click()
+    problem = page.get_by_role("alert")
+    expect(problem).to_contain_text(text["cancelled"])
+    expect(problem).to_be_focused()
+    axe.assert_accessible(page, f"the security key set-up after a cancelled ceremony ({locale})")
+    page.devtools.send("WebAuthn.setUserVerified", {"authenticatorId": page.virtual_key, "isUserVerified": True})
     page.get_by_label(text["nickname"], exact=True).fill("YubiKey")
     button.click()
 

@@ -15,6 +15,8 @@
   var summary = document.querySelector("[data-webauthn-error]");
   var summaryText = document.querySelector("[data-webauthn-error-text]");
   var unsupported = document.querySelector("[data-webauthn-unsupported]");
+  // A refusal the server rendered: announce it first, as the other forms do.
+  if (summary && !summary.hidden) { summary.focus(); }
   var supported = window.PublicKeyCredential && navigator.credentials && window.fetch && window.JSON;
   if (!supported || !button || !field || !controls) { return; }
   if (unsupported) { unsupported.hidden = true; }
