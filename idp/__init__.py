@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
 
     oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
+    from idp.mfa import manage_views as _mfa_manage_views  # noqa: F401  (its routes join mfa's blueprint)
     from idp.mfa import setup_views as _mfa_setup_views  # noqa: F401  (its routes join mfa's blueprint)
     from idp.mfa import security_key_views as _mfa_security_key_views  # noqa: F401  (likewise)
     from idp.mfa import views as mfa_views

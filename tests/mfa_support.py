@@ -9,6 +9,7 @@ def mfa_template_contexts() -> dict:
     from flask_babel import get_locale
 
     from idp.mfa import totp
+    from idp.mfa.enrolment import Status
     from idp.mfa.forms import (
         AppCodeForm,
         RecoveryCodeForm,
@@ -31,6 +32,13 @@ def mfa_template_contexts() -> dict:
     return {
         **{f"email/mfa-set-up/{name}": email(method="totp", set_up_at="2026-12-03T19:00:00+00:00")
            for name in ("subject.txt", "body.txt", "body.html")},
+        **{f"email/mfa-changed/{name}": email(change="removed", method="totp", changed_at="2026-12-03T19:00:00+00:00")
+           for name in ("subject.txt", "body.txt", "body.html", "what.txt")},
+        "mfa/manage.html": lambda: {
+            "user": SimpleNamespace(mfa_default_factor="totp"), "methods": ["totp", "email_code"], "available": [],
+            "status": Status(True, ("totp", "email_code"), "totp", 10, False), "form": ResendCodeForm(),
+            "notices": [("error", "No.")], "has_security_keys": False,
+        },
         "mfa/app_code.html": lambda: {"form": AppCodeForm()},
         "mfa/stronger_method.html": lambda: {"form": ResendCodeForm()},
         "mfa/methods.html": lambda: {
