@@ -203,3 +203,99 @@ def test_errors_and_dead_links_are_accessible(page, live_server, axe, locale):
     axe.assert_accessible(page, f"an activation link that does not work ({locale})")
     page.goto("/register/confirm")
     axe.assert_accessible(page, f"confirm your registration, from another browser ({locale})")
+
+
+REFUSALS = {
+    "fr": {
+        "wrong_address": "Utilisez l'adresse courriel à laquelle l'invitation a été envoyée.",
+        "new_code": "Demander un nouveau code",
+        "wait": "Nous vous avons envoyé un code il y a un instant.",
+        "wrong_code": "Ce code est incorrect ou expiré.",
+        "expired": "Cette invitation est expirée",
+        "revoked": "Cette invitation a été retirée",
+        "used": "Cette invitation a déjà été utilisée",
+    },
+    "en": {
+        "wrong_address": "Use the email address this invitation was sent to.",
+        "new_code": "Request a new code",
+        "wait": "We sent you a code only a moment ago.",
+        "wrong_code": "This code is incorrect or has expired.",
+        "expired": "This invitation has expired",
+        "revoked": "This invitation was withdrawn",
+        "used": "This invitation was already used",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_link_form_with_another_address_is_accessible(page, live_server, mailbox, axe, locale):
+    text, refusal = TEXT[locale], REFUSALS[locale]
+    speak(page, live_server, locale)
+    invite(live_server.app, email=EMAIL, locale=locale)
+    page.goto(path_of_link(mailbox.wait_for(EMAIL), "/register/invitation/"))
+    page.get_by_label(text["email"], exact=True).fill("someone.else@example.ca")
+    page.get_by_role("button", name=text["next"]).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text(refusal["wrong_address"])
+    axe.assert_accessible(page, f"the link form, another address ({locale})")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_confirm_page_after_a_wait_notice_and_a_wrong_code_is_accessible(page, live_server, mailbox, axe, locale):
+    text, refusal = TEXT[locale], REFUSALS[locale]
+    speak(page, live_server, locale)
+    invite(live_server.app, kind="code", email=EMAIL, locale=locale)
+    code = invitation_code(mailbox.wait_for(EMAIL))
+    page.goto("/register/code")
+    page.get_by_label(text["invitation_code"], exact=True).fill(code)
+    page.get_by_label(text["email"], exact=True).fill(EMAIL)
+    page.get_by_label(text["given_name"], exact=True).fill("Zoé")
+    page.get_by_label(text["family_name"], exact=True).fill("Citoyenne")
+    page.get_by_label(text["phone"], exact=True).fill("514 555-0123")
+    set_password(page, text)
+    solve_robot(page, text)
+    page.get_by_label(text["consent"]).check()
+    page.get_by_role("button", name=text["register"], exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["confirm_heading"])
+
+    # "Request a new code" within the 30 s: the notice says to wait.
+    page.get_by_role("button", name=refusal["new_code"], exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(refusal["wait"])
+    axe.assert_accessible(page, f"confirm your registration, wait notice ({locale})")
+
+    verification = code_in(mailbox.wait_for(EMAIL, count=2, timeout=MAIL_TIMEOUT))
+    page.get_by_label(text["verification_code"], exact=True).fill(f"{(int(verification) + 1) % 1_000_000:06d}")
+    page.get_by_role("button", name=text["confirm"], exact=True).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text(refusal["wrong_code"])
+    axe.assert_accessible(page, f"confirm your registration, wrong code ({locale})")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_expired_withdrawn_and_used_invitations_are_accessible(page, live_server, mailbox, clock, axe, locale):
+    from idp.context import app_context
+    from idp.extensions import db
+    from idp.invitations.models import Invitation
+    from idp.invitations.services import InvitationService
+
+    refusal = REFUSALS[locale]
+    speak(page, live_server, locale)
+    app = live_server.app
+    links = {}
+    for state in ("revoked", "used", "expired"):
+        address = f"{state}@example.ca"
+        invitation_id = invite(app, email=address, locale=locale)
+        links[state] = (invitation_id, path_of_link(mailbox.wait_for(address), "/register/invitation/"))
+    with app.app_context():
+        ctx = app_context()
+        InvitationService(db.session, ctx.settings, ctx.clock, ctx.hasher).revoke(links["revoked"][0])
+        db.session.get(Invitation, links["used"][0]).accepted_at = ctx.clock()
+        db.session.commit()
+    for state in ("revoked", "used"):
+        page.goto(links[state][1])
+        expect(page.get_by_role("heading", level=1)).to_have_text(refusal[state])
+        axe.assert_accessible(page, f"a {state} invitation ({locale})")
+    clock.advance(days=15)
+    page.goto(links["expired"][1])
+    expect(page.get_by_role("heading", level=1)).to_have_text(refusal["expired"])
+    axe.assert_accessible(page, f"an expired invitation ({locale})")

@@ -33,6 +33,8 @@ TEXT = {
         "not_signed_in": "Aucune session n'est ouverte",
         "terms_page": "Conditions d'utilisation",
         "privacy_page": "Politique de confidentialité",
+        "expired": "Ce code est expiré. Demandez un nouveau code.",
+        "paused": "l'ouverture de session à ce compte est suspendue pour un moment",
     },
     "en": {
         "code_title": "Enter the code sent to your email – Passerelle",
@@ -50,6 +52,8 @@ TEXT = {
         "not_signed_in": "You are not signed in",
         "terms_page": "Terms of use",
         "privacy_page": "Privacy policy",
+        "expired": "This code has expired. Request a new code.",
+        "paused": "signing in to this account is paused for a while",
     },
 }
 
@@ -111,6 +115,51 @@ def test_the_emailed_code_then_the_terms_lead_to_the_account(page, live_server, 
 
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(SIGNIN_TEXT[locale]["account"])
+
+
+def lock_account(app, email: str) -> None:
+    """The state SIGNIN_LOCK_THRESHOLD failures leave (idp.accounts.throttle): locked for
+    SIGNIN_LOCK_DURATION. Set directly: reaching it through the page takes ten slow tries."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from idp.accounts.models import User
+    from idp.context import app_context
+    from idp.extensions import db
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        user.failed_signin_count = app.config["SIGNIN_LOCK_THRESHOLD"]
+        user.last_failed_signin_at = app_context().clock()
+        user.locked_until = user.last_failed_signin_at + timedelta(seconds=app.config["SIGNIN_LOCK_DURATION"])
+        db.session.commit()
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_the_expired_and_locked_code_pages_are_accessible(page, live_server, clock, axe, locale):
+    text = TEXT[locale]
+    person, codes_before = to_code_page(page, live_server, locale)
+    code = wait_for_signin_code(person.email, codes_before, timeout=MAIL_TIMEOUT)
+
+    # The code's 3 minutes are over: the right code says it expired.
+    clock.advance(181)
+    page.get_by_label(text["code"], exact=True).fill(code)
+    page.get_by_role("button", name=text["validate"], exact=True).click()
+    expect(page).to_have_title(text["code_error_title"])
+    expect(page.get_by_role("alert")).to_contain_text(text["expired"])
+    axe.assert_accessible(page, f"the emailed code page, code expired ({locale})")
+
+    # A new code, then the account is locked: even that code is refused, and the page says why.
+    page.get_by_role("button", name=text["new_code"], exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(text["sent_again"])
+    second = wait_for_signin_code(person.email, codes_before + 1, timeout=MAIL_TIMEOUT)
+    lock_account(live_server.app, person.email)
+    page.get_by_label(text["code"], exact=True).fill(second)
+    page.get_by_role("button", name=text["validate"], exact=True).click()
+    expect(page).to_have_title(text["code_error_title"])
+    expect(page.get_by_role("alert")).to_contain_text(text["paused"])
+    axe.assert_accessible(page, f"the emailed code page, account locked ({locale})")
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
