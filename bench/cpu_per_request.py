@@ -14,6 +14,8 @@ around them. With --against, the two workers take turns (A B, then B A in the ne
 both see the same background load: on a machine shared with other test suites CPU time per
 request still moves by 20-30 % from one minute to the next, far more than between rounds run
 back to back. Prints the median and the lowest round per endpoint, and the ratio of medians.
+Codes and refresh tokens are minted by this tree's bench/passerelle_seed.py (its models) in
+both workers: compare trees whose codes and tokens tables are the same.
 """
 
 from __future__ import annotations
