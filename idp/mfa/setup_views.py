@@ -75,7 +75,9 @@ def setup_app():
             db.session.commit()
             form.code.errors.append(APP_ERROR_MESSAGES[type(error)])
         else:
-            get_signin_service().record_step(txn, TOTP)  # the app was just proved
+            # Typing a code from the key this page just showed proves the app works, not that
+            # the person held it before: the sign-in's level stays what it proved so far
+            # (a client that requires two-factor then asks for a code, idp.signin.flow).
             return _finish(txn, user, TOTP)
     try:
         pending = service.begin_enrolment(user, replaces_lost_app=RECOVERY_CODE in txn.steps_done)

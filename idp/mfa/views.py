@@ -34,7 +34,15 @@ from idp.mfa.factors import build_factors
 from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCodeForm
 from idp.mfa.services import EmailCodeService, MfaService
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
-from idp.signin.flow import RECOVERY_CODE, STEP_UP_UNAVAILABLE, TOTP, Step, is_step_up_pending, next_step
+from idp.signin.flow import (
+    RECOVERY_CODE,
+    SESSION_REUSED,
+    STEP_UP_UNAVAILABLE,
+    TOTP,
+    Step,
+    is_step_up_pending,
+    next_step,
+)
 from idp.signin.models import SigninTransaction
 from idp.signin.views import signin_rate_limit, transaction_ended
 
@@ -101,8 +109,13 @@ def _pending_step(step: Step = Step.SECOND_FACTOR) -> tuple[SigninTransaction | 
     return txn, user, None
 
 
-def required_level(txn: SigninTransaction) -> str | None:
-    """The level a step-up must reach, or None outside a step-up."""
+def required_level(txn: SigninTransaction, user: User | None = None) -> str | None:
+    """The level a step-up must reach, or None outside a step-up. Someone who has not set up
+    two-factor first proves their address (the emailed code) and sets up a method; the
+    step-up comes after (idp.signin.flow)."""
+    done = txn.steps_done or {}
+    if user is not None and user.mfa_enrolled_at is None and not {Step.ENROLMENT.value, SESSION_REUSED} & set(done):
+        return None
     return txn.requested_acr if is_step_up_pending(txn) else None
 
 
@@ -112,9 +125,9 @@ def second_factor():
     if elsewhere is not None:
         return elsewhere
     try:
-        factor = get_mfa_service().preferred(user, required_level(txn))
+        factor = get_mfa_service().preferred(user, required_level(txn, user))
     except FactorNotAvailable:
-        if required_level(txn) is None:
+        if required_level(txn, user) is None:
             return transaction_ended()
         return render_step("mfa/stronger_method.html", txn, form=ResendCodeForm())
     return redirect(url_for(factor.endpoint), code=303)
@@ -124,10 +137,10 @@ def second_factor():
 def step_up_unavailable():
     """"Return to the service" from the stronger-method page: the client learns its
     requirement was not met (unmet_authentication_requirements)."""
-    txn, _user, elsewhere = _pending_step()
+    txn, user, elsewhere = _pending_step()
     if elsewhere is not None:
         return elsewhere
-    if ResendCodeForm().validate_on_submit() and required_level(txn) is not None:
+    if ResendCodeForm().validate_on_submit() and required_level(txn, user) is not None:
         get_signin_service().record_step(txn, STEP_UP_UNAVAILABLE)
         db.session.commit()
     return continue_signin(txn)
@@ -244,7 +257,7 @@ def methods():
     if elsewhere is not None:
         return elsewhere
     service = get_mfa_service()
-    factors = service.enrolled(user, required_level(txn))
+    factors = service.enrolled(user, required_level(txn, user))
     return render_step("mfa/methods.html", txn, factors=factors, can_recover=service.can_recover(user))
 
 

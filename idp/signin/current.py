@@ -21,7 +21,7 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.mail.services import MailService
 from idp.security.redirects import is_safe_local_path, safe_local_path
-from idp.signin.assurance import AMR_PASSWORD, acr_for, with_mfa
+from idp.signin.assurance import ACR_ORDER, ACR_PASSWORD_EMAIL, AMR_PASSWORD, acr_for, satisfies, with_mfa
 from idp.signin.flow import RECOVERY_CODE, SESSION_REUSED, TERMS_DECLINED, Step, next_step, second_factors_used
 from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
 from idp.signin.models import SigninTransaction, UserSession
@@ -174,7 +174,8 @@ def _settle(txn: SigninTransaction) -> Step:
     step = next_step(txn)
     if step is Step.ENROLMENT and RECOVERY_CODE not in txn.steps_done:
         user = db.session.get(User, txn.user_id)
-        if user is not None and (user.mfa_enrolled_at is not None or not app_context().settings.MFA_REQUIRED):
+        is_optional = not app_context().settings.MFA_REQUIRED and not _requires_two_factor(txn)
+        if user is not None and (user.mfa_enrolled_at is not None or is_optional):
             get_signin_service().record_step(txn, Step.ENROLMENT.value)
             db.session.commit()
             step = next_step(txn)
@@ -185,6 +186,12 @@ def _settle(txn: SigninTransaction) -> Step:
             db.session.commit()
             step = next_step(txn)
     return step
+
+
+def _requires_two_factor(txn: SigninTransaction) -> bool:
+    """The client requires more than a password and an emailed code: someone without a
+    two-factor method sets one up even where MFA_REQUIRED is off."""
+    return txn.requested_acr in ACR_ORDER and not satisfies(ACR_PASSWORD_EMAIL, txn.requested_acr)
 
 
 def _finish(txn: SigninTransaction) -> Response:

@@ -140,7 +140,14 @@ def _needs_password(txn: SigninTransaction, policy: SigninPolicy) -> bool:
 
 
 def _needs_second_factor(txn: SigninTransaction, policy: SigninPolicy) -> bool:
-    return not is_authenticated(txn, policy) or (policy.requires_second_factor and is_step_up_pending(txn, policy))
+    """Until a second factor is done; then again while a level the client requires is not
+    reached, once the person has a method that may reach it (after the set-up step, or on
+    a reused session)."""
+    if not is_authenticated(txn, policy):
+        return True
+    done = txn.steps_done or {}
+    is_past_setup = Step.ENROLMENT.value in done or SESSION_REUSED in done or not policy.requires_enrolment
+    return policy.requires_second_factor and is_past_setup and is_step_up_pending(txn, policy)
 
 
 def _needs_enrolment(txn: SigninTransaction, policy: SigninPolicy) -> bool:

@@ -116,6 +116,7 @@ def test_prompt_none_with_a_weaker_session_is_interaction_required(app, client, 
 
 
 def test_without_a_strong_enough_method_the_client_learns_the_requirement_was_unmet(app, client, user_id, clock, mailbox):
+    client.set_cookie("passerelle_lang", "en")
     oidc_client = make_client(app)
     sign_in_weakly(client, oidc_client)
     response, _ = request_with(client, oidc_client, acr_values=ACR_MFA)
@@ -155,3 +156,57 @@ def test_clients_refuse_an_unknown_minimum(app):
 
     with pytest.raises(InvalidClientMetadata):
         make_client(app, min_acr="urn:example:gold")
+
+
+@pytest.mark.settings(MFA_REQUIRED=True)
+def test_a_new_person_at_a_client_that_requires_two_factor_sets_up_then_uses_the_app(app, client, user_id, clock, mailbox):
+    """Address first (emailed code), then the set-up, then a code from the new app: the
+    client gets two-factor, never a page that says the person has no such method."""
+    import re
+
+    from tests.integration.mfa.test_two_factor import codes_on, secret_on
+
+    oidc_client = make_client(app)
+    response, verifier = request_with(client, oidc_client, acr_values=ACR_MFA)
+    # Password and emailed code, by hand.
+    page = client.get(response.headers["Location"])
+    response = client.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    from tests.signin_support import wait_for_signin_code
+
+    assert client.get(response.headers["Location"]).headers["Location"] == "/signin/code"
+    code_page = client.get("/signin/code")
+    response = client.post("/signin/code", data={"csrf_token": csrf_token(code_page.text),
+                                                 "code": wait_for_signin_code(EMAIL, 0)})
+    assert response.headers["Location"] == "/signin/setup"
+    choice = client.get("/signin/setup")
+    client.post("/signin/setup", data={"csrf_token": csrf_token(choice.text), "method": "totp"})
+    setup_page = client.get("/signin/setup/app")
+    secret = secret_on(setup_page.text)
+    codes_page = client.post("/signin/setup/app", data={"csrf_token": csrf_token(setup_page.text),
+                                                        "code": pyotp.TOTP(secret).at(clock())})
+    assert len(codes_on(codes_page.text)) == 10
+    response = client.post("/signin/setup/done", data={"csrf_token": csrf_token(codes_page.text)})
+    assert client.get(response.headers["Location"]).headers["Location"] == "/signin/app"
+    clock.advance(seconds=30)
+    response = step_up_with_app(client, client.get("/signin/second-factor"), secret, clock)
+    claims = exchange(client, oidc_client, query_of(response.headers["Location"])["code"], verifier)
+    assert claims["acr"] == ACR_MFA and {"pwd", "email", "otp", "mfa"} <= set(claims["amr"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", claims["sub"])
+
+
+def test_a_new_person_sets_up_two_factor_for_a_client_that_requires_it_even_when_it_is_optional(
+    app, client, user_id, clock, mailbox,
+):
+    """MFA_REQUIRED off (the test default): a client that requires two-factor still leads a
+    person without a method to the set-up, not to a dead end."""
+    oidc_client = make_client(app, min_acr=ACR_MFA)
+    response, _ = request_with(client, oidc_client)
+    page = client.get(response.headers["Location"])
+    response = client.post("/signin", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    from tests.signin_support import wait_for_signin_code
+
+    client.get(response.headers["Location"])
+    code_page = client.get("/signin/code")
+    response = client.post("/signin/code", data={"csrf_token": csrf_token(code_page.text),
+                                                 "code": wait_for_signin_code(EMAIL, 0)})
+    assert response.headers["Location"] == "/signin/setup"
