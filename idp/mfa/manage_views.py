@@ -25,7 +25,7 @@ from idp.mfa.setup_views import get_enrolment_service, get_totp_service
 from idp.mfa.views import APP_ERROR_MESSAGES, bp, get_mfa_service
 from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
 from idp.signin.views import signin_rate_limit
-from idp.signin.flow import EMAIL_CODE, TOTP
+from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
 
 MANAGE_PATH = "/account/two-factor"
 MANAGE_ERRORS = {
@@ -84,7 +84,7 @@ def manage():
         return elsewhere
     service = get_manage_service()
     methods = service.methods(user)
-    available = [name for name in (TOTP, EMAIL_CODE) if name not in methods]
+    available = [name for name in (TOTP, EMAIL_CODE) if name not in methods]  # keys: several allowed
     return render_template(
         "mfa/manage.html", user=user, methods=methods, available=available,
         status=get_enrolment_service().status(user, tuple(methods)), form=ResendCodeForm(),
@@ -171,3 +171,51 @@ def manage_add_app():
         qr_svg=totp.qr_svg(pending.uri, title=_("QR code to scan with your authenticator app")),
         back_url=url_for("mfa.manage"),
     ), 422 if form.errors else 200
+
+
+@bp.route(MANAGE_PATH + "/security-key", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])
+def manage_security_key():
+    """Add a security key or passkey (the same ceremony as at set-up)."""
+    from idp.mfa.forms import SecurityKeySetupForm
+    from idp.mfa.security_key_views import KEY_ERROR_MESSAGES, get_webauthn_service
+
+    user, elsewhere = _fresh_person()
+    if elsewhere is not None:
+        return elsewhere
+    service = get_webauthn_service()
+    form = SecurityKeySetupForm()
+    if form.validate_on_submit():
+        nickname = form.nickname.data or _("Security key %(number)s", number=service.default_nickname(user.id))
+        try:
+            service.complete_registration(user, form.credential.data, nickname, context())
+        except MfaError as error:
+            db.session.commit()  # the spent challenge
+            form.credential.errors.append(KEY_ERROR_MESSAGES[type(error)])
+        else:
+            codes = get_manage_service().added(user, WEBAUTHN, context())
+            db.session.commit()
+            if codes:
+                return _codes_page(codes)
+            flash(_("Your security key is set up."), "success")
+            return redirect(url_for("mfa.manage"), code=303)
+    return render_template(
+        "mfa/setup_security_key.html", form=form, action=url_for("mfa.manage_security_key"),
+        options_url=url_for("mfa.manage_security_key_options"), back_url=url_for("mfa.manage"),
+    ), 422 if form.errors else 200
+
+
+@bp.route(MANAGE_PATH + "/security-key/options", methods=["POST"])
+@limiter.limit(signin_rate_limit)
+def manage_security_key_options():
+    """A new challenge for navigator.credentials.create(), the person's keys excluded."""
+    from flask import jsonify
+
+    from idp.mfa.security_key_views import get_webauthn_service
+
+    user, elsewhere = _fresh_person()
+    if elsewhere is not None:
+        return jsonify(error=_("Sign in again to continue.")), 401
+    options = get_webauthn_service().begin_registration(user, context())
+    db.session.commit()
+    return jsonify(publicKey=options)

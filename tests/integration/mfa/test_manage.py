@@ -137,3 +137,44 @@ def test_without_mandatory_two_factor_a_person_sets_it_up_from_the_account_page(
     assert len(codes_on(codes_page.text)) == 10
     with app.app_context():
         assert db.session.get(User, user_id).mfa_enrolled_at is not None
+
+
+def test_add_a_security_key_from_the_account_page(app, client, user_id, signed_in, clock, mailbox):
+    import json
+
+    from idp.mfa.models import WebAuthnCredential
+    from tests.integration.mfa.test_security_key import ORIGIN, RP_ID, options
+    from tests.webauthn_support import SoftwareAuthenticator, unb64url
+
+    key = SoftwareAuthenticator(ORIGIN, RP_ID)
+    page = manage_page(client)
+    assert 'href="/account/two-factor/security-key"' in page.text
+    key_page = client.get("/account/two-factor/security-key")
+    assert key_page.status_code == 200 and 'data-options-url="/account/two-factor/security-key/options"' in key_page.text
+    public_key = options(client, "/account/two-factor/security-key/options", key_page.text)
+    response = client.post("/account/two-factor/security-key", data={
+        "csrf_token": csrf_token(key_page.text), "credential": json.dumps(key.create(unb64url(public_key["challenge"]))),
+        "nickname": "Office key",
+    })
+    assert response.status_code == 303 and response.headers["Location"] == "/account/two-factor"
+    page = manage_page(client)
+    assert "Your security key is set up." in page.text and "Security key or passkey" in page.text
+    with app.app_context():
+        stored = db.session.scalar(select(WebAuthnCredential).where(WebAuthnCredential.user_id == user_id))
+        assert stored.nickname == "Office key"
+    assert EventTag.MFA_METHOD_ADDED.value in events(app, user_id)
+    assert "a security key or passkey was added" in text_body(mailbox.last_to(EMAIL))
+    # The same key twice is refused with a message.
+    key_page = client.get("/account/two-factor/security-key")
+    public_key = options(client, "/account/two-factor/security-key/options", key_page.text)
+    again = client.post("/account/two-factor/security-key", data={
+        "csrf_token": csrf_token(key_page.text), "credential": json.dumps(key.create(unb64url(public_key["challenge"]))),
+    })
+    assert again.status_code == 422 and "already set up" in again.text
+
+
+def test_the_key_options_need_a_fresh_sign_in(client, signed_in, clock):
+    page = manage_page(client)
+    clock.advance(seconds=301)
+    response = client.post("/account/two-factor/security-key/options", headers={"X-CSRFToken": csrf_token(page.text)})
+    assert response.status_code == 401 and "error" in response.get_json()
