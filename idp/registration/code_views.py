@@ -81,6 +81,7 @@ def code():
             response = submit_code_registration(form)
             if response is not None:
                 return response
+    form.terms_version.data = get_code_registration_service().current_terms_version()  # what the page shows
     txn = pending_transaction()
     client = get_signin_service().find_client(txn.client_id) if txn is not None else None
     return render_template("registration/code.html", form=form, client=client), 422 if form.errors else 200
@@ -95,7 +96,7 @@ def submit_code_registration(form: CodeRegistrationForm) -> Response | None:
                 plain_code=form.code.data, email=form.email.data, given_name=form.given_name.data,
                 family_name=form.family_name.data, phone_number=form.phone_number.data,
                 plain_password=form.password.data, locale=page_locale(),
-                terms_version=service.current_terms_version(),
+                terms_version=form.terms_version.data or service.current_terms_version(),
             )
         )
     except InvitationError as error:

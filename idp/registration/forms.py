@@ -161,6 +161,9 @@ class CodeRegistrationForm(NewPasswordForm):
     confirm_password = confirm_password_field(_l("Confirm your password"))
     altcha = RobotCheckField()
     accept_terms = terms_field()
+    # The terms version the page showed: recorded with the registration, whose completion
+    # records the consent only if that version is still in force.
+    terms_version = HiddenField(validators=[Length(max=32)])
 
 
 class ConfirmCodeForm(FlaskForm):

@@ -109,3 +109,32 @@ def test_the_version_shown_is_the_one_recorded(app, client, mailbox):
     assert f'name="terms_version" type="hidden" value="{SHOWN}"' in page.text
     assert submit(client, page).status_code == 303
     assert acceptances(app) == [(SHOWN, "en")]
+
+
+def test_on_the_code_form_consent_to_a_version_replaced_meanwhile_is_asked_again_at_sign_in(app, client, mailbox, clock):
+    """The code form records the version it showed; a newer one published before the person
+    submitted is not accepted on their behalf (the first sign-in asks for it)."""
+    from tests.integration.registration.support import invitation_code, invite
+    from tests.mail_support import code_in
+
+    client.set_cookie("passerelle_lang", "en")
+    publish(app, SHOWN)
+    invite(app, kind="code", locale="en")
+    code = invitation_code(mailbox.wait_for(EMAIL))
+    page = client.get("/register/code")
+    assert f'name="terms_version" type="hidden" value="{SHOWN}"' in page.text
+    clock.advance(60)
+    publish(app, NEW_VERSION)
+    response = client.post("/register/code", data={
+        "csrf_token": csrf(page.text), "code": code, "email": EMAIL, "given_name": "Zoé",
+        "family_name": "Citoyenne", "phone_number": "514 555-0123", "password": PASSWORD,
+        "confirm_password": PASSWORD, "accept_terms": "y", "terms_version": SHOWN,
+        "altcha": solve_robot_check(client)})
+    assert response.status_code == 303
+    confirm = client.get("/register/confirm")
+    done = client.post("/register/confirm", data={"csrf_token": csrf(confirm.text), "email": EMAIL,
+                                                  "verification_code": code_in(mailbox.wait_for(EMAIL, count=2))})
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(User.activated_at).where(User.email == EMAIL)) is not None
+    assert acceptances(app) == []
