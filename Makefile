@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 .PHONY: help run test test-sqlite test-postgres system-deps browser-deps translations compile-translations bench lint clean
 
 help:
-	@echo "make run           start the IdP on http://127.0.0.1:5000 and the demo RP on http://127.0.0.1:5001"
+	@echo "make run           start the IdP on http://localhost:5000 and the demo RP on http://127.0.0.1:5001"
 	@echo "make test          install test dependencies, run the suite on SQLite and on PostgreSQL"
 	@echo "make translations  extract strings, update and compile the fr and en catalogs"
 	@echo "make bench         load benchmark against node oidc-provider (bench/)"
