@@ -90,7 +90,9 @@ def start(oauth_request, params: dict[str, str]) -> Response:
             session = None
         needs_login = session is None or _login_is_stale(server, grant, session, options, user)
         needs_consent = _needs_consent(grant, session if not needs_login else None, options)
-        needs_step_up = not needs_login and not satisfies(session.acr, options.required_acr)
+        needs_step_up = not needs_login and (
+            not satisfies(session.acr, options.required_acr) or _needs_two_factor_setup(server, user)
+        )
         if "none" in options.prompts:
             if needs_login:
                 raise LoginRequiredError(redirect_uri=grant.redirect_uri)
@@ -226,6 +228,15 @@ def issue_code(server: PasserelleServer, grant, session, params: dict[str, str],
     db.session.commit()
     mode = params.get("response_mode") or "query"
     return authorization_response(grant.redirect_uri, [("code", code), ("state", params.get("state"))], mode, server.issuer)
+
+
+def _needs_two_factor_setup(server: PasserelleServer, user) -> bool:
+    """MFA_REQUIRED and this password account has no method yet (its session began at
+    registration): the sign-in's set-up step comes before any client gets a code."""
+    return (
+        bool(server.context.settings.MFA_REQUIRED)
+        and user is not None and user.password_hash is not None and user.mfa_enrolled_at is None
+    )
 
 
 def _login_is_stale(server: PasserelleServer, grant, session, options: AuthorizationOptions, user) -> bool:

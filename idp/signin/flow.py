@@ -151,14 +151,13 @@ def _needs_second_factor(txn: SigninTransaction, policy: SigninPolicy) -> bool:
 
 
 def _needs_enrolment(txn: SigninTransaction, policy: SigninPolicy) -> bool:
-    """Asked after the second step; the web layer marks it done at once when the person
-    already set up two-factor or MFA_REQUIRED is off, except after a recovery code, which
-    always leads to a new set-up (idp.signin.current)."""
+    """Asked after the second step (or a reused session); the web layer marks it done at
+    once when the person already set up two-factor or MFA_REQUIRED is off, except after a
+    recovery code, which always leads to a new set-up (idp.signin.current)."""
     done = txn.steps_done or {}
-    return (
-        policy.requires_second_factor and policy.requires_enrolment
-        and Step.ENROLMENT.value not in done and SESSION_REUSED not in done
-    )
+    # Not skipped for a reused session: one that began without a method (registration's,
+    # before the set-up existed) must not lead to a client without one.
+    return policy.requires_second_factor and policy.requires_enrolment and Step.ENROLMENT.value not in done
 
 
 def _needs_terms(txn: SigninTransaction, policy: SigninPolicy) -> bool:

@@ -215,3 +215,27 @@ def test_a_password_reset_never_bypasses_or_removes_the_app(app, client, user_id
     response = browser.submit_password(password=new_password, page=browser.start())
     assert response.headers["Location"] == "/signin/second-factor"
     assert client.get("/signin/second-factor").headers["Location"] == "/signin/app"
+
+
+def test_a_session_from_registration_leads_to_the_set_up_before_any_client(app, client, clock, mailbox):
+    """Registration by link signs the person in with their new password only; the first
+    client they go to sends them through the two-factor set-up, not straight back."""
+    from tests.integration.registration.support import EMAIL as REGISTERED
+    from tests.integration.registration.support import reach_almost_there
+    from tests.integration.registration.test_link_journey import almost_there
+    from tests.oidc_support import authorization_params, make_client, pkce_pair
+
+    client.set_cookie("passerelle_lang", "en")
+    reach_almost_there(app, client, mailbox)
+    assert almost_there(client).headers["Location"] == "/account"
+    portal = make_client(app)
+    _verifier, challenge = pkce_pair()
+    params = authorization_params(portal, code_challenge=challenge, code_challenge_method="S256")
+    response = client.get("/authorize", query_string=params)
+    assert response.headers["Location"] == "/signin/setup", response.headers["Location"]
+    _secret, _codes, done = set_up_app(client, clock)
+    while done.status_code in (302, 303) and done.headers["Location"].startswith("/"):
+        done = client.get(done.headers["Location"])
+    assert done.headers["Location"].startswith(portal.redirect_uri) and "code=" in done.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == REGISTERED)).mfa_enrolled_at is not None
