@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
-from idp.accounts.throttle import AttemptDecision, SigninThrottle
+from idp.accounts.throttle import SigninThrottle
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mfa import totp
+from idp.mfa.attempts import open_attempt
 from idp.mfa.base import FactorContext
-from idp.mfa.errors import AccountLocked, AttemptTooEarly, FactorNotAvailable, InvalidCode
+from idp.mfa.errors import AccountLocked, FactorNotAvailable, InvalidCode
 from idp.mfa.models import TotpAuthenticator
 from idp.security.encryption import SecretBox
 from idp.signin.assurance import AMR_OTP
@@ -93,14 +94,7 @@ class TotpService:
         self._check(user_id, plain_code, context, require_confirmed=True)
 
     def _check(self, user_id: int, plain_code: str, context: FactorContext, *, require_confirmed: bool) -> None:
-        user = self.throttle.lock_row(user_id)
-        if user is None:
-            raise InvalidCode
-        decision = self.throttle.decision(user)
-        if decision is AttemptDecision.LOCKED:
-            raise AccountLocked
-        if decision is AttemptDecision.TOO_EARLY:
-            raise AttemptTooEarly
+        user = open_attempt(self.throttle, user_id, InvalidCode)
         authenticator = self.find(user_id)
         if authenticator is not None:
             self.session.refresh(authenticator)  # the last used step as committed, under the lock

@@ -10,13 +10,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
-from idp.accounts.throttle import AttemptDecision, SigninThrottle
+from idp.accounts.throttle import SigninThrottle
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mfa import recovery_codes
+from idp.mfa.attempts import open_attempt
 from idp.mfa.base import FactorContext
-from idp.mfa.errors import AccountLocked, AttemptTooEarly, InvalidCode
+from idp.mfa.errors import AccountLocked, InvalidCode
 from idp.mfa.models import RecoveryCode
 from idp.security.secrets import KeyedHasher
 from idp.signin.assurance import AMR_RECOVERY_CODE
@@ -59,14 +60,7 @@ class RecoveryCodeService:
         """Spend one code. Raises InvalidCode (wrong or already used: one error),
         AttemptTooEarly or AccountLocked. The account row is locked and the code spent by a
         conditional UPDATE, so one code signs in once however many requests race."""
-        user = self.throttle.lock_row(user_id)
-        if user is None:
-            raise InvalidCode
-        decision = self.throttle.decision(user)
-        if decision is AttemptDecision.LOCKED:
-            raise AccountLocked
-        if decision is AttemptDecision.TOO_EARLY:
-            raise AttemptTooEarly
+        user = open_attempt(self.throttle, user_id, InvalidCode)
         code = recovery_codes.canonical(typed_code)
         spent = None
         if recovery_codes.is_well_formed(code):

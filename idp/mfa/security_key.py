@@ -25,10 +25,10 @@ from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mfa import webauthn
+from idp.mfa.attempts import open_attempt
 from idp.mfa.base import FactorContext
 from idp.mfa.errors import (
     AccountLocked,
-    AttemptTooEarly,
     ChallengeNotFound,
     FactorNotAvailable,
     MfaError,
@@ -198,14 +198,7 @@ class WebAuthnService:
         SecurityKeyRejected, ChallengeNotFound (replayed or expired), UnknownSecurityKey or
         SecurityKeyCloned; each of those failures counts against the account.
         """
-        user = self.throttle.lock_row(user_id)
-        if user is None:
-            raise UnknownSecurityKey
-        decision = self.throttle.decision(user)
-        if decision is AttemptDecision.LOCKED:
-            raise AccountLocked
-        if decision is AttemptDecision.TOO_EARLY:
-            raise AttemptTooEarly
+        user = open_attempt(self.throttle, user_id, UnknownSecurityKey)
         try:
             credential = self._check(user, response, context)
         except MfaError as error:

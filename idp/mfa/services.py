@@ -14,14 +14,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
-from idp.accounts.throttle import CANT_SIGN_IN_PATH, AttemptDecision, SigninThrottle
+from idp.accounts.throttle import CANT_SIGN_IN_PATH, SigninThrottle
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
+from idp.mfa.attempts import open_attempt
 from idp.mfa.base import Factor, FactorContext
 from idp.mfa.errors import (
     AccountLocked,
-    AttemptTooEarly,
     CodeAttemptsExhausted,
     CodeExpired,
     CodeNotSent,
@@ -173,14 +173,7 @@ class EmailCodeService:
         first, so concurrent guesses are checked one at a time, and the code is burned with
         a conditional UPDATE, so it is spent exactly once (R2).
         """
-        user = self.throttle.lock_row(user_id)
-        if user is None:
-            raise NoLiveCode
-        decision = self.throttle.decision(user)
-        if decision is AttemptDecision.LOCKED:
-            raise AccountLocked
-        if decision is AttemptDecision.TOO_EARLY:
-            raise AttemptTooEarly
+        user = open_attempt(self.throttle, user_id, NoLiveCode)
         now = self.clock()
         code = self.latest_for(context.transaction_id)
         if code is not None:
