@@ -47,15 +47,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR)  # type: ignore[method-assign]
 
+    from idp.accounts import views as accounts_views
     from idp.oidc import views as oidc_views
     from idp.signin import views as signin_views
-    from idp.accounts import views as accounts_views
 
     oidc_views.init_app(app)
     app.register_blueprint(signin_views.bp)
     from idp.mfa import manage_views as _mfa_manage_views  # noqa: F401  (its routes join mfa's blueprint)
-    from idp.mfa import setup_views as _mfa_setup_views  # noqa: F401  (its routes join mfa's blueprint)
     from idp.mfa import security_key_views as _mfa_security_key_views  # noqa: F401  (likewise)
+    from idp.mfa import setup_views as _mfa_setup_views  # noqa: F401  (its routes join mfa's blueprint)
     from idp.mfa import views as mfa_views
     from idp.terms import views as terms_views
 
@@ -68,7 +68,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     from idp.recovery import views as recovery_views
 
     app.register_blueprint(recovery_views.bp)
-    from idp.invitations import api as invitations_api, emails as invitation_emails
+    from idp.invitations import api as invitations_api
+    from idp.invitations import emails as invitation_emails
 
     app.register_blueprint(invitations_api.bp)
     invitation_emails.init_app(app)
@@ -77,4 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
 
     password_text.init_app(app)
     app.register_blueprint(robot_views.bp)
+    from idp.federation import views as federation_views
+
+    federation_views.init_app(app)
     return app

@@ -165,6 +165,15 @@ DEFAULTS: dict[str, Any] = {
     "TERMS_CONTACT_EMAIL": "",
     # A folder of your own versions (<version>/terms.fr.html ...) instead of the bundled ones.
     "TERMS_DIRECTORY": "",
+    # Sign-in partners (idp/federation; issue 5): the TOML file listing upstream OpenID
+    # Connect providers (config/partners.example.toml documents it). Empty: no partners.
+    "PARTNERS_FILE": "",
+    "PARTNER_HTTP_TIMEOUT": 5,  # seconds for each back-channel call to a partner
+    "PARTNER_STATE_TTL": 600,  # seconds a person has to sign in at the partner and come back
+    # Seconds a worker reuses a partner's discovery document and public keys; an unknown
+    # key id refreshes them at once, at most once per PARTNER_KEYS_MIN_REFRESH seconds.
+    "PARTNER_METADATA_CACHE_TTL": 300,
+    "PARTNER_KEYS_MIN_REFRESH": 10,
 }
 
 
@@ -242,6 +251,18 @@ def validate(config: Mapping[str, Any]) -> None:
     _validate_signin(config)
     _validate_recovery(config)
     _validate_webauthn(config)
+    _validate_partners(config)
+
+
+def _validate_partners(config: Mapping[str, Any]) -> None:
+    """The partners file is read and checked at startup (issue 5): idp.federation.partners."""
+    from idp.federation.partners import load_partners
+
+    for name in ("PARTNER_HTTP_TIMEOUT", "PARTNER_STATE_TTL", "PARTNER_METADATA_CACHE_TTL", "PARTNER_KEYS_MIN_REFRESH"):
+        value = config.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive number of seconds")
+    load_partners(config.get("PARTNERS_FILE"))
 
 
 SIGNIN_WHOLE_NUMBERS = (

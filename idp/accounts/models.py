@@ -18,7 +18,9 @@ class User(Base):
     # Random, stable, never reused: the public `sub` for clients that ask for public subjects.
     subject: Mapped[str] = mapped_column(String(64), unique=True)
     # Canonical form (see accounts.services.canonical_email): one account per address.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # None for an account made by a sign-in partner (issue 5): Passerelle stores no address
+    # the partner knows, and never mails such an account.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))

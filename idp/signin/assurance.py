@@ -29,6 +29,10 @@ AMR_SWK = "swk"
 # Not in the registry either: a single-use recovery code (a look-up secret, NIST SP 800-63B
 # §5.1.2), used when the person lost their method; the sign-in then makes them set one up.
 AMR_RECOVERY_CODE = "recovery-code"
+# Not in the registry: a sign-in partner (idp/federation, issue 5) proved who the person is,
+# as Microsoft Entra ID says for a federated sign-in. With "mfa" when the partner's own
+# sign-in was two-factor (its level, mapped by the operator, is ACR_MFA or above).
+AMR_FEDERATED = "fed"
 
 # Lowest to highest.
 ACR_PASSWORD = "urn:passerelle:acr:pwd"  # a password alone
@@ -50,9 +54,11 @@ _POSSESSION_METHODS = frozenset({AMR_OTP, AMR_RECOVERY_CODE}) | _PHISHING_RESIST
 def acr_for(amr: Iterable[str]) -> str:
     """The assurance level a session with these methods reached."""
     methods = set(amr)
-    if AMR_PASSWORD in methods and methods & _PHISHING_RESISTANT_METHODS:
+    # A partner's sign-in is a first factor, as a password is.
+    first = AMR_PASSWORD if AMR_PASSWORD in methods else AMR_FEDERATED if AMR_FEDERATED in methods else None
+    if first and methods & _PHISHING_RESISTANT_METHODS:
         return ACR_MFA_PHISHING_RESISTANT
-    if AMR_PASSWORD in methods and methods & _POSSESSION_METHODS:
+    if first and methods & _POSSESSION_METHODS or first == AMR_FEDERATED and AMR_MFA in methods:
         return ACR_MFA
     if AMR_PASSWORD in methods and AMR_EMAIL in methods:
         return ACR_PASSWORD_EMAIL

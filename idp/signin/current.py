@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from idp.accounts.models import User
 from idp.accounts.throttle import SigninThrottle
@@ -21,8 +29,25 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.mail.services import MailService
 from idp.security.redirects import is_safe_local_path, safe_local_path
-from idp.signin.assurance import ACR_ORDER, ACR_PASSWORD_EMAIL, AMR_PASSWORD, acr_for, satisfies, with_mfa
-from idp.signin.flow import RECOVERY_CODE, SESSION_REUSED, TERMS_DECLINED, Step, next_step, second_factors_used
+from idp.signin.assurance import (
+    ACR_ORDER,
+    ACR_PASSWORD_EMAIL,
+    AMR_PASSWORD,
+    acr_for,
+    satisfies,
+    with_mfa,
+)
+from idp.signin.flow import (
+    PARTNER,
+    RECOVERY_CODE,
+    SESSION_REUSED,
+    TERMS_DECLINED,
+    Step,
+    next_step,
+    partner_amr,
+    partner_level,
+    second_factors_used,
+)
 from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
 from idp.signin.models import SigninTransaction, UserSession
 from idp.signin.services import SessionService, SigninService
@@ -175,7 +200,9 @@ def _settle(txn: SigninTransaction) -> Step:
     if step is Step.ENROLMENT and RECOVERY_CODE not in txn.steps_done:
         user = db.session.get(User, txn.user_id)
         is_optional = not app_context().settings.MFA_REQUIRED and not _requires_two_factor(txn)
-        if user is not None and (user.mfa_enrolled_at is not None or is_optional):
+        # A partner's sign-in has no set-up step: a step-up then asks for a Passerelle factor.
+        is_partner = PARTNER in txn.steps_done
+        if user is not None and (user.mfa_enrolled_at is not None or is_optional or is_partner):
             get_signin_service().record_step(txn, Step.ENROLMENT.value)
             db.session.commit()
             step = next_step(txn)
@@ -199,7 +226,7 @@ def _finish(txn: SigninTransaction) -> Response:
     new_handle = None
     if TERMS_DECLINED in txn.steps_done:
         pass  # declined the terms: nobody is signed in (idp.terms.views)
-    elif Step.PASSWORD.value in txn.steps_done and SESSION_STARTED not in txn.steps_done:
+    elif (Step.PASSWORD.value in txn.steps_done or PARTNER in txn.steps_done) and SESSION_STARTED not in txn.steps_done:
         new_handle = _start_session(txn)
     elif SESSION_REUSED in txn.steps_done and not _is_reused_session_alive(txn):
         # The session that vouched for this person ended meanwhile: ask again.
@@ -226,8 +253,12 @@ def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]
     finished (the last of them): what its session and ID tokens claim."""
     from idp.mfa.factors import amr_of
 
-    amr = [AMR_PASSWORD]
-    times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
+    if PARTNER in txn.steps_done and Step.PASSWORD.value not in txn.steps_done:
+        amr = partner_amr(txn)
+        times = [datetime.fromisoformat(txn.steps_done[PARTNER])]
+    else:
+        amr = [AMR_PASSWORD]
+        times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
     for factor in second_factors_used(txn):
         amr.extend(value for value in amr_of(factor, txn.steps_done) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
@@ -242,7 +273,7 @@ def _start_session(txn: SigninTransaction) -> str:
     if previous is not None:
         sessions.end(previous.id)
     amr, auth_time = authentication_methods(txn)
-    acr = acr_for(amr)
+    acr = max(acr_for(amr), partner_level(txn) or acr_for(amr), key=ACR_ORDER.index)
     user_session, plain_handle = sessions.create(txn.user_id, amr, acr, auth_time, request.user_agent.string)
     get_signin_service().record_step(txn, SESSION_STARTED)
     ctx = app_context()

@@ -12,7 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from idp.signin.assurance import ACR_ORDER, AMR_PASSWORD, acr_for, satisfies
+from idp.signin.assurance import (
+    ACR_ORDER,
+    AMR_FEDERATED,
+    AMR_MFA,
+    AMR_PASSWORD,
+    acr_for,
+    satisfies,
+)
 from idp.signin.models import SigninTransaction
 
 
@@ -46,6 +53,13 @@ WEBAUTHN = "webauthn"  # a security key or passkey (idp/mfa/security_key.py)
 # session's amr then says "swk" instead of "hwk" (idp.mfa.security_key.SecurityKeyFactor).
 WEBAUTHN_SYNCED = "webauthn_swk"
 RECOVERY_CODE = "recovery_code"  # "Recover account": forces a new set-up (ENROLMENT)
+# A sign-in partner (idp/federation, issue 5) proved who the person is, at the Passerelle
+# level recorded under PARTNER_ACR (the partner's acr and amr through the operator's map).
+# It stands for the password and, at its level, for the second factor: no emailed code and
+# no two-factor set-up follow (MFA_REQUIRED applies to password accounts); a step-up asks
+# for a Passerelle factor when the client requires more than the partner's level.
+PARTNER = "partner"
+PARTNER_ACR = "partner_acr"
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,7 @@ class SigninPolicy:
     """What this deployment requires of a sign-in."""
 
     # Any one of these outcomes proves who the person is (the first factor).
-    proofs_of_identity: frozenset[str] = frozenset({Step.PASSWORD.value, SESSION_REUSED})
+    proofs_of_identity: frozenset[str] = frozenset({Step.PASSWORD.value, SESSION_REUSED, PARTNER})
     # Completing any one of these factors is the second step.
     second_factors: frozenset[str] = frozenset({EMAIL_CODE, TOTP, WEBAUTHN, RECOVERY_CODE})
     # Issue 3: the emailed code is the second step whenever there is no stronger factor, so
@@ -95,6 +109,7 @@ def is_authenticated(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLI
     return (
         not policy.requires_second_factor
         or SESSION_REUSED in done
+        or PARTNER in done
         or second_factor_used(txn, policy) is not None
     )
 
@@ -120,9 +135,27 @@ def reached_acr(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -
     amr: list[str] = list(done.get(SESSION_AMR) or []) if SESSION_REUSED in done else []
     if Step.PASSWORD.value in done:
         amr.append(AMR_PASSWORD)
+    amr.extend(partner_amr(txn))
     for name in second_factors_used(txn, policy):
         amr.extend(factor_amr(name))
-    return acr_for(amr)
+    return max(acr_for(amr), partner_level(txn) or acr_for(amr), key=ACR_ORDER.index)
+
+
+def partner_level(txn: SigninTransaction) -> str | None:
+    """The level a sign-in partner's sign-in proved in this transaction, or None."""
+    done = txn.steps_done or {}
+    level = done.get(PARTNER_ACR) if PARTNER in done else None
+    return level if level in ACR_ORDER else None
+
+
+def partner_amr(txn: SigninTransaction) -> list[str]:
+    """The amr of a partner's sign-in: "fed" (a federated sign-in), plus "mfa" when its
+    level is two-factor. Never the partner's own amr values: the relying party learns the
+    level, nothing else the partner said (issue 5)."""
+    level = partner_level(txn)
+    if level is None:
+        return []
+    return [AMR_FEDERATED, AMR_MFA] if ACR_ORDER.index(level) >= 2 else [AMR_FEDERATED]
 
 
 def is_step_up_pending(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> bool:

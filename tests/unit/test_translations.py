@@ -188,6 +188,7 @@ def _idp_contexts() -> dict:
     from idp.signin.forms import ConsentForm, SigninForm, SignoutForm
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
+    from tests.federation_support import federation_template_contexts
     from tests.invitations_support import invitation_email_contexts
     from tests.mfa_support import mfa_template_contexts
     from tests.recovery_support import recovery_template_contexts
@@ -214,6 +215,7 @@ def _idp_contexts() -> dict:
         **registration_template_contexts(),
         **recovery_template_contexts(),
         **mfa_template_contexts(),
+        **federation_template_contexts(),
     }
 
 

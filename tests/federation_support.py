@@ -1,0 +1,147 @@
+"""Sign-in partners in tests: a second Passerelle on loopback as the partner (design.md,
+Testing), the broker configured to use it, and a browser walk through both."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from tests.oidc_support import SignIn, csrf_token, make_client, make_user, query_of
+
+BROKER_ISSUER = "http://127.0.0.1:5000"
+CALLBACK_URI = BROKER_ISSUER + "/signin/partners/callback"
+CUSTOMER_EMAIL = "client@banque.example"
+PARTNER_ID = "banque"
+
+
+@dataclass
+class PartnerOP:
+    """A live Passerelle acting as the bank, with Passerelle registered as its client."""
+
+    server: object
+    app: object
+    client_id: str
+    client_secret: str
+    requests_seen: list[str] = field(default_factory=list)
+
+    @property
+    def issuer(self) -> str:
+        return self.server.url
+
+
+def write_partners_file(path: Path, partner: PartnerOP, **extra: str) -> Path:
+    lines = [
+        f"[partners.{PARTNER_ID}]",
+        'names = { fr = "Banque Imaginaire", en = "Imaginary Bank" }',
+        f'issuer = "{partner.issuer}"',
+        f'client_id = "{partner.client_id}"',
+        f'client_secret = "{partner.client_secret}"',
+        *(f"{key} = {value}" for key, value in extra.items()),
+        f"[partners.{PARTNER_ID}.acr_map]",
+        '"urn:passerelle:acr:mfa" = "urn:passerelle:acr:mfa"',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def start_partner(tmp_path: Path, clock, **settings) -> PartnerOP:
+    from tests.conftest import build_app
+    from tests.support import LiveServer
+
+    server = LiveServer()
+    settings.setdefault("MFA_REQUIRED", False)
+    app = build_app(f"sqlite:///{tmp_path / 'partner.sqlite3'}", clock, issuer=server.url, **settings)
+    server.start(app)
+    registered = make_client(app, name="Passerelle", redirect_uris=[CALLBACK_URI])
+    make_user(app, email=CUSTOMER_EMAIL)
+    return PartnerOP(server, app, registered.client_id, registered.client_secret)
+
+
+class TamperingSession(requests.Session):
+    """The broker's back channel to the partner, with a hook that may rewrite the token
+    response on its way (a thin tampering proxy): tamper(body) returns the new body."""
+
+    def __init__(self, tamper=None):
+        super().__init__()
+        self.tamper = tamper
+
+    def post(self, url, *args, **kwargs):
+        response = super().post(url, *args, **kwargs)
+        if self.tamper is not None and response.status_code == 200:
+            body = self.tamper(response.json())
+            response._content = json.dumps(body).encode()
+        return response
+
+
+def resign(partner: PartnerOP, id_token: str, **changes) -> str:
+    """The ID token with these claims changed (None removes one), signed again with the
+    partner's real current key: only the claims are wrong, never the signature."""
+    from joserfc import jwt
+
+    from idp.context import app_context
+    from idp.extensions import db
+    from idp.oidc.keys import KeyService
+
+    payload = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "==="))
+    header = json.loads(base64.urlsafe_b64decode(id_token.split(".")[0] + "==="))
+    for key, value in changes.items():
+        if value is None:
+            payload.pop(key, None)
+        else:
+            payload[key] = value
+    with partner.app.app_context():
+        ctx = app_context()
+        keys = KeyService(db.session, ctx.settings, ctx.clock, ctx.secret_box).load_active()
+        kid, key = keys.signing[header["alg"]]
+    return jwt.encode({"alg": header["alg"], "kid": kid}, payload, key)
+
+
+def leave_for_partner(http, partner_id: str = PARTNER_ID):
+    """From the broker's sign-in page: choose the partner. Returns the 303 to the partner."""
+    page = http.get("/signin/partners")
+    assert page.status_code == 200, page.status_code
+    return http.post(f"/signin/partners/{partner_id}", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def sign_in_at_partner(partner: PartnerOP, authorize_url: str) -> str:
+    """Sign in at the partner as its customer (in the partner's own browser, its test
+    client); returns where the partner sends the browser back (the broker's callback)."""
+    parts = urlsplit(authorize_url)
+    assert f"{parts.scheme}://{parts.netloc}" == partner.issuer
+    partner.requests_seen.append(authorize_url)
+    response = SignIn(partner.app.test_client()).authorize(query_of(authorize_url), email=CUSTOMER_EMAIL)
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return response.headers["Location"]
+
+
+def back_at_broker(http, location: str):
+    """Follow the partner's redirect to the broker's callback in the broker's browser."""
+    parts = urlsplit(location)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == CALLBACK_URI
+    return http.get(parts.path + "?" + parts.query)
+
+
+def callback_with(http, **params):
+    return http.get("/signin/partners/callback?" + urlencode(params))
+
+
+def federation_template_contexts() -> dict:
+    """Contexts for the federation templates, for the every-template test."""
+    from idp.federation.errors import PartnerUnavailable
+    from idp.federation.views import ERROR_MESSAGES, PartnerForm
+
+    return {
+        "federation/partners.html": lambda: {"partners": [("banque", "Banque Imaginaire")], "form": PartnerForm()},
+        "federation/manage.html": lambda: {
+            "linked": [(1, "Banque Imaginaire")], "linkable": [("caisse", "Caisse Imaginaire")], "form": PartnerForm(),
+            "notices": ["Linked."],
+        },
+        "federation/problem.html": lambda: {
+            "title": ERROR_MESSAGES[PartnerUnavailable][0], "message": ERROR_MESSAGES[PartnerUnavailable][1],
+        },
+    }

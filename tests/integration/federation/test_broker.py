@@ -1,0 +1,63 @@
+"""Signing in with a sign-in partner, end to end: relying party, Passerelle, the partner (a
+second Passerelle on loopback) and back (issue 5, Tests)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.federation_support import (
+    back_at_broker,
+    leave_for_partner,
+    sign_in_at_partner,
+)
+from tests.integration.oidc.test_code_flow import decode_id_token, exchange
+from tests.oidc_support import (
+    authorization_params,
+    csrf_token,
+    make_client,
+    pkce_pair,
+    query_of,
+)
+
+TERMS_PATH = "/signin/terms"
+
+
+def finish_at_broker(http, response):
+    """Accept the terms (and consent) at the broker until the browser leaves for the RP."""
+    for _ in range(8):
+        location = response.headers.get("Location", "")
+        if response.status_code != 303 or location.startswith("http"):
+            return response
+        page = http.get(location)
+        path = urlsplit(location).path
+        if path in (TERMS_PATH, "/signin/consent") and page.status_code == 200:
+            decision = "accept" if path == TERMS_PATH else "allow"
+            response = http.post(path, data={"decision": decision, "csrf_token": csrf_token(page.get_data(as_text=True))})
+        else:
+            response = page
+    raise AssertionError("too many redirects")
+
+
+def partner_signin(http, partner, rp, **extra):
+    verifier, challenge = pkce_pair()
+    params = authorization_params(rp, code_challenge=challenge, code_challenge_method="S256", **extra)
+    start = http.get("/authorize", query_string=params)
+    assert start.status_code == 303
+    to_partner = leave_for_partner(http)
+    assert to_partner.status_code == 303, to_partner.get_data(as_text=True)[:300]
+    back = back_at_broker(http, sign_in_at_partner(partner, to_partner.headers["Location"]))
+    return params, verifier, to_partner, finish_at_broker(http, back)
+
+
+def test_partner_signin_creates_a_linked_account_and_reaches_the_relying_party(broker, http, partner):
+    rp = make_client(broker)
+    params, verifier, _, done = partner_signin(http, partner, rp, scope="openid email profile")
+    assert done.status_code == 303 and done.headers["Location"].startswith(rp.redirect_uri)
+    result = query_of(done.headers["Location"])
+    assert result["state"] == params["state"]
+    tokens = exchange(http, rp, result["code"], verifier).get_json()
+    claims = decode_id_token(http, tokens["id_token"])
+    assert claims["amr"] == ["fed"] and claims["acr"] == "urn:passerelle:acr:pwd"
+    info = http.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
+    assert info["sub"] == claims["sub"]
+    assert "email" not in info and "given_name" not in info and "name" not in info
