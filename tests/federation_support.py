@@ -145,3 +145,35 @@ def federation_template_contexts() -> dict:
             "title": ERROR_MESSAGES[PartnerUnavailable][0], "message": ERROR_MESSAGES[PartnerUnavailable][1],
         },
     }
+
+
+def sign_in_locally(http, email: str):
+    """Sign in to Passerelle's own pages with the password and emailed code; returns the
+    account page."""
+    from tests.oidc_support import PASSWORD
+    from tests.signin_support import (
+        CODE_PATH,
+        TERMS_PATH,
+        signin_codes_sent,
+        wait_for_signin_code,
+    )
+
+    response = http.get("/account")
+    codes_before = signin_codes_sent(email)
+    for _ in range(12):
+        if response.status_code != 303:
+            return response
+        location = response.headers["Location"]
+        path = urlsplit(location).path
+        page = http.get(location)
+        token = csrf_token(page.get_data(as_text=True)) if page.status_code == 200 and path != "/account" else None
+        if path == "/signin" and token:
+            codes_before = signin_codes_sent(email)
+            response = http.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token})
+        elif path == CODE_PATH and token:
+            response = http.post(CODE_PATH, data={"code": wait_for_signin_code(email, codes_before), "csrf_token": token})
+        elif path == TERMS_PATH and token:
+            response = http.post(TERMS_PATH, data={"decision": "accept", "csrf_token": token})
+        else:
+            response = page
+    raise AssertionError("too many redirects")
