@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import clients, db, demo, invitations, keys, mail, terms, users
+from idp.cli import clients, db, demo, invitations, keys, mail, partners, terms, users
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -15,5 +15,6 @@ main.add_command(demo.demo)
 main.add_command(mail.mail)
 main.add_command(invitations.invitations)
 main.add_command(terms.terms)
+main.add_command(partners.partners)
 
 __all__ = ["main"]

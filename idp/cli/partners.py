@@ -1,0 +1,88 @@
+"""`idp partners`: the sign-in partners Passerelle read from PARTNERS_FILE, and a check of
+each partner's discovery document and keys (issue 5, Partners)."""
+
+from __future__ import annotations
+
+import click
+
+from idp.cli.base import in_app, json_option, print_json
+
+
+def _partners():
+    from flask import current_app
+
+    return current_app.extensions["idp_partners"]
+
+
+def _describe(partner) -> dict:
+    return {
+        "id": partner.id, "enabled": partner.enabled, "names": dict(partner.names), "issuer": partner.issuer,
+        "client_id": partner.client_id, "scopes": list(partner.scopes), "default_acr": partner.default_acr,
+        "acr_map": dict(partner.acr_map), "amr_map": dict(partner.amr_map),
+    }
+
+
+@click.group()
+def partners() -> None:
+    """Sign-in partners (upstream OpenID Connect providers)."""
+
+
+@partners.command("list")
+@json_option
+@in_app
+def list_partners(as_json: bool) -> None:
+    """The partners of PARTNERS_FILE, enabled or not (secrets are never shown)."""
+    described = [_describe(partner) for partner in _partners().values()]
+    if as_json:
+        print_json(described)
+        return
+    if not described:
+        click.echo("no sign-in partners (PARTNERS_FILE is empty)")
+    for row in described:
+        state = "enabled" if row["enabled"] else "disabled"
+        click.echo(f"{row['id']}\t{state}\t{row['issuer']}\t{row['names']['fr']} / {row['names']['en']}")
+
+
+@partners.command("check")
+@json_option
+@in_app
+def check(as_json: bool) -> None:
+    """Fetch each enabled partner's discovery document and keys, and report. Exits 1 if one
+    fails."""
+    from idp.context import app_context
+    from idp.federation.errors import FederationError
+    from idp.federation.upstream import PartnerClient, PartnerMetadataCache
+
+    settings = app_context().settings
+    results = []
+    for partner in _partners().values():
+        if not partner.enabled:
+            continue
+        client = PartnerClient(partner, PartnerMetadataCache(60, 0), settings.PARTNER_HTTP_TIMEOUT)
+        result = {"id": partner.id, "issuer": partner.issuer, "ok": False}
+        try:
+            metadata = client.metadata()
+            keys = client.keys()
+        except FederationError as error:
+            result["problem"] = f"{type(error).__name__}: {error}"
+        else:
+            supported = metadata.get("code_challenge_methods_supported") or []
+            result.update(
+                ok=True, keys=len(keys.keys), pkce_s256="S256" in supported,
+                iss_parameter=metadata.get("authorization_response_iss_parameter_supported") is True,
+            )
+        results.append(result)
+    if as_json:
+        print_json(results)
+    else:
+        for result in results:
+            if result["ok"]:
+                click.echo(f"{result['id']}\tok\t{result['keys']} keys"
+                           f"\tPKCE S256 {'announced' if result['pkce_s256'] else 'not announced'}"
+                           f"\tiss parameter {'announced' if result['iss_parameter'] else 'not announced'}")
+            else:
+                click.echo(f"{result['id']}\tFAILED\t{result['problem']}")
+        if not results:
+            click.echo("no enabled sign-in partners")
+    if any(not result["ok"] for result in results):
+        raise click.exceptions.Exit(1)
