@@ -96,3 +96,14 @@ def test_language_toggle_keeps_the_query_of_the_page(page, live_server):
 
     assert page.url == before
     expect(page.get_by_role("heading", level=1)).to_have_text(headings["fr"])
+
+
+@pytest.mark.parametrize("path, button", [
+    ("/signin/help", "Continue"),
+    ("/register/code", "Register"),
+])
+def test_an_error_summary_takes_the_focus_so_it_is_announced_first(page, path, button):
+    """Every form with an error summary moves focus to it (idp/static/js/password-toggle.js)."""
+    page.goto(path)  # the browser speaks en-CA
+    page.get_by_role("button", name=button, exact=True).click()
+    expect(page.locator(".error-summary")).to_be_focused()
