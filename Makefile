@@ -57,25 +57,37 @@ compile-translations: $(STAMP)
 
 # Reads one field of var/demo.json, which `idp demo --json` writes.
 DEMO_FIELD := $(PY) -c 'import json, sys; print(json.load(open("var/demo.json"))[sys.argv[1]])'
+# The demo sign-in partner "Banque Imaginaire" (issue 5): a second Passerelle on port 5002
+# with its own settings and database; `idp partners demo-bank --json` writes var/bank.json.
+BANK := IDP_CONFIG=config/banque-imaginaire.toml $(IDP)
+BANK_FIELD := $(PY) -c 'import json, sys; print(json.load(open("var/bank.json"))[sys.argv[1]])'
+# Passerelle's commands read the partners file, whose secret is the bank's latest one.
+WITH_PARTNERS := IDP_PARTNERS_FILE=config/partners.demo.toml PASSERELLE_DEMO_BANK_SECRET="$$($(BANK_FIELD) client_secret)"
 
 run: $(STAMP) compile-translations
 	@mkdir -p var
-	$(IDP) db upgrade
-	@$(IDP) demo --json > var/demo.json
+	$(BANK) db upgrade
+	@$(BANK) partners demo-bank --json > var/bank.json
+	$(WITH_PARTNERS) $(IDP) db upgrade
+	@$(WITH_PARTNERS) $(IDP) demo --json > var/demo.json
 	@echo
 	@echo "  Passerelle     $$($(DEMO_FIELD) issuer)"
 	@echo "  Demo RP        http://127.0.0.1:5001"
-	@echo "  Mailbox        http://127.0.0.1:8026  (every email Passerelle sends, development only)"
+	@echo "  Demo bank      $$($(BANK_FIELD) issuer)  (the sign-in partner \"Banque Imaginaire\")"
+	@echo "  Mailbox        http://127.0.0.1:8026  (every email Passerelle and the bank send, development only)"
 	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
-	@echo "  Ctrl-C stops both."
+	@echo "  Bank customer  $$($(BANK_FIELD) email) / $$($(BANK_FIELD) password)"
+	@echo "  Ctrl-C stops them all."
 	@echo
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
-	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)"; \
+	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
+	IDP_CONFIG=config/banque-imaginaire.toml GUNICORN_BIND=127.0.0.1:5002 \
+	  $(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & bank_pid=$$!; \
 	$(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & idp_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
-	pids="$$mail_pid $$idp_pid $$rp_pid"; \
+	pids="$$mail_pid $$bank_pid $$idp_pid $$rp_pid"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
 	wait -n $$pids; status=$$?; \
 	kill $$pids 2>/dev/null || true; wait 2>/dev/null || true; exit $$status

@@ -86,3 +86,52 @@ def check(as_json: bool) -> None:
             click.echo("no enabled sign-in partners")
     if any(not result["ok"] for result in results):
         raise click.exceptions.Exit(1)
+
+
+DEMO_BANK_CLIENT_ID = "passerelle"
+DEMO_BANK_CUSTOMER = "client@banque-imaginaire.test"
+
+
+@partners.command("demo-bank")
+@click.option("--broker", default="http://localhost:5000", show_default=True,
+              help="The issuer of the Passerelle that signs people in with this bank.")
+@json_option
+@in_app
+def demo_bank(broker: str, as_json: bool) -> None:
+    """Development only, run with the bank's settings: make this Passerelle the demo sign-in
+    partner "Banque Imaginaire", with Passerelle as its client and a demo customer. Fresh
+    secret and password each run."""
+    import secrets
+
+    from idp.cli.clients import client_service
+    from idp.cli.users import account_service
+    from idp.context import app_context
+    from idp.extensions import db
+    from idp.oidc.errors import ClientNotFound
+
+    context = app_context()
+    if context.settings.ENV == "production":
+        raise click.ClickException("`idp partners demo-bank` refuses to run in production: it creates known accounts")
+    clients = client_service()
+    try:
+        clients.get(DEMO_BANK_CLIENT_ID)
+    except ClientNotFound:
+        clients.create(name="Passerelle", redirect_uris=[f"{broker}/signin/partners/callback"], client_id=DEMO_BANK_CLIENT_ID)
+    secret = clients.rotate_secret(DEMO_BANK_CLIENT_ID)
+    password = secrets.token_urlsafe(12)
+    accounts = account_service()
+    customer = accounts.find_by_email(DEMO_BANK_CUSTOMER)
+    if customer is None:
+        accounts.create_user(DEMO_BANK_CUSTOMER, "Camille", "Cliente", password)
+    else:
+        customer.password_hash = context.passwords.hash(password)
+        customer.updated_at = context.clock()
+    db.session.commit()
+    data = {"issuer": context.settings.OIDC_ISSUER, "client_id": DEMO_BANK_CLIENT_ID, "client_secret": secret,
+            "email": DEMO_BANK_CUSTOMER, "password": password}
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"Bank           {data['issuer']}")
+    click.echo(f"Client         {DEMO_BANK_CLIENT_ID} / {secret}")
+    click.echo(f"Customer       {DEMO_BANK_CUSTOMER} / {password}")

@@ -155,7 +155,10 @@ def partners():
     txn = pending_transaction()
     if txn is None:
         if not has_signin_cookie():
-            return begin_local_signin(request.args.get("next"), current_session())
+            response = begin_local_signin(request.args.get("next"), current_session())
+            if response.headers.get("Location") == url_for("signin.password"):
+                response.headers["Location"] = url_for("federation.partners")  # the choice made
+            return response
         from idp.signin.views import transaction_ended
 
         return transaction_ended()
@@ -205,6 +208,9 @@ def callback():
 
 
 def _finish_signin(broker: BrokerService, identity: PartnerIdentity, txn) -> Response:
+    if next_step(txn) is not Step.PASSWORD:
+        db.session.commit()  # someone is already identified in this sign-in (another tab): keep them
+        return continue_signin(txn)
     user, _is_new = broker.sign_in(identity, ip_address=request.remote_addr, user_agent=request.user_agent.string)
     if not user.is_active:
         db.session.commit()

@@ -35,3 +35,10 @@ def test_check_reports_a_partner_that_is_down_and_exits_1(broker, partner):
     result = run(broker, "partners", "check")
     assert result.exit_code == 1
     assert "banque\tFAILED\tPartnerUnavailable" in result.output
+
+
+def test_demo_bank_makes_the_client_and_customer_with_fresh_secrets(partner):
+    first = json.loads(run(partner.app, "partners", "demo-bank", "--json", "--broker", "http://localhost:5000").output)
+    second = json.loads(run(partner.app, "partners", "demo-bank", "--json").output)
+    assert first["client_id"] == "passerelle" and first["email"] == "client@banque-imaginaire.test"
+    assert first["client_secret"] != second["client_secret"] and first["password"] != second["password"]
