@@ -49,15 +49,18 @@ def write_partners_file(path: Path, partner: PartnerOP, **extra: str) -> Path:
     return path
 
 
-def start_partner(tmp_path: Path, clock, **settings) -> PartnerOP:
+def start_partner(tmp_path: Path, clock, callback_uri: str = CALLBACK_URI, host: str = "127.0.0.1", **settings) -> PartnerOP:
+    """host "localhost" gives the partner its own cookies in a browser that also visits the
+    broker on 127.0.0.1 (cookies ignore ports)."""
     from tests.conftest import build_app
     from tests.support import LiveServer
 
     server = LiveServer()
+    server.url = f"http://{host}:{server.port}"
     settings.setdefault("MFA_REQUIRED", False)
     app = build_app(f"sqlite:///{tmp_path / 'partner.sqlite3'}", clock, issuer=server.url, **settings)
     server.start(app)
-    registered = make_client(app, name="Passerelle", redirect_uris=[CALLBACK_URI])
+    registered = make_client(app, name="Passerelle", redirect_uris=[callback_uri])
     make_user(app, email=CUSTOMER_EMAIL)
     return PartnerOP(server, app, registered.client_id, registered.client_secret)
 
