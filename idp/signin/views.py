@@ -31,6 +31,13 @@ bp = Blueprint("signin", __name__)
 ERROR_MESSAGES = {InvalidCredentials: INCORRECT_CREDENTIALS}
 
 
+def is_partner_hint(login_hint: str | None) -> bool:
+    """login_hint=partner: the relying party sends the person to the sign-in partners
+    (issue 5); only when the deployment has one."""
+    partners = current_app.extensions.get("idp_partners") or {}
+    return login_hint == "partner" and any(partner.enabled for partner in partners.values())
+
+
 def signin_rate_limit() -> str:
     """Per-address limit on every guessable sign-in POST (Flask-Limiter syntax). Per-account
     counting is idp.accounts.throttle; this one slows one address trying many accounts."""
@@ -52,6 +59,12 @@ def password():
         return transaction_ended()
     if next_step(txn) is not Step.PASSWORD:
         return continue_signin(txn)
+    if is_partner_hint(txn.login_hint):
+        # The relying party asked for the sign-in partners (docs/oidc.md): once, so that
+        # "sign in with your Passerelle account instead" still leads here.
+        txn.login_hint = None
+        db.session.commit()
+        return redirect(url_for("federation.partners"), code=303)
     form = SigninForm(email=txn.login_hint)
     if form.validate_on_submit():
         try:

@@ -61,3 +61,14 @@ def test_partner_signin_creates_a_linked_account_and_reaches_the_relying_party(b
     info = http.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
     assert info["sub"] == claims["sub"]
     assert "email" not in info and "given_name" not in info and "name" not in info
+
+
+def test_login_hint_partner_opens_the_partners_once(broker, http, partner):
+    rp = make_client(broker)
+    start = http.get("/authorize", query_string=authorization_params(rp, login_hint="partner"))
+    assert start.headers["Location"].endswith("/signin")
+    routed = http.get("/signin")
+    assert routed.status_code == 303 and routed.headers["Location"].endswith("/signin/partners")
+    # "Sign in with your Passerelle account instead": the password page, with no address filled in.
+    page = http.get("/signin")
+    assert page.status_code == 200 and 'value="partner"' not in page.get_data(as_text=True)

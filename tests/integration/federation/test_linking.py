@@ -81,3 +81,16 @@ def test_the_only_way_into_a_partner_account_cannot_be_unlinked(broker, http, pa
     assert len(links(broker)) == 1
     notice = http.get("/account/partners").get_data(as_text=True)
     assert "only way" in notice or "seule façon" in notice
+
+
+def test_a_partner_only_account_can_use_every_account_page(broker, http, partner):
+    rp = make_client(broker)
+    partner_signin(http, partner, rp)
+    # No password to change: the account page does not offer it (/account/password).
+    for path in ("/account", "/account/partners", "/account/sessions", "/account/two-factor"):
+        response = http.get(path)
+        assert response.status_code in (200, 303), (path, response.status_code)
+        assert "None" not in response.get_data(as_text=True), path
+    home = http.get("/account").get_data(as_text=True)
+    assert "/account/password" not in home
+    assert "@" not in home.split("<main")[1].split("</main>")[0]  # no address shown, none invented
