@@ -110,6 +110,8 @@ class BrokerService:
         plain_state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), new_code_verifier()
         url = client.authorization_url(redirect_uri=redirect_uri, state=plain_state, nonce=nonce, code_verifier=verifier)
         now = self.clock()
+        # Spent and expired round trips prove nothing more (a replay finds no row either way).
+        self.purge_spent()
         self.session.add(PartnerRequest(
             state_hash=self.hasher.hash(STATE_PURPOSE, plain_state), partner_id=partner.id, issuer=partner.issuer,
             nonce=nonce, code_verifier=verifier, signin_transaction_id=signin_transaction_id, session_id=session_id,

@@ -216,12 +216,12 @@ class PartnerClient:
         """
         try:
             token = jwt.decode(id_token, self.keys(), algorithms=ID_TOKEN_ALGORITHMS)
-        except (JoseError, ValueError) as first_error:
+        except (JoseError, ValueError, TypeError) as first_error:
             if not self._has_unknown_kid(id_token):
                 raise InvalidPartnerResponse(f"ID token signature: {first_error}") from None
             try:
                 token = jwt.decode(id_token, self.keys(refresh=True), algorithms=ID_TOKEN_ALGORITHMS)
-            except (JoseError, ValueError) as error:
+            except (JoseError, ValueError, TypeError) as error:
                 raise InvalidPartnerResponse(f"ID token signature: {error}") from None
         claims = token.claims
         self._check_claims(claims, nonce=nonce, now=now)
@@ -237,7 +237,7 @@ class PartnerClient:
             return False
         try:
             self.keys().get_by_kid(kid)
-        except (ValueError, KeyError):
+        except (JoseError, ValueError, KeyError):  # joserfc raises InvalidKeyIdError
             return True
         return False
 

@@ -104,8 +104,10 @@ class PartnerForm(FlaskForm):
 def init_app(app: Flask) -> None:
     """Read the partners file once per worker (validate() checked it) and register the pages."""
     app.extensions["idp_partners"] = load_partners(app.config["PARTNERS_FILE"])
+    clock = app.extensions["idp"].clock  # the injected clock: tests move it, nobody sleeps
     app.extensions["idp_partner_cache"] = PartnerMetadataCache(
-        app.config["PARTNER_METADATA_CACHE_TTL"], app.config["PARTNER_KEYS_MIN_REFRESH"]
+        app.config["PARTNER_METADATA_CACHE_TTL"], app.config["PARTNER_KEYS_MIN_REFRESH"],
+        monotonic=lambda: clock().timestamp(),
     )
     app.register_blueprint(bp)
 
