@@ -17,7 +17,7 @@ def _partners():
 def _describe(partner) -> dict:
     return {
         "id": partner.id, "enabled": partner.enabled, "names": dict(partner.names), "issuer": partner.issuer,
-        "client_id": partner.client_id, "scopes": list(partner.scopes), "default_acr": partner.default_acr,
+        "client_id": partner.client_id, "auth_method": partner.auth_method, "scopes": list(partner.scopes), "default_acr": partner.default_acr,
         "acr_map": dict(partner.acr_map), "amr_map": dict(partner.amr_map),
     }
 

@@ -8,6 +8,7 @@ key, never a 500 at someone's sign-in. Pure: no Flask, no database.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -24,7 +25,7 @@ PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # /signin/partners/callback is the redirect URI: no partner may have that id.
 RESERVED_IDS = ("callback",)
 KNOWN_KEYS = frozenset({
-    "enabled", "names", "issuer", "client_id", "client_secret", "client_secret_env", "scopes",
+    "enabled", "names", "issuer", "client_id", "client_secret", "client_secret_env", "private_key_file", "scopes",
     "acr_map", "amr_map", "default_acr",
 })
 
@@ -37,7 +38,8 @@ class Partner:
     names: Mapping[str, str]  # display name per language: {"fr": ..., "en": ...}
     issuer: str
     client_id: str
-    client_secret: str = field(repr=False)
+    # client_secret_basic with this secret, or None with private_key (private_key_jwt).
+    client_secret: str | None = field(repr=False)
     scopes: tuple[str, ...] = ("openid",)
     # The partner's acr values and amr values, each to the Passerelle level it proves.
     acr_map: Mapping[str, str] = field(default_factory=dict)
@@ -45,6 +47,12 @@ class Partner:
     # The level of a sign-in whose acr and amr map to nothing.
     default_acr: str = ACR_PASSWORD
     enabled: bool = True
+    # private_key_jwt (OIDC Core §9, RFC 7523): Passerelle's private key for this partner.
+    private_key: Any = field(default=None, repr=False)
+
+    @property
+    def auth_method(self) -> str:
+        return "private_key_jwt" if self.private_key is not None else "client_secret_basic"
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["fr"]
@@ -115,7 +123,8 @@ def _partner(partner_id: str, table: Any, environ: Mapping[str, str]) -> Partner
     client_id = table.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip():
         raise ConfigError(f"{where}: client_id is missing")
-    secret = _client_secret(where, table, environ)
+    private_key = _private_key(where, table) if "private_key_file" in table else None
+    secret = _client_secret(where, table, environ) if private_key is None else None
     scopes = table.get("scopes", ["openid"])
     if not isinstance(scopes, list) or not all(isinstance(s, str) and s and " " not in s for s in scopes) or "openid" not in scopes:
         raise ConfigError(f"{where}: scopes must be a list of scope names that includes \"openid\"")
@@ -127,7 +136,7 @@ def _partner(partner_id: str, table: Any, environ: Mapping[str, str]) -> Partner
     return Partner(
         id=partner_id, names={"fr": names["fr"].strip(), "en": names["en"].strip()}, issuer=issuer,
         client_id=client_id, client_secret=secret, scopes=tuple(dict.fromkeys(scopes)),
-        acr_map=acr_map, amr_map=amr_map, default_acr=default_acr, enabled=enabled,
+        acr_map=acr_map, amr_map=amr_map, default_acr=default_acr, enabled=enabled, private_key=private_key,
     )
 
 
@@ -140,6 +149,34 @@ def _issuer(where: str, issuer: Any) -> str:
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts.hostname)):
         raise ConfigError(f"{where}: issuer must use https unless it is a loopback address")
     return issuer
+
+
+def _private_key(where: str, table: Mapping[str, Any]):
+    """private_key_file: a private JWK (JSON) or PEM file, EC P-256 (ES256) or RSA (RS256).
+    The partner registers its public part; its kid is the RFC 7638 thumbprint."""
+    from joserfc.errors import JoseError
+    from joserfc.jwk import ECKey, RSAKey
+
+    if "client_secret" in table or "client_secret_env" in table:
+        raise ConfigError(f"{where}: give client_secret, client_secret_env or private_key_file, only one")
+    path = table["private_key_file"]
+    try:
+        raw = Path(path).read_bytes()
+    except (OSError, TypeError):
+        raise ConfigError(f"{where}: private_key_file {path!r} cannot be read") from None
+    try:
+        data = json.loads(raw)  # a JWK
+    except ValueError:
+        data = raw  # PEM
+    for key_class in (ECKey, RSAKey):
+        try:
+            key = key_class.import_key(data)
+        except (JoseError, ValueError, TypeError):
+            continue
+        if not key.is_private or (isinstance(key, ECKey) and key.curve_name != "P-256"):
+            break
+        return key
+    raise ConfigError(f"{where}: private_key_file must hold an EC P-256 or RSA private key (JWK or PEM)")
 
 
 def _client_secret(where: str, table: Mapping[str, Any], environ: Mapping[str, str]) -> str:

@@ -151,7 +151,7 @@ class BrokerService:
             raise IssuerMismatch
         if not code:
             raise InvalidPartnerResponse("no code in the authorization response")
-        tokens = client.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=pending.code_verifier)
+        tokens = client.exchange_code(code=code, redirect_uri=redirect_uri, code_verifier=pending.code_verifier, now=self.clock())
         claims = client.verify_id_token(tokens["id_token"], nonce=pending.nonce, now=self.clock())
         return PartnerIdentity(
             partner_id=partner.id, issuer=partner.issuer, subject=claims["sub"],

@@ -183,19 +183,24 @@ class PartnerClient:
         """RFC 9207 §3: a partner that announces the `iss` response parameter must send it."""
         return self.metadata().get("authorization_response_iss_parameter_supported") is True
 
-    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
-        """The token request (OIDC Core §3.1.3.1), client_secret_basic (RFC 6749 §2.3.1:
-        id and secret form-encoded before Basic). Returns the token response."""
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str, now: datetime) -> dict[str, Any]:
+        """The token request (OIDC Core §3.1.3.1). Returns the token response.
+
+        client_secret_basic (RFC 6749 §2.3.1: id and secret form-encoded before Basic), or
+        private_key_jwt (OIDC Core §9): an assertion signed with Passerelle's key, for the
+        token endpoint, valid one minute, with a fresh jti.
+        """
         url = self.metadata()["token_endpoint"]
-        credentials = f"{quote(self.partner.client_id, safe='')}:{quote(self.partner.client_secret, safe='')}"
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier}
+        headers = {"Accept": "application/json"}
+        if self.partner.private_key is not None:
+            data.update(client_id=self.partner.client_id, client_assertion=self._client_assertion(url, now),
+                        client_assertion_type="urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        else:
+            credentials = f"{quote(self.partner.client_id, safe='')}:{quote(self.partner.client_secret or '', safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode()).decode()
         try:
-            response = self.http.post(
-                url,
-                data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": code_verifier},
-                headers={"Accept": "application/json", "Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()},
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
+            response = self.http.post(url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as error:
             raise PartnerUnavailable(f"{url}: {type(error).__name__}") from None
         data = self._json_of(response, url)
@@ -204,6 +209,16 @@ class PartnerClient:
         if not isinstance(data.get("id_token"), str):
             raise InvalidPartnerResponse("token response without an id_token")
         return data
+
+    def _client_assertion(self, token_endpoint: str, now: datetime) -> str:
+        key = self.partner.private_key
+        moment = int(now.timestamp())
+        claims = {
+            "iss": self.partner.client_id, "sub": self.partner.client_id, "aud": token_endpoint,
+            "jti": secrets.token_urlsafe(24), "iat": moment, "exp": moment + 60,
+        }
+        alg = "ES256" if key.key_type == "EC" else "RS256"
+        return jwt.encode({"alg": alg, "kid": key.thumbprint()}, claims, key)
 
     # --- The ID token --------------------------------------------------------------------
 

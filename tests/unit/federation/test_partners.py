@@ -111,3 +111,20 @@ def test_startup_refuses_a_bad_partners_file(tmp_path):
 
     with pytest.raises(ConfigError, match="PARTNERS_FILE"):
         create_app({"PARTNERS_FILE": str(tmp_path / "missing.toml"), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_private_key_file_replaces_the_secret(tmp_path):
+    import json
+
+    from joserfc.jwk import ECKey
+
+    key_path = tmp_path / "key.jwk"
+    key_path.write_text(json.dumps(ECKey.generate_key("P-256", private=True).as_dict(private=True)))
+    text = GOOD.replace('client_secret = "s3cret"', f'private_key_file = "{key_path}"')
+    partner = load_partners(write(tmp_path, text))["banque"]
+    assert partner.auth_method == "private_key_jwt" and partner.client_secret is None
+    with pytest.raises(ConfigError, match="only one"):
+        load_partners(write(tmp_path, GOOD.replace('client_secret = "s3cret"', f'client_secret = "x"\nprivate_key_file = "{key_path}"')))
+    key_path.write_text(json.dumps(ECKey.generate_key("P-256", private=True).as_dict(private=False)))
+    with pytest.raises(ConfigError, match="private key"):
+        load_partners(write(tmp_path, text))
