@@ -97,10 +97,17 @@ class BrokerService:
     # --- The round trip ----------------------------------------------------------------
 
     def begin(
-        self, partner_id: str, *, redirect_uri: str, signin_transaction_id: int | None = None, session_id: int | None = None
+        self,
+        partner_id: str,
+        *,
+        redirect_uri: str,
+        signin_transaction_id: int | None = None,
+        session_id: int | None = None,
+        ui_locale: str | None = None,
     ) -> str:
         """Record a round trip to the partner for this sign-in (or this session's linking)
-        and return the URL to send the browser to.
+        and return the URL to send the browser to. ui_locale, the language of the page the
+        person chose the partner on, carries on at the partner (it names no service).
 
         Raises PartnerNotFound, PartnerUnavailable (its discovery cannot be fetched) or
         InvalidPartnerResponse (its discovery is wrong).
@@ -108,7 +115,9 @@ class BrokerService:
         partner = self.get(partner_id)
         client = self.client(partner)
         plain_state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), new_code_verifier()
-        url = client.authorization_url(redirect_uri=redirect_uri, state=plain_state, nonce=nonce, code_verifier=verifier)
+        url = client.authorization_url(
+            redirect_uri=redirect_uri, state=plain_state, nonce=nonce, code_verifier=verifier, ui_locale=ui_locale
+        )
         now = self.clock()
         # Spent and expired round trips prove nothing more (a replay finds no row either way).
         self.purge_spent()

@@ -162,7 +162,9 @@ class PartnerClient:
         entry.keys_fetched_at = self.cache.monotonic()
         return keys
 
-    def authorization_url(self, *, redirect_uri: str, state: str, nonce: str, code_verifier: str) -> str:
+    def authorization_url(
+        self, *, redirect_uri: str, state: str, nonce: str, code_verifier: str, ui_locale: str | None = None
+    ) -> str:
         """Where the browser goes: OIDC Core §3.1.2.1 with PKCE S256. Only the partner's
         client id and Passerelle's one redirect URI; nothing names the relying party."""
         endpoint = self.metadata()["authorization_endpoint"]
@@ -176,6 +178,8 @@ class PartnerClient:
             "code_challenge": code_challenge(code_verifier),
             "code_challenge_method": "S256",
         }
+        if ui_locale:
+            params["ui_locales"] = ui_locale  # OIDC Core §3.1.2.1
         separator = "&" if urlsplit(endpoint).query else "?"
         return endpoint + separator + urlencode(params)
 

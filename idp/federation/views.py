@@ -180,7 +180,9 @@ def go_to_partner(partner_id: str):
     if not PartnerForm().validate_on_submit():
         return _partners_page(422)
     try:
-        url = get_broker_service().begin(partner_id, redirect_uri=redirect_uri(), signin_transaction_id=txn.id)
+        url = get_broker_service().begin(
+            partner_id, redirect_uri=redirect_uri(), signin_transaction_id=txn.id, ui_locale=str(get_locale())
+        )
     except FederationError as error:
         return problem(error, 503 if isinstance(error, PartnerUnavailable) else 400)
     db.session.commit()
@@ -228,7 +230,7 @@ def _finish_linking(broker: BrokerService, identity: PartnerIdentity, user_id: i
     try:
         broker.link(user_id, identity)
     except PartnerAlreadyLinked as error:
-        db.session.rollback()
+        db.session.commit()  # nothing was linked; the state stays spent
         return problem(error, 409)
     db.session.commit()
     flash(_l("The sign-in partner is linked to your account. You can now sign in with it."))
@@ -268,7 +270,9 @@ def link(partner_id: str):
     if not PartnerForm().validate_on_submit():
         return redirect(url_for("federation.manage"), code=303)
     try:
-        url = get_broker_service().begin(partner_id, redirect_uri=redirect_uri(), session_id=user_session.id)
+        url = get_broker_service().begin(
+            partner_id, redirect_uri=redirect_uri(), session_id=user_session.id, ui_locale=str(get_locale())
+        )
     except FederationError as error:
         return problem(error, 503 if isinstance(error, PartnerUnavailable) else 400)
     db.session.commit()

@@ -3,7 +3,7 @@ reaches (its acr mapped to Passerelle's, step-up otherwise)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from idp.extensions import db
 from idp.federation.models import PartnerLink
@@ -23,6 +23,7 @@ from tests.oidc_support import (
 ID_TOKEN_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash"}
 PARTNER_REQUEST_PARAMETERS = {
     "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method",
+    "ui_locales",  # the language the person reads Passerelle in
 }
 
 
@@ -42,8 +43,9 @@ def test_privacy_promises_hold_both_ways(broker, http, partner):
     assert set(sent) == PARTNER_REQUEST_PARAMETERS
     assert sent["client_id"] == partner.client_id and sent["scope"] == "openid"
     assert sent["redirect_uri"] == "http://127.0.0.1:5000/signin/partners/callback"
+    assert sent["ui_locales"] in ("fr", "en")
     text = to_partner.headers["Location"]
-    for clue in (rp.client_id, rp.redirect_uri, urlsplit(rp.redirect_uri).hostname, "imp", params["state"], params["nonce"]):
+    for clue in (rp.client_id, quote(rp.redirect_uri, safe=""), urlsplit(rp.redirect_uri).hostname, "Portail", params["state"], params["nonce"]):
         assert clue not in text.replace(partner.issuer, "")
 
     # The relying party learns nothing the partner knows: its own pairwise subject and the level.
