@@ -130,7 +130,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def send_after_response(response: Response) -> Response:
-        queued = db.session.info.pop(QUEUED_IDS, None)
+        # A request that never opened a database session queued nothing: do not open one
+        # just to look (discovery and JWKS answer without the database).
+        queued = db.session.info.pop(QUEUED_IDS, None) if db.session.registry.has() else None
         settings = app_context().settings
         if not settings.MAIL_SEND_AFTER_RESPONSE:
             return response
