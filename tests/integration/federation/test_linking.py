@@ -93,4 +93,5 @@ def test_a_partner_only_account_can_use_every_account_page(broker, http, partner
         assert "None" not in response.get_data(as_text=True), path
     home = http.get("/account").get_data(as_text=True)
     assert "/account/password" not in home
+    assert "/account/two-factor" not in home  # it would ask for a password this account lacks
     assert "@" not in home.split("<main")[1].split("</main>")[0]  # no address shown, none invented
