@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from idp.context import app_context
-from idp.extensions import db
+from idp.extensions import db, limiter
 from idp.federation.errors import (
     FederationError,
     InvalidPartnerResponse,
@@ -55,6 +55,7 @@ from idp.signin.current import (
     pending_transaction,
 )
 from idp.signin.flow import PARTNER, PARTNER_ACR, SESSION_REUSED, Step, next_step
+from idp.signin.views import signin_rate_limit, transaction_ended
 from idp.web.headers import content_security_policy, form_action_source
 
 bp = Blueprint("federation", __name__)
@@ -161,8 +162,6 @@ def partners():
             if response.headers.get("Location") == url_for("signin.password"):
                 response.headers["Location"] = url_for("federation.partners")  # the choice made
             return response
-        from idp.signin.views import transaction_ended
-
         return transaction_ended()
     if next_step(txn) is not Step.PASSWORD:
         return continue_signin(txn)
@@ -170,6 +169,7 @@ def partners():
 
 
 @bp.route("/signin/partners/<partner_id>", methods=["GET", "POST"])
+@limiter.limit(signin_rate_limit, methods=["POST"])  # each POST stores a round trip
 def go_to_partner(partner_id: str):
     """Send the browser to the partner (303) for this browser's sign-in."""
     if request.method == "GET":
@@ -190,6 +190,7 @@ def go_to_partner(partner_id: str):
 
 
 @bp.route(CALLBACK_PATH)
+@limiter.limit(signin_rate_limit)  # each answer costs a back-channel exchange
 def callback():
     """The partner's answer (OIDC Core §3.1.2.5 and §3.1.2.6). Signs in, or links for a
     person who started from their account page."""
@@ -260,6 +261,7 @@ def manage():
 
 
 @bp.route("/account/partners/<partner_id>/link", methods=["POST"])
+@limiter.limit(signin_rate_limit)
 def link(partner_id: str):
     """Go to the partner to link it to the signed-in account: the person has signed in
     with Passerelle and now signs in with the partner (issue 5: never by matching an
