@@ -38,14 +38,13 @@ from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.i18n import LOCALES
 from idp.mail.services import MailService
+from idp.mfa.setup_views import two_factor_status
 from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm
 from idp.signin.models import UserSession
 from idp.web import cookies
 from idp.web.text import FORM_TEXT
-
-from idp.mfa.setup_views import two_factor_status
 
 bp = Blueprint("accounts", __name__)
 
