@@ -38,6 +38,8 @@ class EventTag(StrEnum):
     MFA_METHOD_REMOVED = "account:mfa:method_removed"
     MFA_DEFAULT_CHANGED = "account:mfa:default_changed"
     RECOVERY_CODES_REGENERATED = "account:recovery_codes:regenerated"
+    PARTNER_LINKED = "account:partner:linked"
+    PARTNER_UNLINKED = "account:partner:unlinked"
     TOTP_FAILURE = "account:totp:failure"
     RECOVERY_CODE_USED = "account:recovery_code:used"
     RECOVERY_CODE_FAILURE = "account:recovery_code:failure"

@@ -80,6 +80,8 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.MFA_METHOD_REMOVED: _l("Two-factor method removed"),
     EventTag.MFA_DEFAULT_CHANGED: _l("Default two-factor method changed"),
     EventTag.RECOVERY_CODES_REGENERATED: _l("New recovery codes created; the earlier ones no longer work"),
+    EventTag.PARTNER_LINKED: _l("Sign-in partner linked"),
+    EventTag.PARTNER_UNLINKED: _l("Sign-in partner unlinked"),
     EventTag.TOTP_FAILURE: _l("Incorrect authenticator app code entered"),
     EventTag.RECOVERY_CODE_USED: _l("Recovery code used to recover the account"),
     EventTag.RECOVERY_CODE_FAILURE: _l("Incorrect recovery code entered"),

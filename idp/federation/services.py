@@ -238,10 +238,12 @@ class BrokerService:
         self.session.flush()
         return user, True
 
-    def link(self, user_id: int, identity: PartnerIdentity) -> PartnerLink:
+    def link(
+        self, user_id: int, identity: PartnerIdentity, *, ip_address: str | None = None, user_agent: str | None = None,
+    ) -> PartnerLink:
         """Link this person at this partner to an account whose owner is signed in (issue 5:
-        after signing in with both, never by matching an address). Raises
-        PartnerAlreadyLinked when the pair belongs to another account."""
+        after signing in with both, never by matching an address); a security event says so.
+        Raises PartnerAlreadyLinked when the pair belongs to another account."""
         existing = self.session.scalar(
             select(PartnerLink).where(PartnerLink.issuer == identity.issuer, PartnerLink.subject == identity.subject)
         )
@@ -255,6 +257,10 @@ class BrokerService:
             created_at=now, last_used_at=now,
         )
         self.session.add(link)
+        record_event(
+            self.session, self.clock, EventTag.PARTNER_LINKED, user_id=user_id,
+            ip_address=ip_address, user_agent=user_agent, partner=identity.partner_id,
+        )
         self.session.flush()
         return link
 
@@ -263,7 +269,7 @@ class BrokerService:
             select(PartnerLink).where(PartnerLink.user_id == user_id).order_by(PartnerLink.created_at, PartnerLink.id)
         ))
 
-    def unlink(self, user_id: int, link_id: int) -> None:
+    def unlink(self, user_id: int, link_id: int, *, ip_address: str | None = None, user_agent: str | None = None) -> None:
         """Remove one of this person's links. Raises LinkNotFound, or LastWayToSignIn for
         the only link of an account without a password (nobody could sign in to it again)."""
         link = self.session.get(PartnerLink, link_id)
@@ -273,4 +279,8 @@ class BrokerService:
         if user.password_hash is None and len(self.links_of(user_id)) == 1:
             raise LastWayToSignIn
         self.session.delete(link)
+        record_event(
+            self.session, self.clock, EventTag.PARTNER_UNLINKED, user_id=user_id,
+            ip_address=ip_address, user_agent=user_agent, partner=link.partner_id,
+        )
         self.session.flush()

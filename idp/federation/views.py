@@ -229,7 +229,7 @@ def _finish_signin(broker: BrokerService, identity: PartnerIdentity, txn) -> Res
 
 def _finish_linking(broker: BrokerService, identity: PartnerIdentity, user_id: int) -> Response:
     try:
-        broker.link(user_id, identity)
+        broker.link(user_id, identity, ip_address=request.remote_addr, user_agent=request.user_agent.string)
     except PartnerAlreadyLinked as error:
         db.session.commit()  # nothing was linked; the state stays spent
         return problem(error, 409)
@@ -288,7 +288,9 @@ def unlink(link_id: int):
         return begin_local_signin(url_for("federation.manage"))
     if PartnerForm().validate_on_submit():
         try:
-            get_broker_service().unlink(user_session.user_id, link_id)
+            get_broker_service().unlink(
+                user_session.user_id, link_id, ip_address=request.remote_addr, user_agent=request.user_agent.string,
+            )
         except (LastWayToSignIn, LinkNotFound) as error:
             flash(UNLINK_MESSAGES[type(error)])
         else:

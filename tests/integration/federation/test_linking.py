@@ -4,6 +4,7 @@ Never by matching an address: the partner's customer has the same address as nob
 from __future__ import annotations
 
 from idp.accounts.models import User
+from idp.audit import EventTag, SecurityEvent
 from idp.extensions import db
 from idp.federation.models import PartnerLink
 from tests.federation_support import back_at_broker, sign_in_at_partner, sign_in_locally
@@ -58,6 +59,11 @@ def test_unlinking_removes_the_link(broker, http, partner):
     response = http.post(f"/account/partners/{link_id}/unlink", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 303
     assert links(broker) == []
+    with broker.app_context():
+        tags = [event.tag for event in db.session.query(SecurityEvent).order_by(SecurityEvent.id)]
+    assert tags[-2:] == [EventTag.PARTNER_LINKED.value, EventTag.PARTNER_UNLINKED.value]
+    home = http.get("/account").get_data(as_text=True)
+    assert "Sign-in partner unlinked" in home or "Partenaire de connexion dissocié" in home
 
 
 def test_a_partner_account_linked_elsewhere_is_not_moved(broker, http, partner):
