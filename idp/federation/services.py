@@ -238,6 +238,24 @@ class BrokerService:
         self.session.flush()
         return user, True
 
+    def discard_declined_account(self, user_id: int) -> bool:
+        """The person declined the terms at their first partner sign-in: the account made for
+        it goes (issue 5: an account is created for someone who accepts the terms), links
+        and all. Only an account with no password, no address and no terms ever accepted;
+        returns whether it was removed."""
+        from idp.terms.models import TermsAcceptance
+
+        user = self.session.get(User, user_id)
+        if user is None or user.password_hash is not None or user.email is not None:
+            return False
+        accepted = self.session.scalar(select(TermsAcceptance.id).where(TermsAcceptance.user_id == user_id).limit(1))
+        if accepted is not None:
+            return False
+        self.session.execute(delete(PartnerLink).where(PartnerLink.user_id == user_id))
+        self.session.delete(user)
+        self.session.flush()
+        return True
+
     def link(
         self, user_id: int, identity: PartnerIdentity, *, ip_address: str | None = None, user_agent: str | None = None,
     ) -> PartnerLink:

@@ -22,7 +22,7 @@ from idp.signin.current import (
     pending_transaction,
     render_step,
 )
-from idp.signin.flow import TERMS_DECLINED, Step, next_step
+from idp.signin.flow import PARTNER, TERMS_DECLINED, Step, next_step
 from idp.terms import documents
 from idp.terms.errors import TermsVersionChanged
 from idp.terms.forms import TermsDecisionForm
@@ -132,6 +132,17 @@ def _render_accept(txn, service: TermsService, form: TermsDecisionForm, problem=
     )
 
 
+def _discard_new_partner_account(txn) -> None:
+    """A first partner sign-in declined: no account is kept for someone who did not accept.
+    The transaction stays (without a person), so a waiting client still gets access_denied."""
+    from idp.federation.views import get_broker_service
+
+    user_id = txn.user_id
+    txn.user_id = None
+    db.session.flush()
+    get_broker_service().discard_declined_account(user_id)
+
+
 def _decline(txn) -> Response:
     """Nobody is signed in without accepting: no session starts, and any earlier one ends.
     A relying party that asked gets access_denied when the person goes back to it."""
@@ -140,6 +151,8 @@ def _decline(txn) -> Response:
     client = signin.find_client(txn.client_id)
     if txn.authorization_request is None:
         signin.complete(txn)
+    if PARTNER in txn.steps_done and txn.user_id is not None:
+        _discard_new_partner_account(txn)
     db.session.commit()
     response = render_step("terms/declined.html", txn, 200, client=client, returns_to_client=txn.authorization_request is not None)
     end_current_session(response)

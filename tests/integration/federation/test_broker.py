@@ -72,3 +72,23 @@ def test_login_hint_partner_opens_the_partners_once(broker, http, partner):
     # "Sign in with your Passerelle account instead": the password page, with no address filled in.
     page = http.get("/signin")
     assert page.status_code == 200 and 'value="partner"' not in page.get_data(as_text=True)
+
+
+def test_declining_the_terms_at_the_first_partner_sign_in_keeps_no_account(broker, http, partner):
+    from idp.accounts.models import User
+    from idp.extensions import db
+    from idp.federation.models import PartnerLink
+
+    rp = make_client(broker)
+    params = authorization_params(rp, code_challenge=pkce_pair()[1], code_challenge_method="S256")
+    http.get("/authorize", query_string=params)
+    back = back_at_broker(http, sign_in_at_partner(partner, leave_for_partner(http).headers["Location"]))
+    assert back.headers["Location"].endswith(TERMS_PATH)
+    page = http.get(TERMS_PATH)
+    declined = http.post(TERMS_PATH, data={"decision": "decline", "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert declined.status_code == 200
+    with broker.app_context():
+        assert db.session.query(User).count() == 0 and db.session.query(PartnerLink).count() == 0
+    # The relying party learns the person declined.
+    response = http.get("/authorize/resume")
+    assert query_of(response.headers["Location"])["error"] == "access_denied"
