@@ -15,6 +15,20 @@ DEMO_RP_URL = "http://127.0.0.1:5001"
 DEMO_USER_EMAIL = "demo@passerelle.test"
 
 
+def ensure_demo_person(context, email: str, given_name: str, family_name: str) -> str:
+    """Create the demo person, or give them a fresh password, so the printed one is always
+    the one that works. Returns that password; the caller commits."""
+    password = secrets.token_urlsafe(12)
+    accounts = account_service()
+    person = accounts.find_by_email(email)
+    if person is None:
+        accounts.create_user(email, given_name, family_name, password)
+    else:
+        person.password_hash = context.passwords.hash(password)
+        person.updated_at = context.clock()
+    return password
+
+
 @click.command("demo")
 @json_option
 @in_app
@@ -37,15 +51,7 @@ def demo(as_json: bool) -> None:
             client_id=DEMO_CLIENT_ID,
         )
     client_secret = clients_service.rotate_secret(DEMO_CLIENT_ID)
-    password = secrets.token_urlsafe(12)
-    accounts = account_service()
-    user = accounts.find_by_email(DEMO_USER_EMAIL)
-    if user is None:
-        accounts.create_user(DEMO_USER_EMAIL, "Dominique", "Demo", password)
-    else:
-        # A fresh password each run, so the printed one is always the one that works.
-        user.password_hash = context.passwords.hash(password)
-        user.updated_at = context.clock()
+    password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
     database.session.commit()
     data = {
         "issuer": context.settings.OIDC_ISSUER,

@@ -101,10 +101,8 @@ def demo_bank(broker: str, as_json: bool) -> None:
     """Development only, run with the bank's settings: make this Passerelle the demo sign-in
     partner "Banque Imaginaire", with Passerelle as its client and a demo customer. Fresh
     secret and password each run."""
-    import secrets
-
     from idp.cli.clients import client_service
-    from idp.cli.users import account_service
+    from idp.cli.demo import ensure_demo_person
     from idp.context import app_context
     from idp.extensions import db
     from idp.oidc.errors import ClientNotFound
@@ -118,14 +116,7 @@ def demo_bank(broker: str, as_json: bool) -> None:
     except ClientNotFound:
         clients.create(name="Passerelle", redirect_uris=[f"{broker}/signin/partners/callback"], client_id=DEMO_BANK_CLIENT_ID)
     secret = clients.rotate_secret(DEMO_BANK_CLIENT_ID)
-    password = secrets.token_urlsafe(12)
-    accounts = account_service()
-    customer = accounts.find_by_email(DEMO_BANK_CUSTOMER)
-    if customer is None:
-        accounts.create_user(DEMO_BANK_CUSTOMER, "Camille", "Cliente", password)
-    else:
-        customer.password_hash = context.passwords.hash(password)
-        customer.updated_at = context.clock()
+    password = ensure_demo_person(context, DEMO_BANK_CUSTOMER, "Camille", "Cliente")
     db.session.commit()
     data = {"issuer": context.settings.OIDC_ISSUER, "client_id": DEMO_BANK_CLIENT_ID, "client_secret": secret,
             "email": DEMO_BANK_CUSTOMER, "password": password}
