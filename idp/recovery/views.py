@@ -18,6 +18,7 @@ from idp.accounts.throttle import SigninThrottle
 from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.mail.services import MailService
+from idp.mfa.errors import FactorNotAvailable, InvalidCode
 from idp.recovery.errors import (
     ResetLinkExpired,
     ResetLinkInvalid,
@@ -49,6 +50,16 @@ ERROR_MESSAGES = {
         "A newer link was sent after this one, and only the newest link works. "
         "Use the link in the most recent email, or ask for a new one."
     ),
+}
+
+
+SECOND_FACTOR_NEEDED = _l(
+    "Your account is protected by two-factor authentication: enter the code your authenticator app shows now, "
+    "or one of your recovery codes."
+)
+SECOND_FACTOR_MESSAGES = {
+    InvalidCode: _l("This code is incorrect, or was already used. Enter the code your app shows now, or a recovery code."),
+    FactorNotAvailable: _l("This code is incorrect, or was already used. Enter the code your app shows now, or a recovery code."),
 }
 
 
@@ -125,11 +136,14 @@ def reset():
     except ResetLinkInvalid as error:
         return invalid_link(error)
     form = ResetPasswordForm()
+    guard = get_reset_guard()
     if form.is_submitted():
         is_valid = form.validate()
-        if check_new_password_fields(
+        is_password_ok = check_new_password_fields(
             form, service.accounts, email=user.email, given_name=user.given_name, family_name=user.family_name
-        ) and is_valid:
+        ) and is_valid
+        # The second factor last: a refused password does not cost the person a recovery code.
+        if is_password_ok and (not guard.is_required(user) or _second_factor_passes(guard, user, form)):
             try:
                 service.reset_password(
                     plain_token,
@@ -151,7 +165,44 @@ def reset():
                 # Every session ended server-side; forget this browser's handle too.
                 cookies.delete_private_cookie(response, cookies.session_cookie_name())
                 return response
-    return render_template("recovery/reset.html", form=form, user=user), 422 if form.errors else 200
+    return render_template(
+        "recovery/reset.html", form=form, user=user,
+        asks_second_factor=guard.is_required(user), accepts_app_code=guard.accepts_app_code(user),
+    ), 422 if form.errors else 200
+
+
+def get_reset_guard():
+    from idp.mfa.recovery import RecoveryCodeService
+    from idp.mfa.reset_guard import ResetGuard
+    from idp.mfa.security_key_views import get_webauthn_service
+    from idp.mfa.setup_views import get_totp_service
+    from idp.signin.current import get_throttle
+
+    ctx = app_context()
+    recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
+    return ResetGuard(get_totp_service(), recovery, get_webauthn_service().has_credentials)
+
+
+def _second_factor_passes(guard, user, form: ResetPasswordForm) -> bool:
+    """Check the app code or recovery code typed on the reset page; on failure the form says
+    why (the failure counts against the account, and is committed)."""
+    from idp.mfa.base import FactorContext
+    from idp.mfa.errors import MfaError
+    from idp.mfa.views import APP_ERROR_MESSAGES
+
+    if not (form.second_factor.data or "").strip():
+        form.second_factor.errors.append(SECOND_FACTOR_NEEDED)
+        return False
+    context = FactorContext(
+        transaction_id=None, locale=page_locale(), ip_address=request.remote_addr, user_agent=request.user_agent.string,
+    )
+    try:
+        guard.check(user, form.second_factor.data, context)
+    except MfaError as error:
+        db.session.commit()  # the failure count and its event
+        form.second_factor.errors.append(SECOND_FACTOR_MESSAGES.get(type(error), APP_ERROR_MESSAGES.get(type(error))))
+        return False
+    return True
 
 
 @bp.route(f"{RESET_PATH}/done")

@@ -239,3 +239,50 @@ def test_a_session_from_registration_leads_to_the_set_up_before_any_client(app, 
     assert done.headers["Location"].startswith(portal.redirect_uri) and "code=" in done.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == REGISTERED)).mfa_enrolled_at is not None
+
+
+def test_a_reset_link_alone_cannot_change_the_password_of_an_account_with_an_app(app, client, user_id, clock, mailbox):
+    """REC-07: whoever reads the mailbox gets the reset link; the reset also asks for the
+    app's code or a recovery code, and an emailed code would prove nothing more."""
+    import pyotp
+
+    from tests.integration.recovery.support import NEW_PASSWORD, ask_for_help, open_reset_link, reset_path
+
+    to_setup(client)
+    secret, codes, _done = set_up_app(client, clock)
+    other = app.test_client()
+    other.set_cookie("passerelle_lang", "en")
+    before = len(mailbox.to(EMAIL))
+    assert ask_for_help(other, EMAIL).status_code == 200
+    page = open_reset_link(other, reset_path(mailbox.wait_for(EMAIL, count=before + 1)))
+    assert "Code from your authenticator app, or a recovery code" in page.text
+
+    def submit(second_factor: str):
+        return other.post("/signin/reset", data={
+            "csrf_token": csrf_token(page.text), "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+            "second_factor": second_factor,
+        })
+
+    missing = submit("")
+    assert missing.status_code == 422 and "protected by two-factor authentication" in missing.text
+    wrong = submit("000000")
+    assert wrong.status_code == 422 and "incorrect, or was already used" in wrong.text
+    with app.app_context():
+        assert db.session.get(User, user_id).failed_signin_count == 1  # counted like a sign-in
+    clock.advance(seconds=60)
+    done = submit(codes[0])  # a recovery code works, once
+    assert done.status_code == 303 and done.headers["Location"] == "/signin/reset/done"
+    assert pyotp.TOTP(secret).now()  # the app itself is untouched
+    with app.app_context():
+        assert db.session.scalar(select(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id)).confirmed_at
+
+
+@pytest.mark.settings(MFA_REQUIRED=False)
+def test_an_account_whose_only_method_is_email_resets_with_the_link(app, client, user_id, mailbox):
+    from tests.integration.recovery.support import ask_for_help, choose_password, open_reset_link, reset_path
+
+    client.set_cookie("passerelle_lang", "en")
+    assert ask_for_help(client, EMAIL).status_code == 200
+    page = open_reset_link(client, reset_path(mailbox.wait_for(EMAIL)))
+    assert "second_factor" not in page.text
+    assert choose_password(client, page).headers["Location"] == "/signin/reset/done"
