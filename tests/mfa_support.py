@@ -34,6 +34,8 @@ def mfa_template_contexts() -> dict:
            for name in ("subject.txt", "body.txt", "body.html")},
         **{f"email/mfa-changed/{name}": email(change="removed", method="totp", changed_at="2026-12-03T19:00:00+00:00")
            for name in ("subject.txt", "body.txt", "body.html", "what.txt")},
+        **{f"email/recovery-code-used/{name}": email(used_at="2026-12-03T19:00:00+00:00", remaining=9)
+           for name in ("subject.txt", "body.txt", "body.html")},
         "mfa/manage.html": lambda: {
             "user": SimpleNamespace(mfa_default_factor="totp"), "methods": ["totp", "email_code"], "available": [],
             "status": Status(True, ("totp", "email_code"), "totp", 10, False), "form": ResendCodeForm(),

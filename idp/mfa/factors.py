@@ -44,5 +44,5 @@ def build_factors(
         SecurityKeyFactor(WebAuthnService(session, settings, clock, hasher, throttle)),
         TotpFactor(TotpService(session, settings, clock, secret_box, throttle)),
         EmailCodeFactor(EmailCodeService(session, settings, clock, hasher, mail, throttle)),
-        RecoveryCodeFactor(RecoveryCodeService(session, settings, clock, hasher, throttle)),
+        RecoveryCodeFactor(RecoveryCodeService(session, settings, clock, hasher, throttle, mail)),
     ]

@@ -27,12 +27,17 @@ RECOVERY_CODE_PURPOSE = "mfa-recovery-code"
 
 
 class RecoveryCodeService:
-    def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, throttle: SigninThrottle):
+    def __init__(
+        self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, throttle: SigninThrottle,
+        mail: Any = None,
+    ):
+        """mail, when given, tells the person each time one of their codes is used (AUD-03)."""
         self.session = session
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
         self.throttle = throttle
+        self.mail = mail
 
     def generate(self, user_id: int) -> list[str]:
         """A new set of codes, in display form; every earlier unused code stops working."""
@@ -82,10 +87,16 @@ class RecoveryCodeService:
                 raise AccountLocked
             raise InvalidCode
         self.throttle.clear_failures(user)
+        remaining = self.remaining(user.id)
         record_event(
             self.session, self.clock, EventTag.RECOVERY_CODE_USED, user_id=user.id,
-            ip_address=context.ip_address, user_agent=context.user_agent, remaining=self.remaining(user.id),
+            ip_address=context.ip_address, user_agent=context.user_agent, remaining=remaining,
         )
+        if self.mail is not None and user.email:
+            self.mail.enqueue(
+                to=user.email, template="recovery-code-used", locale=context.locale or user.locale, user_id=user.id,
+                context={"given_name": user.given_name, "used_at": self.clock().isoformat(), "remaining": remaining},
+            )
         self.session.flush()
 
     def is_enrolled(self, user: User) -> bool:
