@@ -138,7 +138,20 @@ def federation_template_contexts() -> dict:
     from idp.federation.errors import PartnerUnavailable
     from idp.federation.views import ERROR_MESSAGES, PartnerForm
 
+    from flask_babel import get_locale
+
+    from idp.web.text import EMAIL_TEXT
+
+    def email(**extra):
+        return lambda: {
+            "issuer": "http://127.0.0.1:5000", "help_url": "http://127.0.0.1:5000/help",
+            "locale": str(get_locale()), "email_text": EMAIL_TEXT, "given_name": "Ana", **extra,
+        }
+
+    changed = email(change="linked", changed_at="2026-12-03T19:00:00+00:00",
+                    partner_names={"fr": "Banque Imaginaire", "en": "Imaginary Bank"})
     return {
+        **{f"email/partner-changed/{name}": changed for name in ("subject.txt", "body.txt", "body.html", "what.txt")},
         "federation/partners.html": lambda: {"partners": [("banque", "Banque Imaginaire")], "form": PartnerForm()},
         "federation/manage.html": lambda: {
             "linked": [(1, "Banque Imaginaire")], "linkable": [("caisse", "Caisse Imaginaire")], "form": PartnerForm(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 
 import requests
@@ -70,7 +71,11 @@ class BrokerService:
         partners: Mapping[str, Partner],
         cache: PartnerMetadataCache,
         http: requests.Session | None = None,
+        mail: Any = None,
     ):
+        """mail, when given, tells the person when a partner is linked to or unlinked from
+        their account (AUD-03)."""
+        self.mail = mail
         self.session = session
         self.settings = settings
         self.clock = clock
@@ -279,6 +284,7 @@ class BrokerService:
             self.session, self.clock, EventTag.PARTNER_LINKED, user_id=user_id,
             ip_address=ip_address, user_agent=user_agent, partner=identity.partner_id,
         )
+        self._notify(user_id, "linked", identity.partner_id)
         self.session.flush()
         return link
 
@@ -301,4 +307,19 @@ class BrokerService:
             self.session, self.clock, EventTag.PARTNER_UNLINKED, user_id=user_id,
             ip_address=ip_address, user_agent=user_agent, partner=link.partner_id,
         )
+        self._notify(user_id, "unlinked", link.partner_id)
         self.session.flush()
+
+    def _notify(self, user_id: int, change: str, partner_id: str) -> None:
+        """Mail the change to an account that has an address (a partner-only one has none)."""
+        user = self.session.get(User, user_id)
+        if self.mail is None or user is None or not user.email:
+            return
+        partner = self.partners.get(partner_id)
+        self.mail.enqueue(
+            to=user.email, template="partner-changed", locale=user.locale, user_id=user.id,
+            context={
+                "given_name": user.given_name, "change": change, "changed_at": self.clock().isoformat(),
+                "partner_names": dict(partner.names) if partner else {"fr": partner_id, "en": partner_id},
+            },
+        )

@@ -31,6 +31,7 @@ from flask_wtf import FlaskForm
 
 from idp.context import app_context
 from idp.extensions import db, limiter
+from idp.mail.services import MailService
 from idp.federation.errors import (
     FederationError,
     InvalidPartnerResponse,
@@ -127,6 +128,7 @@ def get_broker_service() -> BrokerService:
         current_app.extensions["idp_partners"], current_app.extensions["idp_partner_cache"],
         # Tests put a requests.Session here that tampers with the partner's answers.
         http=current_app.extensions.get("idp_partner_http"),
+        mail=MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box),
     )
 
 

@@ -49,7 +49,7 @@ def test_a_signed_in_person_links_a_partner_then_signs_in_with_it(broker, http, 
         assert db.session.query(User).count() == 1
 
 
-def test_unlinking_removes_the_link(broker, http, partner):
+def test_unlinking_removes_the_link(broker, http, partner, mailbox):
     make_user(broker, email=EMAIL)
     sign_in_locally(http, EMAIL)
     link_partner(broker, http, partner)
@@ -62,6 +62,10 @@ def test_unlinking_removes_the_link(broker, http, partner):
     with broker.app_context():
         tags = [event.tag for event in db.session.query(SecurityEvent).order_by(SecurityEvent.id)]
     assert tags[-2:] == [EventTag.PARTNER_LINKED.value, EventTag.PARTNER_UNLINKED.value]
+    subjects = [message["Subject"] for message in mailbox.to(EMAIL)]
+    # In the account's language (French when it has none).
+    assert "Un partenaire de connexion a été lié à votre compte Passerelle" in subjects
+    assert "Un partenaire de connexion a été dissocié de votre compte Passerelle" in subjects
     home = http.get("/account").get_data(as_text=True)
     assert "Sign-in partner unlinked" in home or "Partenaire de connexion dissocié" in home
 
