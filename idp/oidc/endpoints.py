@@ -76,7 +76,9 @@ def introspection(server: PasserelleServer, client: OAuthClient, plain_token: st
     expires_at = token.access_expires_at if token_type == "Bearer" else token.refresh_expires_at
     body: dict[str, Any] = {
         "active": True,
-        "scope": token.scope,
+        # A refresh token can get back the grant's whole scope, whatever a narrowing refresh
+        # gave the access token issued with it.
+        "scope": token.scope if token_type == "Bearer" else token.grant_scope,
         "client_id": token.client_id,
         "token_type": token_type,
         "exp": int(expires_at.timestamp()),
