@@ -339,9 +339,10 @@ class TokenService:
             return
 
     def revoke_for_session(self, session_id: int) -> None:
-        """At sign-out, end the tokens of that session unless granted offline_access."""
+        """At sign-out, end the tokens of that session unless their grant has offline_access
+        (the grant's consented scope: a refresh may have narrowed the access token's)."""
         rows = self.session.scalars(select(Token).where(Token.session_id == session_id, Token.revoked_at.is_(None)))
         now = self.clock()
         for row in rows:
-            if "offline_access" not in row.scope.split():
+            if "offline_access" not in (row.grant_scope or row.scope).split():
                 row.revoked_at = now

@@ -15,7 +15,7 @@ from idp.accounts.models import User
 from idp.extensions import db
 from idp.oidc.models import Token
 from tests.integration.oidc.test_code_flow import decode_id_token, exchange
-from tests.oidc_support import SignIn, authorization_params, basic_auth, make_client, make_user, query_of
+from tests.oidc_support import POST_LOGOUT_URI, SignIn, authorization_params, basic_auth, make_client, make_user, query_of
 
 
 def set_person(app, user_id: int, **values) -> None:
@@ -283,3 +283,31 @@ def test_introspection_of_a_refresh_token_reports_the_grant_scope_after_narrowin
     # The new refresh token still carries the whole consented scope (a later refresh may ask
     # for it again), so that is the scope associated with it (RFC 7662 §2.2).
     assert set(introspect(client, rp, narrow["refresh_token"])["scope"].split()) == {"openid", "email", "offline_access"}
+
+
+def sign_out(http, rp, id_token):
+    response = http.get("/logout", query_string={"id_token_hint": id_token, "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "s"})
+    assert response.status_code in (302, 303) and response.headers["Location"].startswith(POST_LOGOUT_URI)
+
+
+def test_sign_out_ends_a_grant_without_offline_access(app, client):
+    rp = make_client(app)
+    _, code = signed_in(app, client, rp, scope="openid email")
+    tokens = exchange(client, rp, code).get_json()
+    sign_out(client, rp, tokens["id_token"])
+    assert introspect(client, rp, tokens["refresh_token"]) == {"active": False}
+    assert_oauth_error(refresh(client, rp, tokens["refresh_token"]), "invalid_grant")
+
+
+def test_a_narrowing_refresh_keeps_offline_access_across_sign_out(app, client):
+    rp = make_client(app)
+    _, code = signed_in(app, client, rp, scope="openid email offline_access")
+    tokens = exchange(client, rp, code).get_json()
+    narrow = refresh(client, rp, tokens["refresh_token"], scope="openid").get_json()
+    assert narrow["scope"] == "openid"
+    sign_out(client, rp, narrow["id_token"])
+    # The grant was consented with offline_access: its refresh token survives sign-out,
+    # whatever scope the last access token was narrowed to.
+    assert introspect(client, rp, narrow["refresh_token"])["active"] is True
+    renewed = refresh(client, rp, narrow["refresh_token"])
+    assert renewed.status_code == 200, renewed.get_json()
