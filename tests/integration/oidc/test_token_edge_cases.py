@@ -311,3 +311,40 @@ def test_a_narrowing_refresh_keeps_offline_access_across_sign_out(app, client):
     assert introspect(client, rp, narrow["refresh_token"])["active"] is True
     renewed = refresh(client, rp, narrow["refresh_token"])
     assert renewed.status_code == 200, renewed.get_json()
+
+
+def test_refresh_lifetime_is_absolute_across_rotations(app, client, clock):
+    rp = make_client(app)
+    _, code = signed_in(app, client, rp)
+    first = exchange(client, rp, code).get_json()
+    first_claims = decode_id_token(client, first["id_token"])
+    exp = introspect(client, rp, first["refresh_token"])["exp"]
+    clock.advance(days=13)
+    second = refresh(client, rp, first["refresh_token"]).get_json()
+    assert introspect(client, rp, second["refresh_token"])["exp"] == exp
+    assert decode_id_token(client, second["id_token"])["auth_time"] == first_claims["auth_time"]
+    clock.advance(days=1, seconds=1)
+    assert_oauth_error(refresh(client, rp, second["refresh_token"]), "invalid_grant")
+
+
+def test_code_without_redirect_uri_is_invalid_grant_and_burned(app, client):
+    rp = make_client(app)
+    _, code = signed_in(app, client, rp)
+    missing = client.post("/token", data={"grant_type": "authorization_code", "code": code}, headers=basic_auth(rp))
+    assert_oauth_error(missing, "invalid_grant")
+    assert_oauth_error(exchange(client, rp, code), "invalid_grant")
+
+
+def test_client_authenticating_with_an_unregistered_method_is_invalid_client(app, client):
+    rp = make_client(app)  # client_secret_basic
+    _, code = signed_in(app, client, rp)
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri, "client_id": rp.client_id}
+    assert_oauth_error(client.post("/token", data={**data, "client_secret": rp.client_secret}), "invalid_client", 401)
+    assert_oauth_error(client.post("/token", data=data), "invalid_client", 401)
+    # Refused before the code was looked at: its owner still redeems it.
+    assert exchange(client, rp, code).status_code == 200
+
+
+def test_grant_type_the_client_is_not_registered_for_is_unauthorized_client(app, client):
+    rp = make_client(app, grant_types=("authorization_code",))
+    assert_oauth_error(client.post("/token", data={"grant_type": "client_credentials"}, headers=basic_auth(rp)), "unauthorized_client")
