@@ -39,7 +39,7 @@ def mfa_template_contexts() -> dict:
         "mfa/manage.html": lambda: {
             "user": SimpleNamespace(mfa_default_factor="totp"), "methods": ["totp", "email_code"], "available": [],
             "status": Status(True, ("totp", "email_code"), "totp", 10, False), "form": ResendCodeForm(),
-            "notices": [("error", "No.")], "has_security_keys": False,
+            "notices": [("error", "No.")],
         },
         "mfa/app_code.html": lambda: {"form": AppCodeForm()},
         "mfa/stronger_method.html": lambda: {"form": ResendCodeForm()},

@@ -7,7 +7,7 @@ factor), then lands on the "authentication successful" page with the choices.
 
 from __future__ import annotations
 
-from flask import Response, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Response, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,9 +18,10 @@ from idp.extensions import db, limiter
 from idp.mfa import totp
 from idp.mfa.base import FactorContext
 from idp.mfa.errors import FactorNotAvailable, LastMethod, MfaError
-from idp.mfa.forms import AppCodeForm, ResendCodeForm
+from idp.mfa.forms import AppCodeForm, ResendCodeForm, SecurityKeySetupForm
 from idp.mfa.manage import ManageService
 from idp.mfa.recovery import RecoveryCodeService
+from idp.mfa.security_key_views import KEY_ERROR_MESSAGES, get_webauthn_service
 from idp.mfa.setup_views import get_enrolment_service, get_totp_service
 from idp.mfa.views import APP_ERROR_MESSAGES, bp, get_mfa_service
 from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
@@ -37,15 +38,9 @@ MANAGE_ERRORS = {
 def get_manage_service() -> ManageService:
     ctx = app_context()
     recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
-    try:
-        from idp.mfa.security_key_views import get_webauthn_service
-
-        webauthn = get_webauthn_service()
-    except ImportError:  # pragma: no cover - security keys are optional in this module
-        webauthn = None
     return ManageService(
         db.session, ctx.settings, ctx.clock, get_mfa_service(), get_enrolment_service(), recovery,
-        get_mail_service(), webauthn,
+        get_mail_service(), get_webauthn_service(),
     )
 
 
@@ -88,14 +83,8 @@ def manage():
     return render_template(
         "mfa/manage.html", user=user, methods=methods, available=available,
         status=get_enrolment_service().status(user, tuple(methods)), form=ResendCodeForm(),
-        notices=get_flashed_messages(with_categories=True), has_security_keys=_has_security_key_pages(),
+        notices=get_flashed_messages(with_categories=True),
     )
-
-
-def _has_security_key_pages() -> bool:
-    from flask import current_app
-
-    return "mfa.manage_security_key" in current_app.view_functions
 
 
 def _change(action) -> Response:
@@ -177,9 +166,6 @@ def manage_add_app():
 @limiter.limit(signin_rate_limit, methods=["POST"])
 def manage_security_key():
     """Add a security key or passkey (the same ceremony as at set-up)."""
-    from idp.mfa.forms import SecurityKeySetupForm
-    from idp.mfa.security_key_views import KEY_ERROR_MESSAGES, get_webauthn_service
-
     user, elsewhere = _fresh_person()
     if elsewhere is not None:
         return elsewhere
@@ -209,10 +195,6 @@ def manage_security_key():
 @limiter.limit(signin_rate_limit)
 def manage_security_key_options():
     """A new challenge for navigator.credentials.create(), the person's keys excluded."""
-    from flask import jsonify
-
-    from idp.mfa.security_key_views import get_webauthn_service
-
     user, elsewhere = _fresh_person()
     if elsewhere is not None:
         return jsonify(error=_("Sign in again to continue.")), 401
