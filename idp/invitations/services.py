@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +29,7 @@ from idp.accounts.models import User
 from idp.accounts.services import canonical_email
 from idp.clock import Clock
 from idp.config import Settings
+from idp.invitations.codes import format_code, new_invitation_code, normalise_code
 from idp.invitations.errors import (
     InvalidInvitation,
     InvitationAlreadyUsed,
@@ -52,14 +52,6 @@ REGISTER_LINK_PATH = "/register/invitation/"
 REGISTER_CODE_PATH = "/register/code"
 ACCOUNT_PATH = "/account"
 
-# Human-typable codes: no 0/O, 1/I/L look-alikes. 31 symbols; 16 of them give
-# 16 × log2(31) ≈ 79 bits (12 would give 59.5, short of the 60 we want for a secret that
-# lives two weeks), shown as four groups of four: ABCD-EFGH-JKMN-PQRS.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 16
-CODE_GROUP = 4
-# What people type between groups, or paste with the code: spaces, hyphens and dashes.
-_CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]+")
 MAX_TOKEN_LENGTH = 200  # our tokens are 43 characters; anything far longer is not one
 
 MAX_NAME_LENGTH = 200
@@ -68,32 +60,6 @@ MAX_CREATOR_ID_LENGTH = 200
 MAX_CLIENT_ID_LENGTH = 64
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # secrets.token_urlsafe output
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def new_invitation_code() -> str:
-    """A fresh code in display form, grouped with hyphens."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return format_code(raw)
-
-
-def format_code(code: str) -> str:
-    """ABCDEFGHJKMNPQRS -> ABCD-EFGH-JKMN-PQRS (display only; never compared in this form)."""
-    normal = normalise_code(code) or code
-    return "-".join(normal[i : i + CODE_GROUP] for i in range(0, len(normal), CODE_GROUP))
-
-
-def normalise_code(typed: str) -> str | None:
-    """The canonical form of a typed code, or None when it cannot be one of ours.
-
-    NFKC folds full-width letters from some keyboards; case is ignored and separators or
-    spaces anywhere are dropped, so "abcd efgh-jkmn pqrs" matches.
-    """
-    if not isinstance(typed, str) or len(typed) > 4 * CODE_LENGTH:
-        return None
-    folded = _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", typed)).upper()
-    if len(folded) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in folded):
-        return None
-    return folded
 
 
 def invitation_link(settings: Settings, plain_token: str) -> str:

@@ -20,14 +20,8 @@ from idp.invitations.errors import (
     InvitationRevoked,
 )
 from idp.invitations.models import Invitation, InvitationState
-from idp.invitations.services import (
-    CODE_ALPHABET,
-    InvitationService,
-    format_code,
-    invitation_link,
-    new_invitation_code,
-    normalise_code,
-)
+from idp.invitations.codes import CODE_ALPHABET, format_code, new_invitation_code, normalise_code
+from idp.invitations.services import InvitationService, invitation_link
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 
