@@ -74,10 +74,16 @@ class CodeRegistrationService(RegistrationService):
             attempts=0,
             created_at=now,
         )
+        if not self._new_code(row, user):
+            # The mail caps dropped this code: the registration whose code did go out stays
+            # the one to confirm, rather than one holding a code nobody received.
+            current = self._open_code_registration(invitation.email)
+            if current is not None:
+                return current, self._give_handle(current)
         self.session.add(row)
-        self._new_code(row, user)
         self.session.flush()
-        self._close_older(row)
+        if row.code_hash is not None:
+            self._close_older(row)
         return row, self._give_handle(row)
 
     def find_for_confirm_step(self, plain_handle: str | None) -> Registration:
@@ -113,7 +119,7 @@ class CodeRegistrationService(RegistrationService):
                 return None
             raise CodeResendTooSoon(math.ceil(wait.total_seconds()))
         user = self.session.get(User, row.user_id) if row.user_id is not None else None
-        self._new_code(row, user)
+        self._new_code(row, user)  # capped: the code already sent, if any, keeps working
         self.session.flush()
         return row
 
@@ -161,9 +167,13 @@ class CodeRegistrationService(RegistrationService):
             raise AccountAlreadyActive
         return self._complete(row, user, locale=row.locale, ip_address=ip_address, user_agent=user_agent)
 
-    def _new_code(self, row: Registration, user: User | None) -> None:
+    def _new_code(self, row: Registration, user: User | None) -> bool:
         """Give the row a new code and send it; a row without an account gets a code nobody
-        can know (and no email): its page behaves the same, and nothing completes it."""
+        can know (and no email): its page behaves the same, and nothing completes it.
+
+        Returns False when the mail caps dropped the message: then the row keeps the code it
+        had, or none, never one that was not sent (issue 9, item 12).
+        """
         now = self.clock()
         ttl = timedelta(seconds=self.settings.REGISTRATION_CODE_TTL)
         row.secret_sent_at = now
@@ -171,7 +181,7 @@ class CodeRegistrationService(RegistrationService):
             row.code_hash = self.hasher.hash(CODE_PURPOSE, new_token(32))
             row.secret_expires_at = now + ttl
             row.attempts = 0
-            return
+            return True
         plain_code = new_numeric_code(CODE_DIGITS)
         message = self.mail.enqueue(
             to=user.email,
@@ -185,11 +195,12 @@ class CodeRegistrationService(RegistrationService):
             },
             user_id=user.id,
         )
-        if message is None and row.code_hash is not None:
-            return  # capped: the code already sent keeps working
+        if message is None:
+            return False
         row.code_hash = self.hasher.hash(CODE_PURPOSE, plain_code)
         row.secret_expires_at = now + ttl
         row.attempts = 0
+        return True
 
     def _open_code_registration(self, email: str | None) -> Registration | None:
         try:
@@ -206,6 +217,7 @@ class CodeRegistrationService(RegistrationService):
                 Registration.closed_at.is_(None),
                 Registration.completed_at.is_(None),
                 Registration.verified_at.is_(None),
+                Registration.code_hash.is_not(None),
             )
             .order_by(Registration.id.desc())
             .limit(1)

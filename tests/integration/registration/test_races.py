@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 
 from idp.accounts.models import User
 from idp.extensions import db
+from idp.mail.models import OutboxMessage
+from idp.registration.codes import CODE_PURPOSE
 from idp.registration.models import Registration
+from idp.security.secrets import KeyedHasher
 from tests.integration.registration.support import EMAIL, PASSWORD, invitation_code, invitation_link, invite
 from tests.mail_support import code_in, path_of_link
 from tests.robot_support import solve_robot_check
@@ -100,3 +103,44 @@ def test_parallel_wrong_codes_never_exceed_the_attempts(live_server, mailbox):
         "csrf_token": token, "email": EMAIL, "verification_code": f"{(int(right) + 1 + index) % 1_000_000:06d}"}, cookies)
     assert [response.status_code for response in responses] == [422] * PARALLEL
     assert count(live_server, select(Registration.attempts).where(Registration.kind == "code")) == 5
+
+
+def test_parallel_code_forms_over_the_mail_cap_leave_a_code_that_was_sent(live_server, mailbox):
+    """Issue 9 item 12: 20 submissions of one invitation code, more than the address's mail cap
+    allows; the registration that stays open holds a code that reached the mailbox."""
+    parallel = 20
+    invite(live_server.app, kind="code", locale="en")
+    code = invitation_code(mailbox.wait_for(EMAIL))
+    cookies, token = browser(live_server, "/register/code")
+    solutions = [solve_robot_check(live_server.url) for _ in range(parallel)]
+    barrier = threading.Barrier(parallel)
+
+    def send(index):
+        barrier.wait()
+        return requests.post(live_server.url + "/register/code", cookies=cookies, allow_redirects=False, timeout=60, data={
+            "csrf_token": token, "code": code, "email": EMAIL, "given_name": "Zoé", "family_name": "Citoyenne",
+            "phone_number": "514 555-0123", "password": PASSWORD, "confirm_password": PASSWORD,
+            "accept_terms": "y", "altcha": solutions[index]})
+
+    with ThreadPoolExecutor(parallel) as pool:
+        responses = list(pool.map(send, range(parallel)))
+    assert all(response.status_code == 303 for response in responses), [r.status_code for r in responses]
+    with live_server.app.app_context():
+        queued = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.template == "registration-code"))
+    assert 0 < queued < parallel  # the cap did drop some codes
+    mailbox.wait_for(EMAIL, count=1 + queued, timeout=60)
+    sent = [code_in(message) for message in mailbox.to(EMAIL)[1:]]
+    hasher = KeyedHasher(live_server.app.config["SECRETS_HASH_KEY"])
+    with live_server.app.app_context():
+        rows = db.session.scalars(select(Registration).where(Registration.kind == "code")).all()
+        open_rows = [row for row in rows if row.closed_at is None and row.code_hash is not None]
+    sent_by_hash = {hasher.hash(CODE_PURPOSE, plain): plain for plain in sent}
+    assert all(row.code_hash in sent_by_hash for row in rows if row.code_hash is not None)  # no unsent code stored
+    assert open_rows
+    # And the person can finish with the code that the open registration holds.
+    survivor = sent_by_hash[open_rows[-1].code_hash]
+    browser_cookies = {**cookies, **responses[0].cookies.get_dict()}
+    confirm = requests.post(live_server.url + "/register/confirm", cookies=browser_cookies, allow_redirects=False,
+                            timeout=30, data={"csrf_token": token, "email": EMAIL, "verification_code": survivor})
+    assert confirm.status_code == 303, confirm.text[:300]
