@@ -143,7 +143,9 @@ def resume() -> Response:
 def _begin(grant, params: dict[str, str], options: AuthorizationOptions, session, *, needs_login: bool, needs_consent: bool) -> Response:
     """Hand over to the sign-in transaction; it comes back through resume()."""
     return signin.begin_signin(
-        authorization_request=dict(params),
+        # The scope the client may have, not the one it asked for: the consent page lists it
+        # and the consent records it, so both say what will actually be released.
+        authorization_request={**params, "scope": grant.request.scope},
         client_id=grant.client.client_id,
         return_to=None,
         prompt=params.get("prompt"),
@@ -201,7 +203,8 @@ def parse_options(server: PasserelleServer, grant, params: dict[str, str]) -> Au
         if hint_subject is None:
             raise InvalidRequestError("Invalid 'id_token_hint'.", redirect_uri=redirect_uri)
     return AuthorizationOptions(
-        prompts, max_age, requested_claims, hint_subject, required_acr(grant.client, requested_claims, params.get("acr_values")),
+        prompts, max_age, oidc_claims.claims_within_scope(requested_claims, grant.request.scope), hint_subject,
+        required_acr(grant.client, requested_claims, params.get("acr_values")),
     )
 
 

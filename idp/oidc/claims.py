@@ -94,13 +94,37 @@ def user_claims(user: Any) -> dict[str, Any]:
     return without_empty(claims)
 
 
-def claims_for_scope(scope: str, available: Mapping[str, Any], requested: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Claims released by the granted scope plus those named in the `claims` parameter."""
+def claims_for_scope(scope: str, available: Mapping[str, Any], only: Iterable[str] | None = None) -> dict[str, Any]:
+    """Claims the granted scope releases (OIDC Core §5.4); with `only`, just those of them
+    named there. The `claims` parameter (§5.5) selects among what the scopes release and
+    never adds to it, so a client cannot read what the person did not consent to (as node
+    oidc-provider does)."""
+    names = scope_claim_names(scope)
+    if only is not None:
+        names &= set(only)
+    return {name: available[name] for name in names if name in available}
+
+
+def scope_claim_names(scope: str) -> set[str]:
+    """The person's claims the scopes of `scope` release."""
     names: set[str] = set()
     for value in scope.split():
         names.update(SCOPE_CLAIMS.get(value, ()))
-    names.update((requested or {}).keys())
-    return {name: available[name] for name in names if name in available}
+    return names
+
+
+def claims_within_scope(requested: Mapping[str, Any] | None, scope: str) -> dict[str, Any] | None:
+    """The `claims` parameter without the person's claims the granted scope does not release;
+    protocol claims (acr, auth_time, ...) stay. Stored with the code so that no later step
+    can release more."""
+    if requested is None:
+        return None
+    person_claims = scope_claim_names(" ".join(SCOPE_CLAIMS))
+    allowed = scope_claim_names(scope)
+    return {
+        target: {name: spec for name, spec in members.items() if name in allowed or name not in person_claims}
+        for target, members in requested.items()
+    }
 
 
 def without_empty(claims: Mapping[str, Any]) -> dict[str, Any]:

@@ -55,9 +55,10 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
     client = server.clients.get(db.session, token.client_id)
     if user is None or client is None:
         return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
-    requested = (token.requested_claims or {}).get("userinfo")
+    # The `claims` parameter's userinfo member adds nothing: the scopes already release
+    # every claim it may name (idp.oidc.claims.claims_for_scope).
     body = {
-        **oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(user), requested),
+        **oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(user)),
         "sub": server.subject(client, user),
     }
     return 200, body, {}

@@ -122,9 +122,10 @@ class PasserelleServer(AuthorizationServer):
         requested = (context.requested_claims or {}).get("id_token")
         extra = None
         if requested:
-            # Claims asked for in the ID token (OIDC Core §5.5) need the whole record.
+            # Claims asked for in the ID token (OIDC Core §5.5), among those this token's
+            # scope releases, need the whole record.
             record = user if isinstance(user, User) else db.session.get(User, user.id)
-            extra = oidc_claims.claims_for_scope("", oidc_claims.user_claims(record), requested)
+            extra = oidc_claims.claims_for_scope(context.scope, oidc_claims.user_claims(record), only=requested)
         payload = oidc_claims.id_token_claims(
             issuer=self.issuer,
             subject=self.subject(client, user),

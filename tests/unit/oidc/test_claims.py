@@ -28,7 +28,9 @@ def test_public_subject_is_the_users_own():
 def test_claims_for_scope_follow_oidc_core_5_4():
     available = {"email": "a@b.c", "email_verified": True, "name": "A B", "phone_number": "+15145550100"}
     assert claims.claims_for_scope("openid email", available) == {"email": "a@b.c", "email_verified": True}
-    assert claims.claims_for_scope("openid", available, {"name": {"essential": True}}) == {"name": "A B"}
+    # The claims parameter selects among the scope's claims, never beyond them (issue 9).
+    assert claims.claims_for_scope("openid", available, {"name": {"essential": True}}) == {}
+    assert claims.claims_for_scope("openid profile email", available, {"name": None}) == {"name": "A B"}
 
 
 @pytest.mark.parametrize("raw", ["[", "[]", '"x"', '{"userinfo": 3}', '{"id_token": {"name": 4}}'])
