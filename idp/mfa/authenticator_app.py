@@ -25,8 +25,7 @@ from idp.mfa.base import FactorContext
 from idp.mfa.errors import AccountLocked, FactorNotAvailable, InvalidCode
 from idp.mfa.models import TotpAuthenticator
 from idp.security.encryption import SecretBox
-from idp.signin.assurance import AMR_OTP
-from idp.signin.flow import TOTP
+from idp.signin.flow import FACTOR_AMR, TOTP
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ class TotpService:
 
 class TotpFactor:
     name: ClassVar[str] = TOTP
-    amr: ClassVar[tuple[str, ...]] = (AMR_OTP,)
+    amr: ClassVar[tuple[str, ...]] = FACTOR_AMR[TOTP]
     strength: ClassVar[int] = 2  # above the emailed code, below a security key
     endpoint: ClassVar[str] = "mfa.authenticator_app"
 

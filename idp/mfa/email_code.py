@@ -13,8 +13,7 @@ from idp.accounts.models import User
 from idp.mfa.base import FactorContext
 from idp.mfa.models import EmailCode
 from idp.mfa.services import EmailCodeService
-from idp.signin.assurance import AMR_EMAIL
-from idp.signin.flow import EMAIL_CODE
+from idp.signin.flow import FACTOR_AMR, EMAIL_CODE
 
 
 def mask_email(address: str) -> str:
@@ -28,7 +27,7 @@ def mask_email(address: str) -> str:
 
 class EmailCodeFactor:
     name: ClassVar[str] = EMAIL_CODE
-    amr: ClassVar[tuple[str, ...]] = (AMR_EMAIL,)
+    amr: ClassVar[tuple[str, ...]] = FACTOR_AMR[EMAIL_CODE]
     strength: ClassVar[int] = 1  # below an authenticator app or a security key
     endpoint: ClassVar[str] = "mfa.email_code"
 

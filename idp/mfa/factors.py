@@ -25,17 +25,6 @@ from idp.security.secrets import KeyedHasher
 FACTOR_TYPES: tuple[type, ...] = (SecurityKeyFactor, TotpFactor, EmailCodeFactor, RecoveryCodeFactor)
 
 
-def amr_of(factor_name: str, steps_done: dict | None = None) -> tuple[str, ...]:
-    """The amr values a session that used this factor carries. Given the sign-in's
-    steps_done, a factor whose amr depends on the credential used (a security key: "hwk",
-    a synced passkey: "swk") says which through its amr_for(steps_done)."""
-    for factor_type in FACTOR_TYPES:
-        if factor_type.name == factor_name:
-            amr_for = getattr(factor_type, "amr_for", None)
-            return amr_for(steps_done) if amr_for is not None and steps_done is not None else factor_type.amr
-    raise KeyError(factor_name)
-
-
 def build_factors(
     session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, mail: Any, throttle: SigninThrottle,
     secret_box: SecretBox,

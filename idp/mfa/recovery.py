@@ -20,8 +20,7 @@ from idp.mfa.base import FactorContext
 from idp.mfa.errors import AccountLocked, InvalidCode
 from idp.mfa.models import RecoveryCode
 from idp.security.secrets import KeyedHasher
-from idp.signin.assurance import AMR_RECOVERY_CODE
-from idp.signin.flow import RECOVERY_CODE
+from idp.signin.flow import FACTOR_AMR, RECOVERY_CODE
 
 RECOVERY_CODE_PURPOSE = "mfa-recovery-code"
 
@@ -108,7 +107,7 @@ class RecoveryCodeFactor:
     method to sign in with; a sign-in that used it sets up two-factor again."""
 
     name: ClassVar[str] = RECOVERY_CODE
-    amr: ClassVar[tuple[str, ...]] = (AMR_RECOVERY_CODE,)
+    amr: ClassVar[tuple[str, ...]] = FACTOR_AMR[RECOVERY_CODE]
     strength: ClassVar[int] = 0
     endpoint: ClassVar[str] = "mfa.recover"
 

@@ -39,8 +39,7 @@ from idp.mfa.errors import (
 )
 from idp.mfa.models import WebAuthnChallenge, WebAuthnCredential
 from idp.security.secrets import KeyedHasher
-from idp.signin.assurance import AMR_HWK, AMR_SWK
-from idp.signin.flow import WEBAUTHN, WEBAUTHN_SYNCED
+from idp.signin.flow import FACTOR_AMR, WEBAUTHN
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"
@@ -252,18 +251,12 @@ class WebAuthnService:
 
 class SecurityKeyFactor:
     name: ClassVar[str] = WEBAUTHN
-    amr: ClassVar[tuple[str, ...]] = (AMR_HWK,)
+    amr: ClassVar[tuple[str, ...]] = FACTOR_AMR[WEBAUTHN]  # "swk" for a synced passkey: flow.factor_amr
     strength: ClassVar[int] = 3  # the strongest: phishing-resistant
     endpoint: ClassVar[str] = "mfa.security_key"
 
     def __init__(self, service: WebAuthnService):
         self.service = service
-
-    @staticmethod
-    def amr_for(steps_done: dict) -> tuple[str, ...]:
-        """"swk" when the sign-in used a synced passkey (the view recorded WEBAUTHN_SYNCED),
-        "hwk" otherwise."""
-        return (AMR_SWK,) if WEBAUTHN_SYNCED in (steps_done or {}) else (AMR_HWK,)
 
     def is_enrolled(self, user: User) -> bool:
         return self.service.has_credentials(user.id)

@@ -43,6 +43,7 @@ from idp.signin.flow import (
     SESSION_REUSED,
     TERMS_DECLINED,
     Step,
+    factor_amr,
     next_step,
     partner_amr,
     partner_level,
@@ -251,8 +252,6 @@ def _finish(txn: SigninTransaction) -> Response:
 def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]:
     """The amr values of the steps this transaction actually did, and when authentication
     finished (the last of them): what its session and ID tokens claim."""
-    from idp.mfa.factors import amr_of
-
     if PARTNER in txn.steps_done and Step.PASSWORD.value not in txn.steps_done:
         amr = partner_amr(txn)
         times = [datetime.fromisoformat(txn.steps_done[PARTNER])]
@@ -260,7 +259,7 @@ def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]
         amr = [AMR_PASSWORD]
         times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
     for factor in second_factors_used(txn):
-        amr.extend(value for value in amr_of(factor, txn.steps_done) if value not in amr)
+        amr.extend(value for value in factor_amr(factor, txn.steps_done) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
     return with_mfa(amr), max(times)
 
@@ -290,14 +289,12 @@ def _step_up_session(txn: SigninTransaction) -> str:
     """A step-up finished: a new session (new handle, ASVS 7.2.4: a raised privilege gets a
     new session) carries the reused session's methods plus this transaction's factors, the
     level they reach and a new auth_time (OIDC Core §2: when the person last authenticated)."""
-    from idp.mfa.factors import amr_of
-
     sessions = get_session_service()
     previous = current_session()
     amr = list(previous.amr or [])
     times = []
     for factor in second_factors_used(txn):
-        amr.extend(value for value in amr_of(factor, txn.steps_done) if value not in amr)
+        amr.extend(value for value in factor_amr(factor, txn.steps_done) if value not in amr)
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
     amr = with_mfa(amr)
     acr = acr_for(amr)

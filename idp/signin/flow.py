@@ -14,9 +14,14 @@ from enum import StrEnum
 
 from idp.signin.assurance import (
     ACR_ORDER,
+    AMR_EMAIL,
     AMR_FEDERATED,
+    AMR_HWK,
     AMR_MFA,
+    AMR_OTP,
     AMR_PASSWORD,
+    AMR_RECOVERY_CODE,
+    AMR_SWK,
     acr_for,
     satisfies,
 )
@@ -53,6 +58,14 @@ WEBAUTHN = "webauthn"  # a security key or passkey (idp/mfa/security_key.py)
 # session's amr then says "swk" instead of "hwk" (idp.mfa.security_key.SecurityKeyFactor).
 WEBAUTHN_SYNCED = "webauthn_swk"
 RECOVERY_CODE = "recovery_code"  # "Recover account": forces a new set-up (ENROLMENT)
+# What each second factor proves, as amr values (RFC 8176). The factors' classes (idp/mfa)
+# read it from here, so that the sign-in never needs to import them.
+FACTOR_AMR: dict[str, tuple[str, ...]] = {
+    WEBAUTHN: (AMR_HWK,),
+    TOTP: (AMR_OTP,),
+    EMAIL_CODE: (AMR_EMAIL,),
+    RECOVERY_CODE: (AMR_RECOVERY_CODE,),
+}
 # A sign-in partner (idp/federation, issue 5) proved who the person is, at the Passerelle
 # level recorded under PARTNER_ACR (the partner's acr and amr through the operator's map).
 # It stands for the password and, at its level, for the second factor: no emailed code and
@@ -121,11 +134,13 @@ def is_denied(txn: SigninTransaction) -> bool:
     return CONSENT_DENIED in done or TERMS_DECLINED in done or STEP_UP_UNAVAILABLE in done
 
 
-def factor_amr(name: str) -> tuple[str, ...]:
-    """The amr values of a second factor, from its Factor class (idp.mfa.factors)."""
-    from idp.mfa.factors import amr_of  # the factors import this module
-
-    return amr_of(name)
+def factor_amr(name: str, steps_done: dict | None = None) -> tuple[str, ...]:
+    """The amr values a session that used this second factor carries. Given the sign-in's
+    steps_done, a security key says whether it was a synced passkey ("swk") rather than a
+    device-bound key ("hwk"). Raises KeyError for a name that is no factor."""
+    if name == WEBAUTHN and WEBAUTHN_SYNCED in (steps_done or {}):
+        return (AMR_SWK,)
+    return FACTOR_AMR[name]
 
 
 def reached_acr(txn: SigninTransaction, policy: SigninPolicy = DEFAULT_POLICY) -> str:

@@ -7,10 +7,10 @@ import pytest
 from idp.mfa.base import Factor
 from idp.mfa.email_code import EmailCodeFactor, mask_email
 from idp.mfa.errors import FactorNotAvailable
-from idp.mfa.factors import FACTOR_TYPES, amr_of, build_factors
+from idp.mfa.factors import FACTOR_TYPES, build_factors
 from idp.mfa.services import MfaService
 from idp.signin.assurance import ACR_PASSWORD, ACR_PASSWORD_EMAIL, AMR_EMAIL, acr_for
-from idp.signin.flow import DEFAULT_POLICY
+from idp.signin.flow import DEFAULT_POLICY, WEBAUTHN, WEBAUTHN_SYNCED, factor_amr
 from idp.extensions import db
 from tests.unit.mfa.conftest import sent_codes
 
@@ -29,11 +29,18 @@ def test_every_factor_implements_the_protocol_and_is_a_second_step_of_the_flow(m
 
 def test_the_emailed_code_is_honest_about_what_it_proves():
     """Issue 4 / NIST SP 800-63B §5.1.3.1: not "otp" or "mfa", and not a two-factor level."""
-    assert amr_of("email_code") == (AMR_EMAIL,) == ("email",)
+    assert factor_amr("email_code") == (AMR_EMAIL,) == ("email",)
     assert acr_for(["pwd", "email"]) == ACR_PASSWORD_EMAIL != ACR_PASSWORD
     assert acr_for(["pwd"]) == ACR_PASSWORD
     with pytest.raises(KeyError):
-        amr_of("carrier-pigeon")
+        factor_amr("carrier-pigeon")
+
+
+def test_each_factor_class_carries_the_amr_the_sign_in_records():
+    for factor_type in FACTOR_TYPES:
+        assert factor_type.amr == factor_amr(factor_type.name)
+    assert factor_amr(WEBAUTHN) == ("hwk",)
+    assert factor_amr(WEBAUTHN, {WEBAUTHN: "2026-01-01T00:00:00+00:00", WEBAUTHN_SYNCED: "x"}) == ("swk",)
 
 
 def test_a_person_with_an_email_address_is_asked_for_the_emailed_code(mfa, user):

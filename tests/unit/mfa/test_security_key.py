@@ -26,11 +26,10 @@ from idp.mfa.errors import (
     SecurityKeyRejected,
     UnknownSecurityKey,
 )
-from idp.mfa.factors import amr_of
 from idp.mfa.models import WebAuthnChallenge, WebAuthnCredential
 from idp.mfa.security_key import SecurityKeyFactor, WebAuthnService
 from idp.signin.assurance import AMR_HWK, AMR_SWK
-from idp.signin.flow import WEBAUTHN, WEBAUTHN_SYNCED
+from idp.signin.flow import WEBAUTHN, WEBAUTHN_SYNCED, factor_amr
 from tests.webauthn_support import unb64url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webauthn"
@@ -234,8 +233,8 @@ def test_a_synced_passkey_says_swk(service, user, context, fixed_challenge):
     assert credential.backup_eligible is True and credential.backup_state is True
     used = authenticate(service, user, context, fixed_challenge, "authentication-synced")
     assert used.sign_count == 0  # a counter that stays at zero is allowed (§6.1.1)
-    assert amr_of(WEBAUTHN, {WEBAUTHN: "t", WEBAUTHN_SYNCED: "t"}) == (AMR_SWK,)
-    assert amr_of(WEBAUTHN, {WEBAUTHN: "t"}) == amr_of(WEBAUTHN) == (AMR_HWK,)
+    assert factor_amr(WEBAUTHN, {WEBAUTHN: "t", WEBAUTHN_SYNCED: "t"}) == (AMR_SWK,)
+    assert factor_amr(WEBAUTHN, {WEBAUTHN: "t"}) == factor_amr(WEBAUTHN) == (AMR_HWK,)
 
 
 def test_without_keys_there_is_nothing_to_ask(service, user, context):
