@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from idp import config as config_module
+from idp import settings_checks
 from idp.clock import Clock, system_clock
 from idp.config import PROJECT_ROOT, Settings
 
@@ -18,7 +19,7 @@ from idp.config import PROJECT_ROOT, Settings
 def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """Assemble the app: configuration, extensions, blueprints. Nothing else happens here."""
     values = config_module.load(overrides)
-    config_module.validate(values)
+    settings_checks.validate(values)
     settings = Settings(values)
 
     app = Flask(

@@ -251,18 +251,7 @@ def validate(config: Mapping[str, Any]) -> None:
     _validate_signin(config)
     _validate_recovery(config)
     _validate_webauthn(config)
-    _validate_partners(config)
-
-
-def _validate_partners(config: Mapping[str, Any]) -> None:
-    """The partners file is read and checked at startup (issue 5): idp.federation.partners."""
-    from idp.federation.partners import load_partners
-
-    for name in ("PARTNER_HTTP_TIMEOUT", "PARTNER_STATE_TTL", "PARTNER_METADATA_CACHE_TTL", "PARTNER_KEYS_MIN_REFRESH"):
-        value = config.get(name)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{name} must be a positive number of seconds")
-    load_partners(config.get("PARTNERS_FILE"))
+    # The features' own settings (partners file, terms folder): idp.settings_checks.
 
 
 SIGNIN_WHOLE_NUMBERS = (
@@ -287,14 +276,6 @@ def _validate_signin(config: Mapping[str, Any]) -> None:
         parse_many(str(config.get("SIGNIN_RATE_LIMIT") or ""))
     except ValueError:
         raise ConfigError("SIGNIN_RATE_LIMIT must be a rate limit such as \"60 per minute; 600 per hour\"") from None
-    if config.get("TERMS_DIRECTORY"):
-        from idp.terms.documents import bundled_versions
-
-        if not bundled_versions(Path(config["TERMS_DIRECTORY"])):
-            raise ConfigError(
-                "TERMS_DIRECTORY must be a folder holding at least one version folder with "
-                "terms.fr.html, terms.en.html, privacy.fr.html and privacy.en.html"
-            )
 
 
 # The outbox keeps sent messages for two days (MailService.purge_sent), and the cooldown

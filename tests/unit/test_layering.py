@@ -54,3 +54,67 @@ def test_the_layering_check_catches_a_flask_import(tmp_path):
     sample = tmp_path / "services.py"
     sample.write_text("import os\nfrom flask import request\nfrom flask_sqlalchemy import SQLAlchemy\n")
     assert sorted(module for module in imported_modules(sample) if is_flask(module)) == ["flask", "flask_sqlalchemy"]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(IDP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Each idp module and the idp modules it imports, function-level imports included
+    (an import deferred into a function is still a circle, only hidden)."""
+    modules = {module_name(path): path for path in root.rglob("*.py") if "migrations" not in path.parts}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                submodules = {f"{node.module}.{alias.name}" for alias in node.names} & modules.keys()
+                edges.update(submodules or {node.module})
+        graph[name] = {edge for edge in edges if edge in modules and edge != name}
+    return graph
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph[module]:
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_no_import_circles():
+    """design.md, Style: no import circles. Each circle found is listed."""
+    assert import_circles(import_graph(IDP)) == []
+
+
+def test_the_circle_check_finds_a_circle_hidden_in_a_function():
+    graph = {"idp.a": {"idp.b"}, "idp.b": {"idp.c"}, "idp.c": {"idp.a"}, "idp.d": {"idp.a"}}
+    assert import_circles(graph) == [["idp.a", "idp.b", "idp.c"]]
