@@ -59,7 +59,7 @@ def _invitation_dict(invitation) -> dict[str, Any]:
 
 def _secret_for_operator(invitation, plain_secret: str) -> str:
     """The sign-up link (link kind) or the code (code kind), as the person would use it."""
-    from idp.invitations.services import invitation_link
+    from idp.invitations.mailing import invitation_link
 
     _, context = services()
     return invitation_link(context.settings, plain_secret) if invitation.kind == "link" else plain_secret

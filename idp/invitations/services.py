@@ -18,18 +18,15 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
-from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.errors import InvalidEmail
-from idp.accounts.models import User
 from idp.accounts.services import canonical_email
 from idp.clock import Clock
 from idp.config import Settings
-from idp.invitations.codes import format_code, new_invitation_code, normalise_code
+from idp.invitations.codes import new_invitation_code, normalise_code
 from idp.invitations.errors import (
     InvalidInvitation,
     InvitationAlreadyUsed,
@@ -38,19 +35,16 @@ from idp.invitations.errors import (
     InvitationNotFound,
     InvitationRevoked,
 )
+from idp.invitations.mailing import email_context
 from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
-from idp.oidc.models import Client
 from idp.security.secrets import KeyedHasher, equal, new_token
 
 LOCALES = ("fr", "en")
 LINK_PURPOSE = "invitation-link"
 CODE_PURPOSE = "invitation-code"
 # Registration's routes (owned by idp/registration): the email links to these.
-REGISTER_LINK_PATH = "/register/invitation/"
-REGISTER_CODE_PATH = "/register/code"
-ACCOUNT_PATH = "/account"
 
 MAX_TOKEN_LENGTH = 200  # our tokens are 43 characters; anything far longer is not one
 
@@ -60,16 +54,6 @@ MAX_CREATOR_ID_LENGTH = 200
 MAX_CLIENT_ID_LENGTH = 64
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # secrets.token_urlsafe output
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def invitation_link(settings: Settings, plain_token: str) -> str:
-    """The absolute sign-up URL a link invitation carries: registration's link route."""
-    return settings.OIDC_ISSUER + REGISTER_LINK_PATH + plain_token
-
-
-def invitation_code_url(settings: Settings) -> str:
-    """Where a code invitation says to type the code."""
-    return settings.OIDC_ISSUER + REGISTER_CODE_PATH
 
 
 def _optional_text(field: str, value: str | None, max_length: int) -> str | None:
@@ -320,17 +304,16 @@ class InvitationService:
     # Mail
 
     def send(self, invitation: Invitation, plain_secret: str, mail: MailService) -> OutboxMessage | None:
-        """Queue the invitation email (templates/email/invitation-link or invitation-code).
+        """Queue the invitation email (idp/invitations/mailing.py says what it carries).
 
         Returns the queued message, or None when the mail caps refused it. The caller
-        commits, then delivery sends it. If the address already has an account, the email
-        invites the person to sign in instead and carries no secret.
+        commits, then delivery sends it.
         """
         message = mail.enqueue(
             to=invitation.email,
             template=f"invitation-{invitation.kind}",
             locale=invitation.locale,
-            context=self.email_context(invitation, plain_secret),
+            context=email_context(self.session, self.settings, invitation, plain_secret),
             user_id=None,
         )
         if message is not None:
@@ -338,49 +321,6 @@ class InvitationService:
             invitation.send_count = (invitation.send_count or 0) + 1
             self.session.flush()
         return message
-
-    def email_context(self, invitation: Invitation, plain_secret: str) -> dict[str, Any]:
-        """What the invitation templates read; JSON-serialisable (it waits in the outbox,
-        encrypted, until sent)."""
-        has_account = (
-            self.session.scalar(select(User.id).where(User.email == invitation.email)) is not None
-        )
-        context: dict[str, Any] = {
-            "given_name": invitation.given_name,
-            "family_name": invitation.family_name,
-            "email": invitation.email,
-            "inviter_name": invitation.inviter_name,
-            "purpose": invitation.purpose,
-            "expires_at": invitation.expires_at.isoformat(),
-            "has_account": has_account,
-        }
-        if has_account:
-            context["signin_url"] = self._signin_url(invitation)
-        elif invitation.kind == InvitationKind.LINK:
-            context["signup_url"] = invitation_link(self.settings, plain_secret)
-        else:
-            context["code"] = format_code(plain_secret)
-            context["code_url"] = invitation_code_url(self.settings)
-        return context
-
-    def _signin_url(self, invitation: Invitation) -> str:
-        """The inviting relying party's login page if it has one, else the account home,
-        which asks the person to sign in."""
-        return self.third_party_login_url(invitation) or self.settings.OIDC_ISSUER + ACCOUNT_PATH
-
-    def third_party_login_url(self, invitation: Invitation) -> str | None:
-        """Where to send the person once registered: the inviting client's
-        initiate_login_uri with `iss` and `login_hint` (OIDC Core §4, third-party-initiated
-        login), so the client starts a sign-in for them. None when an operator invited, or
-        the client registered no initiate_login_uri.
-        """
-        if not invitation.client_id:
-            return None
-        uri = self.session.scalar(select(Client.initiate_login_uri).where(Client.client_id == invitation.client_id))
-        if not uri:
-            return None
-        query = urlencode({"iss": self.settings.OIDC_ISSUER, "login_hint": invitation.email})
-        return f"{uri}{'&' if '?' in uri else '?'}{query}"
 
     # Reading
 

@@ -21,7 +21,8 @@ from idp.invitations.errors import (
 )
 from idp.invitations.models import Invitation, InvitationState
 from idp.invitations.codes import CODE_ALPHABET, format_code, new_invitation_code, normalise_code
-from idp.invitations.services import InvitationService, invitation_link
+from idp.invitations.mailing import email_context, invitation_link, third_party_login_url
+from idp.invitations.services import InvitationService
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 
@@ -305,7 +306,7 @@ def test_an_address_with_an_account_is_still_invited(invitations, make_user):
     """Refusing would tell the calling relying party that the address is registered."""
     make_user("zoe.citoyenne@example.ca")
     invitation, plain_token = invite(invitations)
-    context = invitations.email_context(invitation, plain_token)
+    context = email_context(db.session, invitations.settings, invitation, plain_token)
     assert context["has_account"] is True
     assert plain_token not in str(context)
     assert context["signin_url"].endswith("/account")
@@ -396,8 +397,8 @@ def test_third_party_login_url_follows_the_inviting_client(invitations, app, ctx
     db.session.expire_all()
     operator, _ = invite(invitations)
     invited, _ = invite(invitations, created_by_kind="client", created_by_id=rp.client_id, client_id=rp.client_id)
-    assert invitations.third_party_login_url(operator) is None
-    url = invitations.third_party_login_url(invited)
+    assert third_party_login_url(db.session, invitations.settings, operator) is None
+    url = third_party_login_url(db.session, invitations.settings, invited)
     assert url.startswith("https://rp.example/login?from=invite&iss=")
     assert "login_hint=zoe.citoyenne%40example.ca" in url
     assert "iss=http%3A%2F%2F127.0.0.1%3A5000" in url
