@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from idp import create_app
 from idp.extensions import db
+from idp.mail.delivery import sender as mail_sender
 from idp.mail.devbox import Mailbox, SmtpServer
 from tests.support import FrozenClock, LiveServer, free_port
 
@@ -79,12 +80,14 @@ def mailbox() -> Mailbox:
 
 
 class BufferedClient(FlaskClient):
-    """Consumes and closes each response like a real server does, so work scheduled with
-    call_on_close (mail sent after the response) runs before the test reads the result."""
+    """Consumes and closes each response like a real server does, then waits for the mail
+    that call_on_close handed to the sender thread, so it is sent before the test reads it."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        assert mail_sender.wait_until_idle(), "the mail sender thread is still busy after 30 s"
+        return response
 
 
 def build_app(database_uri: str, clock, issuer: str = "http://127.0.0.1:5000", **overrides):

@@ -1,14 +1,20 @@
 """Rendering queued mail and sending it, right after the response and on retries.
 
 The Flask side of mail: templates render here, in the message's language, at send time.
-A view only queues (MailService.enqueue) and commits; init_app() sends what the request
-queued once the response is on its way, so a slow or absent SMTP server never delays or
-breaks a page, and a failed message waits in the outbox for the next attempt.
+A view only queues (MailService.enqueue) and commits. Sending never happens on a request
+worker's critical path: with MAIL_SEND_AFTER_RESPONSE, once the response is closed the
+worker only hands the ids to this process's sender thread (BackgroundSender) and goes back
+to serving requests; otherwise a separate `idp mail send-pending --watch` process sends.
+A slow, silent or absent SMTP server never delays or breaks a page, and a message that
+failed waits in the outbox for the next attempt.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
 import time
 from collections.abc import Iterable
 from email.headerregistry import Address
@@ -21,7 +27,7 @@ from flask_babel import force_locale
 from idp.context import app_context
 from idp.extensions import db
 from idp.mail.errors import MailTransportError
-from idp.mail.models import OutboxMessage
+from idp.mail.models import OutboxMessage, OutboxState
 from idp.mail.services import QUEUED_IDS, MailService
 from idp.mail.smtp import SmtpTransport
 from idp.web.text import EMAIL_TEXT
@@ -61,11 +67,14 @@ def build_message(message: OutboxMessage, subject: str, text: str, html: str) ->
     settings = app_context().settings
     sender_name, sender_address = parseaddr(settings.MAIL_FROM)
     email = EmailMessage()
-    email["From"] = Address(display_name=sender_name, addr_spec=sender_address)
+    # MAIL_FROM's own display name, else the service's (issue 9 #14).
+    email["From"] = Address(display_name=sender_name or settings.SERVICE_NAME, addr_spec=sender_address)
     email["To"] = message.to_address
     email["Subject"] = subject
     email["Date"] = format_datetime(app_context().clock())
-    email["Message-ID"] = make_msgid(domain=sender_address.rpartition("@")[2] or None)
+    # Chosen when queued, so every retry is the same message (rows queued before it existed
+    # get one at their first attempt).
+    email["Message-ID"] = message.message_id or make_msgid(domain=sender_address.rpartition("@")[2] or None)
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to us
     email.set_content(text)
     email.add_alternative(html, subtype="html")
@@ -76,6 +85,12 @@ def build_message(message: OutboxMessage, subject: str, text: str, html: str) ->
 def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
     """Send the given queued messages, or every due one; returns (sent, failed). Commits
     after each message, so one failure never loses or resends another.
+
+    A message whose code expired is dropped, not sent (state "expired", counted in neither).
+    A permanent SMTP refusal (5xx about the message) makes a dead letter at once; any other
+    failure is retried with backoff, and the last of MAIL_MAX_ATTEMPTS makes a dead letter.
+    When the relay itself fails (unreachable, silent past SMTP_TIMEOUT), the rest of the
+    batch is left queued untouched: each would only wait out the same timeout.
 
     A message that cannot be built (its template fails to render, its context no longer
     decrypts) fails alone, like one the SMTP server refused: marked failed, logged, retried
@@ -90,13 +105,25 @@ def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
         db.session.commit()
         if message is None:
             continue
+        if service.is_expired(message):
+            service.mark_expired(message)
+            db.session.commit()
+            log.info("mail %s (%s) dropped: its code expired before it could be sent", message.id, message.template)
+            continue
         try:
             subject, text, html = render_email(message.template, message.locale, service.context_of(message))
             transport.send(build_message(message, subject, text, html))
         except MailTransportError as error:
-            service.mark_failed(message, str(error))
+            service.mark_failed(message, str(error), smtp_code=error.smtp_code, permanent=error.permanent)
+            db.session.commit()
             failed += 1
-            log.warning("mail %s to the outbox for a retry: %s", message.id, error)
+            if message.state == OutboxState.FAILED:
+                log.error("mail %s (%s) is a dead letter: %s", message.id, message.template, error)
+            else:
+                log.warning("mail %s (%s) stays in the outbox for a retry: %s", message.id, message.template, error)
+            if error.relay_down:
+                break
+            continue
         except Exception as error:  # a bug or bad data in this message: not a reason to stop the others
             # Whatever it left half done goes; the claim (committed above) counts the attempt.
             db.session.rollback()
@@ -125,6 +152,64 @@ class _RetryTimer:
         return True
 
 
+class BackgroundSender:
+    """One daemon thread per process that sends what request workers hand it.
+
+    The request worker only puts (app, ids, retry_due) on a queue, which never blocks, so
+    an SMTP relay that stalls holds this thread (SMTP_TIMEOUT per attempt), never a worker.
+    The outbox is the state: a job dropped because the queue is full, or lost when the
+    process exits, is still queued in the database and sent by the next retry pass.
+    """
+
+    MAX_JOBS = 1000
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Flask, list[int], bool]] = queue.Queue(self.MAX_JOBS)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def submit(self, app: Flask, queued: list[int], retry_due: bool) -> None:
+        self._ensure_thread()
+        try:
+            self._jobs.put_nowait((app, queued, retry_due))
+        except queue.Full:
+            log.warning("mail sender busy: %d message(s) wait in the outbox for the next retry", len(queued))
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Whether every job handed over so far is done within timeout seconds (tests)."""
+        deadline = time.monotonic() + timeout
+        with self._jobs.all_tasks_done:
+            while self._jobs.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._jobs.all_tasks_done.wait(remaining)
+        return True
+
+    def _ensure_thread(self) -> None:
+        # A forked worker inherits the object but not the thread: start one per process.
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            if self._pid != os.getpid():
+                self._jobs = queue.Queue(self.MAX_JOBS)
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="passerelle-mail", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            app, queued, retry_due = self._jobs.get()
+            try:
+                _send(app, queued, retry_due)
+            finally:
+                self._jobs.task_done()
+
+
+sender = BackgroundSender()
+
+
 def init_app(app: Flask) -> None:
     timer = _RetryTimer()
 
@@ -139,19 +224,19 @@ def init_app(app: Flask) -> None:
         retry_due = timer.is_due(settings.MAIL_RETRY_DELAY)
         if queued or retry_due:
             app_object = current_app._get_current_object()  # type: ignore[attr-defined]
-            response.call_on_close(lambda: _send_in_background(app_object, queued or [], retry_due))
+            response.call_on_close(lambda: sender.submit(app_object, list(queued or []), retry_due))
         return response
 
 
-def _send_in_background(app: Flask, queued: list[int], retry_due: bool) -> None:
-    """Runs after the response is sent: any failure is logged and left for a retry."""
+def _send(app: Flask, queued: list[int], retry_due: bool) -> None:
+    """Runs on the sender thread: any failure is logged and left for a retry."""
     with app.app_context():
         try:
             if queued:
                 deliver(queued)
             if retry_due:
                 deliver()
-        except Exception:  # never let mail break a worker; the outbox keeps the message
+        except Exception:  # never let mail kill the sender; the outbox keeps the message
             log.exception("sending queued mail failed; it stays in the outbox")
             db.session.rollback()
         finally:

@@ -1,13 +1,21 @@
-"""The outbox: one row per message, from queued to sent."""
+"""The outbox: one row per message, from queued to sent, failed (a dead letter) or expired."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"  # waiting for its first attempt or a retry
+    SENT = "sent"  # the relay took it
+    FAILED = "failed"  # a dead letter: refused for good (5xx), or out of attempts
+    EXPIRED = "expired"  # its code's lifetime ended before it could be sent: dropped
 
 
 class OutboxMessage(Base):
@@ -17,7 +25,7 @@ class OutboxMessage(Base):
     __tablename__ = "mail_outbox"
     __table_args__ = (
         Index("ix_mail_outbox_to_address_created_at", "to_address", "created_at"),
-        Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),
+        Index("ix_mail_outbox_due", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,3 +41,12 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.QUEUED, server_default=OutboxState.QUEUED.value)
+    # RFC 5322 §3.6.4, chosen when queued: a retry of a message the relay may have half taken
+    # is the same message, so the receiving side can tell a duplicate.
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    # A message carrying a short-lived code is worthless once the code expires: not sent after.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Dead letters: when and why the message was given up (the SMTP reply code, if any).
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    smtp_code: Mapped[int | None] = mapped_column(Integer)

@@ -7,7 +7,9 @@ exists exactly when the change does; delivery.py sends it after the commit.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -16,7 +18,8 @@ from sqlalchemy.orm import Session
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
-from idp.mail.models import OutboxMessage
+from idp.mail.errors import NotADeadLetter
+from idp.mail.models import OutboxMessage, OutboxState
 from idp.security.encryption import SecretBox
 
 # session.info key: ids queued in this transaction, for delivery right after the commit.
@@ -31,6 +34,17 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 # who knows the password can cause one, whereas anybody can cause "can't sign in?" mail or
 # a lock notice: without this, a stranger filling the shared caps would block the code.
 OWN_BUDGETS = {"signin-code": "MFA_EMAIL_CODE_DAILY_CAP"}
+# Messages that carry a code living minutes: template -> the setting of that code's lifetime.
+# Such a message expires with its code: a code that arrives dead is worse than none, so it
+# is dropped instead (state "expired") and the code page says to request a new one.
+TIME_CRITICAL = {"signin-code": "MFA_EMAIL_CODE_TTL", "registration-code": "REGISTRATION_CODE_TTL"}
+_ADDRESS = re.compile(r"[^\s<>@\"']+@([^\s<>@\"']+)")
+
+
+def mask_addresses(text: str) -> str:
+    """Text with every email address as "a***@domain": SMTP replies often quote the
+    recipient, and logs and dead letters must not keep it whole."""
+    return _ADDRESS.sub(lambda match: f"{match.group(0)[:1]}***@{match.group(1)}", text)
 
 
 class MailService:
@@ -50,8 +64,12 @@ class MailService:
         locale: str | None,
         context: dict[str, Any],
         user_id: int | None = None,
+        expires_at: datetime | None = None,
     ) -> OutboxMessage | None:
         """Queue a message; returns it, or None when a sending cap refused it.
+
+        expires_at: when the message is no longer worth sending; a TIME_CRITICAL template
+        gets its code's lifetime by default. Its Message-ID is chosen now, once.
 
         The caps stop anybody from using Passerelle to flood an inbox: at most
         MAIL_MAX_PER_ADDRESS_PER_HOUR messages to one address and MAIL_MAX_PER_ACCOUNT_PER_DAY
@@ -73,11 +91,19 @@ class MailService:
             context_encrypted=self.secret_box.encrypt(json.dumps(context).encode()),
             created_at=now,
             next_attempt_at=now,
+            state=OutboxState.QUEUED,
+            message_id=make_msgid(domain=parseaddr(self.settings.MAIL_FROM)[1].rpartition("@")[2] or None),
+            expires_at=expires_at or self._default_expiry(template, now),
         )
         self.session.add(message)
         self.session.flush()
         self.session.info.setdefault(QUEUED_IDS, []).append(message.id)
         return message
+
+    def _default_expiry(self, template: str, now: datetime) -> datetime | None:
+        if template not in TIME_CRITICAL:
+            return None
+        return now + timedelta(seconds=int(self.settings[TIME_CRITICAL[template]]))
 
     def _is_capped(self, address: str, user_id: int | None, template: str) -> bool:
         """Whether one more message would exceed its budget: its own, or the shared one."""
@@ -120,12 +146,13 @@ class MailService:
         )
 
     def due_ids(self, limit: int = 100) -> list[int]:
-        """Unsent messages whose next attempt is due, oldest first."""
+        """Queued messages whose next attempt is due, oldest first (expired ones included:
+        delivery drops them)."""
         return list(
             self.session.scalars(
                 select(OutboxMessage.id)
                 .where(
-                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.state == OutboxState.QUEUED,
                     OutboxMessage.next_attempt_at <= self.clock(),
                     OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
                 )
@@ -142,7 +169,7 @@ class MailService:
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == message_id,
-                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.state == OutboxState.QUEUED,
                 OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
                 OutboxMessage.next_attempt_at <= now,
             )
@@ -158,25 +185,92 @@ class MailService:
     def context_of(self, message: OutboxMessage) -> dict[str, Any]:
         return json.loads(self.secret_box.decrypt(message.context_encrypted or b""))
 
+    def is_expired(self, message: OutboxMessage) -> bool:
+        return message.expires_at is not None and message.expires_at <= self.clock()
+
+    def mark_expired(self, message: OutboxMessage) -> None:
+        """Dropped unsent: its code has expired. The context (the dead code) goes at once."""
+        message.state = OutboxState.EXPIRED
+        message.context_encrypted = None
+        self.session.flush()
+
+    def was_dropped(self, user_id: int, template: str, queued_since: datetime) -> bool:
+        """Whether the newest message of this template to this account, queued at or after
+        queued_since, could not be sent before it expired (dropped, or still unsent past
+        its expiry because the relay is down). Code pages use it to say why no code came."""
+        message = self.session.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.user_id == user_id,
+                OutboxMessage.template == template,
+                OutboxMessage.created_at >= queued_since,
+            )
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(1)
+        )
+        if message is None or message.sent_at is not None:
+            return False
+        return message.state == OutboxState.EXPIRED or self.is_expired(message)
+
     def mark_sent(self, message: OutboxMessage) -> None:
         """Sent: erase the context (it may hold a code) and keep the row for the caps."""
+        message.state = OutboxState.SENT
         message.sent_at = self.clock()
         message.context_encrypted = None
         message.last_error = None
         self.session.flush()
 
-    def mark_failed(self, message: OutboxMessage, error: str) -> None:
-        """Not sent: retry later, waiting twice as long after each failure (up to an hour)."""
-        delay = min(timedelta(seconds=self.settings.MAIL_RETRY_DELAY) * 2 ** (message.attempts - 1), MAX_RETRY_DELAY)
-        message.next_attempt_at = self.clock() + delay
+    def mark_failed(
+        self, message: OutboxMessage, error: str, *, smtp_code: int | None = None, permanent: bool = False
+    ) -> None:
+        """Not sent: retry later, waiting twice as long after each failure (up to an hour).
+
+        A permanent refusal (an SMTP 5xx about this message), or a failure of the last of
+        MAIL_MAX_ATTEMPTS, makes it a dead letter instead (state "failed"), which
+        `idp mail failed` lists and `idp mail retry` queues again. error must name no full
+        address (mask_addresses).
+        """
+        now = self.clock()
         message.last_error = error[:255]
+        message.smtp_code = smtp_code
+        if permanent or message.attempts >= self.settings.MAIL_MAX_ATTEMPTS:
+            message.state = OutboxState.FAILED
+            message.failed_at = now
+        else:
+            delay = min(timedelta(seconds=self.settings.MAIL_RETRY_DELAY) * 2 ** (message.attempts - 1), MAX_RETRY_DELAY)
+            message.next_attempt_at = now + delay
         self.session.flush()
+
+    def dead_letters(self, limit: int = 100) -> list[OutboxMessage]:
+        """Messages given up for good, newest first."""
+        return list(
+            self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.state == OutboxState.FAILED)
+                .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
+                .limit(limit)
+            )
+        )
+
+    def requeue(self, message_id: int) -> OutboxMessage:
+        """Queue a dead letter again with a fresh set of attempts (the operator fixed the
+        address or the relay). Its Message-ID stays. Raises NotADeadLetter."""
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None or message.state != OutboxState.FAILED:
+            raise NotADeadLetter(message_id)
+        message.state = OutboxState.QUEUED
+        message.attempts = 0
+        message.next_attempt_at = self.clock()
+        message.failed_at = None
+        self.session.flush()
+        return message
 
     def purge_sent(self, older_than: timedelta = timedelta(days=2)) -> int:
         """Forget sent messages once no cap counts them any more."""
         result = self.session.execute(
             delete(OutboxMessage).where(
-                OutboxMessage.sent_at.is_not(None), OutboxMessage.created_at < self.clock() - older_than
+                OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED]),
+                OutboxMessage.created_at < self.clock() - older_than,
             )
         )
         return result.rowcount

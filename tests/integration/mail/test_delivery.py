@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
-from flask import Blueprint
-from jinja2 import ChoiceLoader, FileSystemLoader
 
 from idp.cli import main as cli
 from idp.extensions import db
@@ -16,28 +12,6 @@ from idp.mail.devbox import Mailbox, SmtpServer
 from idp.mail.models import OutboxMessage
 from tests.mail_support import code_in, html_body, links_in, text_body
 from tests.support import free_port
-
-FIXTURE_TEMPLATES = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
-
-
-@pytest.fixture
-def app(app):
-    """The app plus a test-only view that queues a message the way a feature's view does."""
-    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(FIXTURE_TEMPLATES)])
-    bp = Blueprint("mail_test", __name__)
-
-    @bp.post("/test/queue/<locale>")
-    def queue(locale):
-        get_mail_service().enqueue(
-            to="Ana@Example.ca", template="hello", locale=locale,
-            context={"name": "Ana", "code": "654321", "link": "http://127.0.0.1:5000/activate?t=abc"},
-        )
-        db.session.commit()
-        return "queued"
-
-    app.register_blueprint(bp)
-    app.config["WTF_CSRF_ENABLED"] = False
-    return app
 
 
 def test_mail_queued_by_a_view_is_sent_after_the_response(client, mailbox, app):

@@ -150,3 +150,86 @@ def test_last_queued_at_is_the_newest_message_of_those_templates_for_the_account
     queue_code(mail_service, to="ana@example.ca")  # no account
     assert mail_service.last_queued_at(user_id, ("password-reset", "activation")) == queued_at
     assert mail_service.last_queued_at(user_id, ("password-reset",)) is None
+
+
+# Issue 9, item 11: time-critical mail, dead letters, a Message-ID kept across retries.
+
+
+def test_a_message_gets_its_message_id_when_it_is_queued(mail_service):
+    first, second = queue(mail_service), queue(mail_service)
+    assert first.message_id.startswith("<") and first.message_id.endswith("@passerelle.invalid>")
+    assert first.message_id != second.message_id
+    claimed = mail_service.claim(first.id)
+    mail_service.mark_failed(claimed, "451 try later")
+    assert claimed.message_id == first.message_id  # a retry sends the same message
+
+
+def test_a_code_message_expires_with_its_code_and_other_mail_does_not(mail_service, clock):
+    settings = mail_service.settings
+    code = queue_code(mail_service)
+    registration = mail_service.enqueue(to="ana@example.ca", template="registration-code", locale="en", context={})
+    assert code.expires_at == clock() + timedelta(seconds=settings.MFA_EMAIL_CODE_TTL)
+    assert registration.expires_at == clock() + timedelta(seconds=settings.REGISTRATION_CODE_TTL)
+    assert queue(mail_service).expires_at is None
+    assert code.state == "queued"
+
+
+def test_an_expired_message_is_dropped_not_sent(mail_service, clock):
+    message = queue_code(mail_service)
+    clock.advance(seconds=180)
+    claimed = mail_service.claim(message.id)
+    assert mail_service.is_expired(claimed)
+    mail_service.mark_expired(claimed)
+    assert claimed.state == "expired" and claimed.sent_at is None and claimed.context_encrypted is None
+    assert mail_service.due_ids() == [] and mail_service.claim(message.id) is None
+
+
+def test_was_dropped_says_whether_a_code_could_not_be_sent_in_time(mail_service, app, clock):
+    from tests.oidc_support import make_user
+
+    user_id = make_user(app)
+    queued_at = clock()
+    message = queue_code(mail_service, user_id=user_id)
+    assert not mail_service.was_dropped(user_id, "signin-code", queued_at)  # still on its way
+    clock.advance(seconds=180)
+    assert mail_service.was_dropped(user_id, "signin-code", queued_at)  # past its lifetime, unsent
+    mail_service.mark_expired(mail_service.claim(message.id))
+    assert mail_service.was_dropped(user_id, "signin-code", queued_at)
+    assert not mail_service.was_dropped(user_id, "registration-code", queued_at)
+    clock.advance(seconds=1)
+    later = clock()
+    mail_service.mark_sent(mail_service.claim(queue_code(mail_service, user_id=user_id).id))
+    assert not mail_service.was_dropped(user_id, "signin-code", later)  # the newer code was sent
+
+
+def test_a_permanent_refusal_is_a_dead_letter_at_once(mail_service, clock):
+    message = queue(mail_service)
+    claimed = mail_service.claim(message.id)
+    mail_service.mark_failed(claimed, "550 5.1.1 mailbox unavailable", smtp_code=550, permanent=True)
+    assert claimed.state == "failed" and claimed.failed_at == clock() and claimed.smtp_code == 550
+    clock.advance(hours=2)
+    assert mail_service.due_ids() == [] and mail_service.claim(message.id) is None
+    assert [letter.id for letter in mail_service.dead_letters()] == [message.id]
+
+
+@pytest.mark.settings(MAIL_MAX_ATTEMPTS=2)
+def test_retries_exhausted_make_a_dead_letter_too(mail_service, clock):
+    message = queue(mail_service)
+    for _ in range(2):
+        mail_service.mark_failed(mail_service.claim(message.id), "451 try later", smtp_code=451)
+        clock.advance(hours=1)
+    assert message.state == "failed" and message.smtp_code == 451
+    assert [letter.id for letter in mail_service.dead_letters()] == [message.id]
+
+
+def test_a_dead_letter_can_be_queued_again(mail_service, clock):
+    from idp.mail.errors import NotADeadLetter
+
+    message = queue(mail_service)
+    mail_service.mark_failed(mail_service.claim(message.id), "550 no", smtp_code=550, permanent=True)
+    mail_service.requeue(message.id)
+    assert message.state == "queued" and message.attempts == 0 and mail_service.due_ids() == [message.id]
+    with pytest.raises(NotADeadLetter):
+        mail_service.requeue(message.id)
+    with pytest.raises(NotADeadLetter):
+        mail_service.requeue(10_000)
