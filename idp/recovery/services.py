@@ -3,7 +3,8 @@
 One request answers the same way whatever the address (ASVS 6.3.8, REC-03): a pending
 account gets its activation email again, an active one a reset link, an unknown or disabled
 one nothing. Only the mailbox learns which. An account sent one of these emails less than
-RECOVERY_EMAIL_COOLDOWN ago gets nothing more, so repeated requests cannot fill its mail caps.
+RECOVERY_EMAIL_COOLDOWN ago, whose link still works, gets nothing more, so repeated requests
+cannot fill its mail caps; once that link is used, expired or voided, a request sends a new one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from idp.config import Settings
 from idp.mail.services import MailService
 from idp.recovery.errors import ResetLinkExpired, ResetLinkReplaced, ResetLinkUnknown, ResetLinkUsed
 from idp.recovery.models import PasswordReset
+from idp.registration.models import Registration, RegistrationKind
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher, new_token
 from idp.signin.services import SessionService
@@ -44,7 +46,8 @@ class HelpOutcome(StrEnum):
     RESET_LINK = "reset_link"
     ACTIVATION = "activation"
     NOTHING = "nothing"
-    # The account was sent a reset or activation email within RECOVERY_EMAIL_COOLDOWN.
+    # The account was sent a reset or activation email within RECOVERY_EMAIL_COOLDOWN, and its
+    # link still works.
     RECENTLY_SENT = "recently_sent"
 
 
@@ -141,7 +144,7 @@ class RecoveryService:
         user = self.accounts.find_by_email(address)
         if user is None or user.disabled_at is not None:
             outcome = HelpOutcome.NOTHING
-        elif self.was_recently_sent_help(user.id):
+        elif self.was_recently_sent_help(user):
             outcome = HelpOutcome.RECENTLY_SENT
         elif user.is_pending:
             self.resend_activation(user)
@@ -173,14 +176,42 @@ class RecoveryService:
         self.session.flush()
         return outcome
 
-    def was_recently_sent_help(self, user_id: int) -> bool:
-        """Whether a reset or activation email to this account was queued within the cooldown.
+    def was_recently_sent_help(self, user: User) -> bool:
+        """Whether a reset or activation email to this account was queued within the cooldown
+        and the link it carries still works (issue 9): a link already used, expired or
+        voided is no reason to wait, so the person gets a new one at once.
 
         Counted from the outbox, so an activation email the registration pages just sent
         counts too, and a message the caps refused (never queued) does not.
         """
-        last = self.mail.last_queued_at(user_id, HELP_EMAIL_TEMPLATES)
-        return last is not None and last > self.clock() - self.email_cooldown
+        last = self.mail.last_queued_at(user.id, HELP_EMAIL_TEMPLATES)
+        if last is None or last <= self.clock() - self.email_cooldown:
+            return False
+        return self._has_live_activation(user.id) if user.is_pending else self._has_live_reset(user.id)
+
+    def _has_live_reset(self, user_id: int) -> bool:
+        return self.session.scalar(
+            select(PasswordReset.id).where(
+                PasswordReset.user_id == user_id,
+                PasswordReset.used_at.is_(None),
+                PasswordReset.revoked_at.is_(None),
+                PasswordReset.expires_at > self.clock(),
+            ).limit(1)
+        ) is not None
+
+    def _has_live_activation(self, user_id: int) -> bool:
+        """An activation link of this pending account that may still be confirmed (the newest
+        one: issuing a link closes the older rows, idp.registration)."""
+        return self.session.scalar(
+            select(Registration.id).where(
+                Registration.user_id == user_id,
+                Registration.kind == RegistrationKind.LINK,
+                Registration.verified_at.is_(None),
+                Registration.closed_at.is_(None),
+                Registration.completed_at.is_(None),
+                Registration.secret_expires_at > self.clock(),
+            ).limit(1)
+        ) is not None
 
     def issue_reset(self, user: User) -> str:
         """A new reset link for this account; returns its plain token (256 bits, only ever in

@@ -295,3 +295,37 @@ def test_no_input_makes_the_form_fail(app):
         assert response.status_code in (200, 400, 422), response.text[:300]
 
     post()
+
+
+
+def reset_links_to(mailbox, address: str) -> list[str]:
+    return [link for message in mailbox.to(address) for link in links_in(message) if "/signin/reset/" in link]
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=False, RECOVERY_EMAIL_COOLDOWN=900)
+def test_after_using_the_reset_link_asking_again_sends_a_new_one_at_once(app, client, mailbox, clock):
+    """Issue 9 item 16: the cooldown holds only while the link already sent still works."""
+    from tests.integration.recovery.support import choose_password, open_reset_link
+
+    make_user(app)
+    ask_for_help(client, "ana@example.ca")
+    page = open_reset_link(client, reset_path(mailbox.wait_for("ana@example.ca")))
+    assert choose_password(client, page).status_code == 303
+    mailbox.wait_for("ana@example.ca", count=2)  # "your password was changed"
+    clock.advance(seconds=60)
+    ask_for_help(app.test_client(), "ana@example.ca")
+    mailbox.wait_for("ana@example.ca", count=3)
+    assert len(set(reset_links_to(mailbox, "ana@example.ca"))) == 2
+
+
+@pytest.mark.settings(RATELIMIT_ENABLED=False, RECOVERY_EMAIL_COOLDOWN=900)
+def test_after_activating_asking_for_help_sends_a_reset_link_at_once(app, client, mailbox, clock):
+    """The activation email just sent starts no cooldown once its link was used."""
+    from tests.integration.registration.support import reach_almost_there
+
+    reach_almost_there(app, client, mailbox)
+    clock.advance(seconds=60)
+    sent_before = len(mailbox.to("zoe@example.ca"))
+    ask_for_help(app.test_client(), "zoe@example.ca")
+    newest = mailbox.wait_for("zoe@example.ca", count=sent_before + 1)
+    assert any("/signin/reset/" in link or "/register/activate/" in link for link in links_in(newest))
