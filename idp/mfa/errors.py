@@ -15,6 +15,11 @@ class CodeExpired(MfaError):
     """The code's lifetime (MFA_EMAIL_CODE_TTL) is over: request a new one."""
 
 
+class CodeNotDelivered(MfaError):
+    """The code expired before its email could be sent (the relay was down or slow): the
+    message was dropped (idp.mail), so the person must request a new one."""
+
+
 class CodeAttemptsExhausted(MfaError):
     """Too many wrong tries at this code: it is burned, request a new one."""
 

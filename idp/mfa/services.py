@@ -24,6 +24,7 @@ from idp.mfa.errors import (
     AccountLocked,
     CodeAttemptsExhausted,
     CodeExpired,
+    CodeNotDelivered,
     CodeNotSent,
     DailyCodeLimitReached,
     FactorNotAvailable,
@@ -168,7 +169,8 @@ class EmailCodeService:
         """Accept the code of this sign-in once, or raise.
 
         Raises AccountLocked or AttemptTooEarly (the account throttle, checked first and
-        without looking at the code), NoLiveCode, CodeExpired, CodeAttemptsExhausted, or
+        without looking at the code), NoLiveCode, CodeExpired (CodeNotDelivered when its email
+        could not be sent before it expired), CodeAttemptsExhausted, or
         InvalidCode (wrong or already used: one error, ENUM-03). The account row is locked
         first, so concurrent guesses are checked one at a time, and the code is burned with
         a conditional UPDATE, so it is spent exactly once (R2).
@@ -183,6 +185,8 @@ class EmailCodeService:
         if code.expires_at <= now:
             code.burned_at = now
             self.session.flush()
+            if self.mail.was_dropped(user.id, EMAIL_CODE_TEMPLATE, code.created_at):
+                raise CodeNotDelivered
             raise CodeExpired
         max_attempts = int(self.settings.MFA_EMAIL_CODE_MAX_ATTEMPTS)
         code.attempts = (code.attempts or 0) + 1

@@ -22,6 +22,7 @@ from idp.mfa.errors import (
     AttemptTooEarly,
     CodeAttemptsExhausted,
     CodeExpired,
+    CodeNotDelivered,
     CodeNotSent,
     DailyCodeLimitReached,
     FactorNotAvailable,
@@ -51,6 +52,7 @@ bp = Blueprint("mfa", __name__)
 ERROR_MESSAGES = {
     InvalidCode: _l("The code is incorrect. Check the code in the most recent email and try again."),
     CodeExpired: _l("This code has expired. Request a new code."),
+    CodeNotDelivered: _l("We could not send your code in time. Request a new code."),
     CodeAttemptsExhausted: _l("Too many incorrect codes: for your security, this code no longer works. Request a new code."),
     NoLiveCode: _l("This code no longer works. Request a new code."),
     AttemptTooEarly: _l("Too many incorrect attempts. Wait a few seconds, then try again."),

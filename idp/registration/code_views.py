@@ -18,6 +18,7 @@ from idp.invitations.errors import (
     InvitationNotFound,
     InvitationRevoked,
 )
+from idp.mail.delivery import get_mail_service
 from idp.registration.codes import CodeRegistrationService
 from idp.registration.errors import (
     AccountAlreadyActive,
@@ -56,6 +57,8 @@ INVITATION_CODE_MESSAGES = {
         "An account was already created with this invitation. Sign in with your email address and password."
     ),
 }
+# The same words as the sign-in code page's (idp.mfa.views).
+CODE_NOT_SENT_IN_TIME = _l("We could not send your code in time. Request a new code.")
 ERROR_MESSAGES = {
     InvalidEmail: _l("Enter an email address in the correct format, like name@example.ca."),
     InvalidPhoneNumber: PHONE_INVALID,
@@ -164,7 +167,7 @@ def confirm():
             )
         except InvalidVerificationCode as error:
             db.session.commit()  # the attempt counts (REGISTRATION_CODE_MAX_ATTEMPTS)
-            add_error(form.verification_code, ERROR_MESSAGES[type(error)])
+            add_error(form.verification_code, _code_error(error, registration, form.email.data))
         except (AccountAlreadyActive, InvitationNoLongerValid) as error:
             db.session.rollback()
             return problem(error, step="confirm")
@@ -175,6 +178,18 @@ def confirm():
             cookies.set_private_cookie(response, registration_cookie_name(), plain_handle)
             return response
     return render_confirm(form, new_code_form, registration, status=422 if form.errors else 200)
+
+
+def _code_error(error: InvalidVerificationCode, registration: Registration | None, email: str | None):
+    """Only the browser that registered learns that its code could not be sent before it
+    expired (idp.mail drops it): a typed address alone learns nothing (no enumeration)."""
+    if (
+        registration is not None and registration.user_id is not None
+        and (email or "").strip().lower() == registration.email
+        and get_mail_service().was_dropped(registration.user_id, "registration-code", registration.secret_sent_at)
+    ):
+        return CODE_NOT_SENT_IN_TIME
+    return ERROR_MESSAGES[type(error)]
 
 
 @bp.route("/register/confirm/new-code", methods=["POST"])

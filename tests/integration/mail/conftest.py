@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint, request
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from idp.extensions import db
+from idp.extensions import csrf, db
 from idp.mail.delivery import get_mail_service
 
 FIXTURE_TEMPLATES = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
@@ -28,6 +28,6 @@ def app(app):
         db.session.commit()
         return "queued"
 
+    csrf.exempt(bp)
     app.register_blueprint(bp)
-    app.config["WTF_CSRF_ENABLED"] = False
     return app

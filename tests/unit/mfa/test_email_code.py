@@ -81,11 +81,14 @@ def test_a_code_works_until_three_minutes_and_not_after(codes, mail, user, conte
     other = FactorContext(transaction_id=new_signin(ctx, user.id).id, locale="en")
     clock.advance(60)
     codes.send_first(user, other)
+    plain_code = sent_codes(mail)[-1]
+    for message_id in mail.due_ids():  # delivered in time: only the code expires
+        mail.mark_sent(mail.claim(message_id))
     clock.advance(181)
     with pytest.raises(CodeExpired):
-        codes.verify(user.id, sent_codes(mail)[-1], other)
+        codes.verify(user.id, plain_code, other)
     with pytest.raises(NoLiveCode):  # an expired code is burned
-        codes.verify(user.id, sent_codes(mail)[-1], other)
+        codes.verify(user.id, plain_code, other)
 
 
 def test_five_wrong_attempts_burn_the_code(codes, mail, user, context, clock, throttle):
