@@ -63,8 +63,12 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "starttls",  # "starttls", "tls" (implicit, port 465) or "none" (loopback only)
     "SMTP_USERNAME": "",
     "SMTP_PASSWORD": "",
-    "SMTP_TIMEOUT": 10,  # seconds
-    "MAIL_SEND_AFTER_RESPONSE": True,  # false: only `idp mail send-pending` sends
+    # Seconds each SMTP step may take (connect, greeting, EHLO, STARTTLS, AUTH, each command
+    # and DATA); past it the attempt fails and the message waits for its retry.
+    "SMTP_TIMEOUT": 10,
+    # true: each worker process hands what a request queued to its own sender thread once the
+    # response is sent. false: only `idp mail send-pending [--watch]` sends (production).
+    "MAIL_SEND_AFTER_RESPONSE": True,
     "MAIL_RETRY_DELAY": 60,  # seconds before the first retry; doubles each time, up to an hour
     "MAIL_MAX_ATTEMPTS": 12,
     # Nobody can use Passerelle to flood an inbox: messages beyond these are dropped.
