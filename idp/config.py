@@ -115,6 +115,17 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_REQUIRE_LOWER": True,
     "PASSWORD_REJECT_COMMON": True,  # the offline list in idp/data/common-passwords.txt
     "PASSWORD_CONTEXT_WORDS": ["passerelle"],  # words of this service no password may contain
+    # Lowest zxcvbn guessability score a new password needs, 0 (off) to 4; 3 is about 10^8
+    # guesses. Fed the person's names and address and PASSWORD_CONTEXT_WORDS (issue 9).
+    "PASSWORD_MIN_STRENGTH": 3,
+    # Also ask Have I Been Pwned's Pwned Passwords range API about each new password (issue
+    # 9). Only the first 5 hex digits of its SHA-1 leave (k-anonymity, padded answers). Off by
+    # default: it sends traffic to a third party. Fails open: if the service does not answer
+    # within PASSWORD_PWNED_TIMEOUT seconds (per connection and per read), or answers an error,
+    # the password is judged by the other rules alone and a warning is logged.
+    "PASSWORD_PWNED_CHECK": False,
+    "PASSWORD_PWNED_URL": "https://api.pwnedpasswords.com/range/",  # the 5 hex digits are appended
+    "PASSWORD_PWNED_TIMEOUT": 2.0,
     # "Not a robot" proof of work (ALTCHA, idp/robot). Turn it off only with another check in front.
     "ROBOT_CHECK_ENABLED": True,
     "ROBOT_CHECK_MAX_NUMBER": 100_000,  # work asked of the browser: about a second on a phone
@@ -325,6 +336,17 @@ def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
         PasswordPolicy.from_settings(config)
     except (KeyError, TypeError, ValueError) as error:
         raise ConfigError(f"password policy: {error}") from None
+    url = config.get("PASSWORD_PWNED_URL")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
+    ):
+        raise ConfigError("PASSWORD_PWNED_URL must be an https:// URL (http:// only on loopback)")
+    timeout = config.get("PASSWORD_PWNED_TIMEOUT")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
+        raise ConfigError("PASSWORD_PWNED_TIMEOUT must be a number of seconds above 0 and at most 30")
+    if not isinstance(config.get("PASSWORD_PWNED_CHECK"), bool):
+        raise ConfigError("PASSWORD_PWNED_CHECK must be true or false")
     for name in ("ROBOT_CHECK_MAX_NUMBER", "ROBOT_CHECK_TTL"):
         value = config.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -11,7 +11,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from idp.context import app_context
-from idp.security.password_policy import PasswordPolicy, PasswordProblem
+from idp.security.password_policy import INVISIBLE_JS_PATTERN, PasswordPolicy, PasswordProblem
 
 PASSWORD_PROBLEM_MESSAGES: dict[PasswordProblem, LazyString] = {
     PasswordProblem.TOO_SHORT: _l("Your password must have at least %(min)s characters."),
@@ -28,6 +28,14 @@ PASSWORD_PROBLEM_MESSAGES: dict[PasswordProblem, LazyString] = {
     PasswordProblem.PERSONAL: _l(
         "Your password must not contain your name, your email address or the name of this service."
     ),
+    PasswordProblem.GUESSABLE: _l(
+        "This password would be too easy to guess. Avoid common words and names, dates, sequences such as"
+        " abc or 1234, repeated characters and keyboard patterns; several unrelated words are harder to guess."
+    ),
+    PasswordProblem.BREACHED: _l(
+        "This password appears in a list of passwords exposed in data breaches, so attackers try it first."
+        " Choose a different password."
+    ),
 }
 
 MISMATCH = _l("The two passwords do not match.")
@@ -43,6 +51,7 @@ RULE_LABELS: dict[str, LazyString] = {
     str(PasswordProblem.NO_LOWER): _l("At least one lowercase letter"),
     str(PasswordProblem.COMMON): _l("Not a common password (checked when you submit the form)"),
     str(PasswordProblem.PERSONAL): _l("Does not contain your name or email address (checked when you submit the form)"),
+    str(PasswordProblem.GUESSABLE): _l("Hard to guess (checked when you submit the form)"),
 }
 
 # Shared by templates/_macros/password.html; Babel skips templates/_macros, so they live here.
@@ -80,4 +89,5 @@ def init_app(app: Flask) -> None:
         password_text=PASSWORD_TEXT,
         password_policy=current_password_policy,
         password_rule_labels=password_rule_labels,
+        password_invisible_pattern=INVISIBLE_JS_PATTERN,
     )

@@ -20,7 +20,8 @@ from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.security.passwords import MAX_PASSWORD_LENGTH, PasswordHasher
-from idp.security.password_policy import PasswordPolicy, personal_values
+from idp.security.password_policy import PasswordPolicy, PasswordProblem, normalize_password, personal_values
+from idp.security.pwned_passwords import PwnedPasswords
 
 MAX_EMAIL_LENGTH = 320  # RFC 3696 errata 1690: 64 + 1 + 255
 MAX_NAME_LENGTH = 200  # the users.given_name / family_name column width
@@ -59,6 +60,7 @@ class AccountService:
         self.settings = settings
         self.clock = clock
         self.passwords = passwords
+        self._pwned: PwnedPasswords | None = None
 
     def create_user(
         self,
@@ -185,14 +187,27 @@ class AccountService:
         """Raise WeakPassword (with every problem) unless the password meets the policy.
 
         The person's address, its local part and names are what it must not contain (ASVS
-        6.2.11). create_user does not call this: registration does, before creating the
-        account, so operator and test accounts keep their own passwords.
+        6.2.11), and feed the guessability estimate. When PASSWORD_PWNED_CHECK is on and
+        every other rule holds, Pwned Passwords is asked too (BREACHED; fails open).
+        create_user does not call this: registration does, before creating the account, so
+        operator and test accounts keep their own passwords.
         """
         problems = self.password_policy.problems(
             plain_password or "", personal=personal_values(email, given_name, family_name)
         )
+        if not problems and self.settings["PASSWORD_PWNED_CHECK"]:
+            if self._pwned_passwords().is_breached(normalize_password(plain_password)):
+                problems = [PasswordProblem.BREACHED]
         if problems:
             raise WeakPassword(problems)
+
+    def _pwned_passwords(self) -> PwnedPasswords:
+        """One checker per service: the form's check and set_password's ask the service once."""
+        if self._pwned is None:
+            self._pwned = PwnedPasswords(
+                self.settings["PASSWORD_PWNED_URL"], timeout=float(self.settings["PASSWORD_PWNED_TIMEOUT"])
+            )
+        return self._pwned
 
     def set_password(self, user: User, plain_password: str) -> None:
         """Give the account a new password that meets the policy. Raises WeakPassword.

@@ -128,3 +128,25 @@ def test_the_show_password_buttons_still_work(page: Page, live_server):
     expect(buttons).to_have_count(2)
     buttons.first.click()
     expect(page.get_by_label("Password", exact=True)).to_have_attribute("type", "text")
+
+
+def test_invisible_characters_neither_pad_the_length_nor_count_as_special(page: Page, live_server):
+    """As on the server (issue 9): a zero-width space is no character and no special one."""
+    page.context.add_cookies([{"name": "passerelle_lang", "value": "en", "url": live_server.url}])
+    page.goto("/test/new-password")
+    password = page.get_by_label("Password", exact=True)
+    password.fill("Tulipe-Oran\u200b4")  # 14 code points, 13 visible
+    expect(rule(page, "length")).to_have_attribute("data-state", "unmet")
+    password.fill("Tulipe\u200bOrange42Ciel")
+    expect(rule(page, "length")).to_have_attribute("data-state", "met")
+    expect(rule(page, "no_special")).to_have_attribute("data-state", "unmet")
+
+
+def test_a_guessable_password_is_the_servers_call(page: Page, live_server):
+    page.context.add_cookies([{"name": "passerelle_lang", "value": "fr", "url": live_server.url}])
+    page.goto("/test/new-password")
+    page.get_by_label("Mot de passe", exact=True).fill("Qwerty!Qwerty!1")  # every shown rule met
+    expect(rule(page, "guessable").locator(".password-rules__mark")).to_have_text("")
+    page.locator("#confirm_password").fill("Qwerty!Qwerty!1")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#password-error")).to_contain_text("Ce mot de passe serait trop facile à deviner.")

@@ -2,9 +2,12 @@
 
    Each <li data-check> says how to test its rule: "length" (data-min, data-max code points
    after NFKC, as the server counts) or "pattern" (data-pattern, a Unicode character class
-   from idp/security/password_policy.py). "server" rules (the common-password list, the
-   person's name and address) are left alone: only the server knows them. The server's
-   check is the authority; this only helps while typing.
+   from idp/security/password_policy.py). Like the server, both leave out the invisible
+   characters named by the list's data-invisible (zero-width spaces, bidi controls...), so
+   they neither pad the length nor count as a special character. "server" rules (the
+   common-password list, the person's name and address, guessability, breaches) are left
+   alone: only the server knows them. The server's check is the authority; this only helps
+   while typing.
 
    Each rule gets a visible check or cross (a shape, not a colour alone) and a hidden
    "(done)"/"(not yet)" for screen readers; a polite summary is announced once the person
@@ -18,9 +21,15 @@
   var CROSS = "\u2717";
   var ANNOUNCE_AFTER_MS = 1000;
 
+  var invisible = null;  /* set by enhance() from data-invisible */
+
+  function visible(value) {
+    var stripped = invisible ? value.replace(invisible, "") : value;
+    return typeof stripped.normalize === "function" ? stripped.normalize("NFKC") : stripped;
+  }
+
   function codePoints(value) {
-    var normalized = typeof value.normalize === "function" ? value.normalize("NFKC") : value;
-    return Array.from(normalized).length;
+    return Array.from(visible(value)).length;
   }
 
   function makeTest(item) {
@@ -40,8 +49,7 @@
         return null;  /* an old browser without Unicode property escapes: leave the line as text */
       }
       return function (value) {
-        var normalized = typeof value.normalize === "function" ? value.normalize("NFKC") : value;
-        return pattern.test(normalized);
+        return pattern.test(visible(value));
       };
     }
     return null;
@@ -50,6 +58,11 @@
   function enhance(list) {
     var input = document.getElementById(list.getAttribute("data-password-rules-for"));
     if (!input) { return; }
+    try {
+      invisible = list.getAttribute("data-invisible") ? new RegExp(list.getAttribute("data-invisible"), "gu") : null;
+    } catch (error) {
+      invisible = null;  /* no Unicode property escapes: count as typed; the server decides */
+    }
     var summary = document.getElementById(list.getAttribute("data-summary-id"));
     var metLabel = list.getAttribute("data-met-label") || "";
     var unmetLabel = list.getAttribute("data-unmet-label") || "";
