@@ -10,6 +10,7 @@ def mfa_template_contexts() -> dict:
 
     from idp.mfa import totp
     from idp.mfa.enrolment import Status
+    from idp.mfa.security_key import KeySummary
     from idp.mfa.forms import (
         AppCodeForm,
         RecoveryCodeForm,
@@ -37,7 +38,8 @@ def mfa_template_contexts() -> dict:
         **{f"email/recovery-code-used/{name}": email(used_at="2026-12-03T19:00:00+00:00", remaining=9)
            for name in ("subject.txt", "body.txt", "body.html")},
         "mfa/manage.html": lambda: {
-            "user": SimpleNamespace(mfa_default_factor="totp"), "methods": ["totp", "email_code"], "available": [],
+            "user": SimpleNamespace(mfa_default_factor="totp"), "methods": ["totp", "webauthn", "email_code"],
+            "available": [], "keys": [KeySummary(1, "Blue key", False, 1), KeySummary(2, None, True, 2)],
             "status": Status(True, ("totp", "email_code"), "totp", 10, False), "form": ResendCodeForm(),
             "notices": [("error", "No.")],
         },

@@ -14,6 +14,7 @@ from idp.config import Settings
 from idp.mail.services import MailService
 from idp.mfa.base import FactorContext
 from idp.mfa.recovery import RecoveryCodeService
+from idp.mfa.security_key import KeySummary
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
 
 # What the set-up page offers, strongest first.
@@ -30,6 +31,8 @@ class Status:
     default_method: str | None
     recovery_codes_left: int
     is_low_on_codes: bool
+    # Each security key or passkey, so that several can be told apart (issue 9).
+    security_keys: tuple[KeySummary, ...] = ()
 
 
 class EnrolmentService:
@@ -73,7 +76,9 @@ class EnrolmentService:
         self.session.flush()
         return plain_codes
 
-    def status(self, user: User, enrolled_methods: tuple[str, ...]) -> Status:
+    def status(
+        self, user: User, enrolled_methods: tuple[str, ...], security_keys: tuple[KeySummary, ...] = ()
+    ) -> Status:
         left = self.recovery.remaining(user.id) if user.mfa_enrolled_at is not None else 0
         return Status(
             is_set_up=user.mfa_enrolled_at is not None,
@@ -81,4 +86,5 @@ class EnrolmentService:
             default_method=user.mfa_default_factor,
             recovery_codes_left=left,
             is_low_on_codes=user.mfa_enrolled_at is not None and left <= int(self.settings.MFA_RECOVERY_CODES_LOW),
+            security_keys=security_keys,
         )

@@ -23,6 +23,7 @@ from idp.mfa.enrolment import ACCOUNT_PATH, EnrolmentService
 from idp.mfa.errors import FactorNotAvailable, LastMethod
 from idp.mfa.models import TotpAuthenticator
 from idp.mfa.recovery import RecoveryCodeService
+from idp.mfa.security_key import KeySummary
 from idp.mfa.services import MfaService
 from idp.signin.assurance import AMR_EMAIL, AMR_HWK, AMR_OTP, AMR_RECOVERY_CODE, AMR_SWK
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
@@ -95,6 +96,24 @@ class ManageService:
         if user.mfa_default_factor == method:
             user.mfa_default_factor = next(name for name in self.methods(user) if name != method)
         self._changed(user, EventTag.MFA_METHOD_REMOVED, "removed", method, context)
+
+    def security_keys(self, user: User) -> list[KeySummary]:
+        """Each key and passkey, so the page can name them apart (issue 9)."""
+        return self.webauthn.summaries(user.id) if self.webauthn is not None else []
+
+    def remove_key(self, user: User, key_id: int | None, context: FactorContext) -> None:
+        """Remove one of the person's keys. Raises FactorNotAvailable (not one of theirs) or
+        LastMethod (their only key, and keys their only method)."""
+        credentials = self.webauthn.credentials(user.id) if self.webauthn is not None else []
+        key = next((credential for credential in credentials if credential.id == key_id), None)
+        if key is None:
+            raise FactorNotAvailable
+        if len(credentials) == 1:  # the method itself goes: never the last one
+            self.remove(user, WEBAUTHN, context)
+            return
+        self.session.delete(key)
+        self.session.flush()
+        self._changed(user, EventTag.MFA_METHOD_REMOVED, "removed", WEBAUTHN, context)
 
     def set_default(self, user: User, method: str, context: FactorContext) -> None:
         if method not in self.methods(user):

@@ -81,7 +81,7 @@ def manage():
     methods = service.methods(user)
     available = [name for name in (TOTP, EMAIL_CODE) if name not in methods]  # keys: several allowed
     return render_template(
-        "mfa/manage.html", user=user, methods=methods, available=available,
+        "mfa/manage.html", user=user, methods=methods, available=available, keys=service.security_keys(user),
         status=get_enrolment_service().status(user, tuple(methods)), form=ResendCodeForm(),
         notices=get_flashed_messages(with_categories=True),
     )
@@ -116,6 +116,13 @@ def manage_default():
 def manage_remove():
     method = request.form.get("method", "")
     return _change(lambda service, user: service.remove(user, method, context()))
+
+
+@bp.route(MANAGE_PATH + "/remove-key", methods=["POST"])
+def manage_remove_key():
+    """Remove one security key or passkey, named on the page by its nickname."""
+    key_id = request.form.get("key", type=int)
+    return _change(lambda service, user: service.remove_key(user, key_id, context()))
 
 
 @bp.route(MANAGE_PATH + "/email", methods=["POST"])
@@ -172,9 +179,8 @@ def manage_security_key():
     service = get_webauthn_service()
     form = SecurityKeySetupForm()
     if form.validate_on_submit():
-        nickname = form.nickname.data or _("Security key %(number)s", number=service.default_nickname(user.id))
         try:
-            service.complete_registration(user, form.credential.data, nickname, context())
+            service.complete_registration(user, form.credential.data, form.nickname.data or "", context())
         except MfaError as error:
             db.session.commit()  # the spent challenge
             form.credential.errors.append(KEY_ERROR_MESSAGES[type(error)])

@@ -13,6 +13,7 @@ Failed sign-ins with a key count against the account like wrong codes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -48,6 +49,29 @@ NICKNAME_MAX = 64
 USER_HANDLE_PURPOSE = "webauthn-user-handle"
 
 
+# Where a key that is not backup eligible lives in the phone or computer itself (a
+# device-bound passkey: Windows Hello, a phone by QR code) rather than in a USB or NFC key.
+PASSKEY_TRANSPORTS = frozenset({"internal", "hybrid"})
+
+
+@dataclass(frozen=True)
+class KeySummary:
+    """A key as the account home and the manage page show it (issue 9): its nickname (None
+    when the person gave none: the page names it by kind and number), whether it is a
+    passkey (synced or kept in a device) rather than a security key, and its place among
+    the person's keys, oldest first."""
+
+    id: int
+    nickname: str | None
+    is_passkey: bool
+    number: int
+
+
+def _shown_nickname(stored: str | None) -> str | None:
+    nickname = (stored or "").strip()
+    return None if nickname in ("", "?") else nickname  # "?": what a blank name was stored as
+
+
 class WebAuthnService:
     def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, throttle: SigninThrottle):
         self.session = session
@@ -68,9 +92,17 @@ class WebAuthnService:
         count = self.session.scalar(select(func.count(WebAuthnCredential.id)).where(WebAuthnCredential.user_id == user_id))
         return bool(count)
 
-    def default_nickname(self, user_id: int) -> str:
-        """"Security key 1", "Security key 2"...: the caller translates the words; this is the number."""
-        return str(len(self.credentials(user_id)) + 1)
+    def summaries(self, user_id: int) -> list[KeySummary]:
+        """The person's keys as the account pages show them, oldest first."""
+        return [
+            KeySummary(
+                id=credential.id,
+                nickname=_shown_nickname(credential.nickname),
+                is_passkey=bool(credential.backup_eligible) or bool(PASSKEY_TRANSPORTS & set(credential.transports or ())),
+                number=number,
+            )
+            for number, credential in enumerate(self.credentials(user_id), start=1)
+        ]
 
     def _known(self, user_id: int) -> list[webauthn.KnownCredential]:
         return [
@@ -170,7 +202,7 @@ class WebAuthnService:
             self.session.flush()
         credential = WebAuthnCredential(
             user_id=user.id, credential_id=new.credential_id, public_key=new.public_key, sign_count=new.sign_count,
-            transports=list(new.transports), nickname=(nickname or "").strip()[:NICKNAME_MAX] or "?",
+            transports=list(new.transports), nickname=(nickname or "").strip()[:NICKNAME_MAX],
             backup_eligible=new.backup_eligible, backup_state=new.backup_state, aaguid=new.aaguid,
             created_at=self.clock(),
         )

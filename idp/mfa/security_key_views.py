@@ -14,7 +14,6 @@ from flask import Response, jsonify, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.mfa.errors import (
     ChallengeNotFound,
@@ -25,13 +24,11 @@ from idp.mfa.errors import (
     UnknownSecurityKey,
 )
 from idp.mfa.forms import SecurityKeyForm, SecurityKeySetupForm
-from idp.mfa.security_key import WebAuthnService
-from idp.mfa.setup_views import _finish, offered_methods
+from idp.mfa.setup_views import _finish, get_webauthn_service, offered_methods
 from idp.mfa.views import ERROR_MESSAGES, _pending_step, bp, factor_context
 from idp.signin.current import (
     continue_signin,
     get_signin_service,
-    get_throttle,
     render_step,
 )
 from idp.signin.flow import RECOVERY_CODE, WEBAUTHN, WEBAUTHN_SYNCED, Step
@@ -49,11 +46,6 @@ KEY_ERROR_MESSAGES = {
     ),
     SecurityKeyAlreadyRegistered: _l("This security key is already set up. Use another key, or choose another method."),
 }
-
-
-def get_webauthn_service() -> WebAuthnService:
-    ctx = app_context()
-    return WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
 
 
 def _json_elsewhere(elsewhere) -> tuple[Response, int]:
@@ -122,10 +114,9 @@ def setup_security_key():
     service = get_webauthn_service()
     form = SecurityKeySetupForm()
     if form.validate_on_submit():
-        nickname = form.nickname.data or _("Security key %(number)s", number=service.default_nickname(user.id))
         try:
             service.complete_registration(
-                user, form.credential.data, nickname, factor_context(txn),
+                user, form.credential.data, form.nickname.data or "", factor_context(txn),
                 replaces_lost_keys=RECOVERY_CODE in txn.steps_done,
             )
         except MfaError as error:

@@ -178,3 +178,72 @@ def test_the_key_options_need_a_fresh_sign_in(client, signed_in, clock):
     clock.advance(seconds=301)
     response = client.post("/account/two-factor/security-key/options", headers={"X-CSRFToken": csrf_token(page.text)})
     assert response.status_code == 401 and "error" in response.get_json()
+
+
+def add_key(client, key, nickname: str):
+    import json
+
+    from tests.integration.mfa.test_security_key import options
+    from tests.webauthn_support import unb64url
+
+    key_page = client.get("/account/two-factor/security-key")
+    public_key = options(client, "/account/two-factor/security-key/options", key_page.text)
+    return client.post("/account/two-factor/security-key", data={
+        "csrf_token": csrf_token(key_page.text), "credential": json.dumps(key.create(unb64url(public_key["challenge"]))),
+        "nickname": nickname,
+    })
+
+
+def methods_row(page_text: str) -> str:
+    """The account home's "Methods" row, tags and spaces squeezed."""
+    match = re.search(r"<dt>Methods</dt>\s*<dd>(.*?)</dd>", page_text, re.S)
+    assert match, "the account home lists the methods"
+    return re.sub(r"\s+", " ", match.group(1))
+
+
+def test_each_key_is_shown_by_its_nickname_and_kind_and_removed_on_its_own(app, client, user_id, signed_in, mailbox):
+    """Issue 9 item 17: keys are told apart on the account home and the manage page."""
+    from idp.mfa.models import WebAuthnCredential
+    from tests.integration.mfa.test_security_key import ORIGIN, RP_ID
+    from tests.webauthn_support import SoftwareAuthenticator
+
+    client.set_cookie("passerelle_lang", "en")
+    assert add_key(client, SoftwareAuthenticator(ORIGIN, RP_ID), "Blue key").status_code == 303
+    assert add_key(client, SoftwareAuthenticator(ORIGIN, RP_ID, synced=True), "Work laptop").status_code == 303
+    home = methods_row(client.get("/account").text)
+    assert "Security key “Blue key”" in home and "Passkey “Work laptop”" in home
+    assert "Authenticator app" in home and home.count("<li") == 3
+    assert not re.search(r",\s*(<|$)", home) and "> (default)" not in home
+    page = manage_page(client)
+    assert "Security key “Blue key”" in page.text and "Passkey “Work laptop”" in page.text
+    with app.app_context():
+        blue = db.session.scalar(select(WebAuthnCredential).where(WebAuthnCredential.nickname == "Blue key"))
+    removed = post(client, "/account/two-factor/remove-key", page, key=str(blue.id))
+    assert removed.status_code == 303
+    page = manage_page(client)
+    assert "Blue key" not in page.text and "Passkey “Work laptop”" in page.text
+    with app.app_context():
+        assert [key.nickname for key in db.session.scalars(select(WebAuthnCredential))] == ["Work laptop"]
+    assert EventTag.MFA_METHOD_REMOVED.value in events(app, user_id)
+
+
+def test_a_key_without_a_nickname_gets_a_name_by_its_number(app, client, user_id, signed_in):
+    from idp.mfa.models import WebAuthnCredential
+    from tests.integration.mfa.test_security_key import ORIGIN, RP_ID
+    from tests.webauthn_support import SoftwareAuthenticator
+
+    client.set_cookie("passerelle_lang", "en")
+    assert add_key(client, SoftwareAuthenticator(ORIGIN, RP_ID), "").status_code == 303
+    with app.app_context():  # a key stored before nicknames were required, or with a blank one
+        db.session.execute(db.update(WebAuthnCredential).values(nickname="?"))
+        db.session.commit()
+    home = methods_row(client.get("/account").text)
+    assert "Security key 1" in home and "?" not in home
+
+
+def test_someone_elses_key_or_a_bad_id_is_refused_without_a_500(app, client, user_id, signed_in):
+    page = manage_page(client)
+    for bad in ("999999", "x", ""):
+        response = post(client, "/account/two-factor/remove-key", page, key=bad)
+        assert response.status_code == 303
+        assert "This method is not set up on your account." in client.get("/account/two-factor").text
