@@ -13,10 +13,18 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    OAuth2Error,
+)
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from joserfc import jwt
+from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
 from idp.oidc.models import ClientAssertionJti
@@ -203,12 +211,20 @@ class NonceCheck:
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
-    """private_key_jwt (RFC 7523, OIDC Core §9) with single-use `jti`."""
+    """private_key_jwt (RFC 7523, OIDC Core §9) with single-use `jti` and a short life.
+
+    Authlib 1.9 checks `exp` against the system time and bounds nothing else, so an assertion
+    valid for a year, or signed a day ago, would authenticate (Keycloak CVE-2023-0105's kind).
+    Here `iat` is required and the assertion lives at most OIDC_CLIENT_ASSERTION_MAX_AGE
+    seconds (`exp - iat`, and its age at use), on the injected clock, with CLOCK_SKEW seconds
+    of leeway for the client's clock.
+    """
 
     CLIENT_AUTH_METHOD = "private_key_jwt"
+    CLOCK_SKEW = 30  # seconds
 
     def __init__(self, server):
-        super().__init__(validate_jti=True, leeway=30)
+        super().__init__(validate_jti=True, leeway=self.CLOCK_SKEW)
         self.server = server
 
     def get_audiences(self):
@@ -216,6 +232,27 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def resolve_client_public_key(self, client):
         return client.public_keys()
+
+    def verify_claims(self, claims):
+        """RFC 7523 §3 (iss = sub = the client, our audience, exp), plus iat and the maximum
+        age; then the jti is spent. Raises InvalidClientError."""
+        now = int(self.server.context.clock().timestamp())
+        registry = jwt.JWTClaimsRegistry(
+            now=now, leeway=self.leeway,
+            iss={"essential": True}, sub={"essential": True}, exp={"essential": True}, iat={"essential": True},
+            aud={"essential": True, "values": self.get_audiences()},
+        )
+        try:
+            registry.validate(claims)
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from error
+        max_age = self.server.context.settings.OIDC_CLIENT_ASSERTION_MAX_AGE
+        if claims["exp"] - claims["iat"] > max_age or now - claims["iat"] > max_age + self.leeway:
+            raise InvalidClientError(description=f"The client assertion may live at most {max_age} seconds.")
+        if claims["sub"] != claims["iss"]:
+            raise InvalidClientError(description="Issuer and Subject MUST match.")
+        if not isinstance(claims.get("jti"), str) or not self.validate_jti(claims, claims["jti"]):
+            raise InvalidClientError(description="Missing, invalid or reused JWT ID.")
 
     def validate_jti(self, claims, jti):
         return self.server.remember_jti(claims["iss"], jti, claims.get("exp"))
