@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     # cache the JWKS. `idp keys rotate --now` skips it for an emergency rotation.
     "OIDC_KEY_PUBLISH_AHEAD": 3600,
     "OIDC_KEY_CACHE_TTL": 10,  # seconds a worker reuses the keys it read from the database
+    # Longest life of a private_key_jwt assertion (exp - iat, and its age when used), seconds.
     "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
     "SIGNIN_TRANSACTION_TTL": 1800,
     "SESSION_IDLE_TIMEOUT": 1800,  # NIST SP 800-63B §4.2.3 (AAL2): 30 minutes idle
