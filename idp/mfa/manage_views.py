@@ -65,10 +65,11 @@ def _fresh_person() -> tuple[User | None, Response | None]:
     )
 
 
-def _codes_page(codes: list[str]) -> Response:
+def _codes_page(codes: list[str], regenerated: bool = False) -> Response:
+    """The recovery codes, once: after a first set-up, or new ones that replace the old."""
     return render_template(
         "mfa/recovery_codes.html", codes=codes, download="\r\n".join(codes) + "\r\n", form=None,
-        continue_url=url_for("mfa.manage"),
+        continue_url=url_for("mfa.manage"), regenerated=regenerated,
     )
 
 
@@ -87,7 +88,7 @@ def manage():
     )
 
 
-def _change(action) -> Response:
+def _change(action, regenerated: bool = False) -> Response:
     """Run one change (after the freshness check and the CSRF token), then back to the page."""
     user, elsewhere = _fresh_person()
     if elsewhere is not None:
@@ -102,7 +103,7 @@ def _change(action) -> Response:
         return redirect(url_for("mfa.manage"), code=303)
     db.session.commit()
     if isinstance(result, list):
-        return _codes_page(result)
+        return _codes_page(result, regenerated)
     return redirect(url_for("mfa.manage"), code=303)
 
 
@@ -132,7 +133,7 @@ def manage_add_email():
 
 @bp.route(MANAGE_PATH + "/recovery-codes", methods=["POST"])
 def manage_recovery_codes():
-    return _change(lambda service, user: service.regenerate_codes(user, context()))
+    return _change(lambda service, user: service.regenerate_codes(user, context()), regenerated=True)
 
 
 @bp.route(MANAGE_PATH + "/app", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Response, redirect, render_template
+from idp.oidc.error_messages import explain
 
 RESPONSE_MODES = ("query", "form_post")
 
@@ -39,7 +40,8 @@ def error_response(error: OAuth2Error, state: str | None, response_mode: str, is
         params = [("error", error.error), ("error_description", error.description or None), ("state", state)]
         mode = response_mode if response_mode in RESPONSE_MODES else "query"
         return authorization_response(error.redirect_uri, params, mode, issuer)
-    return error_page(error.error, error.description)
+    # Authlib's description is English for developers: the person reads our own words.
+    return error_page(error.error, explain(error.error, error.description))
 
 
 def error_page(error: str, description: str | None, status: int = 400) -> Response:

@@ -61,6 +61,9 @@ SECOND_FACTOR_MESSAGES = {
     InvalidCode: _l("This code is incorrect, or was already used. Enter the code your app shows now, or a recovery code."),
     FactorNotAvailable: _l("This code is incorrect, or was already used. Enter the code your app shows now, or a recovery code."),
 }
+# For an account whose only second methods are security keys (and email): no app to speak of.
+RECOVERY_CODE_NEEDED = _l("Your account is protected by a security key: enter one of your recovery codes.")
+WRONG_RECOVERY_CODE = _l("This recovery code is incorrect, or was already used. Enter another of your recovery codes.")
 
 
 def get_recovery_service() -> RecoveryService:
@@ -190,8 +193,9 @@ def _second_factor_passes(guard, user, form: ResetPasswordForm) -> bool:
     from idp.mfa.errors import MfaError
     from idp.mfa.views import APP_ERROR_MESSAGES
 
+    has_app = guard.accepts_app_code(user)
     if not (form.second_factor.data or "").strip():
-        form.second_factor.errors.append(SECOND_FACTOR_NEEDED)
+        form.second_factor.errors.append(SECOND_FACTOR_NEEDED if has_app else RECOVERY_CODE_NEEDED)
         return False
     context = FactorContext(
         transaction_id=None, locale=page_locale(), ip_address=request.remote_addr, user_agent=request.user_agent.string,
@@ -200,7 +204,10 @@ def _second_factor_passes(guard, user, form: ResetPasswordForm) -> bool:
         guard.check(user, form.second_factor.data, context)
     except MfaError as error:
         db.session.commit()  # the failure count and its event
-        form.second_factor.errors.append(SECOND_FACTOR_MESSAGES.get(type(error), APP_ERROR_MESSAGES.get(type(error))))
+        if has_app:
+            form.second_factor.errors.append(SECOND_FACTOR_MESSAGES.get(type(error), APP_ERROR_MESSAGES.get(type(error))))
+        else:
+            form.second_factor.errors.append(WRONG_RECOVERY_CODE)
         return False
     return True
 
