@@ -12,6 +12,7 @@ from idp.oidc import authorization, endpoints, logout
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.server import PasserelleServer
+from idp.signin.current import forget_signin
 
 bp = Blueprint("oidc", __name__)
 
@@ -52,7 +53,8 @@ def authorize():
 
 @bp.get("/authorize/resume")
 def resume():
-    return authorization.resume()
+    # Whatever the outcome, this browser's sign-in is over: its cookie goes (issue 9).
+    return forget_signin(authorization.resume())
 
 
 @bp.post("/token")

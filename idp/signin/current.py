@@ -136,7 +136,9 @@ def begin_signin(
     )
     db.session.commit()
     response = continue_signin(txn)
-    if txn.completed_at is None:  # a local sign-in that a live session finished at once needs none
+    # A local sign-in that a live session finished at once needs none; a handle already
+    # rotated on the way (a step the stored state satisfied) is the one to keep.
+    if txn.completed_at is None and not _sets_signin_cookie(response):
         cookies.set_private_cookie(response, cookies.signin_cookie_name(), plain_handle)
     if locale:
         cookies.set_language_cookie(response, locale)
@@ -165,6 +167,11 @@ def has_signin_cookie() -> bool:
     return cookies.signin_cookie_name() in request.cookies
 
 
+def has_finished_signin_cookie() -> bool:
+    """The cookie names a sign-in that already finished: there is nothing of it to resume."""
+    return get_signin_service().is_completed(request.cookies.get(cookies.signin_cookie_name()))
+
+
 def render_step(template: str, txn: SigninTransaction, status: int = 200, **context) -> Response:
     """Render a step's page. When its form's answer ends at the client (the redirect after
     the POST leads there), the page's CSP lets the form go to the client's origin too."""
@@ -189,7 +196,32 @@ def continue_signin(txn: SigninTransaction) -> Response:
     step = _settle(txn)
     if step is Step.DONE:
         return _finish(txn)
-    return redirect(url_for(STEP_ENDPOINTS[step]), code=303)
+    response = redirect(url_for(STEP_ENDPOINTS[step]), code=303)
+    _rotate_handle(txn, response)
+    return response
+
+
+def _rotate_handle(txn: SigninTransaction, response: Response) -> None:
+    """After a completed factor the browser gets a new sign-in handle and the old one stops
+    working (SigninService.rotate_handle). Commits."""
+    plain_handle = get_signin_service().rotate_handle(txn)
+    if plain_handle is not None:
+        db.session.commit()
+        cookies.set_private_cookie(response, cookies.signin_cookie_name(), plain_handle)
+
+
+def forget_signin(response: Response) -> Response:
+    """The sign-in of this browser ended (resumed at the client, or found spent): delete its
+    cookie so a later /signin begins afresh instead of calling it expired. A response that
+    begins another sign-in (it sets the cookie) keeps its new one."""
+    if not _sets_signin_cookie(response):
+        cookies.delete_private_cookie(response, cookies.signin_cookie_name())
+    return response
+
+
+def _sets_signin_cookie(response: Response) -> bool:
+    prefix = cookies.signin_cookie_name() + "="
+    return any(header.startswith(prefix) for header in response.headers.getlist("Set-Cookie"))
 
 
 def _settle(txn: SigninTransaction) -> Step:
@@ -238,6 +270,7 @@ def _finish(txn: SigninTransaction) -> Response:
         new_handle = _step_up_session(txn)
     if txn.authorization_request is not None:
         response = redirect(url_for("oidc.resume"), code=303)
+        _rotate_handle(txn, response)
     else:
         # A local sign-in has nobody else to consume it.
         get_signin_service().complete(txn)

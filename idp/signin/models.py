@@ -35,6 +35,9 @@ class SigninTransaction(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # {"password": "2026-11-23T18:52:00+00:00", "consent": ...}: step name to completion time.
     steps_done: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The factor steps already done when the current handle was issued: a factor completed
+    # since then gets the browser a new handle (SigninService.rotate_handle, issue 9).
+    handle_steps: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

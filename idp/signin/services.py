@@ -24,13 +24,27 @@ from idp.oidc.models import Client, Consent
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
-from idp.signin.flow import CONSENT_DENIED, SESSION_AMR, SESSION_REUSED, Step, is_authenticated
+from idp.signin.flow import (
+    CONSENT_DENIED,
+    DEFAULT_POLICY,
+    PARTNER,
+    SESSION_AMR,
+    SESSION_REUSED,
+    Step,
+    is_authenticated,
+)
 from idp.signin.models import SigninTransaction, UserSession
 
 SIGNIN_PURPOSE = "signin"
 SESSION_PURPOSE = "session"
 # last_seen_at is written at most this often, so reading a session is usually write-free.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# The steps that prove something about the person: completing one gets the browser a new
+# sign-in handle (rotate_handle). A reused session is not one: it was proved before the
+# handle existed.
+HANDLE_ROTATING_STEPS = frozenset(
+    {Step.PASSWORD.value, PARTNER, Step.ENROLMENT.value} | DEFAULT_POLICY.second_factors
+)
 
 
 def new_handle() -> str:
@@ -107,6 +121,7 @@ class SigninService:
             needs_consent=needs_consent,
             user_id=authenticated_user_id,
             steps_done=steps_done,
+            handle_steps=[],
             created_at=now,
             expires_at=now + timedelta(seconds=self.settings.SIGNIN_TRANSACTION_TTL),
         )
@@ -126,6 +141,36 @@ class SigninService:
         if txn is None or txn.completed_at is not None or txn.expires_at <= self.clock():
             return None
         return txn
+
+    def rotate_handle(self, txn: SigninTransaction) -> str | None:
+        """Give the transaction a new handle if a factor was completed since its handle was
+        issued; returns the new plain handle for the cookie, or None when nothing changed.
+
+        The old handle stops naming the transaction at once, so a handle planted in the
+        browser (or read off it) before the password or a second factor cannot carry on, or
+        collect the code of, the sign-in that the person then completes (session fixation,
+        ASVS 3.2.1, OWASP Session Management: renew the identifier at each privilege change).
+        """
+        done = sorted(name for name in HANDLE_ROTATING_STEPS if name in (txn.steps_done or {}))
+        if done == sorted(txn.handle_steps or []):
+            return None
+        plain_handle = new_handle()
+        txn.handle_hash = self.hasher.hash(SIGNIN_PURPOSE, plain_handle)
+        txn.handle_steps = done
+        self.session.flush()
+        return plain_handle
+
+    def is_completed(self, plain_handle: str | None) -> bool:
+        """Whether this handle names a transaction that finished (resumed, or ended locally):
+        a browser holding it has nothing to resume and may simply begin again."""
+        if not plain_handle:
+            return False
+        completed_at = self.session.scalar(
+            select(SigninTransaction.completed_at).where(
+                SigninTransaction.handle_hash == self.hasher.hash(SIGNIN_PURPOSE, plain_handle)
+            )
+        )
+        return completed_at is not None
 
     def verify_password(
         self,

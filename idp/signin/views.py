@@ -16,6 +16,7 @@ from idp.signin.current import (
     current_session,
     end_current_session,
     get_signin_service,
+    has_finished_signin_cookie,
     has_signin_cookie,
     pending_transaction,
     render_step,
@@ -54,7 +55,7 @@ def transaction_ended() -> tuple[str, int]:
 def password():
     txn = pending_transaction()
     if txn is None:
-        if request.method == "GET" and not has_signin_cookie():
+        if request.method == "GET" and (not has_signin_cookie() or has_finished_signin_cookie()):
             return begin_local_signin(request.args.get("next"), current_session())
         return transaction_ended()
     if next_step(txn) is not Step.PASSWORD:
