@@ -99,3 +99,22 @@ def test_a_message_that_cannot_be_built_fails_alone(app, mailbox, clock, caplog)
         assert deliver() == (0, 2)
         clock.advance(hours=1)
         assert get_mail_service().due_ids() == [] and deliver() == (0, 0)
+
+
+@pytest.mark.settings(MAIL_SEND_AFTER_RESPONSE=False)
+def test_send_pending_watch_keeps_sending_between_pauses(client, mailbox, app, monkeypatch):
+    """The production sender (`--watch`): sends, pauses --interval seconds, sends again."""
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise KeyboardInterrupt  # what stopping the service does
+        client.post("/test/queue/en?to=bob@example.ca")  # queued while the sender waits
+
+    monkeypatch.setattr("idp.cli.mail.time.sleep", pause)
+    client.post("/test/queue/en")
+    result = CliRunner().invoke(cli, ["mail", "send-pending", "--watch", "--interval", "0.5"], obj=app)
+    assert pauses == [0.5, 0.5]
+    assert mailbox.wait_for("ana@example.ca") and mailbox.wait_for("bob@example.ca")
+    assert result.output.count("sent 1, failed 0") == 2

@@ -43,7 +43,7 @@ def stored(app, message_id: int) -> OutboxMessage:
         return message
 
 
-@pytest.mark.settings(SMTP_PORT=SILENT_PORT, SMTP_TIMEOUT=1)
+@pytest.mark.settings(SMTP_PORT=SILENT_PORT, SMTP_TIMEOUT=2)
 def test_a_relay_that_never_answers_does_not_hold_the_request(app, clock):
     relay = SilentRelay(SILENT_PORT).start()
     try:
@@ -52,12 +52,12 @@ def test_a_relay_that_never_answers_does_not_hold_the_request(app, clock):
         response = client.post("/test/queue/en", buffered=True)  # closed, as a server would
         answered_in = time.monotonic() - started
         assert response.status_code == 200
-        assert answered_in < 0.5, f"the request waited {answered_in:.1f} s for SMTP"
+        assert answered_in < 1, f"the request waited {answered_in:.1f} s for SMTP"
         assert sender.wait_until_idle(timeout=10)  # the attempt gives up after SMTP_TIMEOUT
         given_up_in = time.monotonic() - started
     finally:
         relay.stop()
-    assert 1 <= given_up_in < 5
+    assert 2 <= given_up_in < 6
     with app.app_context():
         message = db.session.query(OutboxMessage).one()
         assert message.state == "queued" and message.sent_at is None and message.attempts == 1
