@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Response, redirect, render_template
+
 from idp.oidc.error_messages import explain
+from idp.web.headers import leave_site_policy
 
 RESPONSE_MODES = ("query", "form_post")
 
@@ -24,14 +24,10 @@ def authorization_response(redirect_uri: str, params: list[tuple[str, str | None
 def form_post(redirect_uri: str, values: list[tuple[str, str]]) -> Response:
     """OAuth 2.0 Form Post Response Mode: an HTML form the browser POSTs to the client."""
     response = Response(render_template("oidc/form_post.html", action=redirect_uri, values=values))
-    target = urlsplit(redirect_uri)
-    origin = f"{target.scheme}://{target.netloc}"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        f"form-action {origin}; frame-ancestors 'none'; base-uri 'none'"
-    )
+    # The client's redirect URI may redirect on (to another of its hosts): form-action would
+    # stop that chain in Chromium, so this page has none (idp.web.headers).
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return leave_site_policy(response)
 
 
 def error_response(error: OAuth2Error, state: str | None, response_mode: str, issuer: str) -> Response:

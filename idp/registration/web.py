@@ -26,7 +26,7 @@ from idp.registration.errors import (
 )
 from idp.registration.services import RegistrationService
 from idp.web import cookies
-from idp.web.headers import content_security_policy, form_action_source
+from idp.web.headers import is_off_site, leave_site_policy
 
 bp = Blueprint("registration", __name__)
 
@@ -113,11 +113,9 @@ def add_error(field, message) -> None:
 
 
 def with_form_targets(response: Response, targets: list[str | None]) -> Response:
-    """Let this page's form lead to these other origins: Chromium applies form-action to every
-    redirect after the POST (idp/web/headers.py), and finishing may end at a relying party."""
-    sources = sorted({source for source in (form_action_source(target) for target in targets) if source})
-    if sources:
-        response.headers["Content-Security-Policy"] = content_security_policy(sources)
-    return response
+    """Let this page's form lead off this site when finishing may end at one of these targets
+    (a relying party, which may redirect on): Chromium applies form-action to every redirect
+    after the POST (idp.web.headers.content_security_policy)."""
+    return leave_site_policy(response) if any(is_off_site(target) for target in targets) else response
 
 

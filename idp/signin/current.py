@@ -54,7 +54,7 @@ from idp.signin.models import SigninTransaction, UserSession
 from idp.signin.services import SessionService, SigninService
 from idp.terms.services import TermsService
 from idp.web import cookies
-from idp.web.headers import content_security_policy, form_action_source
+from idp.web.headers import leave_site_policy
 
 # steps_done key: this transaction already produced its session, so finishing twice
 # (a reload, a double submit) does not start a second one.
@@ -173,13 +173,11 @@ def has_finished_signin_cookie() -> bool:
 
 
 def render_step(template: str, txn: SigninTransaction, status: int = 200, **context) -> Response:
-    """Render a step's page. When its form's answer ends at the client (the redirect after
-    the POST leads there), the page's CSP lets the form go to the client's origin too."""
+    """Render a step's page. When its form may end an authorization (the redirects after the
+    POST lead to the client, then wherever the client sends the browser), the page's CSP
+    leaves form-action out (idp.web.headers.content_security_policy)."""
     response = make_response(render_template(template, **context), status)
-    source = form_action_source((txn.authorization_request or {}).get("redirect_uri"))
-    if source is not None:
-        response.headers["Content-Security-Policy"] = content_security_policy([source])
-    return response
+    return leave_site_policy(response) if txn.authorization_request else response
 
 
 STEP_ENDPOINTS = {

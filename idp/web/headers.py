@@ -3,8 +3,6 @@ baseline; security-checklist HDR-01..04, SES-08)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -12,12 +10,14 @@ from flask import Flask, Response
 from idp.web import cookies
 
 
-def content_security_policy(form_action_sources: Iterable[str] = ()) -> str:
-    """The HTML policy; form_action_sources widen form-action beyond 'self'.
+def content_security_policy(*, form_may_leave_site: bool = False) -> str:
+    """The HTML policy: form-action 'self', or none at all on a page whose form may leave.
 
     Chromium applies the submitting page's form-action to every redirect that follows the
-    POST, so a sign-in or consent page whose answer ends at a client's redirect URI must
-    name that client's origin (see form_action_source).
+    POST. A form that ends an authorization starts a chain no list of origins can bound:
+    Passerelle's answer goes to the client's redirect URI, which may redirect on, and a
+    partner's last page goes through Passerelle's callback to any client (issue 9 #13). So
+    such a page has no form-action, as Keycloak's login pages (see leave_site_policy()).
     """
     return "; ".join(
         (
@@ -27,7 +27,7 @@ def content_security_policy(form_action_sources: Iterable[str] = ()) -> str:
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
-            " ".join(("form-action 'self'", *form_action_sources)),
+            *(() if form_may_leave_site else ("form-action 'self'",)),
             "frame-ancestors 'none'",
             "base-uri 'none'",
             # Already implied by default-src; spelt out because scanners look for it (HDR-02).
@@ -37,28 +37,22 @@ def content_security_policy(form_action_sources: Iterable[str] = ()) -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+FORM_MAY_LEAVE_SITE_POLICY = content_security_policy(form_may_leave_site=True)
 
 
-def form_action_source(redirect_uri: str | None) -> str | None:
-    """The CSP source matching a registered redirect URI: its origin, or for a native app's
-    private-use scheme (RFC 8252 §7.1) the scheme alone. None if it cannot be expressed."""
-    if not redirect_uri:
-        return None
-    parts = urlsplit(redirect_uri)
-    scheme = parts.scheme.lower()
-    if not _SCHEME.match(scheme) or any(ch in redirect_uri for ch in " ;,'\"\r\n"):
-        return None
-    if scheme not in ("http", "https"):
-        return f"{scheme}:"
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+def leave_site_policy(response: Response) -> Response:
+    """Give this page the policy of a page whose form may end an authorization or otherwise
+    lead off this site (a client, a sign-in partner): every other page keeps form-action
+    'self'. Scripts, styles, framing and the base stay as strict as everywhere."""
+    response.headers["Content-Security-Policy"] = FORM_MAY_LEAVE_SITE_POLICY
+    return response
+
+
+def is_off_site(url: str | None) -> bool:
+    """Whether a destination is another site's (an absolute URL, or a native app's scheme),
+    rather than one of our own paths."""
+    parts = urlsplit(url or "")
+    return bool(parts.scheme or parts.netloc)
 
 
 HSTS = "max-age=31536000; includeSubDomains"
