@@ -34,10 +34,15 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 # who knows the password can cause one, whereas anybody can cause "can't sign in?" mail or
 # a lock notice: without this, a stranger filling the shared caps would block the code.
 OWN_BUDGETS = {"signin-code": "MFA_EMAIL_CODE_DAILY_CAP"}
-# Messages that carry a code living minutes: template -> the setting of that code's lifetime.
-# Such a message expires with its code: a code that arrives dead is worse than none, so it
-# is dropped instead (state "expired") and the code page says to request a new one.
-TIME_CRITICAL = {"signin-code": "MFA_EMAIL_CODE_TTL", "registration-code": "REGISTRATION_CODE_TTL"}
+# Messages that carry a code or link living minutes: template -> the setting of its
+# lifetime. Such a message expires with its code: a code that arrives dead is worse than
+# none, so it is dropped instead (state "expired") and the code page says to request a new
+# one. Links that live a day or more (activation, unlock, invitations) are not listed.
+TIME_CRITICAL = {
+    "signin-code": "MFA_EMAIL_CODE_TTL",
+    "registration-code": "REGISTRATION_CODE_TTL",
+    "password-reset": "PASSWORD_RESET_TTL",
+}
 _ADDRESS = re.compile(r"[^\s<>@\"']+@([^\s<>@\"']+)")
 
 

@@ -170,6 +170,8 @@ def test_a_code_message_expires_with_its_code_and_other_mail_does_not(mail_servi
     registration = mail_service.enqueue(to="ana@example.ca", template="registration-code", locale="en", context={})
     assert code.expires_at == clock() + timedelta(seconds=settings.MFA_EMAIL_CODE_TTL)
     assert registration.expires_at == clock() + timedelta(seconds=settings.REGISTRATION_CODE_TTL)
+    reset = mail_service.enqueue(to="ana@example.ca", template="password-reset", locale="en", context={})
+    assert reset.expires_at == clock() + timedelta(seconds=settings.PASSWORD_RESET_TTL)
     assert queue(mail_service).expires_at is None
     assert code.state == "queued"
 
