@@ -13,8 +13,8 @@ from idp.mail.models import OutboxMessage
 from tests.integration.mfa.test_email_code_step import EMAIL, post_code, resend, to_code_page
 from tests.integration.registration.support import EMAIL as REGISTRANT
 from tests.integration.registration.support import csrf, invitation_code, invite
-from tests.integration.signin.support import make_user
 from tests.integration.registration.test_code_journey import code_form_data, confirm_with_code
+from tests.integration.signin.support import make_user
 from tests.signin_support import latest_signin_code
 
 NOT_SENT_EN = "We could not send your code in time. Request a new code."
