@@ -12,7 +12,8 @@ from wtforms.validators import InputRequired, Length, StopValidation
 from idp.accounts.errors import WeakPassword
 from idp.accounts.password_text import CONFIRM_REQUIRED, MISMATCH, REQUIRED, current_password_policy, describe_problem
 from idp.accounts.services import AccountService
-from idp.security.password_policy import PasswordProblem, normalize_password
+from idp.security.password_policy import PasswordProblem
+from idp.security.unicode_forms import normalize_password
 from idp.security.passwords import MAX_PASSWORD_LENGTH
 
 

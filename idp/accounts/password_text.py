@@ -11,7 +11,8 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from idp.context import app_context
-from idp.security.password_policy import INVISIBLE_JS_PATTERN, PasswordPolicy, PasswordProblem
+from idp.security.password_policy import PasswordPolicy, PasswordProblem
+from idp.security.unicode_forms import INVISIBLE_JS_PATTERN
 
 PASSWORD_PROBLEM_MESSAGES: dict[PasswordProblem, LazyString] = {
     PasswordProblem.TOO_SHORT: _l("Your password must have at least %(min)s characters."),

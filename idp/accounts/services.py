@@ -20,7 +20,8 @@ from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.security.passwords import MAX_PASSWORD_LENGTH, PasswordHasher
-from idp.security.password_policy import PasswordPolicy, PasswordProblem, normalize_password, personal_values
+from idp.security.password_policy import PasswordPolicy, PasswordProblem, personal_values
+from idp.security.unicode_forms import normalize_password
 from idp.security.pwned_passwords import PwnedPasswords
 
 MAX_EMAIL_LENGTH = 320  # RFC 3696 errata 1690: 64 + 1 + 255

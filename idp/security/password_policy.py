@@ -20,17 +20,24 @@ runs only when a password is set, never at sign-in.
 
 from __future__ import annotations
 
-import functools
-import mmap
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+from idp.security.common_passwords import is_common_password
+from idp.security.unicode_forms import (
+    comparable_form,
+    is_digit,
+    is_letter,
+    is_lower,
+    is_special,
+    is_upper,
+    normalize_password,
+    strip_invisible,
+)
+
 # NIST SP 800-63B §5.1.1.2: "at least 8 characters in length".
 MIN_ALLOWED_LENGTH = 8
 # What any form accepts at all (idp.security.passwords.MAX_PASSWORD_LENGTH, VAL-03).
@@ -42,9 +49,6 @@ MIN_PERSONAL_LENGTH = 3
 STRENGTH_WINDOW = 64
 # The strongest zxcvbn score; PASSWORD_MIN_STRENGTH is 0 (no estimate) to this.
 MAX_STRENGTH = 4
-# A list entry found once leading and trailing digits and symbols are taken away
-# ("Password123456!" is "password") counts only from this many characters.
-MIN_COMMON_CORE_LENGTH = 4
 
 
 class PasswordProblem(StrEnum):
@@ -62,110 +66,6 @@ class PasswordProblem(StrEnum):
     BREACHED = "breached"  # the optional Pwned Passwords check found it (pwned_passwords.py)
 
 
-def normalize_password(plain_password: str) -> str:
-    """NFKC, so the same password typed on two keyboards is one password (800-63B §5.1.1.2).
-
-    This is the form that is hashed; comparisons use comparable_form.
-    """
-    return unicodedata.normalize("NFKC", plain_password)
-
-
-# Default-ignorable code points that are not format characters (Cf): the combining grapheme
-# joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation selectors and the
-# variation selectors (Unicode DerivedCoreProperties.txt, Default_Ignorable_Code_Point).
-_IGNORABLE_RANGES = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
-                     (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
-# The same set for the browser (password-rules.js removes it before counting and testing).
-INVISIBLE_JS_PATTERN = r"[\p{Cf}" + "".join(
-    rf"\u{{{low:X}}}-\u{{{high:X}}}" for low, high in _IGNORABLE_RANGES) + "]"
-
-
-def _is_invisible(character: str) -> bool:
-    if unicodedata.category(character) == "Cf":  # zero-width spaces and joiners, bidi controls, soft hyphen
-        return True
-    code = ord(character)
-    return any(low <= code <= high for low, high in _IGNORABLE_RANGES)
-
-
-def strip_invisible(text: str) -> str:
-    """Remove the characters that show nothing (format characters, variation selectors):
-    "Pa\u200bsserelle" reads and compares as "Passerelle"."""
-    return "".join(character for character in text if not _is_invisible(character))
-
-
-@functools.cache
-def _latin_look_alikes() -> dict[int, str]:
-    """{code point: ASCII letter or digit} for characters of other scripts that look like one.
-
-    From Unicode's confusables.txt (UTS #39) as the confusable_homoglyphs package ships it;
-    built once per process, on the first password set (never on the sign-in path). Latin
-    letters are left alone (accents are folded separately), and so is ASCII. Among the
-    look-alikes a letter of the same case wins ("І" is "I", "і" is "i"), then any letter,
-    then a digit ("З" is "3").
-    """
-    from confusable_homoglyphs import confusables
-    from confusable_homoglyphs.categories import alias
-
-    data = confusables.confusables_data
-
-    def ascii_glyphs(character: str) -> list[str]:
-        glyphs = (glyph["c"] for glyph in data.get(character, ()))
-        return [glyph for glyph in glyphs if len(glyph) == 1 and glyph.isascii() and glyph.isalnum()]
-
-    table: dict[int, str] = {}
-    for character in data:
-        if len(character) != 1 or character.isascii() or alias(character) == "LATIN":
-            continue
-        if unicodedata.normalize("NFKC", character) != character:
-            continue  # NFKC has already mapped it
-        candidates = ascii_glyphs(character)
-        candidates += [more for candidate in candidates for more in ascii_glyphs(candidate)]
-        if not candidates:
-            continue
-        category = unicodedata.category(character)
-        letters = [glyph for glyph in candidates if glyph.isalpha()]
-        same_case = [glyph for glyph in letters if unicodedata.category(glyph) == category]
-        table[ord(character)] = (same_case or letters or candidates)[0]
-    return table
-
-
-def fold_confusables(text: str) -> str:
-    """Letters of other scripts that look like Latin ones become those: "Pаss" (Cyrillic а)
-    is "Pass". ASCII and Latin letters are unchanged."""
-    if text.isascii():
-        return text
-    return text.translate(_latin_look_alikes())
-
-
-def comparable_form(plain_password: str) -> str:
-    """The form every comparison uses: NFKC, invisible characters removed, Latin look-alikes
-    folded to Latin. Case and accents are kept (each comparison decides about them)."""
-    return fold_confusables(normalize_password(strip_invisible(plain_password)))
-
-
-# Character classes by Unicode general category, so "É", "ß" and "٣" count as letters and
-# digits like "E", "s" and "3" do. Combining marks belong to the letter they modify.
-def _is_letter(character: str) -> bool:
-    return unicodedata.category(character)[0] in "LM"
-
-
-def _is_digit(character: str) -> bool:
-    return unicodedata.category(character) == "Nd"
-
-
-def _is_special(character: str) -> bool:
-    """Anything that is neither a letter nor a digit: punctuation, symbols, emoji, a space."""
-    return not (_is_letter(character) or _is_digit(character))
-
-
-def _is_upper(character: str) -> bool:
-    return unicodedata.category(character) in ("Lu", "Lt")
-
-
-def _is_lower(character: str) -> bool:
-    return unicodedata.category(character) == "Ll"
-
-
 @dataclass(frozen=True)
 class CharacterRule:
     """A "contains at least one …" rule, stated once for Python and once for the browser.
@@ -181,10 +81,10 @@ class CharacterRule:
 
 
 CHARACTER_RULES: tuple[CharacterRule, ...] = (
-    CharacterRule(PasswordProblem.NO_SPECIAL, "require_special", _is_special, r"[^\p{L}\p{M}\p{Nd}]"),
-    CharacterRule(PasswordProblem.NO_DIGIT, "require_digit", _is_digit, r"\p{Nd}"),
-    CharacterRule(PasswordProblem.NO_UPPER, "require_upper", _is_upper, r"[\p{Lu}\p{Lt}]"),
-    CharacterRule(PasswordProblem.NO_LOWER, "require_lower", _is_lower, r"\p{Ll}"),
+    CharacterRule(PasswordProblem.NO_SPECIAL, "require_special", is_special, r"[^\p{L}\p{M}\p{Nd}]"),
+    CharacterRule(PasswordProblem.NO_DIGIT, "require_digit", is_digit, r"\p{Nd}"),
+    CharacterRule(PasswordProblem.NO_UPPER, "require_upper", is_upper, r"[\p{Lu}\p{Lt}]"),
+    CharacterRule(PasswordProblem.NO_LOWER, "require_lower", is_lower, r"\p{Ll}"),
 )
 
 
@@ -308,7 +208,7 @@ def personal_values(email: str | None, given_name: str | None = None, family_nam
     for name in (given_name, family_name):
         if name:
             values.append(name)
-            values += "".join(character if _is_letter(character) else " " for character in name).split()
+            values += "".join(character if is_letter(character) else " " for character in name).split()
     return values
 
 
@@ -334,7 +234,7 @@ def _strength_hints(values: Iterable[str]) -> list[str]:
     hints: list[str] = []
     for value in values:
         folded = comparable_form(value.strip()).lower()
-        pieces = "".join(character if _is_letter(character) else " " for character in folded).split()
+        pieces = "".join(character if is_letter(character) else " " for character in folded).split()
         hints += [folded, *pieces]
     return [hint for hint in dict.fromkeys(hints) if len(hint) >= MIN_PERSONAL_LENGTH]
 
@@ -358,76 +258,3 @@ def estimate_strength(plain_password: str, hints: Iterable[str] = (), *, enough:
         if best >= enough:
             break
     return best
-
-
-def common_password_key(plain_password: str) -> bytes:
-    """The form in which entries are stored in the list: NFKC, lowercased, UTF-8."""
-    return normalize_password(plain_password).lower().encode("utf-8", "surrogatepass")
-
-
-def _common_core(text: str) -> str:
-    """The text without its leading and trailing digits and symbols: "password" for
-    "Password123456!", the commonest way a listed password is made to meet the rules."""
-    start, end = 0, len(text)
-    while start < end and not _is_letter(text[start]):
-        start += 1
-    while end > start and not _is_letter(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-class SortedLineFile:
-    """Membership in a sorted, newline-terminated file by binary search over a memory map.
-
-    The map is opened once per process and shared by its threads; pages stay in the
-    operating system's cache, shared by every worker, instead of a set in each one.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._map: mmap.mmap | None = None
-        self._lock = threading.Lock()
-
-    def _mapped(self) -> mmap.mmap:
-        if self._map is None:
-            with self._lock:
-                if self._map is None:
-                    with self.path.open("rb") as handle:
-                        self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        return self._map
-
-    def __contains__(self, key: bytes) -> bool:
-        if not key or b"\n" in key:
-            return False
-        data = self._mapped()
-        low, high = 0, len(data)  # invariant: every line starting before low is < key
-        while low < high:
-            middle = (low + high) // 2
-            start = data.rfind(b"\n", 0, middle) + 1  # the line holding byte `middle`
-            end = data.find(b"\n", start)
-            end = len(data) if end == -1 else end
-            line = data[start:end]
-            if line == key:
-                return True
-            if line < key:
-                low = end + 1
-            else:
-                high = start
-        return False
-
-
-_COMMON_PASSWORDS = SortedLineFile(COMMON_PASSWORDS_FILE)
-
-
-def is_common_password(plain_password: str) -> bool:
-    """True when the password, ignoring case, is on the shipped list (idp/data/README.md).
-
-    Looked up as typed (NFKC), in its comparable form (no invisible characters, Latin
-    look-alikes folded), and each of those without leading and trailing digits and symbols
-    when at least MIN_COMMON_CORE_LENGTH characters remain.
-    """
-    if len(plain_password) > MAX_ALLOWED_LENGTH:
-        return False  # the list holds nothing longer
-    candidates = {normalize_password(plain_password), comparable_form(plain_password)}
-    candidates |= {core for core in map(_common_core, list(candidates)) if len(core) >= MIN_COMMON_CORE_LENGTH}
-    return any(common_password_key(candidate) in _COMMON_PASSWORDS for candidate in candidates)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher as _Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from idp.security.password_policy import MAX_ALLOWED_LENGTH, normalize_password
+from idp.security.password_policy import MAX_ALLOWED_LENGTH
+from idp.security.unicode_forms import normalize_password
 
 __all__ = ["MAX_PASSWORD_LENGTH", "PasswordHasher", "normalize_password"]
 

@@ -13,16 +13,9 @@ import time
 import pytest
 
 from idp.config import DEFAULTS
-from idp.security.password_policy import (
-    PasswordPolicy,
-    PasswordProblem,
-    comparable_form,
-    estimate_strength,
-    fold_confusables,
-    is_common_password,
-    personal_values,
-    strip_invisible,
-)
+from idp.security.common_passwords import is_common_password
+from idp.security.password_policy import PasswordPolicy, PasswordProblem, estimate_strength, personal_values
+from idp.security.unicode_forms import comparable_form, fold_confusables, strip_invisible
 
 P = PasswordProblem
 ANA = personal_values("ana.tremblay@example.ca", "Ana", "Tremblay")

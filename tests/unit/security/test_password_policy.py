@@ -7,16 +7,9 @@ import secrets
 import pytest
 
 from idp.config import DEFAULTS
-from idp.security.password_policy import (
-    COMMON_PASSWORDS_FILE,
-    PasswordPolicy,
-    PasswordProblem,
-    SortedLineFile,
-    common_password_key,
-    is_common_password,
-    normalize_password,
-    personal_values,
-)
+from idp.security.common_passwords import COMMON_PASSWORDS_FILE, SortedLineFile, common_password_key, is_common_password
+from idp.security.password_policy import PasswordPolicy, PasswordProblem, personal_values
+from idp.security.unicode_forms import normalize_password
 
 P = PasswordProblem
 GOOD = "Tulipe-Orange-42-Ciel"  # 21 characters, every class, on no list
