@@ -83,7 +83,7 @@ run: $(STAMP) compile-translations
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
 	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
-	IDP_CONFIG=config/banque-imaginaire.toml GUNICORN_BIND=127.0.0.1:5002 \
+	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GUNICORN_BIND=127.0.0.1:5002 \
 	  $(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & bank_pid=$$!; \
 	$(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & idp_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \

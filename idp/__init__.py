@@ -32,7 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
 
     from idp import context, extensions, i18n, models  # noqa: F401  (registers every table)
     from idp.mail import delivery as mail_delivery
-    from idp.web import errors, headers, input_guard
+    from idp.web import branding, errors, headers, input_guard
 
     context.install(app, settings, clock or system_clock)
     extensions.db.init_app(app)
@@ -40,6 +40,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     extensions.limiter.init_app(app)
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
     headers.init_app(app)
+    branding.init_app(app)
     input_guard.init_app(app)
     errors.init_app(app)
     mail_delivery.init_app(app)
@@ -65,7 +66,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     app.register_blueprint(accounts_views.bp)
     from idp.registration import views as registration_views
 
-    app.register_blueprint(registration_views.bp)
+    if settings.REGISTRATION_ENABLED:
+        app.register_blueprint(registration_views.bp)
     from idp.recovery import views as recovery_views
 
     app.register_blueprint(recovery_views.bp)

@@ -57,8 +57,19 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGE_COOKIE_NAME": "passerelle_lang",
     "BABEL_DEFAULT_LOCALE": "fr",
     "HELP_URL": "/help",
+    # The service as people see it (idp/web/branding.py; issue 9 #14): its name in page
+    # titles, the header, the footer and mail (sender name and text); a stylesheet under
+    # idp/static loaded after ours, that overrides its colours (CSS custom properties); the
+    # colour of mail's header, codes and buttons ("#rrggbb": mail clients ignore stylesheets).
+    "SERVICE_NAME": "Passerelle",
+    "THEME_STYLESHEET": "",
+    "THEME_EMAIL_COLOUR": "#26374a",
+    # Registration by invitation (idp/registration): false removes its pages and every link
+    # to them (an identity provider whose accounts come from elsewhere, e.g. the demo bank).
+    "REGISTRATION_ENABLED": True,
     # Mail (idp/mail): the outbox is sent over SMTP right after the response, then retried.
-    "MAIL_FROM": "Passerelle <no-reply@passerelle.invalid>",
+    # Without a display name, mail is sent as SERVICE_NAME.
+    "MAIL_FROM": "no-reply@passerelle.invalid",
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 25,
     "SMTP_SECURITY": "starttls",  # "starttls", "tls" (implicit, port 465) or "none" (loopback only)
@@ -190,6 +201,8 @@ DEFAULTS: dict[str, Any] = {
     # key id refreshes them at once, at most once per PARTNER_KEYS_MIN_REFRESH seconds.
     "PARTNER_METADATA_CACHE_TTL": 300,
     "PARTNER_KEYS_MIN_REFRESH": 10,
+    # false: no sign-in partner pages at all (404) and PARTNERS_FILE is not read.
+    "PARTNERS_ENABLED": True,
 }
 
 
@@ -280,6 +293,7 @@ SIGNIN_WHOLE_NUMBERS = (
 def _validate_signin(config: Mapping[str, Any]) -> None:
     """The sign-in throttle and emailed code (issue 3): a typo fails at startup, not at the
     first sign-in."""
+    _validate_service(config)
     from limits import parse_many
 
     if not isinstance(config.get("MFA_REQUIRED"), bool):
@@ -344,6 +358,29 @@ def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
     ):
         raise ConfigError("PASSWORD_PWNED_URL must be an https:// URL (http:// only on loopback)")
     timeout = config.get("PASSWORD_PWNED_TIMEOUT")
+STATIC_DIR = PROJECT_ROOT / "idp" / "static"
+
+
+def _validate_service(config: Mapping[str, Any]) -> None:
+    """The service's name and theme (issue 9 #14): what every page and message shows."""
+    name = config.get("SERVICE_NAME")
+    if not isinstance(name, str) or not name.strip() or len(name) > 64 or any(ch in name for ch in "<>\"\r\n"):
+        raise ConfigError("SERVICE_NAME must be a name of 1 to 64 characters, without <, >, \" or line breaks")
+    stylesheet = config.get("THEME_STYLESHEET")
+    if not isinstance(stylesheet, str):
+        raise ConfigError("THEME_STYLESHEET must be a path under idp/static, or empty")
+    if stylesheet:
+        path = (STATIC_DIR / stylesheet).resolve()
+        if not stylesheet.endswith(".css") or not path.is_file() or not path.is_relative_to(STATIC_DIR):
+            raise ConfigError(f"THEME_STYLESHEET must name a .css file under idp/static (e.g. css/themes/<name>.css), not {stylesheet!r}")
+    colour = config.get("THEME_EMAIL_COLOUR")
+    if not isinstance(colour, str) or not (len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
+        raise ConfigError("THEME_EMAIL_COLOUR must be a colour written #rrggbb")
+    for switch in ("REGISTRATION_ENABLED", "PARTNERS_ENABLED"):
+        if not isinstance(config.get(switch), bool):
+            raise ConfigError(f"{switch} must be true or false")
+
+
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
         raise ConfigError("PASSWORD_PWNED_TIMEOUT must be a number of seconds above 0 and at most 30")
     if not isinstance(config.get("PASSWORD_PWNED_CHECK"), bool):

@@ -30,7 +30,12 @@ def _validate_partners(settings: Mapping[str, Any]) -> None:
         value = settings.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{name} must be a positive number of seconds")
-    load_partners(settings.get("PARTNERS_FILE"))
+    if not settings.get("PARTNERS_ENABLED", True):
+        return  # the file is not read at all (idp.federation.views.init_app)
+    for partner in load_partners(settings.get("PARTNERS_FILE")).values():
+        if partner.issuer.rstrip("/") == str(settings.get("OIDC_ISSUER") or "").rstrip("/"):
+            # Signing in with oneself only loops back here with an error (issue 9 #14).
+            raise ConfigError(f"PARTNERS_FILE partner {partner.id!r}: its issuer is this server's own OIDC_ISSUER")
 
 
 def _validate_terms_directory(settings: Mapping[str, Any]) -> None:

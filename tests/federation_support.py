@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -13,6 +14,13 @@ import requests
 
 from tests.oidc_support import SignIn, csrf_token, make_client, make_user, query_of
 
+# What makes the demo bank look like itself rather than Passerelle (issue 9 #14), from its
+# own settings file: a partner started with these looks and behaves like `make run`'s bank.
+DEMO_BANK_CONFIG = tomllib.loads((Path(__file__).resolve().parent.parent / "config" / "banque-imaginaire.toml").read_text(encoding="utf-8"))
+DEMO_BANK_BRANDING = {
+    key: DEMO_BANK_CONFIG[key]
+    for key in ("SERVICE_NAME", "THEME_STYLESHEET", "THEME_EMAIL_COLOUR", "REGISTRATION_ENABLED", "PARTNERS_ENABLED", "MAIL_FROM")
+}
 BROKER_ISSUER = "http://127.0.0.1:5000"
 CALLBACK_URI = BROKER_ISSUER + "/signin/partners/callback"
 CUSTOMER_EMAIL = "client@banque.example"

@@ -64,12 +64,12 @@ log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/signin/partners/callback"
 
-# (title, message) of each refusal page.
+# (title, message) of each refusal page; %(service)s is SERVICE_NAME.
 ERROR_MESSAGES = {
-    PartnerNotFound: (_l("This sign-in partner is not available"), _l("Choose another sign-in partner, or sign in with your Passerelle account.")),
+    PartnerNotFound: (_l("This sign-in partner is not available"), _l("Choose another sign-in partner, or sign in with your %(service)s account.")),
     PartnerUnavailable: (
         _l("The sign-in partner is not responding"),
-        _l("The sign-in partner is down or too slow right now. Try again in a few minutes, or sign in with your Passerelle account instead."),
+        _l("The sign-in partner is down or too slow right now. Try again in a few minutes, or sign in with your %(service)s account instead."),
     ),
     PartnerRefused: (
         _l("The sign-in partner did not sign you in"),
@@ -85,14 +85,14 @@ ERROR_MESSAGES = {
     ),
     InvalidPartnerResponse: (
         _l("The sign-in partner's answer could not be trusted"),
-        _l("The answer of the sign-in partner failed our security checks. Nobody was signed in. Start again, or sign in with your Passerelle account."),
+        _l("The answer of the sign-in partner failed our security checks. Nobody was signed in. Start again, or sign in with your %(service)s account."),
     ),
     PartnerAlreadyLinked: (
         _l("This sign-in partner account is linked to another account"),
-        _l("The account you used at the sign-in partner is already linked to another Passerelle account. Sign in with that partner to use it."),
+        _l("The account you used at the sign-in partner is already linked to another %(service)s account. Sign in with that partner to use it."),
     ),
 }
-ACCOUNT_DISABLED = (_l("This account cannot be used"), _l("The Passerelle account linked to this sign-in partner account is disabled. Get help."))
+ACCOUNT_DISABLED = (_l("This account cannot be used"), _l("The %(service)s account linked to this sign-in partner account is disabled. Get help."))
 UNLINK_MESSAGES = {
     LastWayToSignIn: _l("This is the only way to sign in to your account: it cannot be unlinked."),
     LinkNotFound: _l("This sign-in partner is no longer linked to your account."),
@@ -104,14 +104,17 @@ class PartnerForm(FlaskForm):
 
 
 def init_app(app: Flask) -> None:
-    """Read the partners file once per worker (validate() checked it) and register the pages."""
-    app.extensions["idp_partners"] = load_partners(app.config["PARTNERS_FILE"])
+    """Read the partners file once per worker (validate() checked it) and register the pages;
+    with PARTNERS_ENABLED false, no partner, no page (404) and no link (issue 9 #14)."""
+    enabled = app.config["PARTNERS_ENABLED"]
+    app.extensions["idp_partners"] = load_partners(app.config["PARTNERS_FILE"]) if enabled else {}
     clock = app.extensions["idp"].clock  # the injected clock: tests move it, nobody sleeps
     app.extensions["idp_partner_cache"] = PartnerMetadataCache(
         app.config["PARTNER_METADATA_CACHE_TTL"], app.config["PARTNER_KEYS_MIN_REFRESH"],
         monotonic=lambda: clock().timestamp(),
     )
-    app.register_blueprint(bp)
+    if enabled:
+        app.register_blueprint(bp)
 
 
 @bp.app_context_processor
@@ -141,6 +144,7 @@ def problem(error: FederationError | None, status: int = 400, *, message: tuple 
     title, text = message or ERROR_MESSAGES[type(error)]
     if error is not None and str(error):
         log.warning("sign-in partner refused: %s: %s", type(error).__name__, error)
+    text = str(text) % {"service": app_context().settings.SERVICE_NAME}
     return make_response(render_template("federation/problem.html", title=title, message=text), status)
 
 

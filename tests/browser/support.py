@@ -81,6 +81,11 @@ class RedirectReceiver:
         self._thread.start()
         return self
 
+    def forget(self) -> None:
+        """Wait for the next response from scratch (a second journey in the same test)."""
+        self.received.clear()
+        self._got_one.clear()
+
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
