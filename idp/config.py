@@ -195,14 +195,14 @@ DEFAULTS: dict[str, Any] = {
     # Sign-in partners (idp/federation; issue 5): the TOML file listing upstream OpenID
     # Connect providers (config/partners.example.toml documents it). Empty: no partners.
     "PARTNERS_FILE": "",
+    # false: no sign-in partner pages at all (404) and PARTNERS_FILE is not read.
+    "PARTNERS_ENABLED": True,
     "PARTNER_HTTP_TIMEOUT": 5,  # seconds for each back-channel call to a partner
     "PARTNER_STATE_TTL": 600,  # seconds a person has to sign in at the partner and come back
     # Seconds a worker reuses a partner's discovery document and public keys; an unknown
     # key id refreshes them at once, at most once per PARTNER_KEYS_MIN_REFRESH seconds.
     "PARTNER_METADATA_CACHE_TTL": 300,
     "PARTNER_KEYS_MIN_REFRESH": 10,
-    # false: no sign-in partner pages at all (404) and PARTNERS_FILE is not read.
-    "PARTNERS_ENABLED": True,
 }
 
 
@@ -280,6 +280,7 @@ def validate(config: Mapping[str, Any]) -> None:
     _validate_signin(config)
     _validate_recovery(config)
     _validate_webauthn(config)
+    _validate_service(config)
     # The features' own settings (partners file, terms folder): idp.settings_checks.
 
 
@@ -293,7 +294,6 @@ SIGNIN_WHOLE_NUMBERS = (
 def _validate_signin(config: Mapping[str, Any]) -> None:
     """The sign-in throttle and emailed code (issue 3): a typo fails at startup, not at the
     first sign-in."""
-    _validate_service(config)
     from limits import parse_many
 
     if not isinstance(config.get("MFA_REQUIRED"), bool):
@@ -344,20 +344,6 @@ def _validate_webauthn(config: Mapping[str, Any]) -> None:
         )
 
 
-def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
-    from idp.security.password_policy import PasswordPolicy
-
-    try:
-        PasswordPolicy.from_settings(config)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(f"password policy: {error}") from None
-    url = config.get("PASSWORD_PWNED_URL")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or not parts.hostname or not (
-        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
-    ):
-        raise ConfigError("PASSWORD_PWNED_URL must be an https:// URL (http:// only on loopback)")
-    timeout = config.get("PASSWORD_PWNED_TIMEOUT")
 STATIC_DIR = PROJECT_ROOT / "idp" / "static"
 
 
@@ -381,6 +367,20 @@ def _validate_service(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{switch} must be true or false")
 
 
+def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
+    from idp.security.password_policy import PasswordPolicy
+
+    try:
+        PasswordPolicy.from_settings(config)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ConfigError(f"password policy: {error}") from None
+    url = config.get("PASSWORD_PWNED_URL")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or not parts.hostname or not (
+        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
+    ):
+        raise ConfigError("PASSWORD_PWNED_URL must be an https:// URL (http:// only on loopback)")
+    timeout = config.get("PASSWORD_PWNED_TIMEOUT")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
         raise ConfigError("PASSWORD_PWNED_TIMEOUT must be a number of seconds above 0 and at most 30")
     if not isinstance(config.get("PASSWORD_PWNED_CHECK"), bool):
