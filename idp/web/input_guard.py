@@ -1,21 +1,66 @@
-"""Refuse NUL characters in any parameter before a view runs.
+"""Refuse malformed input before any view, hook or error page reads it.
 
-PostgreSQL text cannot hold NUL (0x00) and no legitimate OAuth or form value contains one,
-so such a request is malformed: 400 here instead of a database error (a 500) later.
+- Bytes that are not UTF-8 in the query string, the path or a form body (issue 9, item 8):
+  Werkzeug raises UnicodeDecodeError on the first read of `request.args`, which every page
+  does through the locale selector, so the error page failed too and the server answered a
+  bare 500 without security headers. Such a request is malformed: 400, with the usual page.
+- NUL characters in any parameter: PostgreSQL text cannot hold NUL (0x00) and no legitimate
+  OAuth or form value contains one, so 400 here instead of a database error (a 500) later.
 """
 
 from __future__ import annotations
 
 from flask import Flask, abort, request
 
+# Set in the WSGI environ of a request whose query string or path is not UTF-8.
+MALFORMED_INPUT = "passerelle.malformed_input"
+
 
 def init_app(app: Flask) -> None:
-    app.before_request(refuse_nul_characters)
+    app.wsgi_app = UndecodableInputGuard(app.wsgi_app)  # type: ignore[method-assign]
+    # First of the app's hooks, so none (CSRF, rate limits) reads a body refused here.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_malformed_input)
 
 
-def refuse_nul_characters() -> None:
+def is_utf8(wsgi_text: str) -> bool:
+    """Whether a WSGI environ string (raw bytes decoded as latin-1, PEP 3333) is UTF-8."""
+    if wsgi_text.isascii():
+        return True
+    try:
+        wsgi_text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+class UndecodableInputGuard:
+    """WSGI middleware: a query string or path that is not UTF-8 marks the request malformed
+    and the query string is emptied, so that nothing (the locale selector of the error page
+    included) can fail on it before `refuse_malformed_input` answers 400."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if not (is_utf8(environ.get("QUERY_STRING", "")) and is_utf8(environ.get("PATH_INFO", ""))):
+            environ["QUERY_STRING"] = ""
+            environ[MALFORMED_INPUT] = True
+        return self.wsgi_app(environ, start_response)
+
+
+def refuse_malformed_input() -> None:
+    if request.environ.get(MALFORMED_INPUT):
+        abort(400)
+    is_form = request.mimetype == "application/x-www-form-urlencoded"
+    # Werkzeug would silently parse such a body as an empty form; the raw body is kept for
+    # the form parser, which reads it again from the cache.
+    if is_form and not request.get_data(cache=True).isascii():
+        try:
+            request.get_data(cache=True).decode("utf-8")
+        except UnicodeDecodeError:
+            abort(400)
     sources = [request.args]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if is_form or request.mimetype == "multipart/form-data":
         sources.append(request.form)
     for values in sources:
         for key, value in values.items(multi=True):
