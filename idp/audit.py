@@ -38,6 +38,8 @@ class EventTag(StrEnum):
     MFA_METHOD_REMOVED = "account:mfa:method_removed"
     MFA_DEFAULT_CHANGED = "account:mfa:default_changed"
     RECOVERY_CODES_REGENERATED = "account:recovery_codes:regenerated"
+    # "Recover account" (issue 9): the methods the person lost stopped working, other sessions ended.
+    MFA_LOST_METHODS_REMOVED = "account:mfa:lost_methods_removed"
     PARTNER_LINKED = "account:partner:linked"
     PARTNER_UNLINKED = "account:partner:unlinked"
     TOTP_FAILURE = "account:totp:failure"

@@ -9,6 +9,7 @@ def mfa_template_contexts() -> dict:
     from flask_babel import get_locale
 
     from idp.mfa import totp
+    from idp.mfa.account_recovery import LostMethods
     from idp.mfa.enrolment import Status
     from idp.mfa.security_key import KeySummary
     from idp.mfa.forms import (
@@ -51,7 +52,14 @@ def mfa_template_contexts() -> dict:
                         SimpleNamespace(name="email_code", endpoint="mfa.email_code")],
             "can_recover": True,
         },
-        "mfa/recover.html": lambda: {"form": RecoveryCodeForm(), "can_recover": True},
+        **{f"email/account-recovered/{name}": email(
+            recovered_at="2026-12-03T19:00:00+00:00", has_app=True, has_email_code=True, remaining=9,
+            keys=[{"nickname": "Blue key", "is_passkey": False, "number": 1}, {"nickname": None, "is_passkey": True, "number": 2}],
+        ) for name in ("subject.txt", "body.txt", "body.html")},
+        "mfa/recover.html": lambda: {
+            "form": RecoveryCodeForm(), "can_recover": True,
+            "lost": LostMethods(has_app=True, keys=(KeySummary(1, "Blue key", False, 1),), has_email_code=True),
+        },
         "mfa/setup.html": lambda: {"form": SetupChoiceForm(), "methods": ["webauthn", "totp", "email_code"]},
         "mfa/security_key.html": lambda: {"form": SecurityKeyForm()},
         "mfa/setup_security_key.html": lambda: {"form": SecurityKeySetupForm()},

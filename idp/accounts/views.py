@@ -84,6 +84,9 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.PARTNER_UNLINKED: _l("Sign-in partner unlinked"),
     EventTag.TOTP_FAILURE: _l("Incorrect authenticator app code entered"),
     EventTag.RECOVERY_CODE_USED: _l("Recovery code used to recover the account"),
+    EventTag.MFA_LOST_METHODS_REMOVED: _l(
+        "Account recovered with a recovery code: the earlier two-factor methods were removed and the other sessions ended"
+    ),
     EventTag.RECOVERY_CODE_FAILURE: _l("Incorrect recovery code entered"),
 }
 OTHER_EVENT = _l("Other account activity")

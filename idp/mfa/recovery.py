@@ -60,10 +60,13 @@ class RecoveryCodeService:
             select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
         ) or 0
 
-    def use(self, user_id: int, typed_code: str, context: FactorContext) -> None:
+    def use(self, user_id: int, typed_code: str, context: FactorContext, *, notify: bool = True) -> None:
         """Spend one code. Raises InvalidCode (wrong or already used: one error),
         AttemptTooEarly or AccountLocked. The account row is locked and the code spent by a
-        conditional UPDATE, so one code signs in once however many requests race."""
+        conditional UPDATE, so one code signs in once however many requests race.
+
+        notify=False leaves the email to the caller ("Recover account" sends one that also
+        lists the methods removed, idp.mfa.account_recovery)."""
         user = open_attempt(self.throttle, user_id, InvalidCode)
         code = recovery_codes.canonical(typed_code)
         spent = None
@@ -91,7 +94,7 @@ class RecoveryCodeService:
             self.session, self.clock, EventTag.RECOVERY_CODE_USED, user_id=user.id,
             ip_address=context.ip_address, user_agent=context.user_agent, remaining=remaining,
         )
-        if self.mail is not None and user.email:
+        if notify and self.mail is not None and user.email:
             self.mail.enqueue(
                 to=user.email, template="recovery-code-used", locale=context.locale or user.locale, user_id=user.id,
                 context={"given_name": user.given_name, "used_at": self.clock().isoformat(), "remaining": remaining},

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from idp.accounts.models import User
 from idp.context import app_context
 from idp.extensions import db, limiter
+from idp.mfa.account_recovery import AccountRecoveryService
 from idp.mfa.base import FactorContext
 from idp.mfa.email_code import EmailCodeFactor, mask_email
 from idp.mfa.errors import (
@@ -33,7 +34,10 @@ from idp.mfa.errors import (
 )
 from idp.mfa.factors import build_factors
 from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCodeForm
+from idp.mfa.recovery import RecoveryCodeService
+from idp.mfa.security_key import WebAuthnService
 from idp.mfa.services import EmailCodeService, MfaService
+from idp.oidc.tokens import TokenService
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
 from idp.signin.flow import (
     RECOVERY_CODE,
@@ -45,6 +49,7 @@ from idp.signin.flow import (
     next_step,
 )
 from idp.signin.models import SigninTransaction
+from idp.signin.services import SessionService
 from idp.signin.views import signin_rate_limit, transaction_ended
 
 bp = Blueprint("mfa", __name__)
@@ -90,6 +95,19 @@ def get_mfa_service() -> MfaService:
     return MfaService(db.session, ctx.settings, ctx.clock, factors)
 
 
+def get_account_recovery_service() -> AccountRecoveryService:
+    ctx = app_context()
+    mail, throttle = get_mail_service(), get_throttle()
+    return AccountRecoveryService(
+        db.session, ctx.settings, ctx.clock,
+        RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle, mail),
+        WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle),
+        SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher),
+        TokenService(db.session, ctx.settings, ctx.clock, ctx.hasher),
+        mail,
+    )
+
+
 def factor_context(txn: SigninTransaction) -> FactorContext:
     return FactorContext(
         transaction_id=txn.id, locale=str(get_locale()),
@@ -129,6 +147,9 @@ def second_factor():
     try:
         factor = get_mfa_service().preferred(user, required_level(txn, user))
     except FactorNotAvailable:
+        if required_level(txn, user) is None and user.mfa_enrolled_at is not None:
+            # Recovered, then stopped before setting up a new method: only a recovery code is left.
+            return redirect(url_for("mfa.recover"), code=303)
         if required_level(txn, user) is None:
             return transaction_ended()
         return render_step("mfa/stronger_method.html", txn, form=ResendCodeForm())
@@ -220,7 +241,7 @@ def _verify_factor(txn, user, name: str, form, messages) -> Response | None:
     if not form.validate_on_submit():
         return None
     try:
-        factor = get_mfa_service().get(name, user) if name != RECOVERY_CODE else _recovery_factor(user)
+        factor = get_mfa_service().get(name, user)
         factor.verify(user, form.code.data, factor_context(txn))
     except MfaError as error:
         db.session.commit()  # the failure count and events
@@ -229,13 +250,6 @@ def _verify_factor(txn, user, name: str, form, messages) -> Response | None:
     get_signin_service().record_step(txn, name)
     db.session.commit()
     return continue_signin(txn)
-
-
-def _recovery_factor(user: User):
-    factor = next(f for f in get_mfa_service().factors if f.name == RECOVERY_CODE)
-    if not factor.is_enrolled(user):
-        raise FactorNotAvailable
-    return factor
 
 
 @bp.route("/signin/app", methods=["GET", "POST"])
@@ -266,13 +280,25 @@ def methods():
 @bp.route("/signin/recover", methods=["GET", "POST"])
 @limiter.limit(signin_rate_limit, methods=["POST"])
 def recover():
-    """Seed 002, "Récupérer le compte": one recovery code, then set up two-factor again."""
+    """Seed 002, "Récupérer le compte": one recovery code replaces the methods the person
+    lost (listed on the page first, idp.mfa.account_recovery), then they set up two-factor
+    again."""
     txn, user, elsewhere = _pending_step()
     if elsewhere is not None:
         return elsewhere
+    service = get_account_recovery_service()
     form = RecoveryCodeForm()
-    done = _verify_factor(txn, user, RECOVERY_CODE, form, RECOVERY_ERROR_MESSAGES)
-    if done is not None:
-        return done
-    can_recover = get_mfa_service().can_recover(user)
-    return render_step("mfa/recover.html", txn, 422 if form.errors else 200, form=form, can_recover=can_recover)
+    if form.validate_on_submit():
+        try:
+            service.recover(user, form.code.data, factor_context(txn))
+        except MfaError as error:
+            db.session.commit()  # the failure count and events
+            form.code.errors.append(RECOVERY_ERROR_MESSAGES[type(error)])
+        else:
+            get_signin_service().record_step(txn, RECOVERY_CODE)
+            db.session.commit()
+            return continue_signin(txn)
+    return render_step(
+        "mfa/recover.html", txn, 422 if form.errors else 200,
+        form=form, can_recover=service.codes.is_enrolled(user), lost=service.lost_methods(user),
+    )

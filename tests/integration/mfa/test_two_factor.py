@@ -150,9 +150,12 @@ def test_recovery_code_leads_to_a_new_set_up_and_new_codes(app, client, user_id,
         )
         assert unused == 10  # the new set only: the old ones all stopped working
         tags = set(db.session.scalars(select(SecurityEvent.tag).where(SecurityEvent.user_id == user_id)))
-    assert {EventTag.RECOVERY_CODE_USED.value, EventTag.RECOVERY_CODE_FAILURE.value, EventTag.MFA_ENROLLED.value} <= tags
+    assert {
+        EventTag.RECOVERY_CODE_USED.value, EventTag.RECOVERY_CODE_FAILURE.value, EventTag.MFA_ENROLLED.value,
+        EventTag.MFA_LOST_METHODS_REMOVED.value,
+    } <= tags
     subjects = [message["Subject"] for message in mailbox.to(EMAIL)]
-    assert "A recovery code was used on your Passerelle account" in subjects
+    assert "Your Passerelle account was recovered" in subjects  # which lists the lost app (issue 9)
 
 
 def test_choosing_the_email_code_is_honest_about_its_level(app, client, user_id, clock, mailbox):
