@@ -32,14 +32,16 @@ $(PY):
 # Reinstall only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,postgres,demo]"
+	$(PY) -m pip install --quiet -e ".[test,postgres,demo,redis]"
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests and PostgreSQL's server for the second database run.
+# Debian's Chromium for the browser tests, PostgreSQL's server for the second database run,
+# and redis-server for the tests of rate limits shared across hosts (tests/redis_support.py).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id postgres >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -q; \

@@ -23,6 +23,9 @@ class EventTag(StrEnum):
     SIGNIN_SUCCESS = "account:signin:success"
     SIGNIN_FAILURE = "account:signin:failure"
     ACCOUNT_LOCKED = "account:signin:locked"
+    # A lock that only the emailed unlock link or an operator ends (issue 9), and its end.
+    ACCOUNT_UNLOCK_REQUIRED = "account:signin:unlock_required"
+    ACCOUNT_UNLOCKED = "account:signin:unlocked"
     ACCOUNT_REGISTERED = "account:registration:completed"
     ACCOUNT_ACTIVATED = "account:registration:activated"
     PASSWORD_CHANGED = "account:password:changed"

@@ -160,6 +160,12 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_MAX_DELAY": 60,
     "SIGNIN_LOCK_THRESHOLD": 10,
     "SIGNIN_LOCK_DURATION": 900,
+    # Temporary locks in a row (no complete sign-in between) before the next lock lasts until
+    # the person follows the unlock link emailed with it, or an operator runs `idp users
+    # unlock` (issue 9): each further failure after a lock locks again, so without this an
+    # attacker keeps about 96 guesses a day forever. A password reset also unlocks.
+    "SIGNIN_TEMPORARY_LOCKS": 3,
+    "SIGNIN_UNLOCK_LINK_TTL": 7 * 24 * 3600,  # seconds the unlock link works; single use
     # Per address (Flask-Limiter syntax), each of: the password POST, the code POST, "Request a
     # new code". Generous: a school's whole class may sign in from one address.
     "SIGNIN_RATE_LIMIT": "60 per minute; 600 per hour",
@@ -274,6 +280,13 @@ def validate(config: Mapping[str, Any]) -> None:
         and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory")
     ):
         raise ConfigError("several instances need a shared RATELIMIT_STORAGE_URI (redis://), not memory://")
+    if (
+        env == "production"
+        and int(config.get("INSTANCES", 1)) > 1
+        and (config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED") or config.get("RATELIMIT_IN_MEMORY_FALLBACK"))
+    ):
+        # While Redis is down Flask-Limiter would count in each worker again (issue 9).
+        raise ConfigError("several instances must not set RATELIMIT_IN_MEMORY_FALLBACK(_ENABLED): it counts per worker")
     if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
     _validate_password_and_robot_check(config)
@@ -286,6 +299,7 @@ def validate(config: Mapping[str, Any]) -> None:
 
 SIGNIN_WHOLE_NUMBERS = (
     "SIGNIN_DELAY_AFTER", "SIGNIN_MAX_DELAY", "SIGNIN_LOCK_THRESHOLD", "SIGNIN_LOCK_DURATION",
+    "SIGNIN_TEMPORARY_LOCKS", "SIGNIN_UNLOCK_LINK_TTL",
     "MFA_EMAIL_CODE_TTL", "MFA_EMAIL_CODE_MAX_ATTEMPTS", "MFA_EMAIL_CODE_RESEND_COOLDOWN", "MFA_EMAIL_CODE_DAILY_CAP",
     "MFA_RECOVERY_CODE_COUNT", "MFA_RECOVERY_CODES_LOW", "MFA_MANAGE_FRESHNESS",
 )

@@ -1,6 +1,6 @@
 """Imports every feature's models so the metadata (create_all, Alembic) sees all tables."""
 
-from idp.accounts.models import User  # noqa: F401
+from idp.accounts.models import UnlockLink, User  # noqa: F401
 from idp.audit import SecurityEvent  # noqa: F401
 from idp.invitations.models import Invitation  # noqa: F401
 from idp.mail.models import OutboxMessage  # noqa: F401

@@ -41,3 +41,27 @@ class IncorrectCurrentPassword(AccountError):
 class TooManyPasswordAttempts(AccountError):
     """The account is waiting out a delay or a lock after failed attempts (idp/accounts/
     throttle.py): the current password is not even checked until it ends (RATE-01)."""
+
+
+class UnknownAccount(AccountError):
+    """No account has this address (the operators' commands)."""
+
+
+class UnlockLinkInvalid(AccountError):
+    """An unlock link that cannot be used; each subclass says why (the page tells the person)."""
+
+
+class UnlockLinkUnknown(UnlockLinkInvalid):
+    """No link has this token (cut or mistyped), or its account's address changed since."""
+
+
+class UnlockLinkExpired(UnlockLinkInvalid):
+    """The link is older than SIGNIN_UNLOCK_LINK_TTL."""
+
+
+class UnlockLinkUsed(UnlockLinkInvalid):
+    """The link already unlocked the account once (single use)."""
+
+
+class UnlockLinkReplaced(UnlockLinkInvalid):
+    """A newer unlock link was sent after this one; only the newest works."""

@@ -132,3 +132,8 @@ class ChangePasswordForm(NewPasswordForm):
 
 class EndOtherSessionsForm(FlaskForm):
     """Only the CSRF token: "sign out everywhere else" changes state, so it is a POST."""
+
+
+class UnlockForm(FlaskForm):
+    """The unlock page's button: only the CSRF token (a GET never unlocks: mail scanners
+    open links)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -43,6 +43,11 @@ class User(Base):
     # Attempts before this time are refused unchecked: a few seconds after repeated
     # failures (progressive delay), SIGNIN_LOCK_DURATION once the lock threshold is reached.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Temporary locks since the last complete sign-in (issue 9): after SIGNIN_TEMPORARY_LOCKS
+    # of them the next lock lasts until the emailed unlock link or an operator ends it, and
+    # unlock_required_at says since when.
+    signin_lock_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unlock_required_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Two-factor set-up (issue 4): when the person finished their first enrolment and got
     # recovery codes. Until then the emailed code is the only second step (it proves the
     # address registration verified), and MFA_REQUIRED sends them to the set-up page.
@@ -66,3 +71,24 @@ class User(Base):
         """Registered but not activated yet (and not disabled): "can't sign in?" resends its
         activation email (RegistrationService.resend_activation)."""
         return self.disabled_at is None and self.activated_at is None
+
+
+class UnlockLink(Base):
+    """An emailed link that ends a lock only an unlock can end (idp/accounts/unlock.py).
+
+    Like a password reset link (idp/recovery/models.py): only the keyed hash of its token is
+    stored, it works until expires_at, once (used_at), and a newer link replaces it
+    (revoked_at). It unlocks; it never signs anybody in.
+    """
+
+    __tablename__ = "unlock_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The address it was sent to: the link stops working if the account's address changes.
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,6 +7,9 @@ must wait 2^(n - SIGNIN_DELAY_AFTER) seconds after the last failure; at
 SIGNIN_LOCK_THRESHOLD failures the account is locked for SIGNIN_LOCK_DURATION and its owner
 gets an email. A complete sign-in clears the count. After a lock ends the count stays at the
 threshold, so every further failure locks again: an attacker gets one guess per lock.
+After SIGNIN_TEMPORARY_LOCKS such locks in a row the next one has no end: it waits for the
+unlock link emailed with it or for an operator (idp/accounts/unlock.py; issue 9), so
+guessing stops for good instead of going on at about 96 guesses a day.
 
 Attempts that come too early are refused without being checked. The sign-in page says
 nothing about it (the same "incorrect email or password" as for an unknown address): only
@@ -29,6 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
+from idp.accounts.unlock import clear_lock
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
@@ -36,12 +40,13 @@ from idp.config import Settings
 # The "Can't sign in?" page of idp/recovery, which the lock email points to.
 CANT_SIGN_IN_PATH = "/signin/help"
 LOCK_EMAIL_TEMPLATE = "account-locked"
+UNLOCK_EMAIL_TEMPLATE = "account-unlock"
 
 
 class AttemptDecision(StrEnum):
     ALLOWED = "allowed"
     TOO_EARLY = "too_early"  # within the progressive delay after the last failure
-    LOCKED = "locked"  # within a lock; the owner was emailed when it began
+    LOCKED = "locked"  # within a lock, or until unlocked; the owner was emailed when it began
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class ThrottlePolicy:
     lock_duration: timedelta
     delay_after: int
     max_delay: timedelta
+    temporary_locks: int = 3  # then the next lock waits for an unlock
 
     @classmethod
     def from_settings(cls, settings: Any) -> ThrottlePolicy:
@@ -58,6 +64,7 @@ class ThrottlePolicy:
             lock_duration=timedelta(seconds=int(settings["SIGNIN_LOCK_DURATION"])),
             delay_after=int(settings["SIGNIN_DELAY_AFTER"]),
             max_delay=timedelta(seconds=int(settings["SIGNIN_MAX_DELAY"])),
+            temporary_locks=int(settings["SIGNIN_TEMPORARY_LOCKS"]),
         )
 
     def delay_for(self, failures: int) -> timedelta:
@@ -70,19 +77,29 @@ class ThrottlePolicy:
     def is_lock(self, failures: int) -> bool:
         return failures >= self.lock_threshold
 
+    def needs_unlock(self, locks: int) -> bool:
+        """Whether the locks-th lock in a row is the one that waits for an unlock."""
+        return locks > self.temporary_locks
+
 
 class SigninThrottle:
     """The failure counter of each account.
 
     mail, when given (a MailService), receives the account-locked email; without it a lock
     is still recorded as an event but nobody is told, so every web caller passes one.
+    unlock, when given (an idp.accounts.unlock.UnlockService), makes the unlock link that
+    the email of a lock waiting for an unlock carries; without it only an operator (or a
+    password reset) ends such a lock.
     """
 
-    def __init__(self, session: Session, settings: Settings, clock: Clock, *, mail: Any | None = None):
+    def __init__(
+        self, session: Session, settings: Settings, clock: Clock, *, mail: Any | None = None, unlock: Any | None = None
+    ):
         self.session = session
         self.settings = settings
         self.clock = clock
         self.mail = mail
+        self.unlock = unlock
         self.policy = ThrottlePolicy.from_settings(settings)
 
     def lock_row(self, user_id: int) -> User | None:
@@ -106,6 +123,8 @@ class SigninThrottle:
     def decision(self, user: User) -> AttemptDecision:
         """May an attempt at this account be checked now? Read after lock_row()."""
         now = self.clock()
+        if user.unlock_required_at is not None:
+            return AttemptDecision.LOCKED
         if user.locked_until is None or user.locked_until <= now:
             return AttemptDecision.ALLOWED
         if self.policy.is_lock(user.failed_signin_count):
@@ -123,7 +142,9 @@ class SigninThrottle:
         """Count one failed attempt; returns True when it locked the account.
 
         A new lock is recorded as an event and, with a mail service, told to the owner in
-        their language (user.locale, else the page's), once per lock.
+        their language (user.locale, else the page's), once per lock. The lock that comes
+        after SIGNIN_TEMPORARY_LOCKS temporary ones waits for an unlock instead, and its
+        email carries the unlock link (_require_unlock).
         """
         now = self.clock()
         failures = (user.failed_signin_count or 0) + 1
@@ -133,33 +154,71 @@ class SigninThrottle:
         user.locked_until = now + (self.policy.lock_duration if is_lock else self.policy.delay_for(failures))
         if not is_lock and user.locked_until == now:
             user.locked_until = None
-        self.session.flush()
         if is_lock:
+            user.signin_lock_count = (user.signin_lock_count or 0) + 1
+        self.session.flush()
+        if is_lock and self.policy.needs_unlock(user.signin_lock_count):
+            self._require_unlock(user, locale=locale, ip_address=ip_address, user_agent=user_agent)
+        elif is_lock:
             minutes = max(1, int(self.policy.lock_duration.total_seconds() // 60))
             record_event(
                 self.session, self.clock, EventTag.ACCOUNT_LOCKED, user_id=user.id,
                 ip_address=ip_address, user_agent=user_agent, failures=failures, minutes=minutes,
+                locks=user.signin_lock_count,
             )
             if self.mail is not None:
-                self.mail.enqueue(
-                    to=user.email,
-                    template=LOCK_EMAIL_TEMPLATE,
-                    locale=user.locale or locale,
-                    context={
-                        "given_name": user.given_name,
-                        "minutes": minutes,
-                        "locked_until": user.locked_until.isoformat(),
-                        "cant_sign_in_url": self.settings.OIDC_ISSUER + CANT_SIGN_IN_PATH,
-                    },
-                    user_id=user.id,
+                self._tell_owner(
+                    user, LOCK_EMAIL_TEMPLATE, locale, minutes=minutes, locked_until=user.locked_until.isoformat()
                 )
         return is_lock
 
+    def _tell_owner(self, user: User, template: str, locale: str | None, **context: Any) -> None:
+        """Queue a lock email in the owner's language (user.locale, else the page's)."""
+        self.mail.enqueue(
+            to=user.email,
+            template=template,
+            locale=user.locale or locale,
+            context={
+                "given_name": user.given_name,
+                "cant_sign_in_url": self.settings.OIDC_ISSUER + CANT_SIGN_IN_PATH,
+                **context,
+            },
+            user_id=user.id,
+        )
+
+    def _require_unlock(
+        self, user: User, *, locale: str | None, ip_address: str | None, user_agent: str | None
+    ) -> None:
+        """The lock with no end: recorded, and emailed with a new unlock link when there is
+        a mail service and a way to make links (an operator can always unlock)."""
+        user.unlock_required_at = self.clock()
+        user.locked_until = None
+        self.session.flush()
+        record_event(
+            self.session, self.clock, EventTag.ACCOUNT_UNLOCK_REQUIRED, user_id=user.id,
+            ip_address=ip_address, user_agent=user_agent, failures=user.failed_signin_count,
+            locks=user.signin_lock_count,
+        )
+        if self.mail is None or self.unlock is None or not user.email:
+            return
+        plain_token = self.unlock.issue_link(user)
+        self._tell_owner(
+            user, UNLOCK_EMAIL_TEMPLATE, locale,
+            unlock_url=self.unlock.link_url(plain_token),
+            ttl_days=max(1, int(self.unlock.link_ttl.total_seconds() // 86400)),
+        )
+
     def clear_failures(self, user: User) -> None:
-        """A complete sign-in or a password reset: the count starts again from zero."""
-        if user.failed_signin_count or user.locked_until is not None:
-            user.failed_signin_count = 0
-            user.locked_until = None
+        """A complete sign-in or a password reset: the count starts again from zero, and a
+        lock waiting for an unlock ends (a reset link proves the mailbox as an unlock link
+        does)."""
+        if (
+            user.failed_signin_count
+            or user.locked_until is not None
+            or user.signin_lock_count
+            or user.unlock_required_at is not None
+        ):
+            clear_lock(user)
             self.session.flush()
 
     def failure_recorder(self, **origin: Any):

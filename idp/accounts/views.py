@@ -18,6 +18,7 @@ from flask import (
     flash,
     get_flashed_messages,
     has_request_context,
+    make_response,
     redirect,
     render_template,
     request,
@@ -27,12 +28,22 @@ from flask_babel import LazyString, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from idp.accounts.devices import describe_user_agent
-from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts, WeakPassword
-from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm, check_new_password_fields
+from idp.accounts.errors import (
+    IncorrectCurrentPassword,
+    TooManyPasswordAttempts,
+    UnlockLinkExpired,
+    UnlockLinkInvalid,
+    UnlockLinkReplaced,
+    UnlockLinkUnknown,
+    UnlockLinkUsed,
+    WeakPassword,
+)
+from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm, UnlockForm, check_new_password_fields
 from idp.accounts.home import AccountHomeService
 from idp.accounts.password_text import describe_problem
 from idp.accounts.services import AccountService
 from idp.accounts.throttle import SigninThrottle
+from idp.accounts.unlock import UNLOCK_PATH, UnlockService
 from idp.audit import EventTag, SecurityEvent
 from idp.context import app_context
 from idp.extensions import db, limiter
@@ -52,6 +63,18 @@ bp = Blueprint("accounts", __name__)
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
 
+UNLOCK_LINK_MESSAGES = {
+    UnlockLinkUnknown: _l("This link does not work. Check that you opened the whole link from the email."),
+    UnlockLinkExpired: _l(
+        "This link has expired: an unlock link works for %(days)s days. "
+        "Choose a new password with “Can't sign in?”: that unlocks your account too."
+    ),
+    UnlockLinkUsed: _l("This link was already used: each link works only once. If your account was unlocked with it, sign in as usual."),
+    UnlockLinkReplaced: _l(
+        "A newer link was sent after this one, and only the newest link works. Use the link in the most recent email."
+    ),
+}
+
 ERROR_MESSAGES = {
     IncorrectCurrentPassword: _l("Your current password is incorrect."),
     TooManyPasswordAttempts: _l(
@@ -64,6 +87,8 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.SIGNIN_SUCCESS: _l("Signed in"),
     EventTag.SIGNIN_FAILURE: _l("Failed sign-in attempt"),
     EventTag.ACCOUNT_LOCKED: _l("Sign-in temporarily blocked after too many failed attempts"),
+    EventTag.ACCOUNT_UNLOCK_REQUIRED: _l("Sign-in blocked until unlocked, after repeated failed attempts"),
+    EventTag.ACCOUNT_UNLOCKED: _l("Sign-in unlocked"),
     EventTag.ACCOUNT_REGISTERED: _l("Account created"),
     EventTag.ACCOUNT_ACTIVATED: _l("Account activated"),
     EventTag.PASSWORD_CHANGED: _l("Password changed"),
@@ -107,7 +132,9 @@ def get_account_home_service() -> AccountHomeService:
         ctx.hasher,
         ctx.passwords,
         mail,
-        throttle=SigninThrottle(db.session, ctx.settings, ctx.clock, mail=mail),
+        throttle=SigninThrottle(
+            db.session, ctx.settings, ctx.clock, mail=mail, unlock=UnlockService(db.session, ctx.settings, ctx.clock, ctx.hasher)
+        ),
     )
 
 
@@ -240,6 +267,41 @@ def language(code: str):
         abort(404)
     response = redirect(safe_local_path(request.args.get("next"), ACCOUNT_PATH), code=303)
     cookies.set_language_cookie(response, code)
+    return response
+
+
+@bp.route(f"{UNLOCK_PATH}/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RECOVERY_RATE_LIMIT"], methods=["POST"])
+def unlock(token: str):
+    """The emailed unlock link (issue 9): a GET only shows the button, the POST spends the
+    link and ends the lock. It signs nobody in: the next page leads to the sign-in."""
+    ctx = app_context()
+    service = UnlockService(db.session, ctx.settings, ctx.clock, ctx.hasher)
+    form = UnlockForm()
+    try:
+        service.find_link(token)
+        if form.validate_on_submit():
+            service.unlock_with_link(token, ip_address=request.remote_addr, user_agent=request.user_agent.string)
+            db.session.commit()
+            return redirect(url_for("accounts.unlocked"), code=303)
+    except UnlockLinkInvalid as error:
+        db.session.rollback()
+        days = max(1, ctx.settings.SIGNIN_UNLOCK_LINK_TTL // 86400)
+        message = str(UNLOCK_LINK_MESSAGES[type(error)]) % {"days": days}
+        status = 404 if isinstance(error, UnlockLinkUnknown) else 410
+        return without_referrer(render_template("accounts/unlock_invalid.html", message=message), status)
+    return without_referrer(render_template("accounts/unlock.html", form=form, token=token), 422 if form.errors else 200)
+
+
+@bp.route("/signin/unlocked")
+def unlocked():
+    return render_template("accounts/unlocked.html")
+
+
+def without_referrer(body: str, status: int):
+    """The page's address holds the link's token: no Referer carries it anywhere."""
+    response = make_response(body, status)
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

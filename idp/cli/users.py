@@ -44,3 +44,25 @@ def users_create(email: str, given_name: str, family_name: str, password_stdin: 
         print_json({"id": user.id, "email": user.email, "subject": user.subject})
     else:
         click.echo(f"created {user.email} (id {user.id})")
+
+
+@users.command("unlock")
+@click.argument("email")
+@json_option
+@in_app
+def users_unlock(email: str, as_json: bool) -> None:
+    """End the sign-in lock of the account at EMAIL (issue 9): after repeated temporary locks
+    an account waits for its emailed unlock link or for this. The failure count starts from
+    zero; nobody is signed in, and any unlock link already sent stops working."""
+    from idp.accounts.unlock import UnlockService
+    from idp.extensions import db as database
+
+    session, context = services()
+    user, was_waiting = UnlockService(session, context.settings, context.clock, context.hasher).unlock_by_operator(email)
+    database.session.commit()
+    if as_json:
+        print_json({"id": user.id, "email": user.email, "was_locked": was_waiting})
+    elif was_waiting:
+        click.echo(f"unlocked {user.email} (id {user.id})")
+    else:
+        click.echo(f"{user.email} (id {user.id}) was not waiting for an unlock; its failure count is reset")

@@ -23,6 +23,7 @@ from flask import (
 
 from idp.accounts.models import User
 from idp.accounts.throttle import SigninThrottle
+from idp.accounts.unlock import UnlockService
 from idp.audit import EventTag, record_event
 from idp.context import app_context
 from idp.extensions import db
@@ -69,9 +70,11 @@ def get_mail_service() -> MailService:
 
 
 def get_throttle() -> SigninThrottle:
-    """The account failure counter, with mail so that a lock is told to the owner."""
+    """The account failure counter, with mail so that a lock is told to the owner (with an
+    unlock link when the lock waits for one)."""
     ctx = app_context()
-    return SigninThrottle(db.session, ctx.settings, ctx.clock, mail=get_mail_service())
+    unlock = UnlockService(db.session, ctx.settings, ctx.clock, ctx.hasher)
+    return SigninThrottle(db.session, ctx.settings, ctx.clock, mail=get_mail_service(), unlock=unlock)
 
 
 def get_signin_service() -> SigninService:

@@ -111,6 +111,14 @@ def test_several_instances_need_shared_rate_limit_storage():
         validate({**DEFAULTS, **PRODUCTION, "INSTANCES": 2})
 
 
+@pytest.mark.parametrize("fallback", [{"RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}, {"RATELIMIT_IN_MEMORY_FALLBACK": "10 per minute"}])
+def test_several_instances_refuse_an_in_memory_fallback(fallback):
+    """While Redis is down the fallback would count per worker again (issue 9)."""
+    shared = {**DEFAULTS, **PRODUCTION, "INSTANCES": 2, "RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+    with pytest.raises(ConfigError, match="RATELIMIT_IN_MEMORY_FALLBACK"):
+        validate({**shared, **fallback})
+
+
 def test_mail_in_clear_is_refused_beyond_loopback():
     with pytest.raises(ConfigError, match="SMTP_SECURITY"):
         validate({**DEFAULTS, **PRODUCTION, "SMTP_SECURITY": "none", "SMTP_HOST": "mail.example.ca"})

@@ -191,6 +191,7 @@ def _idp_contexts() -> dict:
     from tests.federation_support import federation_template_contexts
     from tests.invitations_support import invitation_email_contexts
     from tests.mfa_support import mfa_template_contexts
+    from tests.orgs_support import organization_email_contexts
     from tests.recovery_support import recovery_template_contexts
     from tests.registration_support import registration_template_contexts
 
@@ -216,6 +217,7 @@ def _idp_contexts() -> dict:
         **recovery_template_contexts(),
         **mfa_template_contexts(),
         **federation_template_contexts(),
+        **organization_email_contexts(),
     }
 
 
@@ -237,6 +239,7 @@ def _mail_layout_contexts() -> dict:
 
 def _signin_step_contexts() -> dict:
     """The emailed code and terms steps (idp/mfa, idp/terms)."""
+    from idp.accounts.forms import UnlockForm
     from idp.mfa.forms import EmailCodeForm, ResendCodeForm
     from idp.terms.forms import TermsDecisionForm
     from idp.terms.services import TermsVersionInfo
@@ -265,6 +268,9 @@ def _signin_step_contexts() -> dict:
     return {
         **{f"email/signin-code/{name}": email(code="123456", minutes=3) for name in names},
         **{f"email/account-locked/{name}": email(minutes=15, locked_until="2026-11-23T19:15:00+00:00") for name in names},
+        **{f"email/account-unlock/{name}": email(unlock_url="http://127.0.0.1:5000/signin/unlock/t0ken", ttl_days=7) for name in names},
+        "accounts/unlock.html": lambda: {"form": UnlockForm(), "token": "t0ken"},
+        "accounts/unlock_invalid.html": lambda: {"message": "This link does not work."},
         "mfa/email_code.html": lambda: {
             "form": EmailCodeForm(), "resend_form": ResendCodeForm(), "masked_email": "a***@example.ca",
             "minutes": 3, "problem": None, "notice": "sent",
