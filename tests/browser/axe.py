@@ -1,4 +1,4 @@
-"""axe-core in the page: WCAG 2.1 A and AA rules, failing on serious or critical violations.
+"""axe-core in the page: WCAG 2.2 A and AA rules, failing on serious or critical violations.
 
 The IdP's CSP (script-src 'self') forbids inline scripts, so axe is not added as a <script>
 tag: Playwright evaluates its source through the DevTools protocol, which CSP does not
@@ -13,7 +13,8 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 AXE_SOURCE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_21_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# WCAG 2.0, 2.1 and 2.2 at levels A and AA (2.2 added only AA rules to axe: target-size).
+WCAG_22_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING_IMPACTS = ("serious", "critical")
 
 RUN_AXE = """async (tags) => {
@@ -42,11 +43,11 @@ class AxeChecker:
         return cls(AXE_SOURCE.read_text(encoding="utf-8"))
 
     def violations(self, page: Page) -> list[dict]:
-        """Every WCAG 2.1 A/AA violation on the page as it is now, whatever its impact."""
+        """Every WCAG 2.2 A/AA violation on the page as it is now, whatever its impact."""
         if not page.evaluate("() => typeof window.axe === 'object'"):
             # A trailing statement keeps the evaluated text an expression, not a function.
             page.evaluate(self.source + "\n;undefined")
-        return page.evaluate(RUN_AXE, WCAG_21_AA_TAGS)
+        return page.evaluate(RUN_AXE, WCAG_22_AA_TAGS)
 
     def assert_accessible(self, page: Page, what: str = "") -> None:
         """Fail with a readable report if axe finds a serious or critical violation."""
@@ -56,7 +57,7 @@ class AxeChecker:
 
 
 def format_report(what: str, violations: list[dict]) -> str:
-    lines = [f"axe-core: {len(violations)} serious or critical WCAG 2.1 A/AA violation(s) on {what}:"]
+    lines = [f"axe-core: {len(violations)} serious or critical WCAG 2.2 A/AA violation(s) on {what}:"]
     for violation in violations:
         lines.append(f"- [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
         for target, summary in zip(violation["targets"], violation["summaries"], strict=True):
