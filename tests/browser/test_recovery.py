@@ -145,3 +145,68 @@ def test_cant_sign_in_then_reset_then_sign_in(page, live_server, mailbox, axe, l
     page.goto(path_of_link(message, "/signin/reset/"))
     check_page(page, axe, text["unusable"], f"a used reset link ({locale})")
     expect(page.get_by_role("link", name=text["ask_again"])).to_have_attribute("href", "/signin/help")
+
+
+RECOVER_TEXT = {
+    "fr": {
+        "lost": "Ces méthodes cesseront de fonctionner pour votre compte dès que vous entrerez un code de récupération",
+        "app": "Application d'authentification",
+        "recovered_subject": "Votre compte Passerelle a été récupéré",
+    },
+    "en": {
+        "lost": "These stop working for your account as soon as you enter a recovery code",
+        "app": "Authenticator app",
+        "recovered_subject": "Your Passerelle account was recovered",
+    },
+}
+
+
+@pytest.mark.settings(MFA_REQUIRED=True)
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_recover_with_a_code_then_the_lost_app_no_longer_works(page, live_server, mailbox, clock, axe, locale):
+    """Issue 9 item 15: the recover page says the lost app stops working; after recovering
+    and setting up a new app, a code from the lost one is refused and the new one works."""
+    import pyotp
+
+    from tests.browser.test_signin import open_signin, submit_signin
+    from tests.browser.test_two_factor import TEXT as TWO_FACTOR, accept_terms_if_asked, heading, set_up_app, sign_in_again
+
+    text, words = TWO_FACTOR[locale], RECOVER_TEXT[locale]
+    person = create_person(live_server.app)
+    page.goto("/account")
+    open_signin(page, locale)
+    submit_signin(page, locale, person.email, person.password)
+    old_secret, codes = set_up_app(page, axe, clock, text, f"before recovery, {locale}")
+    accept_terms_if_asked(page, locale)
+    heading(page, text["account"])
+
+    clock.advance(seconds=60)
+    sign_in_again(page, live_server, locale, person)
+    page.get_by_role("link", name=text["other"]).click()
+    page.get_by_role("link", name=text["recover"]).click()
+    heading(page, text["recover_heading"])
+    expect(page.get_by_text(words["lost"])).to_be_visible()
+    expect(page.locator(".notice li")).to_have_text([words["app"]])
+    axe.assert_accessible(page, f"recover: what stops working ({locale})")
+    sent_before = len(mailbox.to(person.email))
+    page.get_by_label(text["recovery_code"], exact=True).fill(codes[0])
+    page.get_by_role("button", name=text["recover"], exact=True).click()
+    clock.advance(seconds=30)
+    new_secret, _new_codes = set_up_app(page, axe, clock, text, f"after recovery, {locale}")
+    heading(page, text["account"])
+    mailbox.wait_for(person.email, count=sent_before + 2, timeout=MAIL_TIMEOUT)  # recovered, then set up
+    assert words["recovered_subject"] in [message["Subject"] for message in mailbox.to(person.email)[sent_before:]]
+
+    # Whoever holds the lost phone: its code is refused. The new app signs in.
+    clock.advance(seconds=60)
+    sign_in_again(page, live_server, locale, person)
+    heading(page, text["app_heading"])
+    page.locator("input[name=code]").fill(pyotp.TOTP(old_secret).at(clock()))
+    page.get_by_role("button", name=text["validate"], exact=True).click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe.assert_accessible(page, f"the lost app's code refused ({locale})")
+    clock.advance(seconds=60)
+    page.locator("input[name=code]").fill(pyotp.TOTP(new_secret).at(clock()))
+    page.get_by_role("button", name=text["validate"], exact=True).click()
+    accept_terms_if_asked(page, locale)
+    heading(page, text["account"])

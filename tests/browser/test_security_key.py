@@ -173,3 +173,60 @@ def test_without_webauthn_the_page_says_to_choose_another_method(browser, localh
         expect(page.get_by_role("link", name="Choose another method")).to_be_visible()
     finally:
         context.close()
+
+
+KEYS_TEXT = {
+    "fr": {
+        "manage": "Gérer votre authentification à deux facteurs",
+        "add_key": "Ajouter une clé de sécurité ou une clé d'accès",
+        "key_set_up": "Votre clé de sécurité est configurée.",
+        "yubikey": "Clé de sécurité «\u00a0YubiKey\u00a0»",
+        "laptop": "Clé d'accès «\u00a0Portable du bureau\u00a0»",
+    },
+    "en": {
+        "manage": "Manage two-factor authentication",
+        "add_key": "Add a security key or passkey",
+        "key_set_up": "Your security key is set up.",
+        "yubikey": "Security key “YubiKey”",
+        "laptop": "Passkey “Portable du bureau”",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_two_keys_are_named_apart_on_the_account_home_and_the_manage_page(key_page, localhost_server, axe, locale):
+    """Issue 9 item 17: each key by its nickname and kind, no empty or dangling entry."""
+    page, text, words = key_page, TEXT[locale], KEYS_TEXT[locale]
+    person = create_person(localhost_server.app)
+    page.goto("/account")
+    open_signin(page, locale)
+    submit_signin(page, locale, person.email, person.password)
+    page.get_by_label(text["key_choice"], exact=True).check()
+    page.get_by_role("button", name=text["continue"], exact=True).click()
+    page.get_by_label(text["nickname"], exact=True).fill("YubiKey")
+    page.get_by_role("button", name=text["set_up_key"], exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=text["saved"], exact=True).click()
+    finish_signin_steps(page, locale, person.email, 0)
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["account"])
+
+    # A second key: a passkey kept in this computer (the USB key unplugged first).
+    page.devtools.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": page.virtual_key})
+    page.devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    page.get_by_role("link", name=words["manage"]).click()
+    page.get_by_role("link", name=words["add_key"]).click()
+    page.get_by_label(text["nickname"], exact=True).fill("Portable du bureau")
+    page.get_by_role("button", name=text["set_up_key"], exact=True).click()
+    expect(page.get_by_text(words["key_set_up"])).to_be_visible()
+
+    rows = page.locator("table.data-table tbody tr td:first-child")
+    expect(rows).to_have_text([re.compile(re.escape(words["yubikey"])), re.compile(re.escape(words["laptop"]))])
+    axe.assert_accessible(page, f"manage two-factor with two keys ({locale})")
+    page.goto("/account")
+    methods = page.locator(".summary-list__row", has=page.locator("dt", has_text=re.compile("Méthodes|Methods")))
+    expect(methods.locator("li")).to_have_text([re.compile(re.escape(words["yubikey"])), re.compile(re.escape(words["laptop"]))])
+    expect(methods.locator("dd")).not_to_contain_text(",")
+    axe.assert_accessible(page, f"the account home with two keys ({locale})")

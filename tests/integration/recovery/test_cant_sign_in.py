@@ -297,7 +297,6 @@ def test_no_input_makes_the_form_fail(app):
     post()
 
 
-
 def reset_links_to(mailbox, address: str) -> list[str]:
     return [link for message in mailbox.to(address) for link in links_in(message) if "/signin/reset/" in link]
 
