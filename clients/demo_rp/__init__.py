@@ -61,6 +61,8 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config or {})
+    # Claims are shown as JSON: "Zoé", not "Zo\u00e9" (tojson still escapes <, >, & and ').
+    app.json.ensure_ascii = False
 
     Babel(app, locale_selector=views.select_locale)
     CSRFProtect(app)

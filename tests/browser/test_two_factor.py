@@ -38,7 +38,7 @@ TEXT = {
         "manage": "Gérer votre authentification à deux facteurs",
         "new_codes": "Générer de nouveaux codes de récupération",
         "use_email": "Utiliser les codes envoyés par courriel",
-        "make_default": "Faire de « Code envoyé par courriel » la méthode par défaut",
+        "make_default": "Définir par défaut : Code envoyé par courriel",
         "remove_app": "Retirer « Application d'authentification »",
     },
     "en": {
@@ -61,7 +61,7 @@ TEXT = {
         "manage": "Manage two-factor authentication",
         "new_codes": "Generate new recovery codes",
         "use_email": "Use codes sent by email",
-        "make_default": "Make “Code sent by email” the default",
+        "make_default": "Make default: Code sent by email",
         "remove_app": "Remove “Authenticator app”",
     },
 }
