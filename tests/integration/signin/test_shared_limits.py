@@ -23,6 +23,19 @@ from tests.redis_support import redis_url  # noqa: F401  (the fixture)
 ADDRESS_LIMIT = "2 per hour"
 
 
+_started: list = []
+
+
+@pytest.fixture(autouse=True)
+def close_hosts():
+    """Each extra app's database connections are closed when its test ends."""
+    yield
+    while _started:
+        with _started.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def host(database_uri: str, clock, **settings):
     """Another host of the same deployment: same settings and database, nothing reset."""
     app = create_app(
@@ -31,6 +44,7 @@ def host(database_uri: str, clock, **settings):
         clock=clock,
     )
     app.test_client_class = BufferedClient
+    _started.append(app)
     return app
 
 
@@ -47,6 +61,7 @@ def limited_hosts(database_uri, clock, storage_uri: str):
         "SIGNIN_RATE_LIMIT": ADDRESS_LIMIT,
     }
     first = build_app(database_uri, clock, **settings)
+    _started.append(first)
     assert [wrong_password(first), wrong_password(first)] == [422, 422]
     return first, host(database_uri, clock, **settings)
 
