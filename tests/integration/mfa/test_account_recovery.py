@@ -64,8 +64,9 @@ def test_the_recover_page_says_what_stops_working_before_the_person_confirms(app
     _other, _browser, page = to_recover_page(app)
     text = page.text
     assert "These stop working for your account as soon as you enter a recovery code" in text
-    for name in ("Authenticator app", "Security key “Blue key”", "Code sent by email"):
+    for name in ("Authenticator app", "Every security key and passkey", "Code sent by email"):
         assert f"<li>{name}</li>" in text
+    assert "Blue key" not in text  # nicknames wait until the person proved more than a password
     assert "You will be signed out everywhere else" in text
     assert "new recovery codes, which replace the ones you have left" in text
 
