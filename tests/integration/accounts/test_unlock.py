@@ -14,6 +14,7 @@ from idp.accounts.throttle import ThrottlePolicy
 from idp.cli import main
 from idp.context import app_context
 from idp.extensions import db
+from tests.integration.recovery.support import NEW_PASSWORD, ask_for_help, choose_password, open_reset_link, reset_path
 from tests.integration.signin.support import PASSWORD, SignIn, cookie_value, csrf_token, make_user
 from tests.integration.signin.test_abuse import attempt, normalized
 from tests.mail_support import path_of_link, text_body
@@ -122,3 +123,15 @@ def test_an_operator_unlocks_with_the_command_line(app, clock, mailbox):
 
     result = runner.invoke(main, ["users", "unlock", "nobody@example.ca"], obj=app, catch_exceptions=False)
     assert result.exit_code == 1 and "No account has this address" in result.output
+
+
+def test_a_password_reset_also_ends_a_lock_waiting_for_an_unlock(app, client, clock, mailbox):
+    """The unlock link may have expired: "Can't sign in?" proves the mailbox just as well."""
+    make_user(app)
+    lock_until_unlocked(app, clock)
+    sent = len(mailbox.to(EMAIL))
+    clock.advance(app.config["SIGNIN_UNLOCK_LINK_TTL"])
+    assert ask_for_help(client, EMAIL).status_code == 200
+    page = open_reset_link(client, reset_path(mailbox.wait_for(EMAIL, count=sent + 1)))
+    assert choose_password(client, page).status_code == 303
+    assert SignIn(app.test_client()).sign_in(password=NEW_PASSWORD).headers["Location"] == "/account"
