@@ -7,6 +7,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from tests import oidc_support
+from tests.federation_support import back_at_broker, leave_for_partner, sign_in_at_partner
+from tests.integration.federation.conftest import broker, http, partner  # noqa: F401  (fixtures)
 from tests.integration.signin.support import SignIn, cookie_value, make_user
 from tests.signin_support import CODE_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
 
@@ -136,3 +138,19 @@ def walk(browser, response, on_resume=None):
         else:
             response = page
     raise AssertionError("too many steps")
+
+
+def test_a_partner_sign_in_gets_a_new_handle_when_the_partner_answers(broker, http, partner):
+    """The partner's answer is a factor like the password: the handle from before it is dead."""
+    params = relying_party_request(broker)
+    http.get("/authorize", query_string=params)
+    before = cookie_value(http, SIGNIN_COOKIE)
+    to_partner = leave_for_partner(http)
+    back = back_at_broker(http, sign_in_at_partner(partner, to_partner.headers["Location"]))
+    assert back.status_code == 303
+    after = cookie_value(http, SIGNIN_COOKIE)
+    assert after and after != before
+    attacker = broker.test_client()
+    attacker.set_cookie(SIGNIN_COOKIE, before)
+    assert attacker.get(urlsplit(back.headers["Location"]).path).status_code == 400
+    assert http.get(urlsplit(back.headers["Location"]).path).status_code == 200
