@@ -18,11 +18,6 @@ def _compiled_catalogs():
     compile_catalogs()
 
 
-def render_in(app, locale: str, name: str, **context) -> str:
-    with app.test_request_context("/", headers={"Cookie": f"{COOKIE}={locale}"}):
-        return render_template(name, **context)
-
-
 def test_the_security_key_is_the_safest_method_not_the_second_safest(app):
     from idp.mfa.forms import SecurityKeySetupForm
 
