@@ -14,6 +14,7 @@ from idp import config as config_module
 from idp import settings_checks
 from idp.clock import Clock, system_clock
 from idp.config import PROJECT_ROOT, Settings
+from idp.db import engine_options
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
@@ -35,6 +36,9 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     from idp.web import branding, errors, headers, input_guard
 
     context.install(app, settings, clock or system_clock)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        settings.SQLALCHEMY_DATABASE_URI, settings.SQLALCHEMY_ENGINE_OPTIONS, settings.DATABASE_LOCK_TIMEOUT_MS
+    )
     extensions.db.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

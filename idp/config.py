@@ -34,7 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_PAIRWISE_SALT": None,  # derives pairwise subjects; never rotate it
     "SQLALCHEMY_DATABASE_URI": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Milliseconds a statement waits for a lock another connection holds (SQLite's busy
+    # timeout, PostgreSQL's lock_timeout) before the request is answered 503 "try again".
+    "DATABASE_LOCK_TIMEOUT_MS": 250,
     "OIDC_ISSUER": None,
     "OIDC_DEFAULT_ID_TOKEN_ALG": "ES256",
     "OIDC_ID_TOKEN_TTL": 300,  # seconds

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -46,15 +48,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def engine_options(uri: str, options: Mapping[str, Any], lock_timeout_ms: int) -> dict[str, Any]:
+    """SQLALCHEMY_ENGINE_OPTIONS with a short wait for locks (setting DATABASE_LOCK_TIMEOUT_MS).
+
+    A locked database then fails fast with OperationalError, which idp.web.errors answers
+    503 "try again" (issue 9, item 10), instead of holding the request for seconds. SQLite:
+    sqlite3's busy timeout; PostgreSQL: lock_timeout, unless connect_args already set options.
+    """
+    options = dict(options)
+    connect_args = dict(options.get("connect_args") or {})
+    if uri.startswith("sqlite"):
+        connect_args.setdefault("timeout", lock_timeout_ms / 1000)
+    elif uri.startswith("postgresql"):
+        connect_args.setdefault("options", f"-c lock_timeout={int(lock_timeout_ms)}")
+    options["connect_args"] = connect_args
+    return options
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL and a busy timeout let several gunicorn workers share one SQLite file (one host)."""
+    """WAL lets several workers share one SQLite file (one host); the busy timeout is
+    sqlite3's `timeout`, set by engine_options."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -5,10 +5,14 @@ No stack trace, SQL or version ever reaches a page (HDR-07).
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from idp.extensions import db
 
 # Back-channel endpoints answer machines; an HTML page there would break a client's parser.
 JSON_PATH_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/jwks", "/.well-known", "/api")
@@ -21,6 +25,7 @@ JSON_ERROR_CODES = {
     413: "request_too_large",
     429: "too_many_requests",
     500: "server_error",
+    503: "temporarily_unavailable",
 }
 
 PAGES = {
@@ -31,6 +36,7 @@ PAGES = {
     413: (_l("Too much information sent"), _l("What you sent is too large. Go back and send less.")),
     429: (_l("Too many attempts"), _l("Wait a few minutes, then try again.")),
     500: (_l("Something went wrong"), _l("We could not complete your request. Try again in a few minutes.")),
+    503: (_l("Service busy"), _l("The service is busy right now. Wait a moment, then try again.")),
 }
 CSRF_PAGE = (
     _l("This form has expired"),
@@ -71,7 +77,29 @@ def handle_unexpected_error(error: InternalServerError):
     return error_response(500)
 
 
+# Seconds a client is asked to wait after a 503 (RFC 9110 §10.2.3).
+RETRY_AFTER_SECONDS = 5
+# PostgreSQL's read_only_sql_transaction (a standby, or default_transaction_read_only):
+# psycopg raises it as an InternalError, not an OperationalError.
+READ_ONLY_SQLSTATE = "25006"
+
+
+def handle_database_unavailable(error: SQLAlchemyError):
+    """A database that is locked, read-only or unreachable: 503 "try again" with Retry-After,
+    at once (DATABASE_LOCK_TIMEOUT_MS bounds the wait), after rolling the session back."""
+    if isinstance(error, InternalError) and getattr(error.orig, "sqlstate", None) != READ_ONLY_SQLSTATE:
+        return handle_unexpected_error(InternalServerError(original_exception=error))
+    current_app.logger.warning("database unavailable, answered 503: %s", getattr(error, "orig", None) or error)
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
+    return error_response(503, ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
+    for unavailable in (OperationalError, PoolTimeoutError, InternalError):
+        app.register_error_handler(unavailable, handle_database_unavailable)

@@ -1,0 +1,125 @@
+"""A database that is locked, read-only or unreachable is a prompt 503 with Retry-After:
+a translated "try again" page for people, `temporarily_unavailable` JSON for machines
+(issue 9, item 10). It was a 500 after 5.7 s (SQLite's 5 s busy timeout)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from idp import create_app
+from idp.config import DEFAULTS
+from idp.extensions import db
+from tests.conftest import BufferedClient, is_postgres
+from tests.integration.test_headers import assert_baseline
+from tests.oidc_support import authorization_params, basic_auth, make_client
+
+CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
+# config/test.toml lets the race tests wait longer; these tests check the production default.
+LOCK_TIMEOUT = {"DATABASE_LOCK_TIMEOUT_MS": DEFAULTS["DATABASE_LOCK_TIMEOUT_MS"]}
+pytestmark = pytest.mark.settings(**LOCK_TIMEOUT)
+
+
+def test_the_default_lock_timeout_is_short():
+    assert DEFAULTS["DATABASE_LOCK_TIMEOUT_MS"] <= 500
+
+
+@pytest.fixture
+def rp(app):
+    return make_client(app, grant_types=("authorization_code", "client_credentials"))
+
+
+@pytest.fixture
+def sqlite_path(database_uri):
+    if is_postgres(database_uri):
+        pytest.skip("SQLite's own locks and files; PostgreSQL's lock_timeout is set the same way")
+    return database_uri.removeprefix("sqlite:///")
+
+
+@pytest.fixture
+def locked(sqlite_path, app):
+    """Another process holds SQLite's write lock for the whole test."""
+    with app.app_context():
+        db.engine.dispose()
+    holder = sqlite3.connect(sqlite_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    yield
+    holder.execute("ROLLBACK")
+    holder.close()
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def assert_json_503(response, seconds):
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "temporarily_unavailable"}
+    assert int(response.headers["Retry-After"]) > 0
+    assert_baseline(response)
+    assert seconds < 1, f"answered after {seconds:.2f} s"
+
+
+def assert_page_503(response, seconds, language):
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.headers["Cache-Control"] == "no-store"
+    assert_baseline(response)
+    assert f'<html lang="{language}">' in response.text
+    assert seconds < 1, f"answered after {seconds:.2f} s"
+
+
+def test_a_locked_database_gives_the_token_endpoint_a_prompt_json_503(rp, client, locked):
+    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+    assert_json_503(response, seconds)
+
+
+@pytest.mark.parametrize(("language", "title"), [("en", "Service busy"), ("fr", "Service occupé")])
+def test_a_locked_database_gives_pages_a_prompt_translated_503(rp, client, locked, language, title):
+    client.set_cookie("passerelle_lang", language)
+    response, seconds = timed(lambda: client.get("/authorize", query_string=authorization_params(rp)))
+    assert_page_503(response, seconds, language)
+    assert title in response.text
+
+
+def test_the_session_is_rolled_back_and_the_next_request_works_once_the_lock_is_gone(app, rp, client, sqlite_path):
+    with app.app_context():
+        db.engine.dispose()
+    holder = sqlite3.connect(sqlite_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 503
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
+
+
+def unavailable_app(uri, clock):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, **LOCK_TIMEOUT}, clock=clock)
+    app.test_client_class = BufferedClient
+    return app
+
+
+def test_a_read_only_database_gives_a_prompt_503(rp, sqlite_path, clock):
+    read_only = unavailable_app(f"sqlite:///file:{sqlite_path}?mode=ro&uri=true", clock)
+    client = read_only.test_client()
+    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+    assert_json_503(response, seconds)
+    client.set_cookie("passerelle_lang", "en")
+    response, seconds = timed(lambda: client.get("/authorize", query_string=authorization_params(rp)))
+    assert_page_503(response, seconds, "en")
+
+
+def test_a_database_that_cannot_be_opened_gives_503_on_pages_and_machine_endpoints(tmp_path, clock):
+    client = unavailable_app(f"sqlite:///{tmp_path / 'missing' / 'passerelle.sqlite3'}", clock).test_client()
+    for call in (lambda: client.get("/jwks"), lambda: client.get("/userinfo", headers={"Authorization": "Bearer x"}),
+                 lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers={"Authorization": "Basic eDp5"})):
+        assert_json_503(*timed(call))
+    client.set_cookie("passerelle_lang", "fr")
+    response, seconds = timed(lambda: client.get("/authorize", query_string={
+        "client_id": "x", "response_type": "code", "scope": "openid", "redirect_uri": "https://rp.example/callback"}))
+    assert_page_503(response, seconds, "fr")
