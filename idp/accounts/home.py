@@ -19,6 +19,7 @@ from idp.audit import EventTag, SecurityEvent, record_event, recent_events
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mail.services import MailService
+from idp.oidc.revocation import end_all_access
 from idp.recovery.services import queue_password_changed_mail, revoke_password_resets
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
@@ -84,7 +85,8 @@ class AccountHomeService:
                 self.throttle.record_failure(user, locale=locale, ip_address=ip_address, user_agent=user_agent)
             raise IncorrectCurrentPassword
         self.accounts.set_password(user, plain_new)
-        self.end_other_sessions(user.id, keep_session_id, record=False)
+        # Every other session ends, and every grant, offline_access too (RFC 9700 §4.14).
+        end_all_access(self.sessions, user.id, keep_session_id=keep_session_id)
         revoke_password_resets(self.session, self.clock, user.id)
         now = self.clock()
         record_event(

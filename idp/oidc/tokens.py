@@ -15,13 +15,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, case, select, update
 
 from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.models import AuthorizationCode, Token
 from idp.security.secrets import KeyedHasher, new_token
+from idp.signin.models import UserSession
 
 CODE = "authorization_code"
 ACCESS = "access_token"
@@ -81,6 +82,7 @@ class FoundCode:
     requested_claims: dict[str, Any] | None
     expires_at: datetime
     consumed_at: datetime | None
+    session_alive: bool  # the session that got the code is still live (_SESSION_ALIVE)
     person: Person | None
 
     # The two accessors Authlib's code grant reads (AuthorizationCodeMixin).
@@ -111,25 +113,47 @@ class FoundToken:
     refresh_expires_at: datetime | None
     rotated_at: datetime | None
     revoked_at: datetime | None
+    session_alive: bool  # the session that made the grant is still live (_SESSION_ALIVE)
     person: Person | None
+
+    def is_bound_to_a_dead_session(self) -> bool:
+        """A person's grant without offline_access lives only as long as the session that
+        made it (RFC 9700 §4.14; docs/oidc.md): ended, idle or past its absolute limit, that
+        session takes the grant's tokens with it. The consented scope decides, whatever a
+        narrowing refresh gave this access token."""
+        return (self.user_id is not None and not self.session_alive
+                and "offline_access" not in self.grant_scope.split())
 
 
 _codes = AuthorizationCode.__table__
 _tokens = Token.__table__
 _users = User.__table__
+_sessions = UserSession.__table__
 _PERSON_FIELDS = tuple(field.name for field in fields(Person))
 _PERSON_COLUMNS = [_users.c[name].label(f"person_{name}") for name in _PERSON_FIELDS]
+# The session that got the code or made the grant is live: not ended, not idle, not past its
+# absolute limit (SessionService.is_alive, in SQL). Session expiry is no event that could
+# revoke anything, so each use of a token asks; the join on the session's primary key costs
+# no extra round trip. Bind "now" and "idle_since" (now - SESSION_IDLE_TIMEOUT).
+_SESSION_ALIVE = and_(
+    _sessions.c.id.is_not(None),
+    _sessions.c.ended_at.is_(None),
+    _sessions.c.expires_at > bindparam("now"),
+    _sessions.c.last_seen_at > bindparam("idle_since"),
+)
 
 
 def _select_with_person(table, record_class, hash_column: str):
-    """SELECT the record's columns and its person's (outer join: a missing person is None),
-    in the order of record_class's fields, whose last is the person."""
-    *record_fields, person_field = fields(record_class)
-    assert person_field.name == "person"
+    """SELECT the record's columns, whether its session is alive, and its person's (outer
+    joins: a missing person is None), in the order of record_class's fields, whose last two
+    are session_alive and the person."""
+    *record_fields, alive_field, person_field = fields(record_class)
+    assert (alive_field.name, person_field.name) == ("session_alive", "person")
     columns = [table.c[field.name] for field in record_fields]
     return (
-        select(*columns, *_PERSON_COLUMNS)
-        .select_from(table.outerjoin(_users, _users.c.id == table.c.user_id))
+        select(*columns, case((_SESSION_ALIVE, True), else_=False).label("session_alive"), *_PERSON_COLUMNS)
+        .select_from(table.outerjoin(_users, _users.c.id == table.c.user_id)
+                     .outerjoin(_sessions, _sessions.c.id == table.c.session_id))
         .where(table.c[hash_column] == bindparam("hash"))
     )
 
@@ -139,7 +163,7 @@ def _found(record_class, row) -> Any:
     columns come in the order of the fields: the record's, then the person's."""
     split = len(row) - len(_PERSON_FIELDS)
     person = Person(*row[split:]) if row[split] is not None else None
-    return record_class(*row[:split], person)
+    return record_class(*row[:split - 1], bool(row[split - 1]), person)
 
 
 FIND_CODE = _select_with_person(_codes, FoundCode, "code_hash")
@@ -153,6 +177,7 @@ SPEND_CODE = (
 )
 CODE_STATE = select(_codes.c.grant_id, _codes.c.client_id, _codes.c.consumed_at).where(_codes.c.code_hash == bindparam("hash"))
 FIND_REFRESH = _select_with_person(_tokens, FoundToken, "refresh_token_hash")
+FIND_ACCESS = _select_with_person(_tokens, FoundToken, "access_token_hash")
 ROTATE_REFRESH = (
     update(_tokens)
     .where(_tokens.c.refresh_token_hash == bindparam("hash"),
@@ -206,13 +231,14 @@ class TokenService:
         """Look a code and its person up without spending the code (a read: no write lock
         on SQLite). A code already spent is reuse: spending it again revokes its grant.
         None when unusable."""
-        row = self._connection().execute(FIND_CODE, {"hash": self.hasher.hash(CODE, plain_code)}).one_or_none()
+        row = self._connection().execute(FIND_CODE, self._lookup(CODE, plain_code)).one_or_none()
         if row is None or row.client_id != client_id:
             return None
         if row.consumed_at is not None:
             self.spend_code(plain_code, client_id)
             return None
-        return _found(FoundCode, row) if row.expires_at > self.clock() else None
+        # A code whose session ended (sign-out within its minute) is no longer the person's.
+        return _found(FoundCode, row) if row.expires_at > self.clock() and row.session_alive else None
 
     def spend_code(self, plain_code: str, client_id: str) -> bool:
         """Spend a code once; True for the one request that did. A second redemption fails
@@ -294,21 +320,30 @@ class TokenService:
             refresh_expires_at=getattr(row, "refresh_expires_at", None),
         )
 
-    def find_active_access_token(self, plain_access: str) -> Token | None:
-        row = self.session.scalars(
-            select(Token).where(Token.access_token_hash == self.hasher.hash(ACCESS, plain_access))
-        ).one_or_none()
+    def find_active_access_token(self, plain_access: str) -> FoundToken | None:
+        """A live access token and its person: unexpired, unrevoked, its grant's session
+        alive unless the grant has offline_access (FoundToken.is_bound_to_a_dead_session)."""
+        row = self._connection().execute(FIND_ACCESS, self._lookup(ACCESS, plain_access)).one_or_none()
         if row is None or row.revoked_at is not None or row.access_expires_at <= self.clock():
             return None
-        return row
+        token = _found(FoundToken, row)
+        return None if token.is_bound_to_a_dead_session() else token
 
     def find_active_refresh_token(self, plain_refresh: str) -> FoundToken | None:
-        """A live refresh token and its person, read without spending it."""
-        row = self._connection().execute(FIND_REFRESH, {"hash": self.hasher.hash(REFRESH, plain_refresh)}).one_or_none()
+        """A live refresh token and its person, read without spending it (the same rules as
+        find_active_access_token)."""
+        row = self._connection().execute(FIND_REFRESH, self._lookup(REFRESH, plain_refresh)).one_or_none()
         now = self.clock()
         if row is None or row.revoked_at or row.rotated_at or not row.refresh_expires_at or row.refresh_expires_at <= now:
             return None
-        return _found(FoundToken, row)
+        token = _found(FoundToken, row)
+        return None if token.is_bound_to_a_dead_session() else token
+
+    def _lookup(self, kind: str, plain_secret: str) -> dict[str, Any]:
+        """The parameters of a FIND_* statement: the secret's hash and the session times."""
+        now = self.clock()
+        return {"hash": self.hasher.hash(kind, plain_secret), "now": now,
+                "idle_since": now - timedelta(seconds=self.settings.SESSION_IDLE_TIMEOUT)}
 
     def _connection(self):
         """The session's connection, in the session's transaction: Core statements run on it
@@ -337,6 +372,30 @@ class TokenService:
             elif row.revoked_at is None:
                 row.revoked_at = self.clock()
             return
+
+    def revoke_all_for_user(self, user_id: int) -> None:
+        """End every grant of a person, offline_access included, and every code not yet
+        redeemed (password change or reset, account disabled: RFC 9700 §4.14)."""
+        now = self.clock()
+        self.session.execute(
+            update(Token).where(Token.user_id == user_id, Token.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False)
+        )
+        self.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.user_id == user_id, AuthorizationCode.consumed_at.is_(None),
+                   AuthorizationCode.expires_at > now)
+            .values(expires_at=now).execution_options(synchronize_session=False)
+        )
+
+    def move_to_session(self, old_session_id: int, new_session_id: int) -> None:
+        """The same person's new session replaces the old one (a new sign-in, a step-up):
+        the grants and codes of the old one go on with the new one."""
+        for model in (Token, AuthorizationCode):
+            self.session.execute(
+                update(model).where(model.session_id == old_session_id)
+                .values(session_id=new_session_id).execution_options(synchronize_session=False)
+            )
 
     def revoke_for_session(self, session_id: int) -> None:
         """At sign-out, end the tokens of that session unless their grant has offline_access

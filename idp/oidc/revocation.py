@@ -1,0 +1,29 @@
+"""Ending a person's access everywhere: every session and every grant, offline_access
+included. A password change or reset and an account disabled by an operator call it, so
+whoever held the old password, or a token it let them get, holds nothing any more
+(RFC 9700 §4.14, security checklist SES-*; docs/oidc.md, How tokens end).
+
+A sign-out or an expiry needs no call: a grant without offline_access lives only while its
+session does (TokenService.find_active_*).
+"""
+
+from __future__ import annotations
+
+from idp.oidc.tokens import TokenService
+from idp.signin.services import SessionService
+
+
+def end_all_access(sessions: SessionService, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """End every session of the person except keep_session_id (the one that changed the
+    password stays signed in, ASVS 7.4.3), every token of every grant, and every code not
+    yet redeemed. Returns how many sessions ended. Never commits."""
+    ended = sessions.end_all_for_user(user_id, except_session_id=keep_session_id)
+    TokenService(sessions.session, sessions.settings, sessions.clock, sessions.hasher).revoke_all_for_user(user_id)
+    return ended
+
+
+def hand_over_grants(sessions: SessionService, old_session_id: int, new_session_id: int) -> None:
+    """The same person's new session replaces the old one (a new sign-in of the same person,
+    a step-up): its grants live on with the new session instead of ending with the old."""
+    TokenService(sessions.session, sessions.settings, sessions.clock, sessions.hasher).move_to_session(
+        old_session_id, new_session_id)
