@@ -85,9 +85,10 @@ run: $(STAMP) compile-translations
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
 	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
-	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GUNICORN_BIND=127.0.0.1:5002 \
-	  $(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & bank_pid=$$!; \
-	$(VENV)/bin/gunicorn 'idp:create_app()' -c config/gunicorn.conf.py & idp_pid=$$!; \
+	set -a; . config/granian.env; set +a; \
+	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GRANIAN_PORT=5002 \
+	  $(VENV)/bin/granian idp:create_app & bank_pid=$$!; \
+	$(VENV)/bin/granian idp:create_app & idp_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
 	pids="$$mail_pid $$bank_pid $$idp_pid $$rp_pid"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
