@@ -66,3 +66,41 @@ def users_unlock(email: str, as_json: bool) -> None:
         click.echo(f"unlocked {user.email} (id {user.id})")
     else:
         click.echo(f"{user.email} (id {user.id}) was not waiting for an unlock; its failure count is reset")
+
+
+def find_account(email: str):
+    user = account_service().find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account with the email address {email!r}")
+    return user
+
+
+@users.command("disable")
+@click.option("--email", required=True)
+@in_app
+def users_disable(email: str) -> None:
+    """Disable an account: it cannot sign in, and every session and every token issued to
+    it (offline_access included) ends now. Enabling it again brings none of them back."""
+    from idp.extensions import db as database
+    from idp.oidc.revocation import end_all_access
+    from idp.signin.services import SessionService
+
+    session, context = services()
+    user = find_account(email)
+    user.disabled_at = user.disabled_at or context.clock()
+    ended = end_all_access(SessionService(session, context.settings, context.clock, context.hasher), user.id)
+    database.session.commit()
+    click.echo(f"disabled {user.email}: {ended} session(s) and every token ended")
+
+
+@users.command("enable")
+@click.option("--email", required=True)
+@in_app
+def users_enable(email: str) -> None:
+    """Let a disabled account sign in again (nothing it held before comes back)."""
+    from idp.extensions import db as database
+
+    user = find_account(email)
+    user.disabled_at = None
+    database.session.commit()
+    click.echo(f"enabled {user.email}")

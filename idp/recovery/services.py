@@ -22,6 +22,7 @@ from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mail.services import MailService
+from idp.oidc.revocation import end_all_access
 from idp.recovery.errors import ResetLinkExpired, ResetLinkReplaced, ResetLinkUnknown, ResetLinkUsed
 from idp.recovery.models import PasswordReset
 from idp.registration.models import Registration, RegistrationKind
@@ -296,7 +297,7 @@ class RecoveryService:
             raise ResetLinkUsed
         self.accounts.set_password(user, plain_password)
         self.revoke_resets(user.id)
-        self.sessions.end_all_for_user(user.id)
+        end_all_access(self.sessions, user.id)  # every session and grant, offline_access too
         if self.clear_failures is not None:
             self.clear_failures(user)
         record_event(

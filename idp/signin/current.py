@@ -29,6 +29,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.i18n import first_supported
 from idp.mail.services import MailService
+from idp.oidc.revocation import hand_over_grants
 from idp.security.redirects import is_safe_local_path, safe_local_path
 from idp.signin.assurance import (
     ACR_ORDER,
@@ -308,6 +309,8 @@ def _start_session(txn: SigninTransaction) -> str:
     amr, auth_time = authentication_methods(txn)
     acr = max(acr_for(amr), partner_level(txn) or acr_for(amr), key=ACR_ORDER.index)
     user_session, plain_handle = sessions.create(txn.user_id, amr, acr, auth_time, request.user_agent.string)
+    if previous is not None and previous.user_id == txn.user_id:
+        hand_over_grants(sessions, previous.id, user_session.id)
     get_signin_service().record_step(txn, SESSION_STARTED)
     ctx = app_context()
     record_event(
@@ -334,6 +337,7 @@ def _step_up_session(txn: SigninTransaction) -> str:
     acr = acr_for(amr)
     sessions.end(previous.id)
     user_session, plain_handle = sessions.create(txn.user_id, amr, acr, max(times), request.user_agent.string)
+    hand_over_grants(sessions, previous.id, user_session.id)
     get_signin_service().record_step(txn, SESSION_STARTED)
     ctx = app_context()
     record_event(

@@ -365,16 +365,17 @@ class SessionService:
             user_session.ended_at = self.clock()
             self.session.flush()
 
-    def end_all_for_user(self, user_id: int) -> int:
-        """End every live session of a user (disabling, password change); returns how many."""
+    def end_all_for_user(self, user_id: int, *, except_session_id: int | None = None) -> int:
+        """End every live session of a user but except_session_id (disabling, password
+        change); returns how many. idp.oidc.revocation.end_all_access also ends the grants."""
         result = self.session.execute(
             update(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.id != except_session_id)
             .values(ended_at=self.clock())
             .execution_options(synchronize_session=False)
         )
         # The UPDATE bypassed the identity map: reload any of these sessions already loaded.
         for loaded in list(self.session.identity_map.values()):
-            if isinstance(loaded, UserSession) and loaded.user_id == user_id:
+            if isinstance(loaded, UserSession) and loaded.user_id == user_id and loaded.id != except_session_id:
                 self.session.expire(loaded, ["ended_at"])
         return result.rowcount
