@@ -111,9 +111,11 @@ class ManageService:
         if len(credentials) == 1:  # the method itself goes: never the last one
             self.remove(user, WEBAUTHN, context)
             return
+        summary = next(summary for summary in self.security_keys(user) if summary.id == key.id)
         self.session.delete(key)
         self.session.flush()
-        self._changed(user, EventTag.MFA_METHOD_REMOVED, "removed", WEBAUTHN, context)
+        named = {"nickname": summary.nickname, "is_passkey": summary.is_passkey, "number": summary.number}
+        self._changed(user, EventTag.MFA_METHOD_REMOVED, "key_removed", WEBAUTHN, context, key=named)
 
     def set_default(self, user: User, method: str, context: FactorContext) -> None:
         if method not in self.methods(user):
@@ -129,7 +131,11 @@ class ManageService:
         self._changed(user, EventTag.RECOVERY_CODES_REGENERATED, "codes", None, context)
         return codes
 
-    def _changed(self, user: User, tag: EventTag, change: str, method: str | None, context: FactorContext) -> None:
+    def _changed(
+        self, user: User, tag: EventTag, change: str, method: str | None, context: FactorContext,
+        key: dict | None = None,
+    ) -> None:
+        """Record the change and email the person; key names the one key removed, if any."""
         now = self.clock()
         record_event(
             self.session, self.clock, tag, user_id=user.id,
@@ -146,6 +152,7 @@ class ManageService:
                 "method": method,
                 "changed_at": now.isoformat(),
                 "account_url": self.settings.OIDC_ISSUER + ACCOUNT_PATH,
+                "key": key,
             },
         )
         self.session.flush()

@@ -225,6 +225,10 @@ def test_each_key_is_shown_by_its_nickname_and_kind_and_removed_on_its_own(app, 
     with app.app_context():
         assert [key.nickname for key in db.session.scalars(select(WebAuthnCredential))] == ["Work laptop"]
     assert EventTag.MFA_METHOD_REMOVED.value in events(app, user_id)
+    # The code, "set up", two "added", then this one, which names the key.
+    mailbox.wait_for(EMAIL, count=5)
+    bodies = [" ".join(text_body(message).split()) for message in mailbox.to(EMAIL)]
+    assert any("the security key “Blue key” was removed from the two-factor methods" in body for body in bodies)
 
 
 def test_a_key_without_a_nickname_gets_a_name_by_its_number(app, client, user_id, signed_in):
