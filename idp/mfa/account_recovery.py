@@ -11,8 +11,9 @@ spends the code:
   signed-in mail app, so the emailed code would be the lost phone's second factor. The
   address itself stays the account's (notices, resets); the person may add emailed codes
   back from the manage page, which a fresh sign-in with the new method guards;
-- every session of the person ends, with the tokens of its grants that are not
-  offline_access (issue 9 item 2), so a session open on the lost phone ends too;
+- every session of the person ends, and every grant, offline_access included, as after a
+  password reset (idp.oidc.revocation): a session open on the lost phone ends, and so does
+  a native app's refresh token on it;
 - the recovery codes they have left keep working until the new set-up, which follows at
   once (idp.signin.flow) and replaces them (EnrolmentService.complete): a person who stops
   before the new set-up still gets in with one of them, and with nothing else.
@@ -40,9 +41,8 @@ from idp.mfa.errors import FactorNotAvailable
 from idp.mfa.models import EmailCode, TotpAuthenticator, WebAuthnCredential
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import KeySummary, WebAuthnService
-from idp.oidc.tokens import TokenService
+from idp.oidc.revocation import end_all_access
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
-from idp.signin.models import UserSession
 from idp.signin.services import SessionService
 
 RECOVERED_TEMPLATE = "account-recovered"
@@ -72,7 +72,6 @@ class AccountRecoveryService:
         codes: RecoveryCodeService,
         webauthn: WebAuthnService,
         sessions: SessionService,
-        tokens: TokenService,
         mail: Any,
     ):
         self.session = session
@@ -81,7 +80,6 @@ class AccountRecoveryService:
         self.codes = codes
         self.webauthn = webauthn
         self.sessions = sessions
-        self.tokens = tokens
         self.mail = mail
 
     def lost_methods(self, user: User) -> LostMethods:
@@ -111,7 +109,8 @@ class AccountRecoveryService:
         )
         user.email_code_enrolled_at = None
         user.mfa_default_factor = None
-        ended = self._end_sessions(user.id)
+        # Every grant too, offline_access included: a native app on the lost phone may hold one.
+        ended = end_all_access(self.sessions, user.id)
         remaining = self.codes.remaining(user.id)
         record_event(
             self.session, self.clock, EventTag.MFA_LOST_METHODS_REMOVED, user_id=user.id,
@@ -121,17 +120,6 @@ class AccountRecoveryService:
         self._notify(user, lost, now, remaining, context)
         self.session.flush()
         return lost
-
-    def _end_sessions(self, user_id: int) -> int:
-        """End every live session of the person and the tokens of its grants that are not
-        offline_access, as a sign-out would (the recovering browser has none yet)."""
-        live = list(self.session.scalars(
-            select(UserSession.id).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        ))
-        self.sessions.end_all_for_user(user_id)
-        for session_id in live:
-            self.tokens.revoke_for_session(session_id)
-        return len(live)
 
     def _notify(self, user: User, lost: LostMethods, now: datetime, remaining: int, context: FactorContext) -> None:
         if not user.email:

@@ -37,7 +37,6 @@ from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCo
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import WebAuthnService
 from idp.mfa.services import EmailCodeService, MfaService
-from idp.oidc.tokens import TokenService
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
 from idp.signin.flow import (
     RECOVERY_CODE,
@@ -103,7 +102,6 @@ def get_account_recovery_service() -> AccountRecoveryService:
         RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle, mail),
         WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle),
         SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher),
-        TokenService(db.session, ctx.settings, ctx.clock, ctx.hasher),
         mail,
     )
 

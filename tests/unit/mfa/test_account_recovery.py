@@ -1,7 +1,9 @@
 """"Recover account" (issue 9 item 15) on a real database: a recovery code removes the app,
-every key and the emailed code, ends every session; a wrong code removes nothing."""
+every key and the emailed code, ends every session and grant; a wrong code removes nothing."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from idp.mfa.errors import FactorNotAvailable, InvalidCode
 from idp.mfa.models import TotpAuthenticator, WebAuthnCredential
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import WebAuthnService
-from idp.oidc.tokens import TokenService
+from idp.oidc.models import Token
 from idp.signin.services import SessionService
 
 CONTEXT = FactorContext(transaction_id=None, locale="fr", ip_address="192.0.2.7", user_agent="pytest")
@@ -27,7 +29,6 @@ def service(ctx, mail, throttle):
         RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle, mail),
         WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle),
         SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher),
-        TokenService(db.session, ctx.settings, ctx.clock, ctx.hasher),
         mail,
     )
 
@@ -46,6 +47,11 @@ def equipped(ctx, service, user):
         ))
     for _ in range(2):
         service.sessions.create(user.id, ["pwd", "otp"], "urn:passerelle:acr:mfa", now, "pytest")
+    db.session.add(Token(  # a native app's offline grant on the lost phone
+        access_token_hash="a" * 64, refresh_token_hash="r" * 64, grant_id="g1", client_id="app", user_id=user.id,
+        scope="openid offline_access", grant_scope="openid offline_access", issued_at=now,
+        access_expires_at=now + timedelta(minutes=10), refresh_expires_at=now + timedelta(days=14),
+    ))
     codes = service.codes.generate(user.id)
     db.session.commit()
     return codes
@@ -63,6 +69,7 @@ def test_a_recovery_code_removes_every_lost_method_and_ends_every_session(servic
     from idp.signin.models import UserSession
 
     assert all(session.ended_at is not None for session in db.session.scalars(select(UserSession)))
+    assert db.session.scalar(select(Token.revoked_at)) is not None  # offline_access too
     [event] = db.session.scalars(
         select(SecurityEvent).where(SecurityEvent.tag == EventTag.MFA_LOST_METHODS_REMOVED.value)
     ).all()
