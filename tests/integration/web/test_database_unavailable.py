@@ -15,6 +15,7 @@ from idp.extensions import db
 from tests.conftest import BufferedClient, is_postgres
 from tests.integration.test_headers import assert_baseline
 from tests.oidc_support import authorization_params, basic_auth, make_client
+from tests.support import free_port
 
 CLIENT_CREDENTIALS = {"grant_type": "client_credentials"}
 # config/test.toml lets the race tests wait longer; these tests check the production default.
@@ -123,3 +124,15 @@ def test_a_database_that_cannot_be_opened_gives_503_on_pages_and_machine_endpoin
     response, seconds = timed(lambda: client.get("/authorize", query_string={
         "client_id": "x", "response_type": "code", "scope": "openid", "redirect_uri": "https://rp.example/callback"}))
     assert_page_503(response, seconds, "fr")
+
+
+def test_a_postgresql_server_that_refuses_connections_gives_a_prompt_503(clock):
+    # Nothing listens on a port just found free: the connection is refused at once.
+    client = unavailable_app(f"postgresql+psycopg://passerelle@127.0.0.1:{free_port()}/passerelle", clock).test_client()
+    assert_json_503(*timed(lambda: client.get("/jwks")))
+    assert_json_503(*timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers={"Authorization": "Basic eDp5"})))
+    client.set_cookie("passerelle_lang", "en")
+    response, seconds = timed(lambda: client.get("/authorize", query_string={
+        "client_id": "x", "response_type": "code", "scope": "openid", "redirect_uri": "https://rp.example/callback"}))
+    assert_page_503(response, seconds, "en")
+    assert "Service busy" in response.text
