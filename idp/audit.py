@@ -49,6 +49,17 @@ class EventTag(StrEnum):
     RECOVERY_CODE_USED = "account:recovery_code:used"
     RECOVERY_CODE_FAILURE = "account:recovery_code:failure"
     MAIL_CAPPED = "mail:capped"
+    # Organizations (issue 11, idp/orgs): user_id is the person concerned, if any.
+    ORGANIZATION_CREATED = "organization:created"
+    ORGANIZATION_DISABLED = "organization:disabled"
+    ORGANIZATION_ENABLED = "organization:enabled"
+    ORGANIZATION_MEMBER_INVITED = "organization:member:invited"
+    ORGANIZATION_MEMBER_JOINED = "organization:member:joined"
+    ORGANIZATION_MEMBER_ROLE_CHANGED = "organization:member:role_changed"
+    ORGANIZATION_MEMBER_ENDED = "organization:member:ended"
+    ORGANIZATION_REQUEST_SUBMITTED = "organization:request:submitted"
+    ORGANIZATION_REQUEST_APPROVED = "organization:request:approved"
+    ORGANIZATION_REQUEST_REJECTED = "organization:request:rejected"
 
 
 class SecurityEvent(Base):

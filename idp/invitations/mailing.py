@@ -35,7 +35,12 @@ def invitation_code_url(settings: Settings) -> str:
 def email_context(session: Session, settings: Settings, invitation: Invitation, plain_secret: str) -> dict[str, Any]:
     """What the invitation templates read; JSON-serialisable (it waits in the outbox,
     encrypted, until sent)."""
-    has_account = session.scalar(select(User.id).where(User.email == invitation.email)) is not None
+    # An organization's invitation always carries its code (issue 11): organization accounts
+    # are dedicated, so signing in would not help; registering with it explains, to this
+    # address only, that the institution needs another one.
+    has_account = invitation.organization_id is None and (
+        session.scalar(select(User.id).where(User.email == invitation.email)) is not None
+    )
     context: dict[str, Any] = {
         "given_name": invitation.given_name,
         "family_name": invitation.family_name,

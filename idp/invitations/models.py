@@ -26,7 +26,7 @@ class InvitationState(StrEnum):
 class CreatorKind(StrEnum):
     OPERATOR = "operator"  # `idp invitations create`
     CLIENT = "client"  # a relying party through POST /api/invitations
-    ORGANIZATION = "organization"  # later: an organization's administrators
+    ORGANIZATION = "organization"  # an organization's primary user (created_by_id: their user id)
 
 
 class Invitation(Base):
@@ -66,6 +66,12 @@ class Invitation(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     send_count: Mapped[int] = mapped_column(Integer, default=0)
+    # An invitation to join an organization (issue 11, idp/orgs): registering with it makes
+    # the person a member with this role (MemberRole, "primary" or "secondary").
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    organization_role: Mapped[str | None] = mapped_column(String(16))
 
     def state_at(self, now: datetime) -> InvitationState:
         """Accepted and revoked are final; otherwise pending until expires_at, then expired."""

@@ -59,7 +59,7 @@ class CodeRegistrationService(RegistrationService):
             self.accounts.update_pending_user(user, given_name, family_name, **details)
         elif not is_new:
             self.passwords.hash(plain_password)  # the work a new account costs (ENUM-01)
-            self._send_account_exists(user, locale)
+            self._send_account_exists(user, locale, invitation)
             user = None
         now = self.clock()
         row = Registration(

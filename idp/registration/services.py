@@ -37,6 +37,9 @@ from idp.invitations.models import Invitation, InvitationState
 from idp.invitations.services import InvitationService
 from idp.mail.services import MailService
 from idp.oidc.models import Client
+from idp.orgs.errors import OrgError
+from idp.orgs.models import Organization
+from idp.orgs.services import OrganizationService, names_of
 from idp.registration.errors import (
     AccountAlreadyActive,
     ActivationLinkExpired,
@@ -65,6 +68,8 @@ LOCALES = ("fr", "en")
 # Sent instead of an activation link or code when the address already has an account; at
 # most one per account per RECOVERY_EMAIL_COOLDOWN (the same quiet period as "can't sign in?").
 ACCOUNT_EXISTS_TEMPLATE = "account-exists"
+# The same, for an organization's invitation: the institution needs another address.
+ORGANIZATION_ACCOUNT_EXISTS_TEMPLATE = "organization-account-exists"
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class RegistrationService:
         if not is_new and user.is_pending:
             self.accounts.update_pending_user(user, given_name, family_name, locale=locale)
         elif not is_new:
-            self._send_account_exists(user, locale)
+            self._send_account_exists(user, locale, invitation)
             return
         self._issue_activation(user, invitation.id, locale)
 
@@ -342,7 +347,15 @@ class RegistrationService:
             invitation = self.invitations.accept(registration.invitation_id, user.id)
         except InvitationError as error:
             raise InvitationNoLongerValid(type(error).__name__) from None
+        if invitation.organization_id is not None:
+            try:
+                self._organizations().join_from_invitation(invitation, user)
+            except OrgError:
+                # Disabled meanwhile, or its primary taken: as if the inviter withdrew it.
+                raise InvitationNoLongerValid("InvitationRevoked") from None
         for other in self.invitations.list(state=InvitationState.PENDING, email=user.email):
+            if other.organization_id is not None:
+                continue  # membership only through the invitation registered with (issue 11)
             try:
                 self.invitations.accept(other.id, user.id)
             except InvitationError:
@@ -372,23 +385,35 @@ class RegistrationService:
     def invitation_of(self, registration: Registration) -> Invitation | None:
         return self.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
 
-    def _send_account_exists(self, user: User, locale: str) -> None:
+    def _send_account_exists(self, user: User, locale: str, invitation: Invitation | None = None) -> None:
         """Tell the account's owner someone registered with their address, at most once per
         RECOVERY_EMAIL_COOLDOWN: otherwise the registration forms could fill that inbox (and
-        the account's mail caps) one submission at a time. The page is the same either way."""
+        the account's mail caps) one submission at a time. The page is the same either way.
+
+        With an organization's invitation the email says instead that the institution needs
+        another address: organization accounts are dedicated (issue 11)."""
         if self.was_recently_told_account_exists(user.id):
             return
+        context = {
+            "given_name": user.given_name,
+            "signin_url": self.settings.OIDC_ISSUER + SIGNIN_PATH,
+            "cant_sign_in_url": self.settings.OIDC_ISSUER + CANT_SIGN_IN_PATH,
+        }
+        organization = self.session.get(Organization, invitation.organization_id) if (
+            invitation is not None and invitation.organization_id is not None
+        ) else None
+        if organization is not None:
+            context.update(names_of(organization))
         self.mail.enqueue(
             to=user.email,
-            template=ACCOUNT_EXISTS_TEMPLATE,
+            template=ORGANIZATION_ACCOUNT_EXISTS_TEMPLATE if organization is not None else ACCOUNT_EXISTS_TEMPLATE,
             locale=self._locale(locale),
-            context={
-                "given_name": user.given_name,
-                "signin_url": self.settings.OIDC_ISSUER + SIGNIN_PATH,
-                "cant_sign_in_url": self.settings.OIDC_ISSUER + CANT_SIGN_IN_PATH,
-            },
+            context=context,
             user_id=user.id,
         )
+
+    def _organizations(self) -> OrganizationService:
+        return OrganizationService(self.session, self.settings, self.clock, self.hasher, self.mail)
 
     def was_recently_told_account_exists(self, user_id: int) -> bool:
         """Whether an "account exists" email to this account was queued within the cooldown.
@@ -397,7 +422,7 @@ class RegistrationService:
         message the caps refused (never queued) does not start it.
         """
         cooldown = timedelta(seconds=int(self.settings.RECOVERY_EMAIL_COOLDOWN))
-        last = self.mail.last_queued_at(user_id, (ACCOUNT_EXISTS_TEMPLATE,))
+        last = self.mail.last_queued_at(user_id, (ACCOUNT_EXISTS_TEMPLATE, ORGANIZATION_ACCOUNT_EXISTS_TEMPLATE))
         return last is not None and last > self.clock() - cooldown
 
     def _close_older(self, row: Registration) -> None:

@@ -1,0 +1,1 @@
+"""Organizations (issue 11): institutions whose primary user invites secondary users."""

@@ -1,0 +1,423 @@
+"""Organizations and their members: create, find, disable, invite, join. No Flask here
+(design.md, Where code goes): the CLI (and, later, pages and the API) call this and commit.
+Change requests are idp/orgs/requests.py.
+
+Decisions (docs/operators.md, Organizations):
+- Organization accounts are dedicated (issue 11): a membership is created only when a
+  registration completes through that organization's invitation. An invitation to an
+  address that already has an account is still created and sent, so the inviter cannot
+  learn whether the address is registered; registration then tells that address, and only
+  it, that the institution needs another one (RegistrationService._send_account_exists).
+- One live invitation per address and organization: a new one revokes the earlier pending
+  one. Inviting a primary user revokes the other pending primary invitations, and is
+  refused while the organization has an active primary (a change request moves the role).
+- Disabling an organization revokes its pending invitations; its members stay, inactive
+  with it. Enabling does not bring the invitations back.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from idp.accounts.errors import InvalidEmail
+from idp.accounts.models import User
+from idp.accounts.services import canonical_email
+from idp.audit import EventTag, record_event
+from idp.clock import Clock
+from idp.config import Settings
+from idp.invitations.errors import InvitationError
+from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
+from idp.invitations.services import InvitationService
+from idp.mail.services import MailService
+from idp.orgs.errors import (
+    AlreadyMember,
+    DuplicateOrganizationNumber,
+    InvalidOrganization,
+    NotPrimaryUser,
+    OrganizationDisabled,
+    OrganizationNotFound,
+    PrimaryAlreadyExists,
+)
+from idp.orgs.models import (
+    ChangeRequest,
+    FormerPrimaryBecomes,
+    MemberRole,
+    Membership,
+    MembershipState,
+    Organization,
+    OrganizationState,
+    RequestState,
+)
+from idp.orgs.text import clean_kind, clean_name, clean_number
+from idp.security.secrets import KeyedHasher
+
+LOCALES = ("fr", "en")
+_PUBLIC_ID_LENGTH = 12  # token_urlsafe(12): 16 characters
+# A public id (token_urlsafe) or a number: what get() looks up.
+REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+@dataclass(frozen=True)
+class Inviter:
+    """Who invites: an operator by name, or a member (the primary user) by user id."""
+
+    operator: str | None = None
+    user_id: int | None = None
+
+
+class OrganizationService:
+    """Organizations, memberships and organization invitations."""
+
+    def __init__(self, session: Session, settings: Settings, clock: Clock, hasher: KeyedHasher, mail: MailService):
+        self.session = session
+        self.settings = settings
+        self.clock = clock
+        self.hasher = hasher
+        self.mail = mail
+        self.invitations = InvitationService(session, settings, clock, hasher)
+
+    # Organizations
+
+    def create(self, *, kind: str, number: str, name_fr: str, name_en: str, by_operator: str) -> Organization:
+        """A new active organization. Raises InvalidOrganization(field),
+        DuplicateOrganizationNumber (another of its kind has the number)."""
+        kind = clean_kind(kind)
+        number = clean_number(kind, number)
+        names = {"name_fr": clean_name("name_fr", name_fr), "name_en": clean_name("name_en", name_en)}
+        if self._find_by_number(kind, number) is not None:
+            raise DuplicateOrganizationNumber
+        now = self.clock()
+        organization = Organization(
+            public_id=secrets.token_urlsafe(_PUBLIC_ID_LENGTH), kind=kind, number=number,
+            state=OrganizationState.ACTIVE, created_at=now, updated_at=now, **names,
+        )
+        self.session.add(organization)
+        try:
+            self.session.flush()  # a racing create of the same number loses here
+        except IntegrityError:
+            # No savepoint: under pysqlite a released first savepoint commits; the caller
+            # rolls the whole transaction back on any error.
+            raise DuplicateOrganizationNumber from None
+        record_event(self.session, self.clock, EventTag.ORGANIZATION_CREATED, **self._org_details(organization),
+                     by=by_operator)
+        return organization
+
+    def get(self, reference: str) -> Organization:
+        """The organization with this public id, or this number (any kind, if only one kind
+        has it). Raises OrganizationNotFound, InvalidOrganization when the number is ambiguous."""
+        # Only the shapes we issue reach the database (PostgreSQL refuses NUL bytes).
+        if not isinstance(reference, str) or not REFERENCE.fullmatch(reference.strip()):
+            raise OrganizationNotFound
+        reference = reference.strip()
+        found = self.session.scalar(select(Organization).where(Organization.public_id == reference))
+        if found is not None:
+            return found
+        matches = list(self.session.scalars(
+            select(Organization).where(Organization.number == reference.upper()).limit(2)
+        ))
+        if len(matches) > 1:
+            raise InvalidOrganization("organization", "several kinds share this number: give the id")
+        if not matches:
+            raise OrganizationNotFound
+        return matches[0]
+
+    def get_by_number(self, kind: str, number: str) -> Organization:
+        """Raises OrganizationNotFound, InvalidOrganization for a malformed kind or number."""
+        kind = clean_kind(kind)
+        found = self._find_by_number(kind, clean_number(kind, number))
+        if found is None:
+            raise OrganizationNotFound
+        return found
+
+    def _find_by_number(self, kind: str, number: str) -> Organization | None:
+        return self.session.scalar(select(Organization).where(Organization.kind == kind, Organization.number == number))
+
+    def list(self, *, kind: str | None = None, state: str | None = None, limit: int = 500) -> list[Organization]:
+        """Organizations by kind and number."""
+        query = select(Organization)
+        if kind is not None:
+            query = query.where(Organization.kind == clean_kind(kind))
+        if state is not None:
+            if state not in tuple(OrganizationState):
+                raise InvalidOrganization("state", "must be active or disabled")
+            query = query.where(Organization.state == state)
+        return list(self.session.scalars(query.order_by(Organization.kind, Organization.number).limit(limit)))
+
+    def disable(self, organization_id: int, *, by_operator: str) -> Organization:
+        """Disable: pending invitations are revoked, members are told; disabling a disabled
+        organization changes nothing. Raises OrganizationNotFound."""
+        return self._change_state(organization_id, OrganizationState.DISABLED, by_operator)
+
+    def enable(self, organization_id: int, *, by_operator: str) -> Organization:
+        """Enable a disabled organization; enabling an active one changes nothing."""
+        return self._change_state(organization_id, OrganizationState.ACTIVE, by_operator)
+
+    def _change_state(self, organization_id: int, state: OrganizationState, by_operator: str) -> Organization:
+        """One conditional UPDATE, so only an actual change records, revokes and emails."""
+        now = self.clock()
+        disabling = state == OrganizationState.DISABLED
+        changed = self.session.execute(
+            update(Organization)
+            .where(Organization.id == self._reload(organization_id).id, Organization.state != state)
+            .values(state=state, disabled_at=now if disabling else None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        organization = self._reload(organization_id)
+        if not changed:
+            return organization
+        if disabling:
+            self.session.execute(
+                update(Invitation)
+                .where(Invitation.organization_id == organization.id,
+                       *InvitationService._state_clause(InvitationState.PENDING, now))
+                .values(revoked_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        tag = EventTag.ORGANIZATION_DISABLED if disabling else EventTag.ORGANIZATION_ENABLED
+        record_event(self.session, self.clock, tag, **self._org_details(organization), by=by_operator)
+        self._tell_members(organization, "organization-status-changed", disabled=disabling)
+        return organization
+
+    def _reload(self, organization_id: int) -> Organization:
+        organization = self.session.scalar(
+            select(Organization).where(Organization.id == organization_id).execution_options(populate_existing=True)
+        )
+        if organization is None:
+            raise OrganizationNotFound
+        return organization
+
+    # Members
+
+    def members(self, organization_id: int, *, include_ended: bool = False) -> list[tuple[Membership, User]]:
+        """The members and their accounts: the primary first, then by address."""
+        query = select(Membership, User).join(User, User.id == Membership.user_id).where(
+            Membership.organization_id == organization_id
+        )
+        if not include_ended:
+            query = query.where(Membership.state == MembershipState.ACTIVE)
+        rows = self.session.execute(query.order_by(Membership.state, Membership.role, User.email)).all()
+        return [(membership, user) for membership, user in rows]
+
+    def pending_invitations(self, organization_id: int) -> list[Invitation]:
+        """The organization's invitations nobody registered with yet, newest first."""
+        return list(self.session.scalars(
+            select(Invitation)
+            .where(Invitation.organization_id == organization_id,
+                   *InvitationService._state_clause(InvitationState.PENDING, self.clock()))
+            .order_by(Invitation.id.desc())
+        ))
+
+    def active_membership(self, organization_id: int, user_id: int) -> Membership | None:
+        return self.session.scalar(select(Membership).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id,
+            Membership.state == MembershipState.ACTIVE,
+        ))
+
+    def primary_of(self, organization_id: int) -> Membership | None:
+        return self.session.scalar(select(Membership).where(
+            Membership.organization_id == organization_id, Membership.role == MemberRole.PRIMARY,
+            Membership.state == MembershipState.ACTIVE,
+        ))
+
+    def memberships_of(self, user_id: int) -> list[tuple[Membership, Organization]]:
+        """A person's active memberships with their organizations."""
+        rows = self.session.execute(
+            select(Membership, Organization).join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user_id, Membership.state == MembershipState.ACTIVE)
+            .order_by(Membership.id)
+        ).all()
+        return [(membership, organization) for membership, organization in rows]
+
+    def ensure_primary(self, organization_id: int, user_id: int) -> Membership:
+        """The user's membership if they are the active primary of this active organization.
+        Raises NotPrimaryUser (a secondary, a stranger, a member of another organization),
+        OrganizationDisabled."""
+        organization = self._reload(organization_id)
+        membership = self.active_membership(organization_id, user_id)
+        if membership is None or membership.role != MemberRole.PRIMARY:
+            raise NotPrimaryUser
+        if not organization.is_active:
+            raise OrganizationDisabled
+        return membership
+
+    # Invitations
+
+    def invite(
+        self, organization_id: int, *, email: str, role: str, inviter: Inviter, locale: str | None = None,
+    ) -> tuple[Invitation, str]:
+        """Create a code invitation to this organization with this role and queue its email.
+
+        A primary user invites secondary users only; an operator invites either role, a
+        primary only while the organization has no active primary. Returns the invitation
+        and its plain code. Raises OrganizationNotFound, OrganizationDisabled,
+        NotPrimaryUser, PrimaryAlreadyExists, AlreadyMember (the address is a member of
+        this organization already), InvalidOrganization(field).
+        """
+        organization = self._reload(organization_id)
+        if role not in tuple(MemberRole):
+            raise InvalidOrganization("role", "must be primary or secondary")
+        if inviter.user_id is not None:
+            self.ensure_primary(organization.id, inviter.user_id)
+            if role != MemberRole.SECONDARY:
+                raise NotPrimaryUser
+        elif not inviter.operator:
+            raise InvalidOrganization("inviter", "missing")
+        if not organization.is_active:
+            raise OrganizationDisabled
+        if role == MemberRole.PRIMARY and self.primary_of(organization.id) is not None:
+            raise PrimaryAlreadyExists
+        return self._create_invitation(organization, email=email, role=role, inviter=inviter, locale=locale)
+
+    def _create_invitation(
+        self, organization: Organization, *, email: str, role: str, inviter: Inviter, locale: str | None,
+    ) -> tuple[Invitation, str]:
+        address = address_of(email)
+        if self._member_with_address(organization.id, address) is not None:
+            raise AlreadyMember
+        locale = locale if locale in LOCALES else self.settings.BABEL_DEFAULT_LOCALE
+        self._revoke_pending(organization.id, address, primary_too=role == MemberRole.PRIMARY)
+        try:
+            invitation, plain_code = self.invitations.create(
+                email=address, kind=InvitationKind.CODE, locale=locale, inviter_name=organization.name_in(locale),
+                created_by_kind=CreatorKind.OPERATOR if inviter.user_id is None else CreatorKind.ORGANIZATION,
+                created_by_id=inviter.operator if inviter.user_id is None else str(inviter.user_id),
+            )
+        except InvitationError as error:
+            raise InvalidOrganization(getattr(error, "field", "email"), getattr(error, "reason", "refused")) from None
+        invitation.organization_id = organization.id
+        invitation.organization_role = role
+        self.session.flush()
+        self.invitations.send(invitation, plain_code, self.mail)
+        record_event(
+            self.session, self.clock, EventTag.ORGANIZATION_MEMBER_INVITED, user_id=inviter.user_id,
+            **self._org_details(organization), invitation_id=invitation.id, role=role, by=inviter.operator,
+        )
+        return invitation, plain_code
+
+    def _member_with_address(self, organization_id: int, address: str) -> Membership | None:
+        return self.session.scalar(
+            select(Membership).join(User, User.id == Membership.user_id)
+            .where(Membership.organization_id == organization_id, User.email == address)
+        )
+
+    def _revoke_pending(self, organization_id: int, address: str, *, primary_too: bool) -> None:
+        """One live invitation per address and organization, and one primary invitation."""
+        same = Invitation.email == address
+        if primary_too:
+            same = same | (Invitation.organization_role == MemberRole.PRIMARY)
+        self.session.execute(
+            update(Invitation)
+            .where(Invitation.organization_id == organization_id, same,
+                   *InvitationService._state_clause(InvitationState.PENDING, self.clock()))
+            .values(revoked_at=self.clock())
+            .execution_options(synchronize_session=False)
+        )
+
+    def join_from_invitation(self, invitation: Invitation, user: User) -> Membership:
+        """Make the person who just registered with this organization invitation a member,
+        with the role it carries (registration calls this when the invitation is accepted).
+
+        A primary invitation sent on an approved change of primary moves the role now: the
+        former primary becomes a secondary or leaves, as the request said. Raises
+        OrganizationNotFound, OrganizationDisabled, AlreadyMember, PrimaryAlreadyExists (the
+        registration is then refused whole: the caller rolls back).
+        """
+        organization = self._reload(invitation.organization_id)
+        if not organization.is_active:
+            raise OrganizationDisabled
+        if self.session.scalar(select(Membership.id).where(
+            Membership.organization_id == organization.id, Membership.user_id == user.id
+        )) is not None:
+            raise AlreadyMember
+        role = invitation.organization_role or MemberRole.SECONDARY
+        if role == MemberRole.PRIMARY:
+            self._make_room_for_primary(organization, invitation)
+        inviter_id = invitation.created_by_id if invitation.created_by_kind == CreatorKind.ORGANIZATION else None
+        now = self.clock()
+        membership = Membership(
+            organization_id=organization.id, user_id=user.id, role=role, state=MembershipState.ACTIVE,
+            invited_by_user_id=int(inviter_id) if inviter_id and inviter_id.isdigit() else None,
+            invited_by_operator=invitation.created_by_id if invitation.created_by_kind == CreatorKind.OPERATOR else None,
+            invited_at=invitation.created_at, invitation_id=invitation.id, created_at=now, updated_at=now,
+        )
+        self.session.add(membership)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # Another registration made this person a member, or another primary, first.
+            raise (PrimaryAlreadyExists if role == MemberRole.PRIMARY else AlreadyMember) from None
+        record_event(self.session, self.clock, EventTag.ORGANIZATION_MEMBER_JOINED, user_id=user.id,
+                     **self._org_details(organization), role=role, invitation_id=invitation.id)
+        return membership
+
+    def _make_room_for_primary(self, organization: Organization, invitation: Invitation) -> None:
+        current = self.primary_of(organization.id)
+        if current is None:
+            return
+        request = self.session.scalar(select(ChangeRequest).where(
+            ChangeRequest.invitation_id == invitation.id, ChangeRequest.state == RequestState.APPROVED,
+        ))
+        if request is None:
+            raise PrimaryAlreadyExists
+        self.step_down(current, FormerPrimaryBecomes(request.former_primary_becomes or FormerPrimaryBecomes.SECONDARY))
+
+    def step_down(self, membership: Membership, becomes: FormerPrimaryBecomes) -> None:
+        """The primary user becomes a secondary user, or leaves (their account stays)."""
+        now = self.clock()
+        if becomes == FormerPrimaryBecomes.LEAVE:
+            membership.state = MembershipState.ENDED
+            membership.ended_at = now
+            tag = EventTag.ORGANIZATION_MEMBER_ENDED
+        else:
+            membership.role = MemberRole.SECONDARY
+            tag = EventTag.ORGANIZATION_MEMBER_ROLE_CHANGED
+        membership.updated_at = now
+        self.session.flush()  # before a new primary is written: the one-primary index
+        record_event(self.session, self.clock, tag, user_id=membership.user_id,
+                     organization=self._public_id(membership.organization_id), role=membership.role)
+
+    # Mail and audit
+
+    def _tell_members(self, organization: Organization, template: str, **extra: Any) -> None:
+        for _membership, user in self.members(organization.id):
+            self.tell(user, organization, template, **extra)
+
+    def tell(self, user: User | None, organization: Organization, template: str, **extra: Any) -> None:
+        """Queue one organization email to one account, in its language (capped like any)."""
+        if user is None or not user.email:
+            return
+        self.mail.enqueue(
+            to=user.email, template=template, locale=self._locale(user.locale),
+            context={"given_name": user.given_name, **names_of(organization), **extra}, user_id=user.id,
+        )
+
+    def _locale(self, locale: str | None) -> str:
+        return locale if locale in LOCALES else self.settings.BABEL_DEFAULT_LOCALE
+
+    def _public_id(self, organization_id: int) -> str | None:
+        return self.session.scalar(select(Organization.public_id).where(Organization.id == organization_id))
+
+    @staticmethod
+    def _org_details(organization: Organization) -> dict[str, str]:
+        return {"organization": organization.public_id, "kind": organization.kind, "number": organization.number}
+
+
+def names_of(organization: Organization) -> dict[str, str]:
+    """What every organization email reads to name the organization in its language."""
+    return {"organization_name_fr": organization.name_fr, "organization_name_en": organization.name_en}
+
+
+def address_of(email: object) -> str:
+    try:
+        if isinstance(email, str):
+            return canonical_email(email)
+    except InvalidEmail:
+        pass
+    raise InvalidOrganization("email", "not an email address")
