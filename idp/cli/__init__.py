@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import clients, db, demo, invitations, keys, mail, partners, terms, users
+from idp.cli import clients, db, demo, invitations, keys, mail, orgs, partners, terms, users
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -16,5 +16,6 @@ main.add_command(mail.mail)
 main.add_command(invitations.invitations)
 main.add_command(terms.terms)
 main.add_command(partners.partners)
+main.add_command(orgs.orgs)
 
 __all__ = ["main"]

@@ -58,9 +58,10 @@ def domain_errors() -> tuple[type[Exception], ...]:
     from alembic.util import CommandError
 
     from idp.accounts.errors import AccountError
+    from idp.orgs.errors import OrgError
 
     # CommandError: e.g. the database is at a revision this release does not know.
-    return (ClientError, AccountError, CommandError)
+    return (ClientError, AccountError, OrgError, CommandError)
 
 
 def in_app(command: Callable[..., Any]) -> Callable[..., Any]:
