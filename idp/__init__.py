@@ -1,6 +1,7 @@
 """Passerelle, an OpenID Connect identity provider.
 
-`gunicorn 'idp:create_app()'` serves it; `idp` is the operators' command line.
+`granian idp:create_app` (config/granian.env) or gunicorn serves it; `idp` is the operators'
+command line.
 """
 
 from __future__ import annotations
