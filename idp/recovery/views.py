@@ -29,7 +29,7 @@ from idp.recovery.errors import (
 from idp.recovery.forms import EMAIL_FORMAT, CantSignInForm, ResetPasswordForm
 from idp.recovery.services import HELP_PATH, RESET_PATH, RecoveryService
 from idp.registration.services import RegistrationService
-from idp.robot.views import check_robot
+from idp.robot.web import check_robot
 from idp.web import cookies
 
 bp = Blueprint("recovery", __name__)

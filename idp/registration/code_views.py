@@ -42,7 +42,7 @@ from idp.registration.web import (
     registration_handle,
     registration_rate_limit,
 )
-from idp.robot.views import check_robot
+from idp.robot.web import check_robot
 from idp.signin.current import ACCOUNT_PATH, begin_signin_with_hint, get_signin_service, pending_transaction
 from idp.web import cookies
 

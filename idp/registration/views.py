@@ -32,7 +32,7 @@ from idp.registration.web import (
     registration_rate_limit,
     with_form_targets,
 )
-from idp.robot.views import check_robot
+from idp.robot.web import check_robot
 from idp.signin.assurance import ACR_PASSWORD, AMR_PASSWORD
 from idp.terms.errors import TermsVersionChanged
 from idp.signin.current import continue_signin_as, current_session, pending_transaction, start_session_for

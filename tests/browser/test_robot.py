@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from idp.extensions import db
 from idp.robot.forms import RobotCheckField
 from idp.robot.models import SpentRobotChallenge
-from idp.robot.views import check_robot
+from idp.robot.web import check_robot
 from tests.conftest import _settings_marker, build_app
 from tests.support import LiveServer
 

@@ -14,7 +14,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from idp.robot.forms import RobotCheckField
-from idp.robot.views import check_robot
+from idp.robot.web import check_robot
 from tests.oidc_support import csrf_token
 from tests.robot_support import fetch_robot_challenge, solve, solve_robot_check
 

@@ -22,7 +22,7 @@ from idp.robot.errors import RobotCheckFailed
 from idp.robot.forms import RobotCheckField
 from idp.robot.models import SpentRobotChallenge
 from idp.robot.services import RobotCheckService
-from idp.robot.views import ERROR_MESSAGES, check_robot
+from idp.robot.web import ERROR_MESSAGES, check_robot
 from tests.robot_support import solve
 
 
