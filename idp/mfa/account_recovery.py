@@ -84,7 +84,11 @@ class AccountRecoveryService:
 
     def lost_methods(self, user: User) -> LostMethods:
         """What recovering would remove from this person's account now."""
-        has_app = self.session.scalar(select(TotpAuthenticator.id).where(TotpAuthenticator.user_id == user.id)) is not None
+        has_app = self.session.scalar(
+            select(TotpAuthenticator.id).where(
+                TotpAuthenticator.user_id == user.id, TotpAuthenticator.confirmed_at.is_not(None)
+            )
+        ) is not None
         return LostMethods(
             has_app=has_app,
             keys=tuple(self.webauthn.summaries(user.id)),
@@ -99,6 +103,7 @@ class AccountRecoveryService:
             raise FactorNotAvailable
         self.codes.use(user.id, typed_code, context, notify=False)
         lost = self.lost_methods(user)
+        # An app whose set-up was never confirmed goes too: the new set-up starts from a new key.
         self.session.execute(delete(TotpAuthenticator).where(TotpAuthenticator.user_id == user.id))
         self.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user.id))
         now = self.clock()
@@ -133,7 +138,7 @@ class AccountRecoveryService:
                 "given_name": user.given_name,
                 "recovered_at": now.isoformat(),
                 "has_app": lost.has_app,
-                "keys": [{"nickname": key.nickname, "is_passkey": key.is_passkey, "number": key.number} for key in lost.keys],
+                "keys": [key.as_mail_context() for key in lost.keys],
                 "has_email_code": lost.has_email_code,
                 "remaining": remaining,
                 "account_url": self.settings.OIDC_ISSUER + ACCOUNT_PATH,

@@ -114,8 +114,9 @@ class ManageService:
         summary = next(summary for summary in self.security_keys(user) if summary.id == key.id)
         self.session.delete(key)
         self.session.flush()
-        named = {"nickname": summary.nickname, "is_passkey": summary.is_passkey, "number": summary.number}
-        self._changed(user, EventTag.MFA_METHOD_REMOVED, "key_removed", WEBAUTHN, context, key=named)
+        self._changed(
+            user, EventTag.MFA_METHOD_REMOVED, "key_removed", WEBAUTHN, context, key=summary.as_mail_context()
+        )
 
     def set_default(self, user: User, method: str, context: FactorContext) -> None:
         if method not in self.methods(user):

@@ -66,6 +66,10 @@ class KeySummary:
     is_passkey: bool
     number: int
 
+    def as_mail_context(self) -> dict:
+        """What an email needs to name the key (mail context is JSON)."""
+        return {"nickname": self.nickname, "is_passkey": self.is_passkey, "number": self.number}
+
 
 def _shown_nickname(stored: str | None) -> str | None:
     nickname = (stored or "").strip()
