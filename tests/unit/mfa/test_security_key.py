@@ -272,3 +272,21 @@ def test_the_rp_id_must_be_the_issuers_host_or_a_registrable_suffix(issuer, rp_i
     else:
         with pytest.raises(ConfigError, match="WEBAUTHN_RP_ID"):
             validate(config)
+
+
+def test_keys_are_summarised_by_nickname_kind_and_number(service, user, clock):
+    """Issue 9 item 17: what the account pages name each key by. A synced passkey or one kept
+    in the device (transport "internal" or "hybrid") is a passkey; a blank or "?" nickname
+    (what older versions stored) is none."""
+    for number, (nickname, transports, synced) in enumerate(
+        (("Blue key", ["usb", "nfc"], False), ("?", ["internal"], False), ("", ["usb"], False), ("Phone", [], True))
+    ):
+        db.session.add(WebAuthnCredential(
+            user_id=user.id, credential_id=bytes([number]) * 16, public_key=b"k", nickname=nickname,
+            transports=transports, backup_eligible=synced, created_at=clock(),
+        ))
+    db.session.flush()
+    summaries = service.summaries(user.id)
+    assert [(key.nickname, key.is_passkey, key.number) for key in summaries] == [
+        ("Blue key", False, 1), (None, True, 2), (None, False, 3), ("Phone", True, 4),
+    ]
