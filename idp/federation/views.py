@@ -31,7 +31,6 @@ from flask_wtf import FlaskForm
 
 from idp.context import app_context
 from idp.extensions import db, limiter
-from idp.mail.services import MailService
 from idp.federation.errors import (
     FederationError,
     InvalidPartnerResponse,
@@ -46,6 +45,7 @@ from idp.federation.errors import (
 )
 from idp.federation.partners import load_partners
 from idp.federation.services import BrokerService, PartnerIdentity
+from idp.federation.web import get_broker_service
 from idp.federation.upstream import PartnerMetadataCache
 from idp.signin.current import (
     begin_local_signin,
@@ -56,7 +56,7 @@ from idp.signin.current import (
     pending_transaction,
 )
 from idp.signin.flow import PARTNER, PARTNER_ACR, SESSION_REUSED, Step, next_step
-from idp.signin.views import signin_rate_limit, transaction_ended
+from idp.signin.web import signin_rate_limit, transaction_ended
 from idp.web.headers import leave_site_policy
 
 bp = Blueprint("federation", __name__)
@@ -122,17 +122,6 @@ def partner_choices() -> dict:
     """The sign-in page offers partners only when an enabled one exists."""
     partners = current_app.extensions.get("idp_partners") or {}
     return {"has_partners": any(partner.enabled for partner in partners.values())}
-
-
-def get_broker_service() -> BrokerService:
-    ctx = app_context()
-    return BrokerService(
-        db.session, ctx.settings, ctx.clock, ctx.hasher,
-        current_app.extensions["idp_partners"], current_app.extensions["idp_partner_cache"],
-        # Tests put a requests.Session here that tampers with the partner's answers.
-        http=current_app.extensions.get("idp_partner_http"),
-        mail=MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box),
-    )
 
 
 def redirect_uri() -> str:

@@ -25,7 +25,7 @@ from idp.mfa.security_key_views import KEY_ERROR_MESSAGES, get_webauthn_service
 from idp.mfa.setup_views import get_enrolment_service, get_totp_service
 from idp.mfa.views import APP_ERROR_MESSAGES, bp, get_mfa_service
 from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
-from idp.signin.views import signin_rate_limit
+from idp.signin.web import signin_rate_limit
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
 
 MANAGE_PATH = "/account/two-factor"

@@ -32,7 +32,7 @@ from idp.signin.current import (
     render_step,
 )
 from idp.signin.flow import RECOVERY_CODE, WEBAUTHN, WEBAUTHN_SYNCED, Step
-from idp.signin.views import signin_rate_limit
+from idp.signin.web import signin_rate_limit
 
 KEY_ERROR_MESSAGES = {
     **ERROR_MESSAGES,

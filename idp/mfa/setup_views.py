@@ -23,7 +23,7 @@ from idp.mfa.security_key import WebAuthnService
 from idp.mfa.views import APP_ERROR_MESSAGES, _pending_step, bp, factor_context
 from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
 from idp.signin.flow import EMAIL_CODE, RECOVERY_CODE, TOTP, WEBAUTHN, Step
-from idp.signin.views import signin_rate_limit, transaction_ended
+from idp.signin.web import signin_rate_limit, transaction_ended
 
 
 def get_totp_service() -> TotpService:

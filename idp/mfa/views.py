@@ -49,7 +49,7 @@ from idp.signin.flow import (
 )
 from idp.signin.models import SigninTransaction
 from idp.signin.services import SessionService
-from idp.signin.views import signin_rate_limit, transaction_ended
+from idp.signin.web import signin_rate_limit, transaction_ended
 
 bp = Blueprint("mfa", __name__)
 

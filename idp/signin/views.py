@@ -25,6 +25,7 @@ from idp.signin.errors import InvalidCredentials
 from idp.signin.flow import Step, next_step
 from idp.signin.forms import INCORRECT_CREDENTIALS, ConsentForm, SigninForm, SignoutForm
 from idp.signin.scopes import describe_scopes
+from idp.signin.web import signin_rate_limit, transaction_ended
 from idp.web import cookies
 
 bp = Blueprint("signin", __name__)
@@ -37,17 +38,6 @@ def is_partner_hint(login_hint: str | None) -> bool:
     (issue 5); only when the deployment has one."""
     partners = current_app.extensions.get("idp_partners") or {}
     return login_hint == "partner" and any(partner.enabled for partner in partners.values())
-
-
-def signin_rate_limit() -> str:
-    """Per-address limit on every guessable sign-in POST (Flask-Limiter syntax). Per-account
-    counting is idp.accounts.throttle; this one slows one address trying many accounts."""
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
-def transaction_ended() -> tuple[str, int]:
-    """The sign-in this browser was in has expired, ended or never existed: say so plainly."""
-    return render_template("signin/expired.html"), 400
 
 
 @bp.route("/signin", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from idp.audit import EventTag, record_event
 from idp.context import app_context
 from idp.extensions import db
+from idp.federation.web import get_broker_service
 from idp.signin.current import (
     continue_signin,
     end_current_session,
@@ -23,6 +24,7 @@ from idp.signin.current import (
     render_step,
 )
 from idp.signin.flow import PARTNER, TERMS_DECLINED, Step, next_step
+from idp.signin.web import transaction_ended
 from idp.terms import documents
 from idp.terms.errors import TermsVersionChanged
 from idp.terms.forms import TermsDecisionForm
@@ -93,8 +95,6 @@ def privacy_policy_version(version: str):
 @bp.route("/signin/terms", methods=["GET", "POST"])
 def accept():
     """Read and accept the version in force, or decline and leave signed out."""
-    from idp.signin.views import transaction_ended
-
     txn = pending_transaction()
     if txn is None:
         return transaction_ended()
@@ -135,8 +135,6 @@ def _render_accept(txn, service: TermsService, form: TermsDecisionForm, problem=
 def _discard_new_partner_account(txn) -> None:
     """A first partner sign-in declined: no account is kept for someone who did not accept.
     The transaction stays (without a person), so a waiting client still gets access_denied."""
-    from idp.federation.views import get_broker_service
-
     user_id = txn.user_id
     txn.user_id = None
     db.session.flush()
