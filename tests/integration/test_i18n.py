@@ -128,6 +128,8 @@ def test_an_unreadable_body_does_not_break_language_selection(app):
 
 # --- Through real pages -----------------------------------------------------------------
 
+# PKCE, which every client must send (issue 9 item 7): RFC 7636 Appendix B's S256 challenge.
+PKCE_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 FRENCH_HELP = "<h1>Aide à l'ouverture de session</h1>"
 ENGLISH_HELP = "<h1>Help with signing in</h1>"
 
@@ -175,6 +177,7 @@ def test_ui_locales_of_an_authorization_request_carries_into_the_sign_in_page(ap
     query = {
         "response_type": "code", "client_id": client_id, "redirect_uri": "https://rp.example.ca/callback",
         "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en-CA fr",
+        "code_challenge": PKCE_CHALLENGE, "code_challenge_method": "S256",
     }
 
     started = client.get("/authorize", query_string=query, headers={"Accept-Language": "fr-CA"})
@@ -191,6 +194,7 @@ def test_the_toggle_overrides_the_language_ui_locales_chose(app, client):
     query = {
         "response_type": "code", "client_id": client_id, "redirect_uri": "https://rp.example.ca/callback",
         "scope": "openid", "state": "s", "nonce": "n", "ui_locales": "en",
+        "code_challenge": PKCE_CHALLENGE, "code_challenge_method": "S256",
     }
     client.get("/authorize", query_string=query)
 
