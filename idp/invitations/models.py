@@ -26,7 +26,9 @@ class InvitationState(StrEnum):
 class CreatorKind(StrEnum):
     OPERATOR = "operator"  # `idp invitations create`
     CLIENT = "client"  # a relying party through POST /api/invitations
-    ORGANIZATION = "organization"  # an organization's primary user (created_by_id: their user id)
+    # An organization invitation (idp/orgs): created_by_id is "<organization id>/operator:<name>"
+    # or "<organization id>/user:<primary user's id>" (orgs.services.Inviter).
+    ORGANIZATION = "organization"
 
 
 class Invitation(Base):

@@ -71,6 +71,23 @@ class Inviter:
     operator: str | None = None
     user_id: int | None = None
 
+    def creator_id(self, organization: Organization) -> str:
+        """The invitation's created_by_id (its created_by_kind is "organization"):
+        "<organization>/operator:<name>" or "<organization>/user:<id>". Scoped by organization,
+        so the invitations service's "one live invitation per address and creator" never
+        lets one organization's invitation revoke another's."""
+        who = f"user:{self.user_id}" if self.user_id is not None else f"operator:{self.operator}"
+        return f"{organization.public_id}/{who}"[:200]
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> Inviter:
+        """Who made this organization invitation (the reverse of creator_id)."""
+        _organization, _, who = (invitation.created_by_id or "").partition("/")
+        kind, _, value = who.partition(":")
+        if kind == "user" and value.isdigit():
+            return cls(user_id=int(value))
+        return cls(operator=value or None)
+
 
 class OrganizationService:
     """Organizations, memberships and organization invitations."""
@@ -286,8 +303,7 @@ class OrganizationService:
         try:
             invitation, plain_code = self.invitations.create(
                 email=address, kind=InvitationKind.CODE, locale=locale, inviter_name=organization.name_in(locale),
-                created_by_kind=CreatorKind.OPERATOR if inviter.user_id is None else CreatorKind.ORGANIZATION,
-                created_by_id=inviter.operator if inviter.user_id is None else str(inviter.user_id),
+                created_by_kind=CreatorKind.ORGANIZATION, created_by_id=inviter.creator_id(organization),
             )
         except InvitationError as error:
             raise InvalidOrganization(getattr(error, "field", "email"), getattr(error, "reason", "refused")) from None
@@ -339,12 +355,11 @@ class OrganizationService:
         role = invitation.organization_role or MemberRole.SECONDARY
         if role == MemberRole.PRIMARY:
             self._make_room_for_primary(organization, invitation)
-        inviter_id = invitation.created_by_id if invitation.created_by_kind == CreatorKind.ORGANIZATION else None
+        inviter = Inviter.of(invitation)
         now = self.clock()
         membership = Membership(
             organization_id=organization.id, user_id=user.id, role=role, state=MembershipState.ACTIVE,
-            invited_by_user_id=int(inviter_id) if inviter_id and inviter_id.isdigit() else None,
-            invited_by_operator=invitation.created_by_id if invitation.created_by_kind == CreatorKind.OPERATOR else None,
+            invited_by_user_id=inviter.user_id, invited_by_operator=inviter.operator,
             invited_at=invitation.created_at, invitation_id=invitation.id, created_at=now, updated_at=now,
         )
         self.session.add(membership)

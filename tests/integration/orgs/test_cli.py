@@ -52,7 +52,8 @@ def test_create_makes_the_organization_and_emails_the_primary_a_code(app, idp, m
     assert "/register/code" in text_body(message)
     with app.app_context():
         invitation = db.session.get(Invitation, created["invitation"]["invitation_id"])
-        assert invitation.organization_role == "primary" and invitation.created_by_id == "ana"
+        assert invitation.organization_role == "primary"
+        assert invitation.created_by_id == f"{created['id']}/operator:ana"
 
 
 def test_list_show_members_invite(app, idp, mailbox):

@@ -104,3 +104,18 @@ def test_a_registration_completing_after_the_organization_was_disabled_is_refuse
     with app.app_context():
         assert db.session.scalar(select(Membership)) is None
         assert db.session.scalar(select(User).where(User.email == EMAIL)).is_pending
+
+
+def test_registering_with_organization_a_code_joins_a_only_and_leaves_b_invitation_pending(app, client, idp, mailbox):
+    client.set_cookie("passerelle_lang", "en")
+    a = create_dli(idp)
+    b = idp("orgs", "create", "--kind", "dli", "--number", "O222222222222", "--name-fr", "Cégep B",
+            "--name-en", "B College", "--primary-email", EMAIL, "--locale", "en", "--json")
+    first, second = mailbox.to(EMAIL)
+    code_a = invitation_code(first if "Imaginary College" in first["Subject"] else second)
+    sent = register(client, code_a)
+    assert sent.status_code == 303, sent.text
+    confirm_with_code(client, code_in(mailbox.wait_for(EMAIL, count=3)))
+    assert [row["email"] for row in idp("orgs", "members", a["id"], "--json")] == [EMAIL]
+    assert idp("orgs", "members", b["id"], "--json") == []
+    assert [row["email"] for row in idp("orgs", "show", b["id"], "--json")["pending_invitations"]] == [EMAIL]

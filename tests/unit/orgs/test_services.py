@@ -231,3 +231,45 @@ def test_the_invitation_email_of_an_organization_carries_its_code_even_for_an_ex
     invitation, code = service.invite(organization.id, email="pat@example.ca", role="primary", inviter=Inviter(operator="a"))
     context = email_context(db.session, app_context().settings, invitation, code)
     assert context["has_account"] is False and context["code"] == code
+
+
+def test_twenty_parallel_registrations_with_one_invitation_make_one_membership(app, service):
+    """Each worker accepts the invitation for its own new account and joins, as registration
+    does: the invitation's conditional UPDATE lets exactly one through."""
+    import threading
+
+    from idp.invitations.errors import InvitationAlreadyUsed
+
+    organization = make_dli(service)
+    invitation, _ = service.invite(organization.id, email="pat@example.ca", role="primary", inviter=Inviter(operator="a"))
+    user_ids = [make_user(f"p{n}@example.ca").id for n in range(20)]
+    db.session.commit()
+    invitation_id = invitation.id
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+
+    def register(user_id: int) -> None:
+        from idp.accounts.models import User
+
+        with app.app_context():
+            worker = org_service()
+            barrier.wait()
+            try:
+                accepted = worker.invitations.accept(invitation_id, user_id)
+                worker.join_from_invitation(accepted, db.session.get(User, user_id))
+                db.session.commit()
+                outcomes.append("joined")
+            except InvitationAlreadyUsed:
+                db.session.rollback()
+                outcomes.append("already used")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=register, args=(user_id,)) for user_id in user_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["already used"] * 19 + ["joined"]
+    db.session.expire_all()
+    assert len(service.members(organization.id)) == 1
