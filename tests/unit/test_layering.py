@@ -17,6 +17,7 @@ FLASK_FREE = sorted(
         *IDP.glob("*/services.py"),
         *(IDP / "security").glob("*.py"),
         *(IDP / "oidc" / name for name in ("clients.py", "errors.py", "keys.py", "claims.py")),
+        *(IDP / "orgs" / name for name in ("requests.py", "text.py")),
         # Domain errors; idp/web/errors.py is the error-page wiring, a Flask module by design.
         *(path for path in IDP.glob("*/errors.py") if path.parent.name != "web"),
     }

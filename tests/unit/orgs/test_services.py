@@ -273,3 +273,21 @@ def test_twenty_parallel_registrations_with_one_invitation_make_one_membership(a
     assert sorted(outcomes) == ["already used"] * 19 + ["joined"]
     db.session.expire_all()
     assert len(service.members(organization.id)) == 1
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("O123456789012", "O123456789012"),
+    ("o123456789012", "O123456789012"),
+    ("0123456789012", "O123456789012"),  # a zero typed for the letter O
+    (" O 1234 5678 9012 ", "O123456789012"),
+    ("Ｏ１２３４５６７８９０１２", "O123456789012"),  # full-width, from some keyboards
+])
+def test_a_dli_number_is_read_in_the_forms_people_type_it(service, typed, stored):
+    assert make_dli(service, number=typed).number == stored
+
+
+def test_an_issuer_number_is_letters_digits_and_hyphens(service):
+    school = service.create(kind="issuer", number="ecole-42", name_fr="École", name_en="School", by_operator="a")
+    assert school.number == "ECOLE-42"
+    with pytest.raises(InvalidOrganization):
+        service.create(kind="issuer", number="école 42!", name_fr="É", name_en="S", by_operator="a")
