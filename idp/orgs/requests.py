@@ -45,11 +45,16 @@ from idp.orgs.models import (
     RequestKind,
     RequestState,
 )
-from idp.orgs.services import LOCALES, REFERENCE, Inviter, OrganizationService, address_of
+from idp.orgs.services import (
+    DECIDED_TEMPLATE,
+    LOCALES,
+    REFERENCE,
+    SUBMITTED_TEMPLATE,
+    Inviter,
+    OrganizationService,
+    address_of,
+)
 from idp.orgs.text import clean_reason
-
-SUBMITTED_TEMPLATE = "organization-request-submitted"
-DECIDED_TEMPLATE = "organization-request-decided"
 
 
 class ChangeRequestService(OrganizationService):

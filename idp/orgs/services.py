@@ -59,6 +59,9 @@ from idp.orgs.text import clean_kind, clean_name, clean_number
 from idp.security.secrets import KeyedHasher
 
 LOCALES = ("fr", "en")
+SUBMITTED_TEMPLATE = "organization-request-submitted"
+# A decision, and (waits_for_registration False) a change of primary taking effect.
+DECIDED_TEMPLATE = "organization-request-decided"
 _PUBLIC_ID_LENGTH = 12  # token_urlsafe(12): 16 characters
 # A public id (token_urlsafe) or a number: what get() looks up.
 REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,32}")
@@ -354,7 +357,7 @@ class OrganizationService:
             raise AlreadyMember
         role = invitation.organization_role or MemberRole.SECONDARY
         if role == MemberRole.PRIMARY:
-            self._make_room_for_primary(organization, invitation)
+            self._make_room_for_primary(organization, invitation, user)
         inviter = Inviter.of(invitation)
         now = self.clock()
         membership = Membership(
@@ -372,7 +375,9 @@ class OrganizationService:
                      **self._org_details(organization), role=role, invitation_id=invitation.id)
         return membership
 
-    def _make_room_for_primary(self, organization: Organization, invitation: Invitation) -> None:
+    def _make_room_for_primary(self, organization: Organization, invitation: Invitation, newcomer: User) -> None:
+        """Step the current primary down if an approved change of primary sent this
+        invitation, and tell them the change now took effect; else PrimaryAlreadyExists."""
         current = self.primary_of(organization.id)
         if current is None:
             return
@@ -381,7 +386,14 @@ class OrganizationService:
         ))
         if request is None:
             raise PrimaryAlreadyExists
-        self.step_down(current, FormerPrimaryBecomes(request.former_primary_becomes or FormerPrimaryBecomes.SECONDARY))
+        becomes = FormerPrimaryBecomes(request.former_primary_becomes or FormerPrimaryBecomes.SECONDARY)
+        self.step_down(current, becomes)
+        self.tell(
+            self.session.get(User, current.user_id), organization, DECIDED_TEMPLATE,
+            request_id=request.public_id, request_kind=request.kind, state=request.state, is_requester=True,
+            target_name=newcomer.name, former_primary_becomes=becomes, decision_reason=None,
+            waits_for_registration=False,
+        )
 
     def step_down(self, membership: Membership, becomes: FormerPrimaryBecomes) -> None:
         """The primary user becomes a secondary user, or leaves (their account stays)."""

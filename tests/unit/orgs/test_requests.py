@@ -154,8 +154,10 @@ def test_change_primary_to_a_new_address_moves_the_role_when_they_register(servi
     assert primary.role == "primary" and primary.is_active  # never without a primary meanwhile
     kim = make_user("kim@example.ca")
     service.invitations.accept(invitation.id, kim.id)
+    db.session.query(OutboxMessage).delete()
     joined = service.join_from_invitation(invitation, kim)
     assert joined.role == "primary" and primary.state == "ended"
+    assert outbox("organization-request-decided") == [("pat@example.ca", "fr")]  # it took effect
     assert service.primary_of(organization.id) is joined
 
 
