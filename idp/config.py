@@ -291,120 +291,12 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("several instances must not set RATELIMIT_IN_MEMORY_FALLBACK(_ENABLED): it counts per worker")
     if config.get("OIDC_DEFAULT_ID_TOKEN_ALG") not in ("ES256", "RS256"):
         raise ConfigError("OIDC_DEFAULT_ID_TOKEN_ALG must be ES256 or RS256")
-    _validate_password_and_robot_check(config)
-    _validate_signin(config)
-    _validate_recovery(config)
-    _validate_webauthn(config)
-    _validate_service(config)
-    # The features' own settings (partners file, terms folder): idp.settings_checks.
-
-
-SIGNIN_WHOLE_NUMBERS = (
-    "SIGNIN_DELAY_AFTER", "SIGNIN_MAX_DELAY", "SIGNIN_LOCK_THRESHOLD", "SIGNIN_LOCK_DURATION",
-    "SIGNIN_TEMPORARY_LOCKS", "SIGNIN_UNLOCK_LINK_TTL",
-    "MFA_EMAIL_CODE_TTL", "MFA_EMAIL_CODE_MAX_ATTEMPTS", "MFA_EMAIL_CODE_RESEND_COOLDOWN", "MFA_EMAIL_CODE_DAILY_CAP",
-    "MFA_RECOVERY_CODE_COUNT", "MFA_RECOVERY_CODES_LOW", "MFA_MANAGE_FRESHNESS",
-)
-
-
-def _validate_signin(config: Mapping[str, Any]) -> None:
-    """The sign-in throttle and emailed code (issue 3): a typo fails at startup, not at the
-    first sign-in."""
-    from limits import parse_many
-
-    if not isinstance(config.get("MFA_REQUIRED"), bool):
-        raise ConfigError("MFA_REQUIRED must be true or false")
-    for name in SIGNIN_WHOLE_NUMBERS:
-        value = config.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{name} must be a positive whole number")
-    try:
-        parse_many(str(config.get("SIGNIN_RATE_LIMIT") or ""))
-    except ValueError:
-        raise ConfigError("SIGNIN_RATE_LIMIT must be a rate limit such as \"60 per minute; 600 per hour\"") from None
-
-
-# The outbox keeps sent messages for two days (MailService.purge_sent), and the cooldown
-# reads them: a longer cooldown could outlive what it counts.
-MAX_RECOVERY_EMAIL_COOLDOWN = 24 * 3600
-
-
-def _validate_recovery(config: Mapping[str, Any]) -> None:
-    value = config.get("RECOVERY_EMAIL_COOLDOWN")
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RECOVERY_EMAIL_COOLDOWN:
-        raise ConfigError(f"RECOVERY_EMAIL_COOLDOWN must be a whole number of seconds from 1 to {MAX_RECOVERY_EMAIL_COOLDOWN}")
+    # Each area's own settings (sign-in, passwords, WebAuthn, partners...): idp.settings_checks.
 
 
 def webauthn_rp_id(config: Mapping[str, Any]) -> str:
     """The WebAuthn relying-party id: WEBAUTHN_RP_ID, or the issuer's host when empty."""
     return str(config.get("WEBAUTHN_RP_ID") or "").strip().lower() or (urlsplit(config["OIDC_ISSUER"]).hostname or "")
-
-
-def _validate_webauthn(config: Mapping[str, Any]) -> None:
-    """WebAuthn binds keys to the RP id, and browsers accept only the page's host or a
-    registrable suffix of it (WebAuthn Level 2 §5.1.3 step 8 and §13.4.9). Without the
-    public suffix list, "registrable" is checked as: a name with at least one dot (never a
-    bare top-level domain), or the host itself (localhost)."""
-    name = config.get("WEBAUTHN_RP_NAME")
-    if not isinstance(name, str) or not name.strip() or len(name) > 64:
-        raise ConfigError("WEBAUTHN_RP_NAME must be a name of 1 to 64 characters")
-    rp_id = config.get("WEBAUTHN_RP_ID")
-    if not isinstance(rp_id, str):
-        raise ConfigError("WEBAUTHN_RP_ID must be a host name, or empty for the issuer's host")
-    host = (urlsplit(config["OIDC_ISSUER"]).hostname or "").lower()
-    wanted = webauthn_rp_id(config)
-    is_suffix = host.endswith("." + wanted) and "." in wanted.strip(".")
-    if wanted != host and not is_suffix:
-        raise ConfigError(
-            f"WEBAUTHN_RP_ID must be the issuer's host ({host}) or a registrable suffix of it, not {wanted!r}"
-        )
-
-
-STATIC_DIR = PROJECT_ROOT / "idp" / "static"
-
-
-def _validate_service(config: Mapping[str, Any]) -> None:
-    """The service's name and theme (issue 9 #14): what every page and message shows."""
-    name = config.get("SERVICE_NAME")
-    if not isinstance(name, str) or not name.strip() or len(name) > 64 or any(ch in name for ch in "<>\"\r\n"):
-        raise ConfigError("SERVICE_NAME must be a name of 1 to 64 characters, without <, >, \" or line breaks")
-    stylesheet = config.get("THEME_STYLESHEET")
-    if not isinstance(stylesheet, str):
-        raise ConfigError("THEME_STYLESHEET must be a path under idp/static, or empty")
-    if stylesheet:
-        path = (STATIC_DIR / stylesheet).resolve()
-        if not stylesheet.endswith(".css") or not path.is_file() or not path.is_relative_to(STATIC_DIR):
-            raise ConfigError(f"THEME_STYLESHEET must name a .css file under idp/static (e.g. css/themes/<name>.css), not {stylesheet!r}")
-    colour = config.get("THEME_EMAIL_COLOUR")
-    if not isinstance(colour, str) or not (len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
-        raise ConfigError("THEME_EMAIL_COLOUR must be a colour written #rrggbb")
-    for switch in ("REGISTRATION_ENABLED", "PARTNERS_ENABLED"):
-        if not isinstance(config.get(switch), bool):
-            raise ConfigError(f"{switch} must be true or false")
-
-
-def _validate_password_and_robot_check(config: Mapping[str, Any]) -> None:
-    from idp.security.password_policy import PasswordPolicy
-
-    try:
-        PasswordPolicy.from_settings(config)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(f"password policy: {error}") from None
-    url = config.get("PASSWORD_PWNED_URL")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or not parts.hostname or not (
-        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname))
-    ):
-        raise ConfigError("PASSWORD_PWNED_URL must be an https:// URL (http:// only on loopback)")
-    timeout = config.get("PASSWORD_PWNED_TIMEOUT")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
-        raise ConfigError("PASSWORD_PWNED_TIMEOUT must be a number of seconds above 0 and at most 30")
-    if not isinstance(config.get("PASSWORD_PWNED_CHECK"), bool):
-        raise ConfigError("PASSWORD_PWNED_CHECK must be true or false")
-    for name in ("ROBOT_CHECK_MAX_NUMBER", "ROBOT_CHECK_TTL"):
-        value = config.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"{name} must be a positive whole number")
 
 
 def is_loopback(hostname: str | None) -> bool:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from idp import create_app
-from idp.config import DEFAULTS, ConfigError, Settings, load, validate
+from idp.config import DEFAULTS, ConfigError, Settings, load
+from idp.settings_checks import validate
 
 SAFE_SECRETS = {
     "SECRET_KEY": "s" * 48,

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from idp.audit import EventTag, SecurityEvent
-from idp.config import ConfigError, load, validate
+from idp.config import ConfigError, load
+from idp.settings_checks import validate
 from idp.extensions import db
 from idp.mfa import webauthn
 from idp.mfa.base import FactorContext

@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from idp.config import DEFAULTS, ConfigError, validate
+from idp.config import DEFAULTS, ConfigError
+from idp.settings_checks import validate
 from idp.security.pwned_passwords import PwnedPasswords
 from tests.pwned_support import pwned_server
 from tests.unit.test_config import PRODUCTION

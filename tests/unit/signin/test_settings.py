@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from idp.config import SIGNIN_WHOLE_NUMBERS, ConfigError, load, validate
+from idp.config import ConfigError, load
+from idp.settings_checks import SIGNIN_WHOLE_NUMBERS, validate
 
 
 def development(**overrides):
@@ -29,8 +30,6 @@ def test_the_rate_limit_must_be_readable(value):
 
 
 def test_a_terms_directory_must_hold_a_complete_version(tmp_path):
-    from idp.settings_checks import validate
-
     with pytest.raises(ConfigError, match="TERMS_DIRECTORY"):
         validate(development(TERMS_DIRECTORY=str(tmp_path / "missing")))
     (tmp_path / "2027-01").mkdir()
