@@ -49,7 +49,7 @@ from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.i18n import LOCALES
 from idp.mail.services import MailService
-from idp.mfa.setup_views import two_factor_status
+from idp.mfa.web import two_factor_status
 from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm

@@ -21,9 +21,9 @@ from idp.mfa.errors import FactorNotAvailable, LastMethod, MfaError
 from idp.mfa.forms import AppCodeForm, ResendCodeForm, SecurityKeySetupForm
 from idp.mfa.manage import ManageService
 from idp.mfa.recovery import RecoveryCodeService
-from idp.mfa.security_key_views import KEY_ERROR_MESSAGES, get_webauthn_service
-from idp.mfa.setup_views import get_enrolment_service, get_totp_service
-from idp.mfa.views import APP_ERROR_MESSAGES, bp, get_mfa_service
+from idp.mfa.security_key_views import KEY_ERROR_MESSAGES
+from idp.mfa.views import bp
+from idp.mfa.web import APP_ERROR_MESSAGES, get_enrolment_service, get_mfa_service, get_totp_service, get_webauthn_service
 from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
 from idp.signin.web import signin_rate_limit
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN

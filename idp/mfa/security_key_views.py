@@ -24,8 +24,9 @@ from idp.mfa.errors import (
     UnknownSecurityKey,
 )
 from idp.mfa.forms import SecurityKeyForm, SecurityKeySetupForm
-from idp.mfa.setup_views import _finish, get_webauthn_service, offered_methods
-from idp.mfa.views import ERROR_MESSAGES, _pending_step, bp, factor_context
+from idp.mfa.setup_views import _finish, offered_methods
+from idp.mfa.views import _pending_step, bp, factor_context
+from idp.mfa.web import ERROR_MESSAGES, get_webauthn_service
 from idp.signin.current import (
     continue_signin,
     get_signin_service,

@@ -11,35 +11,16 @@ from __future__ import annotations
 from flask import Response, redirect, url_for
 from flask_babel import gettext as _
 
-from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.mfa import totp
-from idp.mfa.authenticator_app import TotpService
-from idp.mfa.enrolment import SETUP_METHODS, EnrolmentService
+from idp.mfa.enrolment import SETUP_METHODS
 from idp.mfa.errors import FactorNotAvailable, MfaError
 from idp.mfa.forms import CHOOSE_A_METHOD, AppCodeForm, ResendCodeForm, SetupChoiceForm
-from idp.mfa.recovery import RecoveryCodeService
-from idp.mfa.security_key import WebAuthnService
-from idp.mfa.views import APP_ERROR_MESSAGES, _pending_step, bp, factor_context
-from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
+from idp.mfa.views import _pending_step, bp, factor_context
+from idp.mfa.web import APP_ERROR_MESSAGES, get_enrolment_service, get_totp_service
+from idp.signin.current import continue_signin, get_signin_service, pending_transaction, render_step
 from idp.signin.flow import EMAIL_CODE, RECOVERY_CODE, TOTP, WEBAUTHN, Step
 from idp.signin.web import signin_rate_limit, transaction_ended
-
-
-def get_totp_service() -> TotpService:
-    ctx = app_context()
-    return TotpService(db.session, ctx.settings, ctx.clock, ctx.secret_box, get_throttle())
-
-
-def get_webauthn_service() -> WebAuthnService:
-    ctx = app_context()
-    return WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
-
-
-def get_enrolment_service() -> EnrolmentService:
-    ctx = app_context()
-    recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
-    return EnrolmentService(db.session, ctx.settings, ctx.clock, recovery, get_mail_service())
 
 
 def offered_methods(txn) -> list[str]:
@@ -115,10 +96,3 @@ def setup_done():
     return continue_signin(txn)
 
 
-def two_factor_status(user):
-    """The account home's two-factor summary (methods, each key, recovery codes left)."""
-    from idp.mfa.views import get_mfa_service
-
-    methods = tuple(factor.name for factor in get_mfa_service().enrolled(user)) if user.mfa_enrolled_at else ()
-    keys = tuple(get_webauthn_service().summaries(user.id)) if WEBAUTHN in methods else ()
-    return get_enrolment_service().status(user, methods, keys)

@@ -15,29 +15,28 @@ from flask_babel import lazy_gettext as _l
 from idp.accounts.models import User
 from idp.context import app_context
 from idp.extensions import db, limiter
-from idp.mfa.account_recovery import AccountRecoveryService
 from idp.mfa.base import FactorContext
 from idp.mfa.email_code import EmailCodeFactor, mask_email
 from idp.mfa.errors import (
-    AccountLocked,
-    AttemptTooEarly,
-    CodeAttemptsExhausted,
-    CodeExpired,
-    CodeNotDelivered,
-    CodeNotSent,
-    DailyCodeLimitReached,
     FactorNotAvailable,
     InvalidCode,
     MfaError,
-    NoLiveCode,
     ResendTooSoon,
 )
-from idp.mfa.factors import build_factors
 from idp.mfa.forms import AppCodeForm, EmailCodeForm, RecoveryCodeForm, ResendCodeForm
-from idp.mfa.recovery import RecoveryCodeService
-from idp.mfa.security_key import WebAuthnService
-from idp.mfa.services import EmailCodeService, MfaService
-from idp.signin.current import continue_signin, get_mail_service, get_signin_service, get_throttle, pending_transaction, render_step
+from idp.mfa.web import (
+    APP_ERROR_MESSAGES,
+    ERROR_MESSAGES,
+    get_account_recovery_service,
+    get_email_code_service,
+    get_mfa_service,
+)
+from idp.signin.current import (
+    continue_signin,
+    get_signin_service,
+    pending_transaction,
+    render_step,
+)
 from idp.signin.flow import (
     RECOVERY_CODE,
     SESSION_REUSED,
@@ -48,62 +47,16 @@ from idp.signin.flow import (
     next_step,
 )
 from idp.signin.models import SigninTransaction
-from idp.signin.services import SessionService
 from idp.signin.web import signin_rate_limit, transaction_ended
 
 bp = Blueprint("mfa", __name__)
 
-ERROR_MESSAGES = {
-    InvalidCode: _l("The code is incorrect. Check the code in the most recent email and try again."),
-    CodeExpired: _l("This code has expired. Request a new code."),
-    CodeNotDelivered: _l("We could not send your code in time. Request a new code."),
-    CodeAttemptsExhausted: _l("Too many incorrect codes: for your security, this code no longer works. Request a new code."),
-    NoLiveCode: _l("This code no longer works. Request a new code."),
-    AttemptTooEarly: _l("Too many incorrect attempts. Wait a few seconds, then try again."),
-    AccountLocked: _l(
-        "Too many incorrect attempts. For your security, signing in to this account is paused for a while. "
-        "We sent you an email that explains what to do."
-    ),
-    DailyCodeLimitReached: _l("You have requested too many codes today. Try again tomorrow, or get help."),
-    CodeNotSent: _l("We could not send a code: too many emails were sent to your address recently. Try again later."),
-    FactorNotAvailable: _l("This way of confirming your identity is not available for your account."),
-}
-# The app and recovery codes have no "request a new code": their wrong-code words differ.
-APP_ERROR_MESSAGES = {
-    **ERROR_MESSAGES,
-    InvalidCode: _l("The code is incorrect. Enter the code your app shows now; each code works once."),
-}
 RECOVERY_ERROR_MESSAGES = {
     **ERROR_MESSAGES,
     InvalidCode: _l("This recovery code is incorrect or was already used. Check it and try again, or try another of your codes."),
 }
 # The same words as registration's "Request a new code" (idp/registration).
 RESEND_TOO_SOON = _l("We sent you a code only a moment ago. Wait %(seconds)s seconds, then request a new code.")
-
-
-def get_email_code_service() -> EmailCodeService:
-    ctx = app_context()
-    return EmailCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle())
-
-
-def get_mfa_service() -> MfaService:
-    ctx = app_context()
-    factors = build_factors(
-        db.session, ctx.settings, ctx.clock, ctx.hasher, get_mail_service(), get_throttle(), ctx.secret_box
-    )
-    return MfaService(db.session, ctx.settings, ctx.clock, factors)
-
-
-def get_account_recovery_service() -> AccountRecoveryService:
-    ctx = app_context()
-    mail, throttle = get_mail_service(), get_throttle()
-    return AccountRecoveryService(
-        db.session, ctx.settings, ctx.clock,
-        RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle, mail),
-        WebAuthnService(db.session, ctx.settings, ctx.clock, ctx.hasher, throttle),
-        SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher),
-        mail,
-    )
 
 
 def factor_context(txn: SigninTransaction) -> FactorContext:

@@ -177,8 +177,7 @@ def reset():
 def get_reset_guard():
     from idp.mfa.recovery import RecoveryCodeService
     from idp.mfa.reset_guard import ResetGuard
-    from idp.mfa.security_key_views import get_webauthn_service
-    from idp.mfa.setup_views import get_totp_service
+    from idp.mfa.web import get_totp_service, get_webauthn_service
     from idp.signin.current import get_throttle
 
     ctx = app_context()
@@ -191,7 +190,7 @@ def _second_factor_passes(guard, user, form: ResetPasswordForm) -> bool:
     why (the failure counts against the account, and is committed)."""
     from idp.mfa.base import FactorContext
     from idp.mfa.errors import MfaError
-    from idp.mfa.views import APP_ERROR_MESSAGES
+    from idp.mfa.web import APP_ERROR_MESSAGES
 
     has_app = guard.accepts_app_code(user)
     if not (form.second_factor.data or "").strip():

@@ -119,3 +119,32 @@ def test_no_import_circles():
 def test_the_circle_check_finds_a_circle_hidden_in_a_function():
     graph = {"idp.a": {"idp.b"}, "idp.b": {"idp.c"}, "idp.c": {"idp.a"}, "idp.d": {"idp.a"}}
     assert import_circles(graph) == [["idp.a", "idp.b", "idp.c"]]
+
+
+def is_views_module(module: str) -> bool:
+    """A module of pages: views.py, *_views.py, or a JSON API (api.py)."""
+    name = module.rsplit(".", 1)[-1]
+    return name in ("views", "api") or name.endswith("_views")
+
+
+def feature_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 else module
+
+
+def views_importing_other_features_views(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted(
+        (module, imported)
+        for module, imports in graph.items() if is_views_module(module)
+        for imported in imports if is_views_module(imported) and feature_of(imported) != feature_of(module)
+    )
+
+
+def test_a_features_views_never_import_another_features_views():
+    """design.md, Style: what several features' pages share lives in <feature>/web.py."""
+    assert views_importing_other_features_views(import_graph(IDP)) == []
+
+
+def test_the_views_check_tells_a_features_own_views_from_another_features():
+    graph = {"idp.mfa.setup_views": {"idp.mfa.views"}, "idp.recovery.views": {"idp.mfa.setup_views", "idp.mfa.web"}}
+    assert views_importing_other_features_views(graph) == [("idp.recovery.views", "idp.mfa.setup_views")]
