@@ -188,13 +188,17 @@ def test_a_persons_access_token_cannot_manage_invitations(client, app):
     grant issues it (TokenService.issue with a user), so this does not hang on sign-in."""
     from idp.context import app_context
     from idp.oidc.tokens import GrantContext, TokenService
+    from idp.signin.services import SessionService
 
     rp = make_client(app, scope="openid invitations")
     user_id = make_user(app)
     with app.app_context():
         ctx = app_context()
+        # A person's token lives while the session that got it does (docs/oidc.md).
+        user_session, _ = SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher).create(
+            user_id, ["pwd"], "urn:passerelle:acr:pwd", ctx.clock(), None)
         issued = TokenService(db.session, ctx.settings, ctx.clock, ctx.hasher).issue(
-            GrantContext(grant_id="g", client_id=rp.client_id, user_id=user_id, session_id=None,
+            GrantContext(grant_id="g", client_id=rp.client_id, user_id=user_id, session_id=user_session.id,
                          scope="openid invitations"),
             include_refresh_token=False,
         )
