@@ -83,6 +83,9 @@ def cmd_mint(args: argparse.Namespace) -> None:
         hasher = _hasher(app)
         refresh_ttl = int(app.config.get("OIDC_REFRESH_TOKEN_TTL", 14 * 24 * 3600))
         access_ttl = int(app.config.get("OIDC_ACCESS_TOKEN_TTL", 600))
+        # A code is redeemed only while the session it was issued in is alive (docs/oidc.md,
+        # How tokens end): the minted codes share one live session, as after a sign-in.
+        session_id = _live_session(args.user_id, now) if args.kind == "code" else None
         for start in range(0, args.count, BATCH):
             rows = []
             for _ in range(start, min(args.count, start + BATCH)):
@@ -93,7 +96,7 @@ def cmd_mint(args: argparse.Namespace) -> None:
                     "grant_id": grant_id,
                     "client_id": args.client_id,
                     "user_id": args.user_id,
-                    "session_id": None,
+                    "session_id": session_id,
                     "scope": SCOPE,
                     "auth_time": now,
                     "acr": None,
@@ -138,6 +141,21 @@ def cmd_mint(args: argparse.Namespace) -> None:
             db.session.commit()
     Path(args.out).write_text("\n".join(values) + "\n")
     print(json.dumps({"kind": args.kind, "count": len(values), "out": args.out}))
+
+
+def _live_session(user_id: int, now: datetime) -> int:
+    """A new session of the bench user, alive for the whole run (not idle: a run of one
+    endpoint is shorter than SESSION_IDLE_TIMEOUT). Returns its id."""
+    from idp.extensions import db
+    from idp.signin.models import UserSession
+
+    user_session = UserSession(
+        handle_hash=secrets.token_hex(32), sid=secrets.token_urlsafe(16), user_id=user_id, auth_time=now,
+        amr=["pwd"], acr="urn:passerelle:acr:pwd", created_at=now, last_seen_at=now, expires_at=now + timedelta(hours=12),
+    )
+    db.session.add(user_session)
+    db.session.commit()
+    return user_session.id
 
 
 def main(argv: list[str] | None = None) -> None:

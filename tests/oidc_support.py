@@ -49,8 +49,18 @@ def make_client(app, **options) -> RegisteredClient:
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
+    return verifier, s256(verifier)
+
+
+def s256(verifier: str) -> str:
+    """The S256 code challenge of a verifier (RFC 7636 §4.2)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+# Every client uses PKCE (checklist OIDC-03): authorization_params() sends this challenge by
+# default, so a test redeems the code with this verifier unless it made its own pair.
+PKCE_VERIFIER = "passerelle-tests-code-verifier-0123456789-abcdefghijklmnopqrstuvwxyz"
+PKCE_CHALLENGE = s256(PKCE_VERIFIER)
 
 
 def basic_auth(client: RegisteredClient) -> dict[str, str]:
@@ -69,6 +79,8 @@ def query_of(location: str) -> dict[str, str]:
 
 
 def authorization_params(client: RegisteredClient, **extra) -> dict[str, str]:
+    """A valid authorization request, with PKCE (PKCE_CHALLENGE: redeem the code with
+    PKCE_VERIFIER). A keyword overrides a parameter; None leaves it out."""
     params = {
         "response_type": "code",
         "client_id": client.client_id,
@@ -76,9 +88,11 @@ def authorization_params(client: RegisteredClient, **extra) -> dict[str, str]:
         "scope": "openid",
         "state": secrets.token_urlsafe(8),
         "nonce": secrets.token_urlsafe(8),
+        "code_challenge": PKCE_CHALLENGE,
+        "code_challenge_method": "S256",
     }
-    params.update({key: value for key, value in extra.items() if value is not None})
-    return params
+    params.update(extra)
+    return {key: value for key, value in params.items() if value is not None}
 
 
 class SignIn:

@@ -38,6 +38,7 @@ def _client_dict(client) -> dict[str, Any]:
         "jwks": client.jwks,
         "initiate_login_uri": client.initiate_login_uri,
         "min_acr": client.min_acr,
+        "require_pkce": client.require_pkce,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -54,6 +55,13 @@ def _echo_client(client) -> None:
         elif value is None:
             value = "-"
         click.echo(f"{key:30} {value}")
+
+
+PKCE_OPTION = click.option(
+    "--pkce/--no-pkce", "require_pkce", default=None,
+    help="Require PKCE on every authorization request (the default). --no-pkce only for a legacy "
+         "confidential client that cannot send it; public clients always use it.",
+)
 
 
 @click.group()
@@ -90,12 +98,13 @@ def clients() -> None:
     "--min-acr", type=click.Choice(list(ACR_VALUES_SUPPORTED)),
     help="Lowest assurance level accepted; weaker sessions are stepped up (docs/oidc.md).",
 )
+@PKCE_OPTION
 @json_option
 @in_app
 def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
-    initiate_login_uri, min_acr, as_json,
+    initiate_login_uri, min_acr, require_pkce, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -120,6 +129,7 @@ def clients_create(
         sector_identifier=sector_identifier,
         initiate_login_uri=initiate_login_uri,
         min_acr=min_acr,
+        require_pkce=True if require_pkce is None else require_pkce,
         **options,
     )
     database.session.commit()
@@ -171,15 +181,18 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @click.argument("client_id")
 @click.option("--scope", help="Replace the scopes the client may ask for (space-separated).")
 @click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
+@PKCE_OPTION
 @json_option
 @in_app
-def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, as_json: bool) -> None:
-    """Change a client's scopes or initiate_login_uri."""
+def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
+                   as_json: bool) -> None:
+    """Change a client's scopes, initiate_login_uri or PKCE requirement."""
     from idp.extensions import db as database
 
-    if scope is None and initiate_login_uri is None:
-        raise click.UsageError("nothing to change: give --scope and/or --initiate-login-uri")
-    client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri)
+    if scope is None and initiate_login_uri is None and require_pkce is None:
+        raise click.UsageError("nothing to change: give --scope, --initiate-login-uri and/or --pkce/--no-pkce")
+    client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,
+                                     require_pkce=require_pkce)
     database.session.commit()
     if as_json:
         print_json(_client_dict(client))

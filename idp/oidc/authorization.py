@@ -7,6 +7,7 @@ before that, the person sees a page (RFC 6749 §4.1.2.1).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +40,7 @@ from idp.signin.flow import STEP_UP_UNAVAILABLE
 PROMPT_VALUES = {"none", "login", "consent", "select_account"}
 CONSENT_STEP = "consent"  # the sign-in transaction's steps_done key for a given consent
 MAX_PARAMETER_LENGTH = 4096
+PARAMETER_NAME = re.compile(r"[a-z_]{1,40}")  # echoed in an error only when it looks like one
 
 
 def oidc_server() -> PasserelleServer:
@@ -164,6 +166,12 @@ def validate(server: PasserelleServer, oauth_request, params: dict[str, str]):
     preceded by the ones OIDC adds. Returns the validated grant."""
     if any(len(value) > MAX_PARAMETER_LENGTH for value in params.values()):
         raise InvalidRequestError("A parameter is too long.")
+    repeated = [name for name, values in oauth_request.payload.datalist.items() if len(values) > 1]
+    if repeated:
+        # RFC 6749 §3.1: no parameter twice, whichever (Authlib checks only five); the query
+        # and a POST body count together. Before the redirect URI is trusted: a page.
+        name = repeated[0] if PARAMETER_NAME.fullmatch(repeated[0]) else "?"
+        raise InvalidRequestError(f"The parameter '{name}' is repeated.")
     if not params.get("redirect_uri"):
         # OIDC Core §3.1.2.1: required; never fall back to a registered URI.
         raise InvalidRequestError("Missing 'redirect_uri'.")

@@ -11,7 +11,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -77,6 +77,7 @@ class ClientService:
         client_id: str | None = None,
         initiate_login_uri: str | None = None,
         min_acr: str | None = None,
+        require_pkce: bool = True,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -88,6 +89,7 @@ class ClientService:
         post_logout_redirect_uris = [_check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
         grant_types = _check_grant_types(grant_types, redirect_uris)
         _check_auth_method(auth_method, is_public, grant_types)
+        _check_pkce(require_pkce, is_public)
         jwks = _check_jwks(jwks, auth_method)
         if subject_type not in SUBJECT_TYPES:
             raise InvalidClientMetadata(f"subject type must be one of {', '.join(SUBJECT_TYPES)}")
@@ -120,6 +122,7 @@ class ClientService:
             jwks=jwks,
             initiate_login_uri=initiate_login_uri,
             min_acr=min_acr,
+            require_pkce=require_pkce,
             created_at=now,
             updated_at=now,
         )
@@ -146,15 +149,19 @@ class ClientService:
         self.session.delete(client)
         self.session.flush()
 
-    def update(self, client_id: str, *, scope: str | None = None, initiate_login_uri: str | None = None) -> Client:
-        """Change a client's scope or initiate_login_uri ("" removes it), with the checks of
-        create(). Workers may reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds.
-        Raises ClientNotFound or InvalidClientMetadata."""
+    def update(self, client_id: str, *, scope: str | None = None, initiate_login_uri: str | None = None,
+               require_pkce: bool | None = None) -> Client:
+        """Change a client's scope, initiate_login_uri ("" removes it) or PKCE requirement,
+        with the checks of create(). Workers may reuse a cached client record for
+        OIDC_CLIENT_CACHE_TTL seconds. Raises ClientNotFound or InvalidClientMetadata."""
         client = self.get(client_id)
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:
             client.initiate_login_uri = _check_initiate_login_uri(initiate_login_uri or None)
+        if require_pkce is not None:
+            _check_pkce(require_pkce, client.is_public)
+            client.require_pkce = require_pkce
         client.updated_at = self.clock()
         self.session.flush()
         return client
@@ -209,6 +216,10 @@ def _check_uri(uri: str, label: str) -> str:
         raise InvalidClientMetadata(f"{label} {uri!r} contains a wildcard; register every URI exactly")
     if "#" in uri:
         raise InvalidClientMetadata(f"{label} {uri!r} has a fragment (RFC 6749 §3.1.2)")
+    if any(unquote(segment) in (".", "..") for segment in urlsplit(uri).path.split("/")):
+        # A browser or proxy would resolve it (RFC 3986 §5.2.4) to another path than the one
+        # compared byte for byte: register the resolved path.
+        raise InvalidClientMetadata(f"{label} {uri!r} has a dot segment (. or ..) in its path")
     # The scheme is compared case-sensitively on purpose: "JaVaScRiPt:" and "HTTPS:" are refused.
     if not uri.startswith(("https://", "http://")):
         raise InvalidClientMetadata(f"{label} {uri!r} must be an absolute https URL")
@@ -248,6 +259,12 @@ def _check_auth_method(auth_method: str, is_public: bool, grant_types: Sequence[
     if is_public and "client_credentials" in grant_types:
         # A public client cannot prove who it is, so it cannot act on its own behalf (RFC 6749 §4.4).
         raise InvalidClientMetadata("public clients cannot use client_credentials")
+
+
+def _check_pkce(require_pkce: bool, is_public: bool) -> None:
+    """Only a confidential client may be let off PKCE (legacy clients; checklist OIDC-03)."""
+    if not require_pkce and is_public:
+        raise InvalidClientMetadata("public clients always use PKCE: it cannot be turned off for them")
 
 
 def _check_jwks(jwks: Mapping[str, Any] | None, auth_method: str) -> dict[str, Any] | None:

@@ -41,6 +41,7 @@ class OAuthClient(ClientMixin):
     jwks: dict[str, Any] | None
     hasher: KeyedHasher
     min_acr: str | None = None  # the lowest assurance level the client accepts (step-up)
+    require_pkce: bool = True  # PKCE on every authorization request unless opted out
 
     @classmethod
     def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
@@ -61,6 +62,7 @@ class OAuthClient(ClientMixin):
             jwks=record.jwks,
             hasher=hasher,
             min_acr=record.min_acr,
+            require_pkce=record.require_pkce or record.is_public,
         )
 
     def get_client_id(self) -> str:

@@ -3,7 +3,8 @@
 - Codes and tokens live in TokenService as keyed hashes; a code is spent by one
   conditional UPDATE (no check-then-delete race, unlike Authlib's default order).
 - PKCE: S256 only; `plain` and a challenge without a method are refused (Authlib would
-  default to plain); required for public clients, accepted for every client.
+  default to plain); required from every client but a confidential one the operator opted
+  out (`idp clients update --no-pkce`, security checklist OIDC-03).
 - The ID token carries only `sub` and protocol claims: profile claims go to UserInfo.
 """
 
@@ -48,8 +49,8 @@ class PasserelleCodeChallenge(CodeChallenge):
             raise InvalidRequestError("'code_challenge_method' is required: use S256.")
         if method and method != "S256":
             raise InvalidRequestError("Only the S256 'code_challenge_method' is supported.")
-        if not challenge and grant.request.client.is_public:
-            raise InvalidRequestError("Public clients must use PKCE (RFC 9700 section 2.1.1).")
+        if not challenge and (grant.request.client.is_public or grant.request.client.require_pkce):
+            raise InvalidRequestError("This client must use PKCE: send code_challenge with S256 (RFC 9700 section 2.1.1).")
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant, result):

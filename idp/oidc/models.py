@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -28,6 +28,9 @@ class Client(Base):
     # Host of the redirect URIs unless set (OIDC Core §8.1): clients sharing it share subjects.
     sector_identifier: Mapped[str] = mapped_column(String(255))
     require_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # PKCE on every authorization request (security checklist OIDC-03); False only for a
+    # legacy confidential client the operator opted out. Public clients always use it.
+    require_pkce: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The lowest assurance level (idp.signin.assurance acr) this client accepts: a session
     # below it is stepped up (asked for a stronger factor) before a code is issued.
     min_acr: Mapped[str | None] = mapped_column(String(255))

@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Flask, request
 from joserfc import jwt
@@ -91,6 +92,20 @@ class PasserelleServer(AuthorizationServer):
         user = db.session.get(User, user_id) if user_id else None
         return user if user is not None and user.is_active else None
 
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """Authlib's client authentication, plus RFC 6749 §2.3: one method per request (HTTP
+        Basic, a secret in the body or an assertion; several is invalid_request), and a body
+        `client_id`, when sent, must name the client that authenticated (invalid_client)."""
+        presented = credentials_presented(request)
+        if len(presented) > 1:
+            raise InvalidRequestError(f"Use one client authentication method, not {' and '.join(presented)}.")
+        client = super().authenticate_client(request, methods, endpoint)
+        body_client_id = request.form.get("client_id")
+        if body_client_id is not None and body_client_id != client.client_id:
+            status = 401 if "client_secret_basic" in presented else 400
+            raise InvalidClientError(status_code=status, description="'client_id' does not name the authenticated client.")
+        return client
+
     def endpoint_url(self, name: str) -> str:
         return self.issuer + ENDPOINT_PATHS[name]
 
@@ -145,6 +160,19 @@ class PasserelleServer(AuthorizationServer):
     def sign(self, payload: dict, alg: str, typ: str = "JWT") -> str:
         kid, key = self.active_keys().signing[alg]
         return jwt.encode({"alg": alg, "kid": kid, "typ": typ}, payload, key, algorithms=[alg])
+
+
+def credentials_presented(oauth_request) -> list[str]:
+    """The client authentication methods a request carries credentials for."""
+    form = oauth_request.form
+    presented = []
+    if oauth_request.headers.get("Authorization", "").partition(" ")[0].lower() == "basic":
+        presented.append("client_secret_basic")
+    if "client_secret" in form:
+        presented.append("client_secret_post")
+    if "client_assertion" in form or "client_assertion_type" in form:
+        presented.append("private_key_jwt")
+    return presented
 
 
 def authenticate_client_secret_basic(query_client, oauth_request):

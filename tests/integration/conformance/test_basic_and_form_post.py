@@ -15,7 +15,7 @@ from tests.integration.conformance.harness import (
     token_request,
     verify_id_token,
 )
-from tests.oidc_support import authorization_params, pkce_pair
+from tests.oidc_support import PKCE_VERIFIER, authorization_params, pkce_pair
 
 
 def request_for(client, mode, **extra):
@@ -32,9 +32,9 @@ def full_flow(http, app, clock, client, mode, browser=None, auth="basic", **extr
     result = callback(browser.authorize(params), mode, client)
     assert "error" not in result, result
     assert result["state"] == params["state"] and result["iss"] == "http://127.0.0.1:5000"
-    data = {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": client.redirect_uri}
-    if extra.get("code_verifier"):
-        data["code_verifier"] = extra.pop("code_verifier")
+    # Every client uses PKCE (checklist OIDC-03): authorization_params sends PKCE_CHALLENGE.
+    data = {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": client.redirect_uri,
+            "code_verifier": extra.pop("code_verifier", PKCE_VERIFIER)}
     response = token_request(http, client, data, auth)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -170,7 +170,8 @@ def test_28_29_code_reuse_fails_and_revokes(client, app, clock, op, mode):
     c1 = op["client1"]
     params = request_for(c1, mode)
     result = callback(Browser(client).authorize(params), mode, c1)
-    data = {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": c1.redirect_uri}
+    data = {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": c1.redirect_uri,
+            "code_verifier": PKCE_VERIFIER}
     first = token_request(client, c1, data).get_json()
     clock.advance(30)
     again = token_request(client, c1, data)

@@ -14,7 +14,7 @@ from joserfc.jwk import RSAKey
 
 from tests.integration.conformance.conftest import POST_LOGOUT
 from tests.integration.conformance.harness import ISSUER, Browser, callback, token_request
-from tests.oidc_support import authorization_params, query_of
+from tests.oidc_support import PKCE_VERIFIER, authorization_params, query_of
 
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 
@@ -48,7 +48,8 @@ def signed_in(client, op):
     c1 = op["client1"]
     params = authorization_params(c1, state=secrets.token_hex(62) + "-._~")
     result = callback(Browser(client).authorize(params), "query", c1)
-    tokens = token_request(client, c1, {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": c1.redirect_uri})
+    tokens = token_request(client, c1, {"grant_type": "authorization_code", "code": result["code"], "redirect_uri": c1.redirect_uri,
+                                        "code_verifier": PKCE_VERIFIER})
     return tokens.get_json()
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.oidc_support import SignIn, authorization_params, basic_auth, make_client, make_user
+from tests.oidc_support import PKCE_VERIFIER, SignIn, authorization_params, basic_auth, make_client, make_user
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -49,7 +49,8 @@ def test_basic_credentials_are_form_decoded(app, client):
 def signed_in_tokens(app, client, rp, scope="openid offline_access"):
     make_user(app)
     code = SignIn(client).code_for(authorization_params(rp, scope=scope))["code"]
-    return client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri},
+    return client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+                       "code_verifier": PKCE_VERIFIER},
                        headers=basic_auth(rp)).get_json()
 
 
@@ -85,10 +86,12 @@ def test_codes_and_refresh_tokens_expire(app, client, clock):
     make_user(app)
     code = SignIn(client).code_for(authorization_params(rp))["code"]
     clock.advance(61)
-    late = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}, headers=basic_auth(rp))
+    late = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+                       "code_verifier": PKCE_VERIFIER}, headers=basic_auth(rp))
     assert late.get_json()["error"] == "invalid_grant"
     code = SignIn(client).code_for(authorization_params(rp))["code"]
-    tokens = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}, headers=basic_auth(rp)).get_json()
+    tokens = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+                       "code_verifier": PKCE_VERIFIER}, headers=basic_auth(rp)).get_json()
     clock.advance(14 * 24 * 3600 + 1)
     expired = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, headers=basic_auth(rp))
     assert expired.get_json()["error"] == "invalid_grant"
@@ -96,7 +99,7 @@ def test_codes_and_refresh_tokens_expire(app, client, clock):
 
 def test_public_client_must_use_pkce(app, client):
     rp = make_client(app, is_public=True, auth_method="none")
-    response = client.get("/authorize", query_string=authorization_params(rp))
+    response = client.get("/authorize", query_string=authorization_params(rp, code_challenge=None, code_challenge_method=None))
     assert "error=invalid_request" in response.headers["Location"]
 
 
@@ -108,6 +111,7 @@ def test_pairwise_subjects_differ_between_sectors(app, client):
     subjects = []
     for rp in (first, second):
         code = signin.code_for(authorization_params(rp))["code"]
-        tokens = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}, headers=basic_auth(rp)).get_json()
+        tokens = client.post("/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+                       "code_verifier": PKCE_VERIFIER}, headers=basic_auth(rp)).get_json()
         subjects.append(client.get("/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}).get_json()["sub"])
     assert subjects[0] != subjects[1]

@@ -5,10 +5,20 @@ from __future__ import annotations
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.oidc_support import SignIn, authorization_params, basic_auth, make_client, make_user, pkce_pair, query_of
+from tests.oidc_support import (
+    PKCE_VERIFIER,
+    SignIn,
+    authorization_params,
+    basic_auth,
+    make_client,
+    make_user,
+    pkce_pair,
+    query_of,
+)
 
 
-def exchange(http, client, code, verifier=None, **extra):
+def exchange(http, client, code, verifier=PKCE_VERIFIER, **extra):
+    """Redeem a code; verifier=None sends no code_verifier (a code asked for without PKCE)."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri, **extra}
     if verifier:
         data["code_verifier"] = verifier
@@ -99,7 +109,8 @@ def test_unknown_client_and_unregistered_redirect_show_a_page(client, app):
 
 def test_plain_pkce_and_missing_method_are_refused(client, app):
     rp = make_client(app)
-    for extra in ({"code_challenge": "a" * 43, "code_challenge_method": "plain"}, {"code_challenge": "a" * 43}):
+    for extra in ({"code_challenge": "a" * 43, "code_challenge_method": "plain"},
+                  {"code_challenge": "a" * 43, "code_challenge_method": None}):
         response = client.get("/authorize", query_string=authorization_params(rp, **extra))
         assert query_of(response.headers["Location"])["error"] == "invalid_request"
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.oidc_support import SignIn, authorization_params, basic_auth, make_client, make_user
+from tests.oidc_support import PKCE_VERIFIER, SignIn, authorization_params, basic_auth, make_client, make_user
 
 PARALLEL = 8
 
@@ -34,7 +34,8 @@ def signed_in_code(server) -> tuple[object, str]:
 def test_parallel_code_redemptions_get_exactly_one_success(live_server):
     rp, code = signed_in_code(live_server)
     responses = fire_together(live_server.url + "/token",
-                              {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri},
+                              {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri,
+                               "code_verifier": PKCE_VERIFIER},
                               basic_auth(rp))
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [400] * (PARALLEL - 1), [r.text for r in responses]
@@ -44,7 +45,8 @@ def test_parallel_code_redemptions_get_exactly_one_success(live_server):
 def test_parallel_refreshes_get_exactly_one_success(live_server):
     rp, code = signed_in_code(live_server)
     tokens = requests.post(live_server.url + "/token", data={"grant_type": "authorization_code", "code": code,
-                                                              "redirect_uri": rp.redirect_uri}, headers=basic_auth(rp), timeout=30).json()
+                                                              "redirect_uri": rp.redirect_uri, "code_verifier": PKCE_VERIFIER},
+                           headers=basic_auth(rp), timeout=30).json()
     responses = fire_together(live_server.url + "/token",
                               {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, basic_auth(rp))
     winners = [response for response in responses if response.status_code == 200]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from clients.demo_rp import create_app as create_rp
-from tests.oidc_support import PASSWORD, csrf_token, make_client, make_user
+from tests.oidc_support import PASSWORD, PKCE_CHALLENGE, csrf_token, make_client, make_user
 from tests.signin_support import CODE_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
 
 RP_ORIGIN = "http://127.0.0.1:5001"
@@ -82,5 +82,7 @@ def test_authlib_relying_party_full_lifecycle(live_server):
     # The RP revoked its refresh token (its grant) and the IdP session is gone.
     assert requests.get(live_server.url + "/userinfo", headers={"Authorization": f"Bearer {latest_access}"}, timeout=30).status_code == 401
     again = idp_browser.get(live_server.url + "/authorize", params={"client_id": registration.client_id, "response_type": "code",
-                            "redirect_uri": RP_ORIGIN + "/callback", "scope": "openid", "prompt": "none"}, allow_redirects=False, timeout=30)
+                            "redirect_uri": RP_ORIGIN + "/callback", "scope": "openid", "prompt": "none",
+                                                                  "code_challenge": PKCE_CHALLENGE, "code_challenge_method": "S256"},
+                            allow_redirects=False, timeout=30)
     assert re.search(r"error=login_required", again.headers["Location"])

@@ -48,7 +48,7 @@ def test_create_uses_defaults_from_settings_and_redirect_host(service):
 
 
 def test_redirect_uri_is_stored_byte_exact(service):
-    uri = "https://Portal.Example.ca:8443/cb/../x?a=%2F&b=1"
+    uri = "https://Portal.Example.ca:8443/cb/x?a=%2F&b=..&c=1"
     client, _ = service.create(name="Portal", redirect_uris=[uri], post_logout_redirect_uris=[uri])
     assert client.redirect_uris == [uri]
     assert client.post_logout_redirect_uris == [uri]
