@@ -6,7 +6,7 @@ service queues the message (InvitationService.send).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from idp.config import Settings
 from idp.invitations.codes import format_code
 from idp.invitations.models import Invitation, InvitationKind
 from idp.oidc.models import Client
+from idp.security.redirects import with_query
 
 REGISTER_LINK_PATH = "/register/invitation/"
 REGISTER_CODE_PATH = "/register/code"
@@ -71,7 +72,6 @@ def third_party_login_url(session: Session, settings: Settings, invitation: Invi
     if not invitation.client_id:
         return None
     uri = session.scalar(select(Client.initiate_login_uri).where(Client.client_id == invitation.client_id))
-    if not uri:
+    if not uri or urlsplit(uri).scheme not in ("https", "http"):
         return None
-    query = urlencode({"iss": settings.OIDC_ISSUER, "login_hint": invitation.email})
-    return f"{uri}{'&' if '?' in uri else '?'}{query}"
+    return with_query(uri, iss=settings.OIDC_ISSUER, login_hint=invitation.email)

@@ -28,7 +28,7 @@ from idp.recovery.errors import (
 )
 from idp.recovery.forms import EMAIL_FORMAT, CantSignInForm, ResetPasswordForm
 from idp.recovery.services import HELP_PATH, RESET_PATH, RecoveryService
-from idp.registration.services import RegistrationService
+from idp.registration.links import LinkRegistrationService
 from idp.robot.web import check_robot
 from idp.web import cookies
 
@@ -69,7 +69,7 @@ WRONG_RECOVERY_CODE = _l("This recovery code is incorrect, or was already used. 
 def get_recovery_service() -> RecoveryService:
     ctx = app_context()
     mail = MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box)
-    registration = RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, mail)
+    registration = LinkRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, mail)
     throttle = SigninThrottle(db.session, ctx.settings, ctx.clock, mail=mail)
     return RecoveryService(
         db.session,

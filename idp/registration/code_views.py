@@ -243,7 +243,7 @@ def signin():
     user = service.accounts.get(registration.user_id) if registration.user_id is not None else None
     continue_uri = None
     if pending_transaction() is None and user is not None:
-        continue_uri = service.continue_uri(service.invitation_of(registration), user)
+        continue_uri = service.continue_uri(service.invitation_of(registration))
     if continue_uri:
         response = redirect(continue_uri, code=303)
     else:

@@ -4,7 +4,6 @@ Flask, no database."""
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import phonenumbers
 
@@ -40,10 +39,3 @@ def normalise_code(typed: str | None) -> str | None:
     if len(digits) != CODE_DIGITS or not digits.isascii() or not digits.isdigit():
         return None
     return digits
-
-
-def with_query(uri: str, **params: str) -> str:
-    """uri with these query parameters added (kept: its own parameters)."""
-    parts = urlsplit(uri)
-    query = parse_qsl(parts.query, keep_blank_values=True) + [(key, value) for key, value in params.items() if value]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

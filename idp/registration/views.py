@@ -161,7 +161,7 @@ def next_destinations(service: RegistrationService, registration: Registration, 
     txn = pending_transaction()
     if txn is not None:
         return [(txn.authorization_request or {}).get("redirect_uri")]
-    return [service.continue_uri(service.invitation_of(registration), user)]
+    return [service.continue_uri(service.invitation_of(registration))]
 
 
 def finish_link_registration(completed: Completed) -> Response:

@@ -24,7 +24,7 @@ from idp.registration.errors import (
     ActivationLinkUsed,
     InvitationNoLongerValid,
 )
-from idp.registration.services import RegistrationService
+from idp.registration.links import LinkRegistrationService
 from idp.web import cookies
 from idp.web.headers import is_off_site, leave_site_policy
 
@@ -49,10 +49,10 @@ PROBLEMS: dict[type[Exception], tuple[str, int]] = {
 }
 
 
-def get_registration_service() -> RegistrationService:
+def get_registration_service() -> LinkRegistrationService:
     """The service for this request; "can't sign in?" builds one the same way to resend activations."""
     ctx = app_context()
-    return RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())
+    return LinkRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())
 
 
 def get_code_registration_service() -> CodeRegistrationService:

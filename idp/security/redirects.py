@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 
 def is_safe_local_path(target: str | None) -> bool:
@@ -21,3 +21,10 @@ def is_safe_local_path(target: str | None) -> bool:
 
 def safe_local_path(target: str | None, fallback: str = "/") -> str:
     return target if is_safe_local_path(target) else fallback
+
+
+def with_query(uri: str, **params: str) -> str:
+    """uri with these query parameters added (kept: its own parameters)."""
+    parts = urlsplit(uri)
+    query = parse_qsl(parts.query, keep_blank_values=True) + [(key, value) for key, value in params.items() if value]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

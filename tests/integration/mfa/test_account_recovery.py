@@ -137,7 +137,7 @@ def test_stopping_before_the_new_set_up_leaves_the_recovery_codes_as_the_way_in(
 def test_a_recovery_code_on_the_reset_page_removes_nothing(app, user_id, equipped, mailbox):
     """The reset form's recovery code proves the person for the new password; it says
     nothing about lost methods (idp.mfa.reset_guard)."""
-    from tests.integration.recovery.support import ask_for_help, choose_password, open_reset_link, reset_path
+    from tests.integration.recovery.support import ask_for_help, open_reset_link, reset_path
 
     _secret, codes = equipped
     browser = app.test_client()

@@ -6,7 +6,6 @@ leads to a new set-up. The ID token's amr and acr tell relying parties what happ
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pyotp
 import pytest
@@ -16,7 +15,7 @@ from idp.accounts.models import User
 from idp.audit import EventTag, SecurityEvent
 from idp.extensions import db
 from idp.mfa.models import RecoveryCode, TotpAuthenticator
-from idp.signin.assurance import ACR_MFA, ACR_PASSWORD_EMAIL
+from idp.signin.assurance import ACR_PASSWORD_EMAIL
 from idp.signin.models import UserSession
 from tests.integration.signin.support import SignIn, csrf_token, make_user
 from tests.mail_support import text_body

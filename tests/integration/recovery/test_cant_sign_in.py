@@ -19,7 +19,7 @@ from idp.extensions import db
 from idp.invitations.services import InvitationService
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
-from idp.registration.services import RegistrationService
+from idp.registration.links import LinkRegistrationService
 from tests.integration.recovery.support import ask_for_help, reset_path, without_csrf_token
 from tests.integration.signin.support import SignIn, csrf_token, make_user
 from tests.mail_support import links_in, text_body
@@ -35,7 +35,7 @@ def make_pending_user(app, email: str = "zoe@example.ca") -> int:
             email=email, kind="link", created_by_kind="operator", created_by_id="test", inviter_name="École Imaginaire"
         )
         mail = MailService(db.session, ctx.settings, ctx.clock, ctx.secret_box)
-        registration = RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, mail)
+        registration = LinkRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, mail)
         registration.register_by_link(invitation, email=email, given_name="Zoé", family_name="Citoyenne", locale="fr")
         user = registration.accounts.find_by_email(email)
         db.session.commit()

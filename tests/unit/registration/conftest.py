@@ -7,6 +7,7 @@ from idp.extensions import db
 from idp.invitations.services import InvitationService
 from idp.mail.delivery import get_mail_service
 from idp.registration.codes import CodeRegistrationService
+from idp.registration.links import LinkRegistrationService
 
 
 @pytest.fixture
@@ -17,7 +18,6 @@ def ctx(app):
 
 @pytest.fixture
 def service(ctx):
-    # The code journey's service is the link journey's plus its own methods.
     return CodeRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())
 
 
@@ -37,3 +37,8 @@ def make_invitation(invitations):
         return invitation, secret
 
     return make
+
+
+@pytest.fixture
+def link_service(ctx):
+    return LinkRegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_mail_service())

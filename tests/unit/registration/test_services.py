@@ -26,7 +26,8 @@ from idp.registration.errors import (
     RegistrationStepExpired,
 )
 from idp.registration.models import Registration
-from idp.registration.normalise import normalise_code, normalise_phone_number, with_query
+from idp.registration.normalise import normalise_code, normalise_phone_number
+from idp.security.redirects import with_query
 from idp.terms.errors import TermsVersionChanged
 from idp.terms.models import TermsAcceptance
 
@@ -51,9 +52,9 @@ def activation_token() -> str:
     return last_mail("activation")["activation_url"].rsplit("/", 1)[1]
 
 
-def register_link(service, make_invitation, **extra):
+def register_link(link_service, make_invitation, **extra):
     invitation, _ = make_invitation(**extra)
-    service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="Citoyenne", locale="fr")
+    link_service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="Citoyenne", locale="fr")
     return invitation
 
 
@@ -69,8 +70,8 @@ def register_code(service, make_invitation, email=EMAIL, **extra):
 # The link journey
 
 
-def test_link_form_creates_a_pending_account_and_queues_its_activation(service, make_invitation):
-    register_link(service, make_invitation)
+def test_link_form_creates_a_pending_account_and_queues_its_activation(link_service, make_invitation):
+    register_link(link_service, make_invitation)
     user = db.session.scalar(select(User).where(User.email == EMAIL))
     assert user.is_pending and not user.is_active and user.password_hash is None and not user.email_verified
     mail = last_mail("activation")
@@ -78,79 +79,79 @@ def test_link_form_creates_a_pending_account_and_queues_its_activation(service, 
     token = activation_token()
     row = db.session.scalar(select(Registration))
     assert row.token_hash and token not in row.token_hash  # keyed hash at rest, never the token
-    assert service.find_activation(token).id == row.id
+    assert link_service.find_activation(token).id == row.id
 
 
-def test_link_form_refuses_another_address(service, make_invitation):
+def test_link_form_refuses_another_address(link_service, make_invitation):
     invitation, _ = make_invitation()
     with pytest.raises(InvitationEmailMismatch):
-        service.register_by_link(invitation, email="other@example.ca", given_name="Zoé", family_name="C", locale="fr")
+        link_service.register_by_link(invitation, email="other@example.ca", given_name="Zoé", family_name="C", locale="fr")
     assert count(User) == 0
 
 
-def test_activation_link_expires_after_24_hours(service, make_invitation, clock):
-    register_link(service, make_invitation)
+def test_activation_link_expires_after_24_hours(link_service, make_invitation, clock):
+    register_link(link_service, make_invitation)
     token = activation_token()
     clock.advance(hours=24, seconds=-1)
-    assert service.find_activation(token)
+    assert link_service.find_activation(token)
     clock.advance(seconds=1)
     with pytest.raises(ActivationLinkExpired):
-        service.confirm_activation(token)
+        link_service.confirm_activation(token)
 
 
-def test_activation_link_is_single_use(service, make_invitation):
-    register_link(service, make_invitation)
+def test_activation_link_is_single_use(link_service, make_invitation):
+    register_link(link_service, make_invitation)
     token = activation_token()
-    registration, handle = service.confirm_activation(token)
+    registration, handle = link_service.confirm_activation(token)
     assert db.session.get(User, registration.user_id).email_verified
     with pytest.raises(ActivationLinkUsed):
-        service.confirm_activation(token)
-    assert service.find_for_password_step(handle)[0].id == registration.id
+        link_service.confirm_activation(token)
+    assert link_service.find_for_password_step(handle)[0].id == registration.id
 
 
-def test_unknown_or_malformed_activation_tokens_are_invalid(service):
+def test_unknown_or_malformed_activation_tokens_are_invalid(link_service):
     for token in ("", "x", "a" * 5000, "\udcff", None):
         with pytest.raises(ActivationLinkInvalid):
-            service.find_activation(token)
+            link_service.find_activation(token)
 
 
-def test_a_new_activation_link_replaces_the_previous_one(service, make_invitation, ctx):
-    invitation = register_link(service, make_invitation)
+def test_a_new_activation_link_replaces_the_previous_one(link_service, make_invitation, ctx):
+    invitation = register_link(link_service, make_invitation)
     first = activation_token()
     user = db.session.scalar(select(User).where(User.email == EMAIL))
-    service.resend_activation(user)
+    link_service.resend_activation(user)
     second = activation_token()
     assert first != second
     with pytest.raises(ActivationLinkInvalid):
-        service.find_activation(first)
-    assert service.find_activation(second).invitation_id == invitation.id
+        link_service.find_activation(first)
+    assert link_service.find_activation(second).invitation_id == invitation.id
 
 
-def test_resend_activation_does_nothing_for_an_active_account(service, ctx):
+def test_resend_activation_does_nothing_for_an_active_account(link_service, ctx):
     user = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(EMAIL, "Zoé", "C", PASSWORD)
-    service.resend_activation(user)
+    link_service.resend_activation(user)
     assert count(OutboxMessage) == 0
 
 
-def test_resend_activation_needs_a_pending_invitation(service, make_invitation, invitations):
-    invitation = register_link(service, make_invitation)
+def test_resend_activation_needs_a_pending_invitation(link_service, make_invitation, invitations):
+    invitation = register_link(link_service, make_invitation)
     invitations.revoke(invitation.id)
     user = db.session.scalar(select(User).where(User.email == EMAIL))
-    service.resend_activation(user)
+    link_service.resend_activation(user)
     assert count(OutboxMessage, OutboxMessage.template == "activation") == 1  # only the first
 
 
-def test_registering_again_while_pending_updates_the_names(service, make_invitation):
-    invitation = register_link(service, make_invitation)
-    service.register_by_link(invitation, email=EMAIL, given_name="Zoë", family_name="Citoyen", locale="en")
+def test_registering_again_while_pending_updates_the_names(link_service, make_invitation):
+    invitation = register_link(link_service, make_invitation)
+    link_service.register_by_link(invitation, email=EMAIL, given_name="Zoë", family_name="Citoyen", locale="en")
     user = db.session.scalar(select(User).where(User.email == EMAIL))
     assert (user.given_name, user.family_name, user.locale) == ("Zoë", "Citoyen", "en")
     assert count(User) == 1 and count(OutboxMessage, OutboxMessage.template == "activation") == 2
 
 
-def test_an_active_account_gets_the_account_exists_email_instead(service, make_invitation, ctx):
+def test_an_active_account_gets_the_account_exists_email_instead(link_service, make_invitation, ctx):
     AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(EMAIL, "Zoé", "C", PASSWORD)
-    register_link(service, make_invitation)
+    register_link(link_service, make_invitation)
     assert count(User) == 1 and count(Registration) == 0
     assert last_mail("account-exists")["signin_url"] == "http://127.0.0.1:5000/signin"
     assert count(OutboxMessage, OutboxMessage.template == "activation") == 0
@@ -161,37 +162,37 @@ def account_exists_count() -> int:
 
 
 @pytest.mark.settings(RECOVERY_EMAIL_COOLDOWN=600)
-def test_the_account_exists_email_is_sent_once_per_cooldown(service, make_invitation, ctx, clock):
+def test_the_account_exists_email_is_sent_once_per_cooldown(link_service, service, make_invitation, ctx, clock):
     """Registering again and again with a taken address cannot flood its inbox."""
     zoe = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(EMAIL, "Zoé", "C", PASSWORD)
-    invitation = register_link(service, make_invitation)
-    assert account_exists_count() == 1 and service.was_recently_told_account_exists(zoe.id)
+    invitation = register_link(link_service, make_invitation)
+    assert account_exists_count() == 1 and link_service.was_recently_told_account_exists(zoe.id)
     clock.advance(seconds=599)
     for _ in range(3):
-        service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
+        link_service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
     register_code(service, make_invitation)  # the code journey shares the cooldown
     assert account_exists_count() == 1
     clock.advance(seconds=2)
-    service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
+    link_service.register_by_link(invitation, email=EMAIL, given_name="Zoé", family_name="C", locale="fr")
     assert account_exists_count() == 2
 
 
 @pytest.mark.settings(RECOVERY_EMAIL_COOLDOWN=600)
-def test_the_account_exists_cooldown_is_per_account_and_ignores_other_mail(service, make_invitation, ctx):
+def test_the_account_exists_cooldown_is_per_account_and_ignores_other_mail(link_service, make_invitation, ctx):
     accounts = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords)
     zoe = accounts.create_user(EMAIL, "Zoé", "C", PASSWORD)
     accounts.create_user("ana@example.ca", "Ana", "C", PASSWORD)
     get_mail_service().enqueue(to=EMAIL, template="password-reset", locale="fr", context={}, user_id=zoe.id)
-    register_link(service, make_invitation)  # another email to Zoé does not start this cooldown
+    register_link(link_service, make_invitation)  # another email to Zoé does not start this cooldown
     invitation, _ = make_invitation(email="ana@example.ca")
-    service.register_by_link(invitation, email="ana@example.ca", given_name="Ana", family_name="C", locale="fr")
+    link_service.register_by_link(invitation, email="ana@example.ca", given_name="Ana", family_name="C", locale="fr")
     assert account_exists_count() == 2
 
 
-def test_almost_there_completes_the_registration_once(service, make_invitation, ctx):
-    invitation = register_link(service, make_invitation)
-    registration, handle = service.confirm_activation(activation_token())
-    completed = service.complete_with_password(registration, PASSWORD, locale="en", ip_address="127.0.0.1")
+def test_almost_there_completes_the_registration_once(link_service, make_invitation, ctx):
+    invitation = register_link(link_service, make_invitation)
+    registration, handle = link_service.confirm_activation(activation_token())
+    completed = link_service.complete_with_password(registration, PASSWORD, locale="en", ip_address="127.0.0.1")
     user = completed.user
     assert user.is_active and user.email_verified and ctx.passwords.verify(user.password_hash, PASSWORD)
     assert db.session.get(Invitation, invitation.id).accepted_user_id == user.id
@@ -199,36 +200,36 @@ def test_almost_there_completes_the_registration_once(service, make_invitation, 
     assert count(SecurityEvent, SecurityEvent.tag == str(EventTag.ACCOUNT_REGISTERED)) == 1
     assert completed.continue_uri is None
     with pytest.raises(AccountAlreadyActive):
-        service.find_for_password_step(handle)
+        link_service.find_for_password_step(handle)
     with pytest.raises(AccountAlreadyActive):
-        service.complete_with_password(registration, PASSWORD, locale="en")
+        link_service.complete_with_password(registration, PASSWORD, locale="en")
 
 
-def test_the_password_step_expires(service, make_invitation, clock):
-    register_link(service, make_invitation)
-    _, handle = service.confirm_activation(activation_token())
+def test_the_password_step_expires(link_service, make_invitation, clock):
+    register_link(link_service, make_invitation)
+    _, handle = link_service.confirm_activation(activation_token())
     clock.advance(hours=1)
     with pytest.raises(RegistrationStepExpired):
-        service.find_for_password_step(handle)
+        link_service.find_for_password_step(handle)
     with pytest.raises(RegistrationStepExpired):
-        service.find_for_password_step("not a handle")
+        link_service.find_for_password_step("not a handle")
 
 
-def test_completion_refused_when_the_invitation_was_revoked_meanwhile(service, make_invitation, invitations):
-    invitation = register_link(service, make_invitation)
-    registration, _ = service.confirm_activation(activation_token())
+def test_completion_refused_when_the_invitation_was_revoked_meanwhile(link_service, make_invitation, invitations):
+    invitation = register_link(link_service, make_invitation)
+    registration, _ = link_service.confirm_activation(activation_token())
     invitations.revoke(invitation.id)
     with pytest.raises(InvitationNoLongerValid) as raised:
-        service.complete_with_password(registration, PASSWORD, locale="fr")
+        link_service.complete_with_password(registration, PASSWORD, locale="fr")
     assert raised.value.reason == "InvitationRevoked"
 
 
-def test_completion_accepts_every_pending_invitation_for_the_address(service, make_invitation, invitations):
-    first = register_link(service, make_invitation)
+def test_completion_accepts_every_pending_invitation_for_the_address(link_service, make_invitation, invitations):
+    first = register_link(link_service, make_invitation)
     other, _ = invitations.create(email=EMAIL, kind="link", inviter_name="Collège", created_by_kind="client",
                                   created_by_id="college")
-    registration, _ = service.confirm_activation(activation_token())
-    user = service.complete_with_password(registration, PASSWORD, locale="fr").user
+    registration, _ = link_service.confirm_activation(activation_token())
+    user = link_service.complete_with_password(registration, PASSWORD, locale="fr").user
     for invitation_id in (first.id, other.id):
         assert db.session.get(Invitation, invitation_id).accepted_user_id == user.id
 
@@ -317,15 +318,15 @@ def test_a_new_code_resets_the_attempts(service, make_invitation, clock):
     assert service.confirm_code(EMAIL, last_mail("registration-code")["code"]).user.is_active
 
 
-def test_almost_there_refuses_consent_to_a_version_no_longer_in_force(service, make_invitation):
-    register_link(service, make_invitation)
-    registration, _ = service.confirm_activation(activation_token())
+def test_almost_there_refuses_consent_to_a_version_no_longer_in_force(link_service, make_invitation):
+    register_link(link_service, make_invitation)
+    registration, _ = link_service.confirm_activation(activation_token())
     with pytest.raises(TermsVersionChanged):
-        service.complete_with_password(registration, PASSWORD, locale="en", terms_version="2000-01")
+        link_service.complete_with_password(registration, PASSWORD, locale="en", terms_version="2000-01")
     user = db.session.scalar(select(User).where(User.email == EMAIL))
     assert user.is_pending and user.password_hash is None and count(TermsAcceptance) == 0
-    current = service.current_terms_version()
-    assert service.complete_with_password(registration, PASSWORD, locale="en", terms_version=current).user.is_active
+    current = link_service.current_terms_version()
+    assert link_service.complete_with_password(registration, PASSWORD, locale="en", terms_version=current).user.is_active
     assert db.session.scalar(select(TermsAcceptance.version)) == current
 
 
@@ -357,9 +358,7 @@ def test_continue_uri_is_the_inviting_clients_initiate_login_uri(service, invita
     client.initiate_login_uri = "https://rp.example/login?from=passerelle"
     invitation, _ = invitations.create(email=EMAIL, kind="link", inviter_name="Portail", created_by_kind="client",
                                        created_by_id=client.client_id, client_id=client.client_id)
-    user = db.session.scalar(select(User)) or AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(
-        EMAIL, "Zoé", "C", PASSWORD)
-    uri = service.continue_uri(invitation, user)
+    uri = service.continue_uri(invitation)
     assert uri == "https://rp.example/login?from=passerelle&iss=http%3A%2F%2F127.0.0.1%3A5000&login_hint=zoe%40example.ca"
 
 
