@@ -171,7 +171,7 @@ def validate(server: PasserelleServer, oauth_request, params: dict[str, str]):
         # RFC 6749 §3.1: no parameter twice, whichever (Authlib checks only five); the query
         # and a POST body count together. Before the redirect URI is trusted: a page.
         name = repeated[0] if PARAMETER_NAME.fullmatch(repeated[0]) else "?"
-        raise InvalidRequestError(f"The parameter '{name}' is repeated.")
+        raise InvalidRequestError(f"Multiple '{name}' in request.")  # Authlib's wording (idp.oidc.error_messages)
     if not params.get("redirect_uri"):
         # OIDC Core §3.1.2.1: required; never fall back to a registered URI.
         raise InvalidRequestError("Missing 'redirect_uri'.")
