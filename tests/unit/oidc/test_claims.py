@@ -33,6 +33,16 @@ def test_claims_for_scope_follow_oidc_core_5_4():
     assert claims.claims_for_scope("openid profile email", available, {"name": None}) == {"name": "A B"}
 
 
+def test_claims_parameter_keeps_only_what_the_granted_scope_releases():
+    requested = {"id_token": {"email": None, "name": None, "acr": {"essential": True}},
+                 "userinfo": {"phone_number": None, "email_verified": None}}
+    assert claims.claims_within_scope(requested, "openid email") == {
+        "id_token": {"email": None, "acr": {"essential": True}},  # protocol claims stay
+        "userinfo": {"email_verified": None},
+    }
+    assert claims.claims_within_scope(requested, "openid") == {"id_token": {"acr": {"essential": True}}, "userinfo": {}}
+    assert claims.claims_within_scope(None, "openid") is None
+
 @pytest.mark.parametrize("raw", ["[", "[]", '"x"', '{"userinfo": 3}', '{"id_token": {"name": 4}}'])
 def test_malformed_claims_parameter_is_refused(raw):
     with pytest.raises(claims.InvalidClaimsParameter):
