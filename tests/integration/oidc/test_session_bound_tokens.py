@@ -153,3 +153,11 @@ def test_an_operator_disabling_the_account_ends_every_session_and_grant(app, cli
     result = CliRunner().invoke(main, ["users", "enable", "--email", "zoe@example.ca"], obj=app, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert state_of(client, rp, tokens) == ENDED
+
+
+@pytest.mark.parametrize("kind", ["session", "offline"])
+def test_a_code_whose_session_ended_is_not_redeemed(app, client, rp, kind):
+    code = SignIn(client).code_for(authorization_params(rp, scope=SCOPES[kind]))["code"]
+    assert post_form(client, "/signout", "/signout").status_code == 303
+    response = exchange(client, rp, code)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
