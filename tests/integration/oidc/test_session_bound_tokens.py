@@ -161,3 +161,17 @@ def test_a_code_whose_session_ended_is_not_redeemed(app, client, rp, kind):
     assert post_form(client, "/signout", "/signout").status_code == 303
     response = exchange(client, rp, code)
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
+def test_a_step_up_keeps_the_grants_of_the_session_it_replaces(app, client, clock, rp):
+    from tests.integration.mfa.test_step_up import add_app, request_with, step_up_with_app
+    from idp.signin.assurance import ACR_MFA
+
+    tokens = grant(client, rp, SCOPES["session"])
+    with app.app_context():
+        user_id = db.session.scalar(db.select(User.id))
+    secret = add_app(app, user_id, clock)
+    response, _ = request_with(client, make_client(app, name="Portail exigeant"), acr_values=ACR_MFA)
+    response = step_up_with_app(client, response, secret, clock)
+    assert response.status_code == 303 and "code=" in response.headers["Location"]
+    assert state_of(client, rp, tokens) == ALIVE
