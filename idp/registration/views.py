@@ -35,7 +35,8 @@ from idp.registration.web import (
 from idp.robot.web import check_robot
 from idp.signin.assurance import ACR_PASSWORD, AMR_PASSWORD
 from idp.terms.errors import TermsVersionChanged
-from idp.signin.current import continue_signin_as, current_session, pending_transaction, start_session_for
+from idp.signin.current import continue_signin_as, current_session, pending_transaction
+from idp.signin.current_session import start_session_for
 from idp.web import cookies
 
 __all__ = ["bp"]

@@ -4,16 +4,15 @@ This is the Flask side of the sign-in transaction: cookies, redirects and the pe
 session cache. Decisions stay in idp.signin.services and idp.signin.flow.
 
 Contract (see each docstring): current_session(), begin_signin(), finished_transaction(),
-is_denied(), consume_transaction(), end_current_session().
+is_denied(), consume_transaction(), end_current_session(). The session itself (finding,
+starting and ending it) is idp.signin.current_session.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import (
     Response,
-    g,
     make_response,
     redirect,
     render_template,
@@ -24,20 +23,15 @@ from flask import (
 from idp.accounts.models import User
 from idp.accounts.throttle import SigninThrottle
 from idp.accounts.unlock import UnlockService
-from idp.audit import EventTag, record_event
 from idp.context import app_context
 from idp.extensions import db
 from idp.i18n import first_supported
 from idp.mail.services import MailService
-from idp.oidc.revocation import hand_over_grants
 from idp.security.redirects import is_safe_local_path, safe_local_path
 from idp.signin.assurance import (
     ACR_ORDER,
     ACR_PASSWORD_EMAIL,
-    AMR_PASSWORD,
-    acr_for,
     satisfies,
-    with_mfa,
 )
 from idp.signin.flow import (
     PARTNER,
@@ -45,15 +39,19 @@ from idp.signin.flow import (
     SESSION_REUSED,
     TERMS_DECLINED,
     Step,
-    factor_amr,
     next_step,
-    partner_amr,
-    partner_level,
     second_factors_used,
+)
+from idp.signin.current_session import (
+    current_session,
+    end_current_session,  # noqa: F401  (re-exported: part of the contract)
+    get_session_service,  # noqa: F401  (re-exported: the views' session service)
+    start_session,
+    step_up_session,
 )
 from idp.signin.flow import is_denied as is_denied  # re-exported: part of the contract
 from idp.signin.models import SigninTransaction, UserSession
-from idp.signin.services import SessionService, SigninService
+from idp.signin.services import SigninService
 from idp.terms.services import TermsService
 from idp.web import cookies
 from idp.web.headers import leave_site_policy
@@ -62,7 +60,6 @@ from idp.web.headers import leave_site_policy
 # (a reload, a double submit) does not start a second one.
 SESSION_STARTED = "session_started"
 ACCOUNT_PATH = "/account"
-_NO_SESSION = object()
 
 
 def get_mail_service() -> MailService:
@@ -81,27 +78,6 @@ def get_throttle() -> SigninThrottle:
 def get_signin_service() -> SigninService:
     ctx = app_context()
     return SigninService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_throttle())
-
-
-def get_session_service() -> SessionService:
-    ctx = app_context()
-    return SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher)
-
-
-def current_session() -> UserSession | None:
-    """The live IdP session of this browser, or None (absent, ended, idle, expired).
-
-    Cached for the request. Commits when it records activity (at most once a minute), so
-    call it before changing anything else in the request.
-    """
-    cached = g.get("idp_current_session", _NO_SESSION)
-    if cached is not _NO_SESSION:
-        return cached
-    user_session = get_session_service().find_active(request.cookies.get(cookies.session_cookie_name()))
-    if user_session is not None and db.session.is_modified(user_session):
-        db.session.commit()  # the idle timeout counts from this activity
-    g.idp_current_session = user_session
-    return user_session
 
 
 def begin_signin(
@@ -262,14 +238,16 @@ def _finish(txn: SigninTransaction) -> Response:
     if TERMS_DECLINED in txn.steps_done:
         pass  # declined the terms: nobody is signed in (idp.terms.views)
     elif (Step.PASSWORD.value in txn.steps_done or PARTNER in txn.steps_done) and SESSION_STARTED not in txn.steps_done:
-        new_handle = _start_session(txn)
+        new_handle = start_session(txn)
     elif SESSION_REUSED in txn.steps_done and not _is_reused_session_alive(txn):
         # The session that vouched for this person ended meanwhile: ask again.
         get_signin_service().forget_identity(txn)
         db.session.commit()
         return redirect(url_for(STEP_ENDPOINTS[Step.PASSWORD]), code=303)
     elif SESSION_REUSED in txn.steps_done and second_factors_used(txn) and SESSION_STARTED not in txn.steps_done:
-        new_handle = _step_up_session(txn)
+        new_handle = step_up_session(txn)
+    if new_handle is not None:
+        get_signin_service().record_step(txn, SESSION_STARTED)
     if txn.authorization_request is not None:
         response = redirect(url_for("oidc.resume"), code=303)
         _rotate_handle(txn, response)
@@ -282,71 +260,6 @@ def _finish(txn: SigninTransaction) -> Response:
     if new_handle is not None:
         cookies.set_private_cookie(response, cookies.session_cookie_name(), new_handle)
     return response
-
-
-def authentication_methods(txn: SigninTransaction) -> tuple[list[str], datetime]:
-    """The amr values of the steps this transaction actually did, and when authentication
-    finished (the last of them): what its session and ID tokens claim."""
-    if PARTNER in txn.steps_done and Step.PASSWORD.value not in txn.steps_done:
-        amr = partner_amr(txn)
-        times = [datetime.fromisoformat(txn.steps_done[PARTNER])]
-    else:
-        amr = [AMR_PASSWORD]
-        times = [datetime.fromisoformat(txn.steps_done[Step.PASSWORD.value])]
-    for factor in second_factors_used(txn):
-        amr.extend(value for value in factor_amr(factor, txn.steps_done) if value not in amr)
-        times.append(datetime.fromisoformat(txn.steps_done[factor]))
-    return with_mfa(amr), max(times)
-
-
-def _start_session(txn: SigninTransaction) -> str:
-    """A new authentication always gets a new session and handle: the old cookie, even
-    the same person's, stops working (session fixation, SES-03)."""
-    sessions = get_session_service()
-    previous = current_session()
-    if previous is not None:
-        sessions.end(previous.id)
-    amr, auth_time = authentication_methods(txn)
-    acr = max(acr_for(amr), partner_level(txn) or acr_for(amr), key=ACR_ORDER.index)
-    user_session, plain_handle = sessions.create(txn.user_id, amr, acr, auth_time, request.user_agent.string)
-    if previous is not None and previous.user_id == txn.user_id:
-        hand_over_grants(sessions, previous.id, user_session.id)
-    get_signin_service().record_step(txn, SESSION_STARTED)
-    ctx = app_context()
-    record_event(
-        db.session, ctx.clock, EventTag.SIGNIN_SUCCESS, user_id=txn.user_id,
-        ip_address=request.remote_addr, user_agent=request.user_agent.string,
-        amr=amr, acr=acr, client_id=txn.client_id,
-    )
-    g.idp_current_session = user_session
-    return plain_handle
-
-
-def _step_up_session(txn: SigninTransaction) -> str:
-    """A step-up finished: a new session (new handle, ASVS 7.2.4: a raised privilege gets a
-    new session) carries the reused session's methods plus this transaction's factors, the
-    level they reach and a new auth_time (OIDC Core §2: when the person last authenticated)."""
-    sessions = get_session_service()
-    previous = current_session()
-    amr = list(previous.amr or [])
-    times = []
-    for factor in second_factors_used(txn):
-        amr.extend(value for value in factor_amr(factor, txn.steps_done) if value not in amr)
-        times.append(datetime.fromisoformat(txn.steps_done[factor]))
-    amr = with_mfa(amr)
-    acr = acr_for(amr)
-    sessions.end(previous.id)
-    user_session, plain_handle = sessions.create(txn.user_id, amr, acr, max(times), request.user_agent.string)
-    hand_over_grants(sessions, previous.id, user_session.id)
-    get_signin_service().record_step(txn, SESSION_STARTED)
-    ctx = app_context()
-    record_event(
-        db.session, ctx.clock, EventTag.SIGNIN_SUCCESS, user_id=txn.user_id,
-        ip_address=request.remote_addr, user_agent=request.user_agent.string,
-        amr=amr, acr=acr, client_id=txn.client_id, step_up=True,
-    )
-    g.idp_current_session = user_session
-    return plain_handle
 
 
 def _is_reused_session_alive(txn: SigninTransaction) -> bool:
@@ -369,34 +282,8 @@ def consume_transaction(txn: SigninTransaction) -> bool:
     return get_signin_service().complete(txn)
 
 
-def end_current_session(response: Response) -> None:
-    """End this browser's IdP session server-side (if any) and delete its cookie. Commits."""
-    user_session = current_session()
-    if user_session is not None:
-        get_session_service().end(user_session.id)
-        db.session.commit()
-    g.idp_current_session = None
-    cookies.delete_private_cookie(response, cookies.session_cookie_name())
-
-
 # Registration (idp/registration) signs people in without the sign-in pages: the three
 # functions below are its whole use of this module.
-
-
-def start_session_for(response: Response, user_id: int, amr: list[str], acr: str) -> None:
-    """Start a session for a person who proved who they are outside a sign-in transaction
-    (a registration's activation link and new password) and set its cookie on response.
-
-    Like a sign-in, the browser's previous session ends (session fixation, SES-03). Call
-    current_session() before changing anything else in the request; the caller commits.
-    """
-    sessions = get_session_service()
-    previous = current_session()
-    if previous is not None:
-        sessions.end(previous.id)
-    user_session, plain_handle = sessions.create(user_id, amr, acr, app_context().clock(), request.user_agent.string)
-    g.idp_current_session = user_session
-    cookies.set_private_cookie(response, cookies.session_cookie_name(), plain_handle)
 
 
 def continue_signin_as(txn: SigninTransaction, user_id: int) -> Response:
