@@ -9,7 +9,6 @@ Described in docs/openapi.yaml.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -173,18 +172,7 @@ def _create_arguments(body: Any) -> dict[str, Any]:
     for name, value in body.items():
         if value is not None and not isinstance(value, str):
             raise ApiError(400, "invalid_request", f"'{name}' must be a string.")
-    if has_invisible_characters(body.get("inviter_name")):
-        # Shown in the email's subject and body: a bidi override or a zero-width character
-        # there could make it read as someone else's name (Trojan Source, CVE-2021-42574).
-        raise ApiError(400, "invalid_request",
-                       "Invalid 'inviter_name': bidirectional, invisible or other formatting characters are not allowed.")
     return dict(body)
-
-
-def has_invisible_characters(value: str | None) -> bool:
-    """True when value holds a format (Cf: bidi controls, zero-width characters, soft hyphen),
-    control (Cc) or line/paragraph separator (Zl, Zp) character."""
-    return bool(value) and any(unicodedata.category(character) in ("Cf", "Cc", "Zl", "Zp") for character in value)
 
 
 @bp.post("/invitations")

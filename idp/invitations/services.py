@@ -40,6 +40,7 @@ from idp.invitations.models import CreatorKind, Invitation, InvitationKind, Invi
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 from idp.security.secrets import KeyedHasher, equal, new_token
+from idp.security.unicode_forms import has_hidden_characters
 
 LOCALES = ("fr", "en")
 LINK_PURPOSE = "invitation-link"
@@ -53,7 +54,6 @@ MAX_PURPOSE_LENGTH = 500
 MAX_CREATOR_ID_LENGTH = 200
 MAX_CLIENT_ID_LENGTH = 64
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # secrets.token_urlsafe output
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _optional_text(field: str, value: str | None, max_length: int) -> str | None:
@@ -66,9 +66,9 @@ def _optional_text(field: str, value: str | None, max_length: int) -> str | None
         return None
     if len(cleaned) > max_length:
         raise InvalidInvitation(field, f"longer than {max_length} characters")
-    if _CONTROL_CHARACTERS.search(cleaned):
-        # CR/LF would let a value break out of a mail header or line (VAL-02).
-        raise InvalidInvitation(field, "control characters")
+    if has_hidden_characters(cleaned):
+        # Names and purpose are shown in the email: no header break, no disguised name.
+        raise InvalidInvitation(field, "control, bidirectional or invisible characters are not allowed")
     return cleaned
 
 

@@ -14,6 +14,7 @@ import unicodedata
 
 from idp.orgs.errors import InvalidOrganization
 from idp.orgs.models import OrganizationKind
+from idp.security.unicode_forms import has_hidden_characters
 
 MAX_NAME_LENGTH = 200
 MAX_REASON_LENGTH = 1000
@@ -23,9 +24,6 @@ DLI_NUMBER = re.compile(r"O[0-9]{12}")
 OTHER_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _LINE_BREAK = re.compile(r"[\t\n\r]")
-# LRM, RLM, ALM, the embeddings, overrides and isolates, and zero-width characters that
-# make two names look alike.
-_BIDI_OR_INVISIBLE = re.compile(r"[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _MARKUP = re.compile(r"[<>]")
 
 
@@ -38,20 +36,20 @@ def clean_text(field: str, value: object, max_length: int, *, required: bool, mu
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidOrganization(field, "not text")
+        raise InvalidOrganization(field, "not text", "not_text")
     cleaned = unicodedata.normalize("NFC", value.strip())
     if not cleaned:
         if required:
-            raise InvalidOrganization(field, "missing")
+            raise InvalidOrganization(field, "missing", "missing")
         return None
     if len(cleaned) > max_length:
-        raise InvalidOrganization(field, f"longer than {max_length} characters")
+        raise InvalidOrganization(field, f"longer than {max_length} characters", "too_long")
     if _CONTROL.search(cleaned) or (not multiline and _LINE_BREAK.search(cleaned)):
-        raise InvalidOrganization(field, "control characters or line breaks are not allowed")
-    if _BIDI_OR_INVISIBLE.search(cleaned):
-        raise InvalidOrganization(field, "bidirectional control or invisible characters are not allowed")
+        raise InvalidOrganization(field, "control characters or line breaks are not allowed", "line_break")
+    if has_hidden_characters(_LINE_BREAK.sub("", cleaned)):
+        raise InvalidOrganization(field, "bidirectional control or invisible characters are not allowed", "bidi")
     if _MARKUP.search(cleaned):
-        raise InvalidOrganization(field, "markup characters (< and >) are not allowed")
+        raise InvalidOrganization(field, "markup characters (< and >) are not allowed", "markup")
     return cleaned
 
 

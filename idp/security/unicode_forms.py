@@ -37,6 +37,14 @@ def _is_invisible(character: str) -> bool:
     return any(low <= code <= high for low, high in _IGNORABLE_RANGES)
 
 
+def has_hidden_characters(text: str) -> bool:
+    """True when text holds a control character (line breaks included), a line or paragraph
+    separator, or an invisible one (bidi controls, zero-width characters, variation
+    selectors). In a name shown to someone else, each can break a mail header (VAL-02) or
+    make the name read as another's (Trojan Source, CVE-2021-42574)."""
+    return any(unicodedata.category(character) in ("Cc", "Zl", "Zp") or _is_invisible(character) for character in text)
+
+
 def strip_invisible(text: str) -> str:
     """Remove the characters that show nothing (format characters, variation selectors):
     "Pa\u200bsserelle" reads and compares as "Passerelle"."""

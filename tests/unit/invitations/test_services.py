@@ -325,6 +325,12 @@ def test_an_address_with_an_account_is_still_invited(invitations, make_user):
         ("inviter_name", "   "),
         ("inviter_name", "x" * 201),
         ("purpose", "y" * 501),
+        # Shown in the email: a bidi override, a zero-width character or a line separator
+        # could disguise the name or the purpose (issue 9, item 7).
+        ("inviter_name", "\u202eeriaanigamI elocÉ"),
+        ("given_name", "Zo\u200bé"),
+        ("purpose", "Inscription\u2028Bcc"),
+        ("family_name", "Citoyenne\u2066"),
         ("created_by_kind", "robot"),
         ("created_by_id", ""),
     ],

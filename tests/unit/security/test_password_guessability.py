@@ -153,3 +153,17 @@ def test_a_long_password_is_estimated_in_windows_and_stays_cheap(policy):
     assert time.perf_counter() - started < 1.5  # generous: two shared cores
     assert estimate_strength("a" * 64 + random_128[:64], ANA) == 4
     assert policy.problems(random_128) == []
+
+
+@pytest.mark.parametrize("text", ["Zo\u200bé", "\u202eAdmin", "a\u2066b", "a\u2028b", "a\nb", "a\x00b", "a\ufe0fb", "\u00adx"])
+def test_hidden_characters_are_found(text):
+    from idp.security.unicode_forms import has_hidden_characters
+
+    assert has_hidden_characters(text)
+
+
+@pytest.mark.parametrize("text", ["Zoé Citoyenne", "École Imaginaire", "Марія", "O'Neil-Tremblay", "عربي"])
+def test_visible_names_in_any_script_have_no_hidden_characters(text):
+    from idp.security.unicode_forms import has_hidden_characters
+
+    assert not has_hidden_characters(text)
