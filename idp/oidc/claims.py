@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-# OIDC Core §5.4: the claims each scope asks for.
+# OIDC Core §5.4: the claims each scope asks for (organization: Passerelle's own, issue 11).
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": (
         "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
@@ -20,12 +20,15 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_verified"),
     "address": ("address",),
     "phone": ("phone_number", "phone_number_verified"),
+    # The person's active organization membership (issue 11), granted by operators only.
+    "organization": ("organization",),
 }
-SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
+ORGANIZATION_SCOPE = "organization"
+SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access", ORGANIZATION_SCOPE)
 CLAIMS_SUPPORTED = (
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "sid",
     "name", "given_name", "family_name", "locale", "updated_at",
-    "email", "email_verified", "phone_number", "phone_number_verified", "address",
+    "email", "email_verified", "phone_number", "phone_number_verified", "address", "organization",
 )
 
 

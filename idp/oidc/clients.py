@@ -32,9 +32,15 @@ SUBJECT_TYPES = ("public", "pairwise")
 ID_TOKEN_ALGS = ("ES256", "RS256")
 SUPPORTED_SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
 DEFAULT_SCOPE = " ".join(SUPPORTED_SCOPES)
+# A person's scopes an operator grants a client by name, never by default: `organization`
+# releases the person's organization membership (issue 11; docs/oidc.md, Scopes and claims).
+OPERATOR_SCOPES = ("organization",)
 # Scopes of Passerelle's own APIs, for client_credentials tokens only: never in the default
 # scope nor in discovery's scopes_supported (an operator grants them to a client by name).
-API_SCOPES = ("invitations",)  # POST/GET /api/invitations (idp/invitations/api.py)
+API_SCOPES = (
+    "invitations",  # POST/GET /api/invitations (idp/invitations/api.py)
+    "organizations",  # /api/organizations, for the organizations attached to the client (idp/orgs/api.py)
+)
 
 # Plain http is tolerated only where the traffic never leaves the machine (RFC 8252 §7.3).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -292,9 +298,9 @@ def _check_scope(scope: str) -> str:
     requested = scope.split()
     if "openid" not in requested:
         raise InvalidClientMetadata("scope must include openid")
-    unknown = [item for item in requested if item not in SUPPORTED_SCOPES + API_SCOPES]
+    unknown = [item for item in requested if item not in SUPPORTED_SCOPES + OPERATOR_SCOPES + API_SCOPES]
     if unknown:
-        choices = " ".join(SUPPORTED_SCOPES + API_SCOPES)
+        choices = " ".join(SUPPORTED_SCOPES + OPERATOR_SCOPES + API_SCOPES)
         raise InvalidClientMetadata(f"unsupported scope {unknown[0]!r}; choose from {choices}")
     return " ".join(dict.fromkeys(requested))
 

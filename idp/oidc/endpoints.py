@@ -59,6 +59,7 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
     # every claim it may name (idp.oidc.claims.claims_for_scope).
     body = {
         **oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(user)),
+        **server.organization_claims(token.scope, user.id),
         "sub": server.subject(client, user),
     }
     return 200, body, {}

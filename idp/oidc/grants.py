@@ -33,7 +33,8 @@ from idp.oidc.tokens import GrantContext, Person
 from idp.security.secrets import new_token
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-USER_SCOPES = {"openid", "offline_access", "profile", "email", "phone", "address"}
+# A person's scopes: never on a client_credentials token, where no person is involved.
+USER_SCOPES = {"openid", "offline_access", "profile", "email", "phone", "address", "organization"}
 
 
 class PasserelleCodeChallenge(CodeChallenge):

@@ -31,6 +31,7 @@ from idp.oidc.grants import (
 )
 from idp.oidc.keys import KeyService
 from idp.oidc.tokens import GrantContext, Person, TokenService
+from idp.orgs.claims import organization_claim
 
 ENDPOINT_PATHS = {
     "authorization": "/authorize",
@@ -141,6 +142,8 @@ class PasserelleServer(AuthorizationServer):
             # scope releases, need the whole record.
             record = user if isinstance(user, User) else db.session.get(User, user.id)
             extra = oidc_claims.claims_for_scope(context.scope, oidc_claims.user_claims(record), only=requested)
+        # The organization claim is in every ID token whose scope releases it (issue 11).
+        extra = {**(extra or {}), **self.organization_claims(context.scope, user.id)}
         payload = oidc_claims.id_token_claims(
             issuer=self.issuer,
             subject=self.subject(client, user),
@@ -156,6 +159,15 @@ class PasserelleServer(AuthorizationServer):
             extra=extra,
         )
         return self.sign(payload, client.id_token_alg)
+
+    def organization_claims(self, scope: str, user_id: int) -> dict:
+        """{"organization": ...} when the scope includes `organization` and the person has an
+        active membership, else {}. The membership is read only when the scope is granted,
+        so other tokens cost no query."""
+        if oidc_claims.ORGANIZATION_SCOPE not in scope.split():
+            return {}
+        claim = organization_claim(db.session, user_id)
+        return {"organization": claim} if claim else {}
 
     def sign(self, payload: dict, alg: str, typ: str = "JWT") -> str:
         kid, key = self.active_keys().signing[alg]

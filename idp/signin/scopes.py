@@ -11,6 +11,7 @@ SCOPE_DESCRIPTIONS = {
     "phone": _l("Your phone number."),
     "address": _l("Your postal address."),
     "offline_access": _l("Keep this access when you are not using the service, until you withdraw it."),
+    "organization": _l("The organization you represent (its name and number) and your role in it."),
 }
 
 
