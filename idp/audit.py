@@ -54,6 +54,8 @@ class EventTag(StrEnum):
     ORGANIZATION_DISABLED = "organization:disabled"
     ORGANIZATION_ENABLED = "organization:enabled"
     ORGANIZATION_MEMBER_INVITED = "organization:member:invited"
+    # The primary user withdrew a pending invitation (resending is another member:invited).
+    ORGANIZATION_INVITATION_WITHDRAWN = "organization:invitation:withdrawn"
     ORGANIZATION_MEMBER_JOINED = "organization:member:joined"
     ORGANIZATION_MEMBER_ROLE_CHANGED = "organization:member:role_changed"
     ORGANIZATION_MEMBER_ENDED = "organization:member:ended"

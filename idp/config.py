@@ -153,6 +153,8 @@ DEFAULTS: dict[str, Any] = {
     # 1 to 86400.
     "RECOVERY_EMAIL_COOLDOWN": 900,
     "PASSWORD_CHANGE_RATE_LIMIT": "10 per minute; 50 per hour",  # per address: /account/password POSTs
+    # Per address: a primary user's invitations (« Nouvelle requête ») and resends (idp/orgs/views.py).
+    "ORGANIZATION_INVITE_RATE_LIMIT": "10 per minute; 100 per hour",
     # Sign-in abuse resistance (idp/accounts/throttle.py; issue 3). Failures (wrong passwords
     # and emailed codes) are counted per account: from SIGNIN_DELAY_AFTER failures on, each
     # attempt waits 2^(n - SIGNIN_DELAY_AFTER) s (at most SIGNIN_MAX_DELAY) after the last

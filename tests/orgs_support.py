@@ -80,3 +80,64 @@ def organization_email_contexts() -> dict:
         **{f"email/organization-request-submitted/{name}": request for name in (*names, "what.txt")},
         **{f"email/organization-request-decided/{name}": request for name in (*names, "what.txt")},
     }
+
+
+def organization_page_contexts() -> dict:
+    """Context for rendering each primary user's page (templates/orgs/) outside its view, as
+    idp/orgs/views.py gives it: one member of each role, an invitation pending and one
+    expired, a request of each kind."""
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace
+
+    from idp.orgs.forms import NEW_PRIMARY, ActionForm, ChangePrimaryForm, InviteForm, RemoveSecondaryForm
+    from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
+
+    now = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    organization = SimpleNamespace(public_id="0rg4n1z4t10n", number=DLI_NUMBER, kind="dli")
+    primary = (SimpleNamespace(id=1, role="primary"), SimpleNamespace(name="Pat Tremblay", email="pat@example.ca"))
+    secondary = (SimpleNamespace(id=2, role="secondary"), SimpleNamespace(name="Sam Citoyen", email="sam@example.ca"))
+
+    def page(**extra) -> dict:
+        return {
+            "organization": organization, "organization_name": "Collège Imaginaire", "kind_name": KIND_NAMES["dli"],
+            "is_dli": True, **extra,
+        }
+
+    def invitation(number: int, expires_at):
+        return SimpleNamespace(id=number, email=f"lou{number}@example.ca", organization_role="secondary",
+                               expires_at=expires_at)
+
+    def request(kind: str, state: str, **extra):
+        values = {"kind": kind, "state": state, "reason": "Départ en juin.", "created_at": now, "decided_at": None,
+                  "decision_reason": None, "former_primary_becomes": None, "new_email": None, **extra}
+        return SimpleNamespace(**values)
+
+    return {
+        "orgs/overview.html": lambda: page(
+            role_names=ROLE_NAMES, form=ActionForm(), members=[primary, secondary], now=now,
+            invitations=[invitation(1, now + timedelta(days=3)), invitation(2, now - timedelta(days=1))],
+            notices=[("status", "Envoyé."), ("error", "Refusé.")],
+        ),
+        "orgs/invite.html": lambda: page(form=InviteForm(data={"locale": "fr"})),
+        "orgs/remove_secondary.html": lambda: page(
+            form=RemoveSecondaryForm(data={"member": "2"}), choices=[(2, "Sam Citoyen (sam@example.ca)", None)],
+        ),
+        "orgs/change_primary.html": lambda: page(form=ChangePrimaryForm(), secondaries=[secondary], new_choice=NEW_PRIMARY),
+        "orgs/requests.html": lambda: page(
+            kind_names=REQUEST_KIND_NAMES, state_names=REQUEST_STATE_NAMES, notices=["Envoyée."],
+            rows=[
+                (request("remove_secondary", "pending"), secondary[1]),
+                (request("change_primary", "rejected", decided_at=now, decision_reason="Vérifié.",
+                         former_primary_becomes="leave", new_email="nia@example.ca"), None),
+            ],
+        ),
+    }
+
+
+def organization_summary():
+    """A membership as the account home shows it (idp.orgs.web.organization_summaries)."""
+    from idp.orgs.web import KIND_NAMES, ROLE_NAMES, OrganizationSummary
+
+    return OrganizationSummary(public_id="0rg4n1z4t10n", name="Collège Imaginaire", number=DLI_NUMBER,
+                               kind=str(KIND_NAMES["dli"]), role=str(ROLE_NAMES["primary"]), is_primary=True,
+                               is_active=True)

@@ -50,6 +50,7 @@ from idp.extensions import db, limiter
 from idp.i18n import LOCALES
 from idp.mail.services import MailService
 from idp.mfa.web import two_factor_status
+from idp.orgs.web import organization_summaries
 from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm
@@ -113,6 +114,18 @@ EVENT_SENTENCES: dict[str, LazyString] = {
         "Account recovered with a recovery code: the earlier two-factor methods were removed and the other sessions ended"
     ),
     EventTag.RECOVERY_CODE_FAILURE: _l("Incorrect recovery code entered"),
+    # Organizations (issue 11): the events recorded for a person (user_id) are their own.
+    EventTag.ORGANIZATION_CREATED: _l("Organization created"),
+    EventTag.ORGANIZATION_DISABLED: _l("Your organization was disabled"),
+    EventTag.ORGANIZATION_ENABLED: _l("Your organization was enabled again"),
+    EventTag.ORGANIZATION_MEMBER_INVITED: _l("You invited a user to your organization"),
+    EventTag.ORGANIZATION_INVITATION_WITHDRAWN: _l("You withdrew an invitation to your organization"),
+    EventTag.ORGANIZATION_MEMBER_JOINED: _l("You joined your organization"),
+    EventTag.ORGANIZATION_MEMBER_ROLE_CHANGED: _l("Your role in your organization changed"),
+    EventTag.ORGANIZATION_MEMBER_ENDED: _l("You no longer represent your organization"),
+    EventTag.ORGANIZATION_REQUEST_SUBMITTED: _l("You sent a request about your organization's users"),
+    EventTag.ORGANIZATION_REQUEST_APPROVED: _l("Your request about your organization's users was approved"),
+    EventTag.ORGANIZATION_REQUEST_REJECTED: _l("Your request about your organization's users was rejected"),
 }
 OTHER_EVENT = _l("Other account activity")
 
@@ -186,6 +199,7 @@ def account():
         notices=get_flashed_messages(),
         form=SignoutForm(),
         two_factor=two_factor_status(user),
+        organizations=organization_summaries(user.id),
     )
 
 

@@ -13,18 +13,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from idp.accounts.models import User
-from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.mfa import totp
 from idp.mfa.base import FactorContext
 from idp.mfa.errors import FactorNotAvailable, LastMethod, MfaError
 from idp.mfa.forms import AppCodeForm, ResendCodeForm, SecurityKeySetupForm
-from idp.mfa.manage import ManageService
-from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key_views import KEY_ERROR_MESSAGES
 from idp.mfa.views import bp
-from idp.mfa.web import APP_ERROR_MESSAGES, get_enrolment_service, get_mfa_service, get_totp_service, get_webauthn_service
-from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
+from idp.mfa.web import (
+    APP_ERROR_MESSAGES,
+    fresh_person,
+    get_enrolment_service,
+    get_manage_service,
+    get_totp_service,
+    get_webauthn_service,
+)
 from idp.signin.web import signin_rate_limit
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
 
@@ -35,15 +38,6 @@ MANAGE_ERRORS = {
 }
 
 
-def get_manage_service() -> ManageService:
-    ctx = app_context()
-    recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
-    return ManageService(
-        db.session, ctx.settings, ctx.clock, get_mfa_service(), get_enrolment_service(), recovery,
-        get_mail_service(), get_webauthn_service(),
-    )
-
-
 def context() -> FactorContext:
     return FactorContext(
         transaction_id=None, locale=str(get_locale()), ip_address=request.remote_addr,
@@ -52,17 +46,8 @@ def context() -> FactorContext:
 
 
 def _fresh_person() -> tuple[User | None, Response | None]:
-    """The signed-in person if their two-factor sign-in is fresh; otherwise the response
-    that signs them in again and comes back here."""
-    user_session = current_session()
-    user = db.session.get(User, user_session.user_id) if user_session is not None else None
-    if user is not None and get_manage_service().is_fresh(user_session):
-        return user, None
-    return None, begin_signin(
-        authorization_request=None, client_id=None, return_to=MANAGE_PATH, prompt="login", max_age=None,
-        login_hint=user.email if user is not None else None, requested_acr=None, ui_locale=None,
-        session=None, force_login=True, needs_consent=False,
-    )
+    """The signed-in person after a fresh two-factor sign-in, or the sign-in that comes back here."""
+    return fresh_person(MANAGE_PATH)
 
 
 def _codes_page(codes: list[str], regenerated: bool = False) -> Response:

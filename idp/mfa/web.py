@@ -1,13 +1,15 @@
 """Two-factor for a request: the services built from the app's context, the account
-home's summary and the error messages, for mfa's own pages and for the other features'
-(recovery's reset page, the account home). Kept out of the views modules so that other
-features' views never import a views module.
+home's summary, the error messages and the fresh two-factor check, for mfa's own pages and
+for the other features' (recovery's reset page, the account home, the organization pages).
+Kept out of the views modules so that other features' views never import a views module.
 """
 
 from __future__ import annotations
 
+from flask import Response
 from flask_babel import lazy_gettext as _l
 
+from idp.accounts.models import User
 from idp.context import app_context
 from idp.extensions import db
 from idp.mfa.account_recovery import AccountRecoveryService
@@ -26,10 +28,11 @@ from idp.mfa.errors import (
     NoLiveCode,
 )
 from idp.mfa.factors import build_factors
+from idp.mfa.manage import ManageService
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import WebAuthnService
 from idp.mfa.services import EmailCodeService, MfaService
-from idp.signin.current import get_mail_service, get_throttle
+from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
 from idp.signin.flow import WEBAUTHN
 from idp.signin.services import SessionService
 
@@ -101,3 +104,28 @@ def two_factor_status(user):
     methods = tuple(factor.name for factor in get_mfa_service().enrolled(user)) if user.mfa_enrolled_at else ()
     keys = tuple(get_webauthn_service().summaries(user.id)) if WEBAUTHN in methods else ()
     return get_enrolment_service().status(user, methods, keys)
+
+
+def get_manage_service() -> ManageService:
+    ctx = app_context()
+    recovery = RecoveryCodeService(db.session, ctx.settings, ctx.clock, ctx.hasher, get_throttle())
+    return ManageService(
+        db.session, ctx.settings, ctx.clock, get_mfa_service(), get_enrolment_service(), recovery,
+        get_mail_service(), get_webauthn_service(),
+    )
+
+
+def fresh_person(return_to: str) -> tuple[User | None, Response | None]:
+    """The signed-in person if their sign-in used a second factor less than
+    MFA_MANAGE_FRESHNESS seconds ago (ManageService.is_fresh); otherwise the response that
+    signs them in again (password and second factor) and comes back to return_to, a local
+    path. For managing two-factor and the organization pages."""
+    user_session = current_session()
+    user = db.session.get(User, user_session.user_id) if user_session is not None else None
+    if user is not None and get_manage_service().is_fresh(user_session):
+        return user, None
+    return None, begin_signin(
+        authorization_request=None, client_id=None, return_to=return_to, prompt="login", max_age=None,
+        login_hint=user.email if user is not None else None, requested_acr=None, ui_locale=None,
+        session=None, force_login=True, needs_consent=False,
+    )

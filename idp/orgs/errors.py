@@ -10,12 +10,20 @@ class OrgError(Exception):
 
 class InvalidOrganization(OrgError):
     """A value given for an organization, an invitation or a request is malformed; `field`
-    names which one and `reason` says why (English, for operators and API developers)."""
+    names which one and `reason` says why (English, for operators and API developers).
+    `problem`, when known, names the kind of mistake for pages to translate: "missing",
+    "too_long", "line_break", "bidi", "markup", "not_text", "email"."""
 
-    def __init__(self, field: str, reason: str):
+    def __init__(self, field: str, reason: str, problem: str | None = None):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.problem = problem
+
+
+class InvitationNotOpen(OrgError):
+    """No pending or expired invitation of this organization has this id (it was used,
+    withdrawn, or belongs to another organization)."""
 
 
 class OrganizationNotFound(OrgError):

@@ -164,6 +164,21 @@ class ChangeRequestService(OrganizationService):
             query = query.where(ChangeRequest.organization_id == organization_id)
         return list(self.session.scalars(query.order_by(ChangeRequest.id).limit(limit)))
 
+    def requests_of(self, organization_id: int, *, by_user_id: int, limit: int = 200) -> list[tuple[ChangeRequest, User | None]]:
+        """The organization's requests, newest first, each with the account of the member it
+        concerns (None for a change to a new address), for its primary user. Raises
+        NotPrimaryUser, OrganizationDisabled."""
+        self.ensure_primary(organization_id, by_user_id)
+        rows = self.session.execute(
+            select(ChangeRequest, User)
+            .outerjoin(Membership, Membership.id == ChangeRequest.target_membership_id)
+            .outerjoin(User, User.id == Membership.user_id)
+            .where(ChangeRequest.organization_id == organization_id)
+            .order_by(ChangeRequest.id.desc())
+            .limit(limit)
+        ).all()
+        return [(request, user) for request, user in rows]
+
     # Deciding
 
     def approve(self, reference: str | int, *, by_operator: str, reason: str | None = None) -> ChangeRequest:

@@ -40,6 +40,7 @@ from idp.orgs.errors import (
     AlreadyMember,
     DuplicateOrganizationNumber,
     InvalidOrganization,
+    InvitationNotOpen,
     NotPrimaryUser,
     OrganizationDisabled,
     OrganizationNotFound,
@@ -55,10 +56,11 @@ from idp.orgs.models import (
     OrganizationState,
     RequestState,
 )
-from idp.orgs.text import clean_kind, clean_name, clean_number
+from idp.orgs.text import clean_kind, clean_name, clean_number, clean_text
 from idp.security.secrets import KeyedHasher
 
 LOCALES = ("fr", "en")
+MAX_EMAIL_LENGTH = 320
 SUBMITTED_TEMPLATE = "organization-request-submitted"
 # A decision, and (waits_for_registration False) a change of primary taking effect.
 DECIDED_TEMPLATE = "organization-request-decided"
@@ -339,6 +341,56 @@ class OrganizationService:
             .execution_options(synchronize_session=False)
         )
 
+    def open_invitations(self, organization_id: int) -> list[Invitation]:
+        """The organization's invitations nobody registered with nor withdrew: pending, then
+        expired (issue 11: the inviter sees an invitation pending, then expired), newest first."""
+        now = self.clock()
+        return list(self.session.scalars(
+            select(Invitation)
+            .where(Invitation.organization_id == organization_id,
+                   Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+            .order_by((Invitation.expires_at > now).desc(), Invitation.id.desc())
+        ))
+
+    def resend_invitation(self, organization_id: int, invitation_id: object, *, by_user_id: int) -> Invitation:
+        """The primary user sends a secondary user's invitation again, with a new code and a
+        new validity period; the earlier code stops working. Raises NotPrimaryUser,
+        OrganizationDisabled, InvitationNotOpen."""
+        organization, invitation = self._open_secondary_invitation(organization_id, invitation_id, by_user_id)
+        invitation, plain_code = self.invitations.resend(invitation.id)
+        self.invitations.send(invitation, plain_code, self.mail)
+        record_event(self.session, self.clock, EventTag.ORGANIZATION_MEMBER_INVITED, user_id=by_user_id,
+                     **self._org_details(organization), invitation_id=invitation.id, role=invitation.organization_role,
+                     resent=True)
+        return invitation
+
+    def withdraw_invitation(self, organization_id: int, invitation_id: object, *, by_user_id: int) -> Invitation:
+        """The primary user withdraws a secondary user's invitation: its code stops working.
+        Raises NotPrimaryUser, OrganizationDisabled, InvitationNotOpen."""
+        organization, invitation = self._open_secondary_invitation(organization_id, invitation_id, by_user_id)
+        invitation = self.invitations.revoke(invitation.id)
+        record_event(self.session, self.clock, EventTag.ORGANIZATION_INVITATION_WITHDRAWN, user_id=by_user_id,
+                     **self._org_details(organization), invitation_id=invitation.id)
+        return invitation
+
+    def _open_secondary_invitation(
+        self, organization_id: int, invitation_id: object, by_user_id: int,
+    ) -> tuple[Organization, Invitation]:
+        """A pending or expired secondary invitation of this organization, for its primary
+        user. A primary invitation (an approved change of primary) is the operators' to
+        manage: to the primary user it does not exist, nor does another organization's."""
+        self.ensure_primary(organization_id, by_user_id)
+        invitation = self.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+        if (
+            invitation is None
+            or invitation.organization_id != organization_id
+            or invitation.organization_role != MemberRole.SECONDARY
+            or invitation.accepted_at is not None
+            or invitation.revoked_at is not None
+        ):
+            raise InvitationNotOpen
+        return self._reload(organization_id), invitation
+
     def join_from_invitation(self, invitation: Invitation, user: User) -> Membership:
         """Make the person who just registered with this organization invitation a member,
         with the role it carries (registration calls this when the invitation is accepted).
@@ -442,9 +494,11 @@ def names_of(organization: Organization) -> dict[str, str]:
 
 
 def address_of(email: object) -> str:
+    """The canonical address. Raises InvalidOrganization("email"): markup, bidirectional or
+    invisible characters are refused by name (clean_text) before the address's own shape,
+    which canonical_email alone would let through ("<b>x</b>@example.ca")."""
+    cleaned = clean_text("email", email, MAX_EMAIL_LENGTH, required=True)
     try:
-        if isinstance(email, str):
-            return canonical_email(email)
+        return canonical_email(cleaned)
     except InvalidEmail:
-        pass
-    raise InvalidOrganization("email", "not an email address")
+        raise InvalidOrganization("email", "not an email address", "email") from None

@@ -191,7 +191,7 @@ def _idp_contexts() -> dict:
     from tests.federation_support import federation_template_contexts
     from tests.invitations_support import invitation_email_contexts
     from tests.mfa_support import mfa_template_contexts
-    from tests.orgs_support import organization_email_contexts
+    from tests.orgs_support import organization_email_contexts, organization_page_contexts, organization_summary
     from tests.recovery_support import recovery_template_contexts
     from tests.registration_support import registration_template_contexts
 
@@ -199,6 +199,7 @@ def _idp_contexts() -> dict:
         "accounts/account.html": lambda: {
             "user": User(given_name="Ana", family_name="Tremblay", email="ana@example.ca", phone_number=None),
             "form": SignoutForm(),
+            "organizations": [organization_summary()],
         },
         "errors/error.html": lambda: {"status": 404, "title": PAGES[404][0], "message": PAGES[404][1]},
         "oidc/error.html": lambda: {"error": "invalid_request", "description": "redirect_uri is not registered"},
@@ -218,6 +219,7 @@ def _idp_contexts() -> dict:
         **mfa_template_contexts(),
         **federation_template_contexts(),
         **organization_email_contexts(),
+        **organization_page_contexts(),
     }
 
 
