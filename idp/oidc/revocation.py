@@ -3,12 +3,15 @@ included. A password change or reset and an account disabled by an operator call
 whoever held the old password, or a token it let them get, holds nothing any more
 (RFC 9700 §4.14, security checklist SES-*; docs/oidc.md, How tokens end).
 
+Ending an organization membership ends less: end_organization_access.
+
 A sign-out or an expiry needs no call: a grant without offline_access lives only while its
 session does (TokenService.find_active_*).
 """
 
 from __future__ import annotations
 
+from idp.oidc.claims import ORGANIZATION_SCOPE
 from idp.oidc.tokens import TokenService
 from idp.signin.services import SessionService
 
@@ -19,6 +22,18 @@ def end_all_access(sessions: SessionService, user_id: int, *, keep_session_id: i
     yet redeemed. Returns how many sessions ended. Never commits."""
     ended = sessions.end_all_for_user(user_id, except_session_id=keep_session_id)
     TokenService(sessions.session, sessions.settings, sessions.clock, sessions.hasher).revoke_all_for_user(user_id)
+    return ended
+
+
+def end_organization_access(sessions: SessionService, user_id: int) -> int:
+    """A membership ended, or its organization was disabled (issue 11): end every session of
+    the person, so a relying party's grant without offline_access ends with it, and every
+    grant whose scope includes `organization`, offline_access included. A grant that never
+    carried the organization and has offline_access lives on: the account stays, and what
+    it released was never the organization's. Returns how many sessions ended. Never commits."""
+    ended = sessions.end_all_for_user(user_id)
+    TokenService(sessions.session, sessions.settings, sessions.clock, sessions.hasher).revoke_grants_with_scope(
+        user_id, ORGANIZATION_SCOPE)
     return ended
 
 

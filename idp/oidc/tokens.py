@@ -388,6 +388,35 @@ class TokenService:
             .values(expires_at=now).execution_options(synchronize_session=False)
         )
 
+    def revoke_grants_with_scope(self, user_id: int, scope_value: str) -> None:
+        """End a person's grants whose consented scope includes scope_value, offline_access
+        included, and their codes not yet redeemed that ask for it: the organization scope
+        when a membership ends (issue 11). Scopes are space-separated words, so the match is
+        made here rather than with a LIKE that "organizations" would also satisfy."""
+        now = self.clock()
+        grant_ids = {
+            grant_id for grant_id, grant_scope in self.session.execute(
+                select(Token.grant_id, Token.grant_scope).where(Token.user_id == user_id, Token.revoked_at.is_(None))
+            ) if scope_value in (grant_scope or "").split()
+        }
+        if grant_ids:
+            self.session.execute(
+                update(Token).where(Token.grant_id.in_(grant_ids), Token.revoked_at.is_(None))
+                .values(revoked_at=now).execution_options(synchronize_session=False)
+            )
+        code_ids = [
+            code_id for code_id, scope in self.session.execute(
+                select(AuthorizationCode.id, AuthorizationCode.scope)
+                .where(AuthorizationCode.user_id == user_id, AuthorizationCode.consumed_at.is_(None),
+                       AuthorizationCode.expires_at > now)
+            ) if scope_value in scope.split()
+        ]
+        if code_ids:
+            self.session.execute(
+                update(AuthorizationCode).where(AuthorizationCode.id.in_(code_ids))
+                .values(expires_at=now).execution_options(synchronize_session=False)
+            )
+
     def move_to_session(self, old_session_id: int, new_session_id: int) -> None:
         """The same person's new session replaces the old one (a new sign-in, a step-up):
         the grants and codes of the old one go on with the new one."""

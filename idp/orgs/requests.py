@@ -10,7 +10,8 @@ Decisions (docs/operators.md, Organizations):
   address, it sends that address a primary invitation, and the role moves when they
   register with it (OrganizationService.join_from_invitation): the organization is never
   left without a primary in between. Secondary users are untouched either way.
-- Approving "remove secondary" ends the membership; the account stays.
+- Approving "remove secondary" ends the membership, that person's sessions and their
+  grants with the `organization` scope (OrganizationService.end_access); the account stays.
 - Each state change is an audit event and an email to the requester and the person
   concerned, in each one's language.
 """
@@ -194,6 +195,7 @@ class ChangeRequestService(OrganizationService):
             target.state = MembershipState.ENDED
             target.ended_at = target.updated_at = self.clock()
             self.session.flush()
+            self.end_access(target.user_id)
             record_event(self.session, self.clock, EventTag.ORGANIZATION_MEMBER_ENDED, user_id=target.user_id,
                          organization=organization.public_id, request=request.public_id)
         elif request.target_membership_id is not None:

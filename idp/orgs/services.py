@@ -13,6 +13,10 @@ Decisions (docs/operators.md, Organizations):
   refused while the organization has an active primary (a change request moves the role).
 - Disabling an organization revokes its pending invitations; its members stay, inactive
   with it. Enabling does not bring the invitations back.
+- A membership that ends (removed, or a former primary who leaves) and every membership of
+  an organization being disabled end that person's sessions and their grants that carry
+  the `organization` scope (end_access); a change of role ends nothing: the claim tells
+  the role of the moment.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from idp.invitations.errors import InvitationError
 from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
 from idp.invitations.services import InvitationService
 from idp.mail.services import MailService
+from idp.oidc.revocation import end_organization_access
 from idp.orgs.errors import (
     AlreadyMember,
     DuplicateOrganizationNumber,
@@ -58,6 +63,7 @@ from idp.orgs.models import (
 )
 from idp.orgs.text import clean_kind, clean_name, clean_number, clean_text
 from idp.security.secrets import KeyedHasher
+from idp.signin.services import SessionService
 
 LOCALES = ("fr", "en")
 MAX_EMAIL_LENGTH = 320
@@ -202,6 +208,9 @@ class OrganizationService:
                 .values(revoked_at=now)
                 .execution_options(synchronize_session=False)
             )
+        if disabling:
+            for membership, _user in self.members(organization.id):
+                self.end_access(membership.user_id)
         tag = EventTag.ORGANIZATION_DISABLED if disabling else EventTag.ORGANIZATION_ENABLED
         record_event(self.session, self.clock, tag, **self._org_details(organization), by=by_operator)
         self._tell_members(organization, "organization-status-changed", disabled=disabling)
@@ -453,6 +462,7 @@ class OrganizationService:
         if becomes == FormerPrimaryBecomes.LEAVE:
             membership.state = MembershipState.ENDED
             membership.ended_at = now
+            self.end_access(membership.user_id)
             tag = EventTag.ORGANIZATION_MEMBER_ENDED
         else:
             membership.role = MemberRole.SECONDARY
@@ -461,6 +471,12 @@ class OrganizationService:
         self.session.flush()  # before a new primary is written: the one-primary index
         record_event(self.session, self.clock, tag, user_id=membership.user_id,
                      organization=self._public_id(membership.organization_id), role=membership.role)
+
+    def end_access(self, user_id: int) -> None:
+        """The person no longer represents the organization (membership ended, organization
+        disabled): their Passerelle sessions end, and every grant whose scope includes
+        `organization` (idp.oidc.revocation.end_organization_access). The account stays."""
+        end_organization_access(SessionService(self.session, self.settings, self.clock, self.hasher), user_id)
 
     # Mail and audit
 
