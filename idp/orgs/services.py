@@ -389,7 +389,9 @@ class OrganizationService:
         user. A primary invitation (an approved change of primary) is the operators' to
         manage: to the primary user it does not exist, nor does another organization's."""
         self.ensure_primary(organization_id, by_user_id)
-        invitation = self.session.get(Invitation, invitation_id) if isinstance(invitation_id, int) else None
+        # Only ids a row can have reach the database (SQLite overflows past 64 bits).
+        is_id = isinstance(invitation_id, int) and 0 < invitation_id < 2**63
+        invitation = self.session.get(Invitation, invitation_id) if is_id else None
         if (
             invitation is None
             or invitation.organization_id != organization_id

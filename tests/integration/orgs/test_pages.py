@@ -336,16 +336,35 @@ def test_the_primary_cannot_ask_to_remove_another_organizations_member(app, clie
 
 def test_a_disabled_organization_refuses_its_primary(app, client, org):
     sign_in(client, PRIMARY)
-    form_page = page(client, area(org, "/invite"))
     with app.app_context():
         service = org_service()
         service.disable(service.get(org).id, by_operator="ana")
         db.session.commit()
+    # Disabling ended the members' sessions (idp.oidc.revocation.end_organization_access).
+    assert client.get(area(org)).headers["Location"].startswith("/signin")
+    sign_in(client, PRIMARY)
     response = client.get(area(org))
     assert response.status_code == 403 and "This organization is disabled" in response.text
-    response = client.post(area(org, "/invite"), data={"csrf_token": csrf_token(form_page.text),
+    assert SECONDARY not in response.text
+    response = client.post(area(org, "/invite"), data={"csrf_token": csrf_token(page(client, "/account/password").text),
                                                        "email": "lou@example.ca", "locale": "en"})
     assert response.status_code == 403 and invitations(app, "lou@example.ca") == []
+
+
+def test_an_organization_disabled_while_the_form_is_open_refuses_the_post(app, client, org):
+    """The session survives here only if disabling had not ended it: the page's own check
+    still refuses (two checks, not one)."""
+    sign_in(client, PRIMARY)
+    form_page = page(client, area(org, "/invite"))
+    with app.app_context():
+        db.session.execute(
+            Organization.__table__.update().where(Organization.public_id == org).values(state="disabled")
+        )
+        db.session.commit()
+    response = client.post(area(org, "/invite"), data={"csrf_token": csrf_token(form_page.text),
+                                                       "email": "lou@example.ca", "locale": "en"})
+    assert response.status_code == 403 and "This organization is disabled" in response.text
+    assert invitations(app, "lou@example.ca") == []
 
 
 @pytest.mark.parametrize("reference", ["nope", "O000000000000", "x" * 40, "%00", "a'b"])
@@ -453,3 +472,36 @@ def test_a_bad_reason_is_refused_in_french(client, org):
     response = post(client, area(org, "/requests/change-primary"), target="new", new_email="nia@example.ca",
                     former_primary_becomes="leave", reason="<b>")
     assert response.status_code == 422 and "Retirez les caractères &lt; et &gt;." in response.text
+
+
+def test_a_secondary_cannot_act_through_a_post_either(app, client, org):
+    with app.app_context():
+        service = org_service()
+        invitation, _code = service.invite(service.get(org).id, email="lou@example.ca", role="secondary",
+                                           inviter=OPERATOR)
+        db.session.commit()
+        invitation_id = invitation.id
+    sign_in(client, SECONDARY)
+    token = csrf_token(page(client, "/account/password").text)
+    for path, data in (
+        ("/invite", {"email": "x@example.ca", "locale": "en"}),
+        (f"/invitations/{invitation_id}/resend", {}),
+        (f"/invitations/{invitation_id}/withdraw", {}),
+        ("/requests/remove-secondary", {"member": "1", "reason": "Me."}),
+        ("/requests/change-primary", {"target": "new", "new_email": "x@example.ca", "former_primary_becomes": "leave",
+                                      "reason": "Me."}),
+    ):
+        response = client.post(area(org, path), data={"csrf_token": token, **data})
+        assert response.status_code == 403, path
+    (invitation,) = invitations(app, "lou@example.ca")
+    assert invitation.revoked_at is None and invitation.send_count == 1
+    assert invitations(app, "x@example.ca") == [] and requests_of(app) == []
+
+
+@pytest.mark.parametrize("invitation_id", ["99999999999999999999999", "0"])
+def test_an_impossible_invitation_id_is_a_message_not_an_error(client, org, invitation_id):
+    sign_in(client, PRIMARY)
+    form_page = page(client, area(org, "/invite"))
+    for action in ("resend", "withdraw"):
+        response = post(client, area(org, f"/invitations/{invitation_id}/{action}"), form_page)
+        assert "This invitation can no longer be changed" in notices(client, response)
