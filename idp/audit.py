@@ -26,6 +26,8 @@ class EventTag(StrEnum):
     # A lock that only the emailed unlock link or an operator ends (issue 9), and its end.
     ACCOUNT_UNLOCK_REQUIRED = "account:signin:unlock_required"
     ACCOUNT_UNLOCKED = "account:signin:unlocked"
+    ACCOUNT_DISABLED = "account:status:disabled"  # by an operator: every session and token ended
+    ACCOUNT_ENABLED = "account:status:enabled"
     ACCOUNT_REGISTERED = "account:registration:completed"
     ACCOUNT_ACTIVATED = "account:registration:activated"
     PASSWORD_CHANGED = "account:password:changed"

@@ -90,6 +90,8 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.ACCOUNT_LOCKED: _l("Sign-in temporarily blocked after too many failed attempts"),
     EventTag.ACCOUNT_UNLOCK_REQUIRED: _l("Sign-in blocked until unlocked, after repeated failed attempts"),
     EventTag.ACCOUNT_UNLOCKED: _l("Sign-in unlocked"),
+    EventTag.ACCOUNT_DISABLED: _l("Account disabled by the service's operators; every session ended"),
+    EventTag.ACCOUNT_ENABLED: _l("Account enabled again by the service's operators"),
     EventTag.ACCOUNT_REGISTERED: _l("Account created"),
     EventTag.ACCOUNT_ACTIVATED: _l("Account activated"),
     EventTag.PASSWORD_CHANGED: _l("Password changed"),

@@ -81,6 +81,7 @@ def find_account(email: str):
 def users_disable(email: str) -> None:
     """Disable an account: it cannot sign in, and every session and every token issued to
     it (offline_access included) ends now. Enabling it again brings none of them back."""
+    from idp.audit import EventTag, record_event
     from idp.extensions import db as database
     from idp.oidc.revocation import end_all_access
     from idp.signin.services import SessionService
@@ -89,6 +90,7 @@ def users_disable(email: str) -> None:
     user = find_account(email)
     user.disabled_at = user.disabled_at or context.clock()
     ended = end_all_access(SessionService(session, context.settings, context.clock, context.hasher), user.id)
+    record_event(session, context.clock, EventTag.ACCOUNT_DISABLED, user_id=user.id, by="operator", sessions_ended=ended)
     database.session.commit()
     click.echo(f"disabled {user.email}: {ended} session(s) and every token ended")
 
@@ -98,9 +100,14 @@ def users_disable(email: str) -> None:
 @in_app
 def users_enable(email: str) -> None:
     """Let a disabled account sign in again (nothing it held before comes back)."""
+    from idp.audit import EventTag, record_event
     from idp.extensions import db as database
 
+    session, context = services()
     user = find_account(email)
+    was_disabled = user.disabled_at is not None
     user.disabled_at = None
+    if was_disabled:
+        record_event(session, context.clock, EventTag.ACCOUNT_ENABLED, user_id=user.id, by="operator")
     database.session.commit()
     click.echo(f"enabled {user.email}")

@@ -15,6 +15,7 @@ from idp.cli import main
 from idp.extensions import db
 from idp.recovery.views import get_recovery_service
 from idp.accounts.models import User
+from idp.audit import EventTag, SecurityEvent
 from tests.integration.oidc.test_code_flow import exchange
 from tests.oidc_support import PASSWORD, SignIn, authorization_params, basic_auth, csrf_token, make_client, make_user
 
@@ -153,6 +154,10 @@ def test_an_operator_disabling_the_account_ends_every_session_and_grant(app, cli
     result = CliRunner().invoke(main, ["users", "enable", "--email", "zoe@example.ca"], obj=app, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert state_of(client, rp, tokens) == ENDED
+    # Both are security events the person sees on their account home.
+    with app.app_context():
+        tags = db.session.scalars(db.select(SecurityEvent.tag).order_by(SecurityEvent.id)).all()
+    assert tags[-2:] == [EventTag.ACCOUNT_DISABLED, EventTag.ACCOUNT_ENABLED]
 
 
 @pytest.mark.parametrize("kind", ["session", "offline"])
