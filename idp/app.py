@@ -28,6 +28,7 @@ from idp.mail import delivery as mail_delivery
 from idp.mfa import manage_views, security_key_views, setup_views  # noqa: F401  (their routes join mfa's blueprint)
 from idp.mfa import views as mfa_views
 from idp.oidc import views as oidc_views
+from idp.orgs import api as orgs_api
 from idp.orgs import views as orgs_views
 from idp.recovery import views as recovery_views
 from idp.registration import views as registration_views
@@ -50,6 +51,7 @@ FEATURE_BLUEPRINTS: tuple[Blueprint, ...] = (
     invitations_api.bp,
     robot_views.bp,
     orgs_views.bp,
+    orgs_api.bp,
 )
 
 

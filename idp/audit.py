@@ -64,6 +64,9 @@ class EventTag(StrEnum):
     ORGANIZATION_REQUEST_SUBMITTED = "organization:request:submitted"
     ORGANIZATION_REQUEST_APPROVED = "organization:request:approved"
     ORGANIZATION_REQUEST_REJECTED = "organization:request:rejected"
+    # An operator let a relying party's organizations API reach the organization, or stopped it.
+    ORGANIZATION_CLIENT_ATTACHED = "organization:client:attached"
+    ORGANIZATION_CLIENT_DETACHED = "organization:client:detached"
 
 
 class SecurityEvent(Base):

@@ -103,6 +103,8 @@ DEFAULTS: dict[str, Any] = {
     # valid, in seconds, and how many a relying party may create through the API.
     "INVITATION_TTL": 14 * 24 * 3600,
     "INVITATION_API_RATE_LIMIT": "120 per hour",  # per client (Flask-Limiter syntax)
+    # Per client: invitations and requests created through /api/organizations (idp/orgs/api.py).
+    "ORGANIZATION_API_RATE_LIMIT": "120 per hour",
     "INVITATION_DEFAULT_INVITER": "Passerelle",  # "who invites" in emails from `idp invitations create`
     # Registration (idp/registration; issue 3, seeds 000 and 001). Durations in seconds.
     "REGISTRATION_ACTIVATION_TTL": 24 * 3600,  # the activation link's life (single use)

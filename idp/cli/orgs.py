@@ -1,5 +1,6 @@
 """`idp orgs`: organizations (issue 11): create one and invite its primary user, list,
-show, disable, enable, its members, invite a member, and decide change requests.
+show, disable, enable, its members, invite a member, attach it to a relying party's
+organizations API, and decide change requests.
 
 Each command runs one service call (idp/orgs), commits, then sends the emails it queued at
 once; if SMTP is down they stay queued and `idp mail send-pending` retries them. Errors are
@@ -59,6 +60,7 @@ def _organization_dict(organization, service=None) -> dict[str, Any]:
         data["members"] = len(service.members(organization.id))
         data["pending_invitations"] = [_invitation_dict(invitation) for invitation in
                                        service.pending_invitations(organization.id)]
+        data["clients"] = attachment_service().clients_of(organization.id)
     return data
 
 
@@ -118,7 +120,7 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
         if isinstance(value, dict):
             value = ", ".join(f"{k}: {v}" for k, v in value.items())
         elif isinstance(value, list):
-            value = ", ".join(str(item.get("email", item)) for item in value) or "-"
+            value = ", ".join(str(item.get("email", item) if isinstance(item, dict) else item) for item in value) or "-"
         shown = "-" if value is None else value.isoformat() if hasattr(value, "isoformat") else value
         click.echo(f"{key:22} {shown}")
 
@@ -254,6 +256,52 @@ def orgs_invite(organization, email, role, locale, created_by, as_json) -> None:
         print_json(data)
         return
     click.echo(f"invitation {invitation.id} for {invitation.email} ({role}): email {status}")
+
+
+def attachment_service():
+    from idp.orgs.attachments import AttachmentService
+
+    session, context = services()
+    return AttachmentService(session, context.clock)
+
+
+def _attachment(action: str, organization: str, client_id: str, created_by: str | None, as_json: bool) -> None:
+    from idp.extensions import db as database
+
+    found = organization_service().get(organization)
+    attachments = attachment_service()
+    method = attachments.attach if action == "attach" else attachments.detach
+    changed = method(found, client_id, by_operator=created_by or _operator_name())
+    database.session.commit()
+    data = {"organization": found.public_id, "client_id": client_id, "changed": changed,
+            "clients": attachments.clients_of(found.id)}
+    if as_json:
+        print_json(data)
+        return
+    done = {"attach": ("attached to", "already attached to"), "detach": ("detached from", "was not attached to")}
+    click.echo(f"{found.public_id} {done[action][0 if changed else 1]} client {client_id}")
+
+
+@orgs.command("attach")
+@click.argument("organization")
+@click.option("--client", "client_id", required=True, help="The client_id whose organizations API may manage it.")
+@click.option("--created-by", help="Operator name recorded. Default: your login name.")
+@json_option
+@in_app
+def orgs_attach(organization, client_id, created_by, as_json) -> None:
+    """Let a relying party manage this organization through /api/organizations (scope organizations)."""
+    _attachment("attach", organization, client_id, created_by, as_json)
+
+
+@orgs.command("detach")
+@click.argument("organization")
+@click.option("--client", "client_id", required=True, help="The client_id to detach.")
+@click.option("--created-by", help="Operator name recorded. Default: your login name.")
+@json_option
+@in_app
+def orgs_detach(organization, client_id, created_by, as_json) -> None:
+    """Stop a relying party's organizations API from reaching this organization."""
+    _attachment("detach", organization, client_id, created_by, as_json)
 
 
 @orgs.group("requests")

@@ -11,48 +11,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import HTTPException
+from flask import jsonify, request
 
 from idp.context import app_context
-from idp.extensions import csrf, db, limiter
+from idp.extensions import db, limiter
 from idp.invitations.errors import InvalidInvitation, InvitationAlreadyUsed, InvitationNotFound
 from idp.invitations.models import CreatorKind, Invitation, InvitationState
 from idp.invitations.services import InvitationService
 from idp.mail.delivery import get_mail_service
 from idp.oidc.directory import OAuthClient
+from idp.web import bearer
+from idp.web.bearer import ApiError
 
-bp = Blueprint("invitations_api", __name__, url_prefix="/api")
-csrf.exempt(bp)
+bp = bearer.api_blueprint("invitations_api", __name__)
 
 API_SCOPE = "invitations"  # one of idp.oidc.clients.API_SCOPES
-MAX_TOKEN_LENGTH = 512  # ours are 43 characters; userinfo applies the same cap
 MAX_LIST_LIMIT = 100
 # Members a client may send when creating an invitation; anything else is refused, so a
 # misspelt member is an error rather than silently ignored.
 CREATE_MEMBERS = {"email", "kind", "given_name", "family_name", "locale", "purpose", "inviter_name"}
 REQUIRED_MEMBERS = ("email", "kind")
-
-ERROR_STATUS_NAMES = {
-    400: ("invalid_request", "The request is malformed."),
-    404: ("not_found", "No such resource."),
-    405: ("method_not_allowed", "This method is not allowed here."),
-    413: ("invalid_request", "The request body is too large."),
-    415: ("invalid_request", "The body must be application/json."),
-    429: ("too_many_requests", "Too many requests: wait, then try again."),
-}
-
-
-class ApiError(Exception):
-    """An error answer: status, OAuth-style error code, description, extra headers."""
-
-    def __init__(self, status: int, error: str, description: str, headers: dict[str, str] | None = None):
-        super().__init__(description)
-        self.status = status
-        self.error = error
-        self.description = description
-        self.headers = headers or {}
 
 
 def get_invitation_service() -> InvitationService:
@@ -60,70 +38,13 @@ def get_invitation_service() -> InvitationService:
     return InvitationService(db.session, ctx.settings, ctx.clock, ctx.hasher)
 
 
-def _oidc_server():
-    return current_app.extensions["oidc_server"]
-
-
-def _bearer_challenge(error: str, description: str, status: int) -> ApiError:
-    challenge = f'Bearer realm="passerelle", error="{error}", error_description="{description}"'
-    if error == "insufficient_scope":
-        challenge += f', scope="{API_SCOPE}"'
-    return ApiError(status, error, description, {"WWW-Authenticate": challenge})
-
-
-def _presented_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
-
-
-def _token_row():
-    """The active access token presented, looked up once per request (the rate limit's
-    key and the view both need it). None when absent, unknown, expired or revoked."""
-    if "invitations_api_token" not in g:
-        plain = _presented_token()
-        row = None
-        if plain is not None and len(plain) <= MAX_TOKEN_LENGTH:
-            row = _oidc_server().tokens().find_active_access_token(plain)
-        g.invitations_api_token = row
-    return g.invitations_api_token
-
-
 def authenticated_client() -> OAuthClient:
-    """The client behind a valid client_credentials token with the invitations scope.
-
-    Reuses the provider's token lookup (TokenService.find_active_access_token) and client
-    directory. Raises ApiError 401 invalid_token or 403 insufficient_scope (RFC 6750 §3.1).
-    """
-    if _presented_token() is None:
-        # No credentials at all: a bare challenge, no error code (RFC 6750 §3.1).
-        raise ApiError(
-            401, "invalid_token", "A bearer access token is required.", {"WWW-Authenticate": 'Bearer realm="passerelle"'}
-        )
-    token = _token_row()
-    if token is None:
-        raise _bearer_challenge("invalid_token", "The access token is invalid, expired or revoked.", 401)
-    client = _oidc_server().clients.get(db.session, token.client_id)
-    if client is None:
-        raise _bearer_challenge("invalid_token", "The access token is no longer valid.", 401)
-    # A person's token (authorization code grant) never manages invitations, even if the
-    # client could ask for the scope there: only the client acting for itself does.
-    if token.user_id is not None or API_SCOPE not in token.scope.split() or API_SCOPE not in client.scopes:
-        raise _bearer_challenge(
-            "insufficient_scope", "This API needs a client_credentials token with the invitations scope.", 403
-        )
-    return client
+    """The client behind a valid client_credentials token with the invitations scope."""
+    return bearer.authenticated_client(API_SCOPE)
 
 
 def rate_limit_key() -> str:
-    """Per client when the token is valid; otherwise per address, so guessing tokens is
-    limited too."""
-    token = _token_row()
-    if token is not None:
-        return f"invitations-api:client:{token.client_id}"
-    return f"invitations-api:address:{get_remote_address()}"
+    return bearer.rate_limit_key("invitations-api")
 
 
 def _rate_limit() -> str:
@@ -251,26 +172,3 @@ def _own_invitation(public_id: str, client: OAuthClient) -> Invitation:
     except InvitationNotFound:
         # 404 rather than 403 for another client's invitation: no oracle for ids.
         raise ApiError(404, "not_found", "No such invitation.") from None
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Invitations hold personal data: no cache keeps them (RFC 9111 §5.2.2.5)."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(ApiError)
-def api_error(error: ApiError) -> tuple[Response, int, dict[str, str]]:
-    db.session.rollback()
-    return jsonify(error=error.error, error_description=error.description), error.status, error.headers
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> tuple[Response, int, dict[str, str]]:
-    """Framework errors on these routes (rate limit, size, method) in the same JSON shape."""
-    status = error.code or 500
-    name, description = ERROR_STATUS_NAMES.get(status, ("invalid_request", "The request could not be processed."))
-    original = error.get_response()
-    kept = {key: original.headers[key] for key in ("Allow", "Retry-After") if key in original.headers}
-    return jsonify(error=name, error_description=description), status, kept

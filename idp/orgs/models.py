@@ -148,3 +148,20 @@ class ChangeRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str | None] = mapped_column(String(1000))
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+
+
+class OrganizationClient(Base):
+    """An operator attached this organization to this relying party (`idp orgs attach`): the
+    client's organizations API token (scope `organizations`) reaches it, and no other."""
+
+    __tablename__ = "organization_clients"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "client_id", name="uq_organization_clients_organization_id_client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # Deleting the client (`idp clients delete`) detaches it.
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id", ondelete="CASCADE"), index=True)
+    attached_by: Mapped[str] = mapped_column(String(200))  # the operator's name
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -18,7 +18,6 @@ Decisions (docs/operators.md, Organizations):
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -54,6 +53,7 @@ from idp.orgs.services import (
     Inviter,
     OrganizationService,
     address_of,
+    new_public_id,
 )
 from idp.orgs.text import clean_reason
 
@@ -112,7 +112,7 @@ class ChangeRequestService(OrganizationService):
             raise RequestAlreadyPending
         now = self.clock()
         request = ChangeRequest(
-            public_id=secrets.token_urlsafe(12), organization_id=organization_id, kind=kind,
+            public_id=new_public_id(), organization_id=organization_id, kind=kind,
             requested_by_user_id=by_user_id, reason=reason, state=RequestState.PENDING, created_at=now, **values,
         )
         self.session.add(request)

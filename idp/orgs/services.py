@@ -123,7 +123,7 @@ class OrganizationService:
             raise DuplicateOrganizationNumber
         now = self.clock()
         organization = Organization(
-            public_id=secrets.token_urlsafe(_PUBLIC_ID_LENGTH), kind=kind, number=number,
+            public_id=new_public_id(), kind=kind, number=number,
             state=OrganizationState.ACTIVE, created_at=now, updated_at=now, **names,
         )
         self.session.add(organization)
@@ -304,6 +304,9 @@ class OrganizationService:
             raise OrganizationDisabled
         if role == MemberRole.PRIMARY and self.primary_of(organization.id) is not None:
             raise PrimaryAlreadyExists
+        # Concurrent invitations to one organization take turns (PostgreSQL; SQLite has one
+        # writer), so "one live invitation per address" holds: each revokes the one before.
+        self.session.execute(select(Organization.id).where(Organization.id == organization.id).with_for_update())
         return self._create_invitation(organization, email=email, role=role, inviter=inviter, locale=locale)
 
     def _create_invitation(
@@ -504,6 +507,14 @@ class OrganizationService:
     @staticmethod
     def _org_details(organization: Organization) -> dict[str, str]:
         return {"organization": organization.public_id, "kind": organization.kind, "number": organization.number}
+
+
+def new_public_id() -> str:
+    """A random public id (token_urlsafe: ids cannot be counted) that never starts with "-",
+    which `idp orgs show ID` would read as an option."""
+    while (public_id := secrets.token_urlsafe(_PUBLIC_ID_LENGTH)).startswith("-"):
+        pass
+    return public_id
 
 
 def names_of(organization: Organization) -> dict[str, str]:

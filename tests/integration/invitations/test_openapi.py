@@ -18,12 +18,13 @@ def spec() -> dict:
 
 
 def api_routes(app) -> set[tuple[str, str]]:
-    """(OpenAPI path, method) for each rule of the invitations_api blueprint."""
+    """(OpenAPI path, method) for each rule of the invitations and organizations APIs."""
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("invitations_api."):
+        if not rule.endpoint.startswith(("invitations_api.", "organizations_api.")):
             continue
-        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule).replace("{invitation_id}", "{id}")
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        path = path.replace("{invitation_id}", "{id}").replace("{organization_id}", "{id}")
         routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     return routes
 
@@ -33,7 +34,7 @@ def test_openapi_document_parses_as_openapi_3_1(spec):
     assert spec["info"]["title"] and spec["paths"]
     scheme = spec["components"]["securitySchemes"]["clientCredentials"]
     assert scheme["type"] == "oauth2"
-    assert "invitations" in scheme["flows"]["clientCredentials"]["scopes"]
+    assert {"invitations", "organizations"} <= set(scheme["flows"]["clientCredentials"]["scopes"])
     assert spec["security"] == [{"clientCredentials": ["invitations"]}]
 
 
