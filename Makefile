@@ -79,6 +79,7 @@ run: $(STAMP) compile-translations
 	@echo "  Mailbox        http://127.0.0.1:8026  (every email Passerelle and the bank send, development only)"
 	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
+	@echo "  Demo DLI       $$($(DEMO_FIELD) organization_name) $$($(DEMO_FIELD) organization_number)  (its primary user is the demo user)"
 	@echo "  Bank customer  $$($(BANK_FIELD) email) / $$($(BANK_FIELD) password)"
 	@echo "  Ctrl-C stops them all."
 	@echo

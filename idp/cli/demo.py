@@ -1,4 +1,4 @@
-"""`idp demo`: the development demo client and user that `make run` prints."""
+"""`idp demo`: the development demo client, user and organization that `make run` prints."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from idp.cli.users import account_service
 DEMO_CLIENT_ID = "demo-rp"
 DEMO_RP_URL = "http://127.0.0.1:5001"
 DEMO_USER_EMAIL = "demo@passerelle.test"
+# The demo designated learning institution (issue 11), whose primary user is the demo user.
+DEMO_DLI = {"kind": "dli", "number": "O123456789012", "name_fr": "Collège Imaginaire", "name_en": "Imaginary College"}
+DEMO_OPERATOR = "idp demo"
 
 
 def ensure_demo_person(context, email: str, given_name: str, family_name: str) -> str:
@@ -29,11 +32,32 @@ def ensure_demo_person(context, email: str, given_name: str, family_name: str) -
     return password
 
 
+def ensure_demo_organization(email: str):
+    """The demo DLI, created if missing, with the demo person as its primary user (made a
+    member directly: OrganizationService.seed_member, for demo data only). Returns the
+    organization and what became of the demo person there, in words; the caller commits."""
+    from idp.cli.orgs import organization_service
+    from idp.orgs.errors import OrganizationNotFound, OrgError
+
+    service = organization_service()
+    try:
+        organization = service.get_by_number(DEMO_DLI["kind"], DEMO_DLI["number"])
+    except OrganizationNotFound:
+        organization = service.create(**DEMO_DLI, by_operator=DEMO_OPERATOR)
+    person = account_service().find_by_email(email)
+    try:
+        service.seed_member(organization.id, person.id, "primary", by_operator=DEMO_OPERATOR)
+    except OrgError as error:
+        # Someone else became its primary in this development database: leave it as it is.
+        return organization, f"the demo user is not its primary user: {type(error).__name__}"
+    return organization, "primary user: the demo user"
+
+
 @click.command("demo")
 @json_option
 @in_app
 def demo(as_json: bool) -> None:
-    """Development only: ensure the demo client and user, with fresh credentials each run."""
+    """Development only: ensure the demo client, user and DLI, with fresh credentials each run."""
     from idp.extensions import db as database
     from idp.oidc.errors import ClientNotFound
 
@@ -50,8 +74,12 @@ def demo(as_json: bool) -> None:
             post_logout_redirect_uris=[f"{DEMO_RP_URL}/"],
             client_id=DEMO_CLIENT_ID,
         )
+    scope = clients_service.get(DEMO_CLIENT_ID).scope.split()
+    if "organization" not in scope:  # the operator's to grant: the demo RP shows the claim
+        clients_service.update(DEMO_CLIENT_ID, scope=" ".join([*scope, "organization"]))
     client_secret = clients_service.rotate_secret(DEMO_CLIENT_ID)
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
+    organization, note = ensure_demo_organization(DEMO_USER_EMAIL)
     database.session.commit()
     data = {
         "issuer": context.settings.OIDC_ISSUER,
@@ -60,6 +88,9 @@ def demo(as_json: bool) -> None:
         "redirect_uri": f"{DEMO_RP_URL}/callback",
         "email": DEMO_USER_EMAIL,
         "password": password,
+        "organization_id": organization.public_id,
+        "organization_number": organization.number,
+        "organization_name": organization.name_fr,
     }
     if as_json:
         print_json(data)
@@ -67,3 +98,4 @@ def demo(as_json: bool) -> None:
     click.echo(f"Issuer         {data['issuer']}")
     click.echo(f"Demo client    {DEMO_CLIENT_ID} / {client_secret}  (relying party at {DEMO_RP_URL})")
     click.echo(f"Demo user      {DEMO_USER_EMAIL} / {password}")
+    click.echo(f"Demo DLI       {organization.name_fr} {organization.number}  ({note})")

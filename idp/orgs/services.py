@@ -405,6 +405,37 @@ class OrganizationService:
             raise InvitationNotOpen
         return self._reload(organization_id), invitation
 
+    def seed_member(self, organization_id: int, user_id: int, role: str, *, by_operator: str) -> Membership:
+        """Make an existing account a member directly, without an invitation. For operators'
+        demo and seed data only (`idp demo` makes the demo user the demo DLI's primary user):
+        everywhere else organization accounts are dedicated and membership comes only from
+        registering with the organization's invitation (join_from_invitation).
+
+        Idempotent: the account's active membership with this role is returned as it is.
+        Raises OrganizationNotFound, InvalidOrganization (role), AlreadyMember (a membership
+        in another role or state), PrimaryAlreadyExists (another active primary).
+        """
+        organization = self._reload(organization_id)
+        if role not in tuple(MemberRole):
+            raise InvalidOrganization("role", "must be primary or secondary")
+        existing = self.session.scalar(select(Membership).where(
+            Membership.organization_id == organization.id, Membership.user_id == user_id))
+        if existing is not None:
+            if existing.is_active and existing.role == role:
+                return existing
+            raise AlreadyMember
+        if role == MemberRole.PRIMARY and self.primary_of(organization.id) is not None:
+            raise PrimaryAlreadyExists
+        now = self.clock()
+        membership = Membership(organization_id=organization.id, user_id=user_id, role=role,
+                                state=MembershipState.ACTIVE, invited_by_operator=by_operator, invited_at=now,
+                                created_at=now, updated_at=now)
+        self.session.add(membership)
+        self.session.flush()
+        record_event(self.session, self.clock, EventTag.ORGANIZATION_MEMBER_JOINED, user_id=user_id,
+                     **self._org_details(organization), role=role, by=by_operator, seeded=True)
+        return membership
+
     def join_from_invitation(self, invitation: Invitation, user: User) -> Membership:
         """Make the person who just registered with this organization invitation a member,
         with the role it carries (registration calls this when the invitation is accepted).
