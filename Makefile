@@ -84,7 +84,7 @@ run: $(STAMP) compile-translations
 	@echo "  Ctrl-C stops them all."
 	@echo
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
-	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" $(WITH_PARTNERS); \
+	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" DEMO_RP_SCOPE="$$($(DEMO_FIELD) scope)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
 	set -a; . config/granian.env; set +a; \
 	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GRANIAN_PORT=5002 \

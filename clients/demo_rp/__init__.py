@@ -22,8 +22,7 @@ from flask_wtf import CSRFProtect
 from clients.demo_rp import views
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-# organization: the demo user's DLI (issue 11); Passerelle drops it for a client not granted it.
-DEFAULT_SCOPE = "openid profile email phone address offline_access organization"
+DEFAULT_SCOPE = "openid profile email phone address offline_access"
 # The IdP and this RP both live on 127.0.0.1 in development, and cookies ignore ports:
 # a cookie name of its own keeps the two sessions apart.
 SESSION_COOKIE_NAME = "demo_rp_session"

@@ -1,7 +1,8 @@
 """`python -m clients.demo_rp`: serve the demo relying party on http://127.0.0.1:5001.
 
-Reads DEMO_RP_ISSUER, DEMO_RP_CLIENT_ID and DEMO_RP_CLIENT_SECRET (printed by `idp demo`);
-`make run` sets them.
+Reads DEMO_RP_ISSUER, DEMO_RP_CLIENT_ID and DEMO_RP_CLIENT_SECRET (printed by `idp demo`),
+and DEMO_RP_SCOPE if set (the scopes to ask for; `idp demo` prints the demo client's, which
+include organization); `make run` sets them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from clients.demo_rp import create_app
+from clients.demo_rp import DEFAULT_SCOPE, create_app
 
 HOST, PORT = "127.0.0.1", 5001
 
@@ -23,6 +24,7 @@ def main() -> None:
         client_id=os.environ["DEMO_RP_CLIENT_ID"],
         client_secret=os.environ["DEMO_RP_CLIENT_SECRET"],
         redirect_uri=f"http://{HOST}:{PORT}/callback",
+        scope=os.environ.get("DEMO_RP_SCOPE") or DEFAULT_SCOPE,
     )
     app.run(host=HOST, port=PORT, debug=False, use_reloader=False)
 

@@ -76,7 +76,8 @@ def demo(as_json: bool) -> None:
         )
     scope = clients_service.get(DEMO_CLIENT_ID).scope.split()
     if "organization" not in scope:  # the operator's to grant: the demo RP shows the claim
-        clients_service.update(DEMO_CLIENT_ID, scope=" ".join([*scope, "organization"]))
+        scope.append("organization")
+        clients_service.update(DEMO_CLIENT_ID, scope=" ".join(scope))
     client_secret = clients_service.rotate_secret(DEMO_CLIENT_ID)
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
     organization, note = ensure_demo_organization(DEMO_USER_EMAIL)
@@ -86,6 +87,7 @@ def demo(as_json: bool) -> None:
         "client_id": DEMO_CLIENT_ID,
         "client_secret": client_secret,
         "redirect_uri": f"{DEMO_RP_URL}/callback",
+        "scope": " ".join(scope),  # what the demo RP asks for (make run: DEMO_RP_SCOPE)
         "email": DEMO_USER_EMAIL,
         "password": password,
         "organization_id": organization.public_id,

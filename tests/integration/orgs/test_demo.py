@@ -29,7 +29,7 @@ def test_demo_makes_the_demo_user_primary_of_a_demo_dli_and_stays_idempotent(app
             ("demo@passerelle.test", "primary", "active")]
         assert organization.public_id == data["organization_id"] and organization.kind == "dli"
         scope = db.session.scalar(select(Client.scope).where(Client.client_id == "demo-rp")).split()
-        assert scope.count("organization") == 1
+        assert scope.count("organization") == 1 and data["scope"].split() == scope
     assert "Collège Imaginaire O123456789012" in run_idp("demo").output
 
 
