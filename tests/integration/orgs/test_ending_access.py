@@ -55,6 +55,7 @@ def test_removing_a_secondary_ends_their_sessions_and_organization_tokens(app, r
     organization_offline = grant(browser, rp, SECONDARY_EMAIL, ORG_OFFLINE)
     organization_session = grant(browser, rp, SECONDARY_EMAIL, ORG_SESSION)
     plain_offline = grant(browser, rp, SECONDARY_EMAIL, PLAIN_OFFLINE)
+    plain_session = grant(browser, rp, SECONDARY_EMAIL, "openid profile")
     primary_browser = signed_in(app, PRIMARY_EMAIL)
     primary_tokens = grant(primary_browser, rp, PRIMARY_EMAIL, ORG_OFFLINE)
 
@@ -65,6 +66,7 @@ def test_removing_a_secondary_ends_their_sessions_and_organization_tokens(app, r
     assert state_of(browser, rp, organization_session) == ENDED
     # Decision: a grant that never carried the organization outlives the membership when it
     # has offline_access (it survives sign-out too); without it, it ended with the sessions.
+    assert state_of(browser, rp, plain_session) == ENDED  # it lived only as long as the sessions
     assert state_of(browser, rp, plain_offline) == ALIVE
     assert "organization" not in browser.get(
         "/userinfo", headers={"Authorization": f"Bearer {plain_offline['access_token']}"}).get_json()
