@@ -92,7 +92,8 @@ def clients() -> None:
 @click.option("--jwks-file", type=click.File("r"), help="Public JWKS (JSON) for private_key_jwt.")
 @click.option("--client-id", help="Choose the client_id instead of a random one.")
 @click.option("--sector-identifier", help="Host that pairwise subjects derive from.")
-@click.option("--scope", help="Space-separated scopes the client may ask for (add invitations for the API).")
+@click.option("--scope", help="Space-separated scopes the client may ask for (add organization for the organization "
+                               "claim; invitations or organizations for the APIs).")
 @click.option("--initiate-login-uri", help="Where people this client invited go after registering (OIDC Core §4).")
 @click.option(
     "--min-acr", type=click.Choice(list(ACR_VALUES_SUPPORTED)),
