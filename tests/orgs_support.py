@@ -9,7 +9,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.mail.services import MailService
 from idp.orgs.requests import ChangeRequestService
-from idp.orgs.services import Inviter
+from idp.orgs.memberships import Inviter
 
 OPERATOR = Inviter(operator="ana")
 DLI_NUMBER = "O123456789012"

@@ -143,7 +143,7 @@ def orgs() -> None:
 @in_app
 def orgs_create(kind, number, name_fr, name_en, primary_email, locale, created_by, as_json) -> None:
     """Create an organization and send its primary user a code invitation."""
-    from idp.orgs.services import Inviter
+    from idp.orgs.memberships import Inviter
 
     service = organization_service()
     operator = created_by or _operator_name()
@@ -244,7 +244,7 @@ def orgs_members(organization, include_ended, as_json) -> None:
 @in_app
 def orgs_invite(organization, email, role, locale, created_by, as_json) -> None:
     """Send a code invitation to join the organization with this role."""
-    from idp.orgs.services import Inviter
+    from idp.orgs.memberships import Inviter
 
     service = organization_service()
     found = service.get(organization)

@@ -32,7 +32,7 @@ from idp.orgs import errors
 from idp.orgs.attachments import AttachmentService
 from idp.orgs.models import ChangeRequest, MemberRole, Membership, Organization
 from idp.orgs.requests import ChangeRequestService
-from idp.orgs.services import Inviter
+from idp.orgs.memberships import Inviter
 from idp.web import bearer
 from idp.web.bearer import ApiError
 

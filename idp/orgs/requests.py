@@ -34,6 +34,7 @@ from idp.orgs.errors import (
     RequestAlreadyPending,
     RequestNotFound,
 )
+from idp.orgs.memberships import Inviter, MembershipService
 from idp.orgs.models import (
     ChangeRequest,
     FormerPrimaryBecomes,
@@ -50,15 +51,13 @@ from idp.orgs.services import (
     LOCALES,
     REFERENCE,
     SUBMITTED_TEMPLATE,
-    Inviter,
-    OrganizationService,
     address_of,
     new_public_id,
 )
 from idp.orgs.text import clean_reason
 
 
-class ChangeRequestService(OrganizationService):
+class ChangeRequestService(MembershipService):
     """Organizations' requests about their members, and operators' decisions on them."""
 
     def submit_request(

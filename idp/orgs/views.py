@@ -35,7 +35,7 @@ from idp.orgs.errors import (
 from idp.orgs.forms import NEW_PRIMARY, ActionForm, ChangePrimaryForm, InviteForm, RemoveSecondaryForm
 from idp.orgs.models import MemberRole, Organization, RequestKind
 from idp.orgs.requests import ChangeRequestService
-from idp.orgs.services import Inviter
+from idp.orgs.memberships import Inviter
 from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES, get_organization_service
 from idp.web.errors import error_response
 

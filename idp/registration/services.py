@@ -38,7 +38,8 @@ from idp.invitations.services import InvitationService
 from idp.mail.services import MailService
 from idp.orgs.errors import OrgError
 from idp.orgs.models import Organization
-from idp.orgs.services import OrganizationService, names_of
+from idp.orgs.memberships import MembershipService
+from idp.orgs.services import names_of
 from idp.registration.errors import (
     AccountAlreadyActive,
     InvitationNoLongerValid,
@@ -234,8 +235,8 @@ class RegistrationService:
             user_id=user.id,
         )
 
-    def _organizations(self) -> OrganizationService:
-        return OrganizationService(self.session, self.settings, self.clock, self.hasher, self.mail)
+    def _organizations(self) -> MembershipService:
+        return MembershipService(self.session, self.settings, self.clock, self.hasher, self.mail)
 
     def was_recently_told_account_exists(self, user_id: int) -> bool:
         """Whether an "account exists" email to this account was queued within the cooldown.

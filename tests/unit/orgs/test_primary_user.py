@@ -9,7 +9,7 @@ import pytest
 from idp.audit import EventTag, SecurityEvent
 from idp.extensions import db
 from idp.orgs.errors import InvalidOrganization, InvitationNotOpen, NotPrimaryUser, OrganizationDisabled
-from idp.orgs.services import Inviter
+from idp.orgs.memberships import Inviter
 from tests.orgs_support import OPERATOR, join, make_dli, org_service, org_with_members
 
 

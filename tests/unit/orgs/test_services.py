@@ -22,7 +22,7 @@ from idp.orgs.errors import (
     PrimaryAlreadyExists,
 )
 from idp.orgs.models import Membership
-from idp.orgs.services import Inviter
+from idp.orgs.memberships import Inviter
 from tests.orgs_support import DLI_NUMBER, join, make_dli, make_user, org_service, org_with_members
 
 
