@@ -300,6 +300,8 @@ def test_a_relying_party_with_the_organization_scope_receives_both_roles(browser
     for email, role in ((PRIMARY_EMAIL, "primary"), (SECONDARY_EMAIL, "secondary")):
         with own_browser(browser, live_server, locale) as page:
             verifier = send_to_relying_party(page, client[0], receiver, locale)
+            expect(page.locator("html")).to_have_attribute("lang", locale)  # ui_locales
+            check_page(page, axe, SIGNIN_TEXT[locale]["heading"], f"the sign-in page the relying party sent {email} to ({locale})")
             submit_signin(page, locale, email, MEMBER_PASSWORD)
             check_page(page, axe, consent["heading"], f"the consent page with the organization scope ({locale}, {role})")
             expect(page.get_by_role("listitem").filter(has_text=text["scope"])).to_be_visible()
