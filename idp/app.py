@@ -28,6 +28,8 @@ from idp.mail import delivery as mail_delivery
 from idp.mfa import manage_views, security_key_views, setup_views  # noqa: F401  (their routes join mfa's blueprint)
 from idp.mfa import views as mfa_views
 from idp.oidc import views as oidc_views
+from idp.ops import hooks as ops_hooks
+from idp.ops import views as ops_views
 from idp.orgs import api as orgs_api
 from idp.orgs import views as orgs_views
 from idp.recovery import views as recovery_views
@@ -75,10 +77,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     extensions.babel.init_app(app, locale_selector=i18n.select_locale)
     for module in (headers, branding, input_guard, errors, mail_delivery, invitation_emails, password_text):
         module.init_app(app)
+    ops_hooks.init_app(app)  # after input_guard: its request-id hook runs first of all
     if settings.PROXY_FIX_X_FOR:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR)  # type: ignore[method-assign]
 
     oidc_views.init_app(app)
+    app.register_blueprint(ops_views.bp)  # /health/live, /health/ready, /metrics
     for blueprint in FEATURE_BLUEPRINTS:
         if blueprint is registration_views.bp and not settings.REGISTRATION_ENABLED:
             continue

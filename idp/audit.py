@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp.clock import Clock
 from idp.db import Base, UTCDateTime, utcnow
+from idp.ops import metrics
+from idp.ops.logs import REQUEST_ID
 
 
 class EventTag(StrEnum):
@@ -91,7 +93,14 @@ def record_event(
     user_agent: str | None = None,
     **details: Any,
 ) -> SecurityEvent:
-    """Add one event to the caller's transaction; it is saved when the caller commits."""
+    """Add one event to the caller's transaction; it is saved when the caller commits.
+
+    Also the one place security events are counted for Prometheus (idp/ops/metrics.py), and
+    the details get the id of the request being served, if any (issue 15)."""
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        details.setdefault("request_id", request_id)
+    metrics.count_event(str(tag), details)
     event = SecurityEvent(
         user_id=user_id,
         tag=str(tag),

@@ -215,6 +215,24 @@ DEFAULTS: dict[str, Any] = {
     # key id refreshes them at once, at most once per PARTNER_KEYS_MIN_REFRESH seconds.
     "PARTNER_METADATA_CACHE_TTL": 300,
     "PARTNER_KEYS_MIN_REFRESH": 10,
+    # Observability (idp/ops; issue 15). Logs: "text" leaves logging to the server; "json"
+    # writes every record as one JSON line on standard error, with the request id.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",  # with LOG_FORMAT = "json"
+    # /metrics (Prometheus): on the management port when MANAGEMENT_PORT is set, else on the
+    # main port; only for these addresses or networks ("10.0.0.0/8"), 404 for any other.
+    "METRICS_ENABLED": True,
+    "METRICS_ALLOWED_ADDRESSES": [],
+    "METRICS_CLIENT_LABELS": False,  # token counters per client_id (bounded by your clients)
+    # `idp serve-management`: probes and metrics on a port of their own (0: none).
+    "MANAGEMENT_HOST": "127.0.0.1",
+    "MANAGEMENT_PORT": 0,
+    # `idp worker`: seconds between two looks at the outbox, between two prunings, rows
+    # deleted per statement, and how long after expiring a row is deleted.
+    "WORKER_INTERVAL": 2,
+    "WORKER_PRUNE_INTERVAL": 300,
+    "WORKER_PRUNE_BATCH": 1000,
+    "PRUNE_AFTER": 24 * 3600,
 }
 
 

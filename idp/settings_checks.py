@@ -9,6 +9,7 @@ idp.config.validate checks what every deployment needs (secrets, issuer, databas
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,30 @@ def validate(settings: Mapping[str, Any]) -> None:
     _validate_service(settings)
     _validate_partners(settings)
     _validate_terms_directory(settings)
+    _validate_operations(settings)
+
+
+def _validate_operations(settings: Mapping[str, Any]) -> None:
+    """Logs, metrics, the management port and the worker (issue 15, idp/ops)."""
+    if settings.get("LOG_FORMAT") not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT must be text or json")
+    if str(settings.get("LOG_LEVEL", "")).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    allowed = settings.get("METRICS_ALLOWED_ADDRESSES")
+    if not isinstance(allowed, list | tuple):
+        raise ConfigError('METRICS_ALLOWED_ADDRESSES must be a list of addresses or networks, e.g. ["127.0.0.1"]')
+    for value in allowed:
+        try:
+            ipaddress.ip_network(str(value), strict=False)
+        except ValueError:
+            raise ConfigError(f"METRICS_ALLOWED_ADDRESSES: {value!r} is not an IP address or network") from None
+    port = settings.get("MANAGEMENT_PORT")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConfigError("MANAGEMENT_PORT must be a port number, or 0 for none")
+    for name in ("WORKER_INTERVAL", "WORKER_PRUNE_INTERVAL", "WORKER_PRUNE_BATCH", "PRUNE_AFTER"):
+        value = settings.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive number")
 
 
 def _validate_partners(settings: Mapping[str, Any]) -> None:

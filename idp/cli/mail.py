@@ -3,7 +3,6 @@ development mailbox."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -26,23 +25,17 @@ def send_pending(ctx: click.Context, watch: bool, interval: float) -> None:
     as several --watch processes, while the server runs: each message is claimed by one
     sender only. With --watch it is the production sender (docs/deployment.md, Mail)."""
     from idp.mail.delivery import deliver
+    from idp.ops.worker import Worker
 
     app = get_app(ctx)
-    while True:
-        try:
-            with app.app_context():
-                sent, failed = deliver()
-        except Exception as error:  # the database or a bug: a watcher keeps watching
-            if not watch:
-                raise
-            click.echo(f"sending failed ({type(error).__name__}: {error}); trying again", err=True)
-            sent = failed = 0
-        if not watch:
-            click.echo(f"sent {sent}, failed {failed} (see `idp mail failed` for messages given up)")
-            return
-        if sent or failed:
-            click.echo(f"sent {sent}, failed {failed}")
-        time.sleep(interval)
+    if watch:  # `idp worker` without the pruning: one loop for both (idp/ops/worker.py)
+        runner = Worker(app, jobs=("mail",), interval=interval, report=click.echo)
+        runner.install_signal_handlers()
+        runner.run()
+        return
+    with app.app_context():
+        sent, failed = deliver()
+    click.echo(f"sent {sent}, failed {failed} (see `idp mail failed` for messages given up)")
 
 
 @mail.command("failed")

@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -30,6 +30,7 @@ from idp.mail.errors import MailTransportError
 from idp.mail.models import OutboxMessage, OutboxState
 from idp.mail.services import QUEUED_IDS, MailService
 from idp.mail.smtp import SmtpTransport
+from idp.ops import metrics
 from idp.web.text import EMAIL_TEXT
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,11 @@ def build_message(message: OutboxMessage, subject: str, text: str, html: str) ->
     return email
 
 
-def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
-    """Send the given queued messages, or every due one; returns (sent, failed). Commits
-    after each message, so one failure never loses or resends another.
+def deliver(message_ids: Iterable[int] | None = None, *, stop: Callable[[], bool] | None = None,
+            limit: int = 100) -> tuple[int, int]:
+    """Send the given queued messages, or up to `limit` due ones; returns (sent, failed).
+    Commits after each message, so one failure never loses or resends another. `stop` is
+    asked before each message (idp worker on SIGTERM): the one being sent is finished first.
 
     A message whose code expired is dropped, not sent (state "expired", counted in neither).
     A permanent SMTP refusal (5xx about the message) makes a dead letter at once; any other
@@ -98,16 +101,23 @@ def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
     """
     service = get_mail_service()
     transport = SmtpTransport(app_context().settings)
-    ids = list(message_ids) if message_ids is not None else service.due_ids()
+    ids = list(message_ids) if message_ids is not None else None
     sent = failed = 0
-    for message_id in ids:
-        message = service.claim(message_id)
+    for index in range(len(ids) if ids is not None else limit):
+        if stop is not None and stop():
+            break
+        # Given ids (the sender thread): each if still due. Otherwise the next due message,
+        # skipping those another sender holds (FOR UPDATE SKIP LOCKED on PostgreSQL).
+        message = service.claim(ids[index]) if ids is not None else service.claim_next()
         db.session.commit()
         if message is None:
+            if ids is None:
+                break
             continue
         if service.is_expired(message):
             service.mark_expired(message)
             db.session.commit()
+            metrics.count_mail("expired")
             log.info("mail %s (%s) dropped: its code expired before it could be sent", message.id, message.template)
             continue
         try:
@@ -117,6 +127,7 @@ def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
             service.mark_failed(message, str(error), smtp_code=error.smtp_code, permanent=error.permanent)
             db.session.commit()
             failed += 1
+            metrics.count_mail("dead_letter" if message.state == OutboxState.FAILED else "retry")
             if message.state == OutboxState.FAILED:
                 log.error("mail %s (%s) is a dead letter: %s", message.id, message.template, error)
             else:
@@ -129,10 +140,12 @@ def deliver(message_ids: Iterable[int] | None = None) -> tuple[int, int]:
             db.session.rollback()
             service.mark_failed(message, f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
             failed += 1
+            metrics.count_mail("unbuildable")
             log.exception("mail %s (%s) could not be built; it stays in the outbox", message.id, message.template)
         else:
             service.mark_sent(message)
             sent += 1
+            metrics.count_mail("sent")
         db.session.commit()
     return sent, failed
 

@@ -150,21 +150,30 @@ class MailService:
             .limit(1)
         )
 
-    def due_ids(self, limit: int = 100) -> list[int]:
+    def _due(self):
         """Queued messages whose next attempt is due, oldest first (expired ones included:
         delivery drops them)."""
-        return list(
-            self.session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.state == OutboxState.QUEUED,
-                    OutboxMessage.next_attempt_at <= self.clock(),
-                    OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
+        return (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.state == OutboxState.QUEUED,
+                OutboxMessage.next_attempt_at <= self.clock(),
+                OutboxMessage.attempts < self.settings.MAIL_MAX_ATTEMPTS,
             )
+            .order_by(OutboxMessage.id)
         )
+
+    def due_ids(self, limit: int = 100) -> list[int]:
+        """Ids of the messages due now, oldest first (see _due)."""
+        return list(self.session.scalars(self._due().limit(limit)))
+
+    def claim_next(self) -> OutboxMessage | None:
+        """Take the oldest due message for one attempt, or None when none is due. On
+        PostgreSQL the row is picked FOR UPDATE SKIP LOCKED, so senders on several hosts
+        each take a different message without waiting for one another; claim() then makes
+        it theirs (SQLite has one writer at a time: run one sender there)."""
+        message_id = self.session.scalar(self._due().limit(1).with_for_update(skip_locked=True))
+        return None if message_id is None else self.claim(message_id)
 
     def claim(self, message_id: int) -> OutboxMessage | None:
         """Take the message for one attempt, or None if it is sent, given up, or another

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.oidc.models import ClientAssertionJti
 from idp.oidc.tokens import GrantContext, Person
+from idp.ops import metrics
 from idp.security.secrets import new_token
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -104,6 +105,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         self.request.grant_context = context
         token = self.server.tokens().issue(
             context, include_refresh_token=self.request.client.check_grant_type("refresh_token"))
+        metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
@@ -156,6 +158,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         context = tokens.context_of(parent, scope=self.request.payload.scope or parent.grant_scope)
         self.request.grant_context = context
         token = tokens.issue(context, include_refresh_token=True)
+        metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
@@ -177,6 +180,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         context = GrantContext(grant_id=new_token(16), client_id=client.client_id, user_id=None, session_id=None, scope=scope)
         self.request.grant_context = context
         token = self.server.tokens().issue(context, include_refresh_token=False)
+        metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 

@@ -21,6 +21,7 @@ from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.models import Client, Consent
+from idp.ops import metrics
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
 from idp.signin.errors import InvalidCredentials, StepNotAllowed
@@ -228,6 +229,7 @@ class SigninService:
         steps_done[name] = self.clock().isoformat()
         txn.steps_done = steps_done
         self.session.flush()
+        metrics.count_step(name)
 
     def forget_identity(self, txn: SigninTransaction) -> None:
         """Undo a reused session's proof of identity (it ended before the flow did)."""

@@ -106,13 +106,14 @@ def test_send_pending_watch_keeps_sending_between_pauses(client, mailbox, app, m
     """The production sender (`--watch`): sends, pauses --interval seconds, sends again."""
     pauses = []
 
-    def pause(seconds):
+    def pause(worker, seconds):
         pauses.append(seconds)
         if len(pauses) == 2:
-            raise KeyboardInterrupt  # what stopping the service does
+            worker.stop()  # what SIGTERM does
+            return
         client.post("/test/queue/en?to=bob@example.ca")  # queued while the sender waits
 
-    monkeypatch.setattr("idp.cli.mail.time.sleep", pause)
+    monkeypatch.setattr("idp.ops.worker.Worker.pause", pause)
     client.post("/test/queue/en")
     result = CliRunner().invoke(cli, ["mail", "send-pending", "--watch", "--interval", "0.5"], obj=app)
     assert pauses == [0.5, 0.5]

@@ -168,7 +168,8 @@ def test_failures_are_recorded_with_address_and_browser(app, mailbox):
     with app.app_context():
         event = db.session.scalar(select(SecurityEvent).where(SecurityEvent.tag == str(EventTag.SIGNIN_FAILURE)))
     assert (event.user_id, event.ip_address, event.user_agent) == (user_id, "127.0.0.1", "Navigateur/1.0")
-    assert event.details == {"step": "password", "reason": "wrong_password"}
+    request_id = event.details.pop("request_id")  # the request's id (issue 15), as in its log lines
+    assert event.details == {"step": "password", "reason": "wrong_password"} and len(request_id) == 32
 
 
 @pytest.mark.settings(SIGNIN_RATE_LIMIT="2 per minute")
