@@ -77,6 +77,7 @@ run: $(STAMP) compile-translations
 	@echo "  Demo RP        http://127.0.0.1:5001"
 	@echo "  Demo bank      $$($(BANK_FIELD) issuer)  (the sign-in partner \"Banque Imaginaire\")"
 	@echo "  Mailbox        http://127.0.0.1:8026  (every email Passerelle and the bank send, development only)"
+	@echo "  Probes         $$($(DEMO_FIELD) issuer)/health/ready  and metrics  $$($(DEMO_FIELD) issuer)/metrics"
 	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
 	@echo "  Demo DLI       $$($(DEMO_FIELD) organization_name) $$($(DEMO_FIELD) organization_number)  (its primary user is the demo user)"
@@ -87,11 +88,14 @@ run: $(STAMP) compile-translations
 	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" DEMO_RP_SCOPE="$$($(DEMO_FIELD) scope)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
 	set -a; . config/granian.env; set +a; \
+	rm -rf var/prometheus var/prometheus-bank; mkdir -p var/prometheus var/prometheus-bank; \
 	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GRANIAN_PORT=5002 \
-	  $(VENV)/bin/granian idp:create_app & bank_pid=$$!; \
+	  PROMETHEUS_MULTIPROC_DIR=var/prometheus-bank $(VENV)/bin/granian idp:create_app & bank_pid=$$!; \
+	export IDP_MAIL_SEND_AFTER_RESPONSE=false; \
 	$(VENV)/bin/granian idp:create_app & idp_pid=$$!; \
+	$(IDP) worker --interval 1 & worker_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
-	pids="$$mail_pid $$bank_pid $$idp_pid $$rp_pid"; \
+	pids="$$mail_pid $$bank_pid $$idp_pid $$worker_pid $$rp_pid"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
 	wait -n $$pids; status=$$?; \
 	kill $$pids 2>/dev/null || true; wait 2>/dev/null || true; exit $$status
