@@ -26,6 +26,7 @@ from idp.mail.delivery import deliver
 from idp.ops.services import PruneService
 
 log = logging.getLogger(__name__)
+BATCH = 100  # messages per deliver() call
 
 
 class Worker:
@@ -74,11 +75,14 @@ class Worker:
             self._guarded("pruning", self.prune)
 
     def _send(self) -> None:
-        sent = failed = 1
-        while (sent or failed) and not self.is_stopping:  # a full batch: look again at once
-            sent, failed = deliver(stop=lambda: self.is_stopping)
+        while not self.is_stopping:
+            sent, failed = deliver(stop=lambda: self.is_stopping, limit=BATCH)
             if sent or failed:
                 self.report(f"sent {sent}, failed {failed}")
+            # A full batch sent: look again at once. A failure may be the relay down:
+            # wait for the next pass rather than try every message against it.
+            if failed or sent < BATCH:
+                return
 
     def prune(self) -> dict[str, int]:
         """Delete expired rows, one batch per statement and commit; returns rows per table."""

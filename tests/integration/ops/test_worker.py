@@ -174,3 +174,13 @@ def test_sigterm_stops_the_worker_cleanly(app, database_uri, tmp_path):
             process.kill()
     assert process.returncode == 0, err
     assert "worker stopped" in out
+
+
+# Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+@pytest.mark.settings(MAIL_SEND_AFTER_RESPONSE=False, SMTP_PORT=9)
+def test_a_relay_that_is_down_is_tried_once_per_pass_not_once_per_message(app):
+    queue(app, "ana@example.ca", "bob@example.ca", "cy@example.ca")
+    Worker(app, jobs=("mail",)).run_once()
+    with app.app_context():
+        attempts = list(db.session.scalars(select(OutboxMessage.attempts).order_by(OutboxMessage.id)))
+    assert attempts == [1, 0, 0]
