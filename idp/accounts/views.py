@@ -128,6 +128,8 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.ORGANIZATION_REQUEST_SUBMITTED: _l("You sent a request about your organization's users"),
     EventTag.ORGANIZATION_REQUEST_APPROVED: _l("Your request about your organization's users was approved"),
     EventTag.ORGANIZATION_REQUEST_REJECTED: _l("Your request about your organization's users was rejected"),
+    EventTag.ORGANIZATION_CLIENT_ATTACHED: _l("A service was allowed to manage your organization's users"),
+    EventTag.ORGANIZATION_CLIENT_DETACHED: _l("A service may no longer manage your organization's users"),
 }
 OTHER_EVENT = _l("Other account activity")
 
