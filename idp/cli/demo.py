@@ -16,6 +16,11 @@ DEMO_USER_EMAIL = "demo@passerelle.test"
 # The demo designated learning institution (issue 11), whose primary user is the demo user.
 DEMO_DLI = {"kind": "dli", "number": "O123456789012", "name_fr": "Collège Imaginaire", "name_en": "Imaginary College"}
 DEMO_OPERATOR = "idp demo"
+# The institution portal (issue 12, clients/institution_portal), a relying party that asks for
+# the organization scope and two-factor.
+PORTAL_CLIENT_ID = "institution-portal"
+PORTAL_URL = "http://127.0.0.1:5003"
+PORTAL_SCOPE = "openid profile email organization"
 
 
 def ensure_demo_person(context, email: str, given_name: str, family_name: str) -> str:
@@ -53,6 +58,22 @@ def ensure_demo_organization(email: str):
     return organization, "primary user: the demo user"
 
 
+def ensure_portal_client(clients_service) -> str:
+    """The institution portal's client, created if missing, its scope set again; returns a
+    fresh secret. The caller commits."""
+    from idp.oidc.errors import ClientNotFound
+
+    try:
+        clients_service.get(PORTAL_CLIENT_ID)
+    except ClientNotFound:
+        clients_service.create(name="Portail pour les EED", client_id=PORTAL_CLIENT_ID, scope=PORTAL_SCOPE,
+                               redirect_uris=[f"{PORTAL_URL}/callback"],
+                               post_logout_redirect_uris=[f"{PORTAL_URL}/signed-out"])
+    else:
+        clients_service.update(PORTAL_CLIENT_ID, scope=PORTAL_SCOPE)
+    return clients_service.rotate_secret(PORTAL_CLIENT_ID)
+
+
 @click.command("demo")
 @json_option
 @in_app
@@ -79,6 +100,7 @@ def demo(as_json: bool) -> None:
         scope.append("organization")
         clients_service.update(DEMO_CLIENT_ID, scope=" ".join(scope))
     client_secret = clients_service.rotate_secret(DEMO_CLIENT_ID)
+    portal_secret = ensure_portal_client(clients_service)
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
     organization, note = ensure_demo_organization(DEMO_USER_EMAIL)
     database.session.commit()
@@ -93,6 +115,9 @@ def demo(as_json: bool) -> None:
         "organization_id": organization.public_id,
         "organization_number": organization.number,
         "organization_name": organization.name_fr,
+        "institution_portal_url": PORTAL_URL,
+        "institution_portal_client_id": PORTAL_CLIENT_ID,
+        "institution_portal_client_secret": portal_secret,
     }
     if as_json:
         print_json(data)
@@ -101,3 +126,4 @@ def demo(as_json: bool) -> None:
     click.echo(f"Demo client    {DEMO_CLIENT_ID} / {client_secret}  (relying party at {DEMO_RP_URL})")
     click.echo(f"Demo user      {DEMO_USER_EMAIL} / {password}")
     click.echo(f"Demo DLI       {organization.name_fr} {organization.number}  ({note})")
+    click.echo(f"Portal client  {PORTAL_CLIENT_ID} / {portal_secret}  (institution portal at {PORTAL_URL})")

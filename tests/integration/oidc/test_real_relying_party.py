@@ -10,37 +10,15 @@ from urllib.parse import urlsplit
 import requests
 
 from clients.demo_rp import create_app as create_rp
-from tests.oidc_support import PASSWORD, PKCE_CHALLENGE, csrf_token, make_client, make_user
-from tests.signin_support import CODE_PATH, TERMS_PATH, signin_codes_sent, wait_for_signin_code
+from tests.institution_portal_support import follow_passerelle
+from tests.oidc_support import PKCE_CHALLENGE, make_client, make_user
 
 RP_ORIGIN = "http://127.0.0.1:5001"
 
 
 def follow_idp(browser: requests.Session, url: str) -> str:
     """Act as the browser at the IdP: sign in when asked; return the URL it sends us back to."""
-    response = browser.get(url, allow_redirects=False, timeout=30)
-    codes_before = signin_codes_sent("zoe@example.ca")
-    for _ in range(14):
-        location = response.headers.get("Location")
-        if location and location.startswith(RP_ORIGIN):
-            return location
-        if response.status_code in (302, 303):
-            response = browser.get(requests.compat.urljoin(response.url, location), allow_redirects=False, timeout=30)
-        elif 'name="password"' in response.text:
-            codes_before = signin_codes_sent("zoe@example.ca")
-            response = browser.post(response.url, data={"email": "zoe@example.ca", "password": PASSWORD,
-                                                        "csrf_token": csrf_token(response.text)}, allow_redirects=False, timeout=30)
-        elif urlsplit(response.url).path == CODE_PATH:
-            # The live server sends the code after answering: wait for it in the mailbox.
-            code = wait_for_signin_code("zoe@example.ca", codes_before)
-            response = browser.post(response.url, data={"code": code, "csrf_token": csrf_token(response.text)},
-                                    allow_redirects=False, timeout=30)
-        elif urlsplit(response.url).path == TERMS_PATH:
-            response = browser.post(response.url, data={"decision": "accept", "csrf_token": csrf_token(response.text)},
-                                    allow_redirects=False, timeout=30)
-        else:
-            raise AssertionError(f"stuck at {response.url}: {response.status_code}")
-    raise AssertionError("redirect loop")
+    return follow_passerelle(browser, url, "zoe@example.ca", clock=None, origin=RP_ORIGIN)
 
 
 def local(url: str) -> str:

@@ -1,0 +1,77 @@
+"""The institution portal (issue 12, « Portail pour les EED »): a relying party of
+Passerelle that a ministry runs on its own. It never imports `idp`: it knows Passerelle only
+over HTTP (passerelle.py). `python -m clients.institution_portal run|db upgrade`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFError
+
+from clients.institution_portal import config
+from clients.institution_portal.db import db as database
+from clients.institution_portal.db import utcnow
+from clients.institution_portal.passerelle import Passerelle, StateStore, register
+from clients.institution_portal.web import Portal, page, security_headers, select_locale
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
+               environ: dict[str, str] | None = None) -> Flask:
+    """Build the portal from its validated settings (config.py); raises ConfigError."""
+    settings = config.validate(config.load(overrides, environ))
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
+    app.config.update(
+        SECRET_KEY=settings.PORTAL_SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=settings.PORTAL_DATABASE_URL,
+        SESSION_COOKIE_NAME=settings.PORTAL_SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",  # Passerelle's redirect back is a top-level GET
+        SESSION_COOKIE_SECURE=not settings.is_development,
+        PERMANENT_SESSION_LIFETIME=settings.PORTAL_SESSION_MAX_AGE,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="fr",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.config.update({key: value for key, value in (overrides or {}).items() if not key.startswith("PORTAL_")})
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    database.init_app(app)
+    Babel(app, locale_selector=select_locale)
+    CSRFProtect(app)
+    oauth = register(app, settings, StateStore(lambda: database.session, clock))
+    app.extensions["institution_portal"] = Portal(settings=settings, clock=clock, passerelle=Passerelle(oauth, settings))
+
+    from clients.institution_portal.auth.views import bp as auth_bp
+    from clients.institution_portal.home.views import bp as home_bp
+    from clients.institution_portal.terms.views import bp as terms_bp
+
+    for blueprint in (auth_bp, terms_bp, home_bp):
+        app.register_blueprint(blueprint)
+    app.after_request(security_headers)
+    _error_pages(app)
+    return app
+
+
+ERROR_KINDS = {404: "not_found", 405: "not_found", 413: "bad_request", CSRFError: "csrf"}
+
+
+def _error_pages(app: Flask) -> None:
+    """Every error is a translated page with the portal's layout, never a bare 500."""
+    for error, kind in ERROR_KINDS.items():
+        status = 400 if error is CSRFError else error
+        app.register_error_handler(error, lambda _error, kind=kind, status=status: page("error.html", status, kind=kind))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        database.session.rollback()
+        return page("error.html", 500, kind="server")

@@ -1,0 +1,43 @@
+"""`python -m clients.institution_portal run|db upgrade`.
+
+run         serve the portal on 127.0.0.1:5003 (development server; production runs
+            `clients.institution_portal:create_app()` under granian or gunicorn)
+db upgrade  create or upgrade the portal's own database (its Alembic migrations)
+"""
+
+from __future__ import annotations
+
+import sys
+
+from clients.institution_portal.config import ConfigError
+
+HOST, PORT = "127.0.0.1", 5003
+USAGE = "usage: python -m clients.institution_portal run | db upgrade"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    from clients.institution_portal import create_app
+
+    try:
+        app = create_app()
+    except ConfigError as error:
+        print(f"institution portal: {error}", file=sys.stderr)
+        return 2
+    if argv == ["run"]:
+        app.run(host=HOST, port=PORT, debug=False, use_reloader=False)
+        return 0
+    if argv == ["db", "upgrade"]:
+        from clients.institution_portal.db import db
+        from clients.institution_portal.migrations import upgrade
+
+        with app.app_context(), db.engine.begin() as connection:
+            upgrade(connection)
+        print("institution portal: database is up to date")
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

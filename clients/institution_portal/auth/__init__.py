@@ -1,0 +1,1 @@
+"""Sign-in through Passerelle, the portal session, and sign-out."""

@@ -1,0 +1,140 @@
+"""Sign-in (the choice page, the start, the callback), sign-out and the signed-out page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
+from clients.institution_portal.db import db
+from clients.institution_portal.errors import (
+    AssuranceTooLow,
+    BadState,
+    InvalidIdToken,
+    NoMembership,
+    NotAnInstitution,
+    ProviderError,
+    ProviderUnavailable,
+    SigninError,
+    WrongIssuer,
+)
+from clients.institution_portal.terms.services import TermsService
+from clients.institution_portal.web import (
+    SESSION_TOKEN_KEY,
+    current_portal_session,
+    locale,
+    page,
+    portal,
+    session_service,
+)
+
+bp = Blueprint("auth", __name__)
+
+# (template, HTTP status, heading) for each refusal; the templates say what to do next.
+REFUSALS = {
+    AssuranceTooLow: ("refused_two_factor.html", 403),
+    NoMembership: ("refused_membership.html", 403),
+    NotAnInstitution: ("refused_membership.html", 403),
+}
+MESSAGES = {
+    BadState: _l("This sign-in response does not match a sign-in started in this browser, or it was already used. "
+                 "Start again from the sign-in page."),
+    WrongIssuer: _l("The sign-in response did not come from Passerelle. Start again from the sign-in page."),
+    InvalidIdToken: _l("Passerelle's answer could not be verified. Start again from the sign-in page."),
+    ProviderUnavailable: _l("Passerelle cannot be reached right now. Try again in a few minutes."),
+}
+PROVIDER_MESSAGES = {
+    "access_denied": _l("The sign-in was cancelled, or you did not allow Passerelle to share your information "
+                        "with the portal."),
+    "unmet_authentication_requirements": _l("The portal requires two-factor authentication, and your Passerelle "
+                                            "account has no method that provides it yet."),
+    "login_required": _l("You need to sign in at Passerelle again."),
+    "interaction_required": _l("You need to sign in at Passerelle again."),
+    "temporarily_unavailable": _l("Passerelle is temporarily unavailable. Try again in a few minutes."),
+}
+
+
+@bp.get("/login")
+def login():
+    if current_portal_session() is not None:
+        return redirect(url_for("home.index"))
+    return page("login.html", form=SigninChoiceForm())
+
+
+@bp.post("/login")
+def start():
+    form = SigninChoiceForm()
+    if not form.validate_on_submit():
+        return page("login.html", 400, form=form)
+    try:
+        response = portal().passerelle.start(partner=form.via.data == "partner", locale=locale())
+    except ProviderUnavailable:
+        return refused(ProviderUnavailable())
+    db.session.commit()  # the state store's row
+    return response
+
+
+@bp.get("/callback")
+def callback():
+    try:
+        identity, id_token = portal().passerelle.finish(request.args)
+    except SigninError as error:
+        db.session.commit()  # a used state stays used
+        current_app.logger.info("sign-in refused: %r", error)
+        return refused(error)
+    language = session.get("lang")
+    session.clear()  # a new session for a new person (no fixation)
+    if language:
+        session["lang"] = language
+    session[SESSION_TOKEN_KEY] = session_service().open(identity, id_token)
+    terms = TermsService(db.session, portal().settings, portal().clock)
+    db.session.commit()
+    return redirect(url_for("home.index" if terms.has_accepted(identity.sub) else "terms.show"))
+
+
+def refused(error: SigninError):
+    if type(error) in REFUSALS:
+        template, status = REFUSALS[type(error)]
+        return page(template, status, not_an_institution=isinstance(error, NotAnInstitution))
+    if isinstance(error, ProviderError):
+        message = PROVIDER_MESSAGES.get(error.code, _l("Passerelle did not complete the sign-in."))
+        return page("refused.html", 400, message=message, code=error.code,
+                    two_factor=error.code == "unmet_authentication_requirements")
+    return page("refused.html", 503 if isinstance(error, ProviderUnavailable) else 400, message=MESSAGES[type(error)])
+
+
+@bp.post("/logout")
+def logout():
+    if not SignoutForm().validate_on_submit():
+        return page("refused.html", 400, message=MESSAGES[BadState])
+    return sign_out()
+
+
+def sign_out(declined: bool = False):
+    """End the portal session, then Passerelle's (RP-initiated logout with id_token_hint)."""
+    id_token = session_service().close(session.get(SESSION_TOKEN_KEY))
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    if declined:
+        session["declined_terms"] = True
+    if id_token is None:
+        db.session.commit()
+        return redirect(url_for("auth.signed_out"))
+    try:
+        response = portal().passerelle.logout(id_token, locale())
+    except ProviderUnavailable:
+        db.session.commit()
+        return refused(ProviderUnavailable())
+    db.session.commit()
+    return response
+
+
+@bp.get("/signed-out")
+def signed_out():
+    if request.args.get("state") and not portal().passerelle.is_our_logout_response():
+        db.session.commit()
+        return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
+    db.session.commit()
+    return page("signed_out.html", declined=session.pop("declined_terms", False))

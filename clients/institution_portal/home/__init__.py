@@ -1,0 +1,1 @@
+"""The institution's home page, help, language and error pages."""

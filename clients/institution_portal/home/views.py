@@ -1,0 +1,41 @@
+"""Home (the institution, the person's role, what later phases will add), help, language."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, session, url_for
+
+from clients.institution_portal.auth.forms import SignoutForm
+from clients.institution_portal.terms.views import get_terms_service
+from clients.institution_portal.web import (
+    LOCALES,
+    current_portal_session,
+    is_local_path,
+    locale,
+    page,
+    signin_required,
+)
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@signin_required
+def index():
+    person = current_portal_session()
+    if not get_terms_service().has_accepted(person.sub):
+        return redirect(url_for("terms.show"))
+    name = person.organization_name_en if locale() == "en" else person.organization_name_fr
+    return page("home.html", person=person, institution_name=name, signout_form=SignoutForm())
+
+
+@bp.get("/help")
+def help():
+    return page("help.html")
+
+
+@bp.get("/lang/<code>")
+def language(code: str):
+    if code in LOCALES:
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    return redirect(target if is_local_path(target) else "/")

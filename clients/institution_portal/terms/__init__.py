@@ -1,0 +1,1 @@
+"""The portal's own terms of use, versioned, accepted once per person and version."""

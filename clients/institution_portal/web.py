@@ -1,0 +1,106 @@
+"""What every view shares: the language, rendering a page, the signed-in person, and the
+security headers of every response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+
+from clients.institution_portal.auth.services import SessionService
+from clients.institution_portal.config import Settings
+from clients.institution_portal.db import db
+from clients.institution_portal.passerelle import Passerelle
+
+LOCALES = ("fr", "en")
+SESSION_TOKEN_KEY = "portal_session"
+
+
+@dataclass
+class Portal:
+    """The app's collaborators, built once by create_app."""
+
+    settings: Settings
+    clock: Any
+    passerelle: Passerelle
+
+
+def portal() -> Portal:
+    return current_app.extensions["institution_portal"]
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or "fr"
+
+
+def locale() -> str:
+    return str(get_locale())
+
+
+def page(template: str, status: int = 200, **context: Any):
+    current = locale()
+    other = "en" if current == "fr" else "fr"
+    return render_template(
+        f"clients/institution_portal/{template}",
+        locale=current,
+        other_locale=other,
+        language_toggle_url=url_for("home.language", code=other, next=request.full_path.rstrip("?")),
+        help_url=portal().settings.PORTAL_HELP_URL or url_for("home.help"),
+        passerelle_account_url=f"{portal().settings.PORTAL_ISSUER}/account",
+        signed_in=current_portal_session() is not None,
+        **context,
+    ), status
+
+
+def session_service() -> SessionService:
+    return SessionService(db.session, portal().settings, portal().clock)
+
+
+def current_portal_session():
+    """The signed-in person's portal session, or None (cached for the request)."""
+    if "portal_session" not in g:
+        g.portal_session = session_service().find(session.get(SESSION_TOKEN_KEY))
+    return g.portal_session
+
+
+def signin_required(view):
+    """Send a person who is not signed in to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_portal_session() is None:
+            return redirect(url_for("auth.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def is_local_path(target: str) -> bool:
+    return target.startswith("/") and not target.startswith("//") and "\\" not in target
+
+
+def security_headers(response):
+    """No framing, no inline script or style, nothing cached, no referrer (callback URLs
+    carry codes). Forms may lead to Passerelle: Chromium applies form-action to the
+    redirects after a POST, so its origin is allowed there."""
+    origin = portal().passerelle.issuer_origin()
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        f"form-action 'self' {origin}; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cache-Control", "no-store")
+    if portal().settings.PORTAL_BASE_URL.startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
