@@ -6,6 +6,7 @@ matches a fresh extraction; every template renders in fr and en and has a title.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -173,7 +174,8 @@ def test_french_catalog_is_actually_french():
 
 DEMO_RP_PREFIX = "clients/demo_rp/"
 # Layouts: their own title block is empty by design; pages that extend them fill it.
-LAYOUTS = {"base.html", "clients/demo_rp/base.html"}
+PORTAL_PREFIX = "clients/institution_portal/"
+LAYOUTS = {"base.html", "clients/demo_rp/base.html", "clients/institution_portal/base.html"}
 TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"")
 # What base layouts append to every page's own title ("Sign in – Passerelle").
@@ -295,6 +297,35 @@ def _demo_rp_contexts() -> dict:
     }
 
 
+def _portal_contexts() -> dict:
+    """The institution portal's pages (clients/institution_portal), as its views render them."""
+    from types import SimpleNamespace
+
+    from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
+    from clients.institution_portal.terms.forms import TermsForm
+
+    person = SimpleNamespace(organization_number="O123456789012", role="primary")
+    return {
+        f"{PORTAL_PREFIX}login.html": lambda: {"form": SigninChoiceForm()},
+        f"{PORTAL_PREFIX}home.html": lambda: {"person": person, "institution_name": "Collège Imaginaire",
+                                             "signout_form": SignoutForm()},
+        f"{PORTAL_PREFIX}terms.html": lambda: {"form": TermsForm(), "version": "2026-12", "accepted": False},
+        f"{PORTAL_PREFIX}refused.html": lambda: {"message": "", "code": "access_denied", "two_factor": True},
+        f"{PORTAL_PREFIX}error.html": lambda: {"kind": "not_found"},
+    }
+
+
+@functools.cache
+def portal_app():
+    from clients.institution_portal import create_app
+
+    return create_app({
+        "PORTAL_ENV": "development", "PORTAL_ISSUER": "http://127.0.0.1:5000", "PORTAL_CLIENT_ID": "institution-portal",
+        "PORTAL_CLIENT_SECRET": "test", "PORTAL_BASE_URL": "http://127.0.0.1:5003", "PORTAL_SECRET_KEY": "t" * 32,
+        "PORTAL_DATABASE_URL": "sqlite://",
+    }, environ={})
+
+
 def all_templates() -> list[str]:
     templates = ROOT / "templates"
     return sorted(str(path.relative_to(templates)) for path in templates.rglob("*") if path.is_file())
@@ -324,6 +355,11 @@ def render(idp_app, demo_rp_app, name: str, locale: str) -> str:
     """Render one template the way its app does, in one language."""
     from flask import render_template
 
+    if name.startswith(PORTAL_PREFIX):
+        from clients.institution_portal.web import page
+
+        with portal_app().test_request_context("/", headers={"Accept-Language": locale}):
+            return page(name.removeprefix(PORTAL_PREFIX), **_portal_contexts().get(name, dict)())[0]
     if name.startswith(DEMO_RP_PREFIX):
         with demo_rp_app.test_request_context("/", headers={"Accept-Language": locale}):
             context = _demo_rp_contexts().get(name, dict)()
@@ -347,7 +383,7 @@ def test_templates_are_found():
 def test_every_template_context_names_a_real_template():
     """A renamed template must not leave its context behind, silently untested."""
     known = set(all_templates())
-    assert set(_idp_contexts()) | set(_demo_rp_contexts()) <= known
+    assert set(_idp_contexts()) | set(_demo_rp_contexts()) | set(_portal_contexts()) <= known
 
 
 @pytest.mark.parametrize("locale", LOCALES)
