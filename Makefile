@@ -1,5 +1,6 @@
 # Passerelle. Two commands do everything on a fresh machine:
 #   make run    virtual environment, install, database, demo client and user, IdP + demo RP
+#               + the institution portal
 #   make test   what the tests need (Chromium, PostgreSQL, axe-core), then the whole suite on
 #               SQLite and the non-browser suite again on PostgreSQL
 SHELL := /bin/bash
@@ -18,7 +19,8 @@ PYTEST_ARGS ?=
 .PHONY: help run test test-sqlite test-postgres system-deps browser-deps translations compile-translations bench lint clean
 
 help:
-	@echo "make run           start the IdP on http://localhost:5000 and the demo RP on http://127.0.0.1:5001"
+	@echo "make run           start the IdP on http://localhost:5000, the demo RP on http://127.0.0.1:5001"
+	@echo "                   and the institution portal on http://127.0.0.1:5003"
 	@echo "make test          install test dependencies, run the suite on SQLite and on PostgreSQL"
 	@echo "make translations  extract strings, update and compile the fr and en catalogs"
 	@echo "make bench         load benchmark against node oidc-provider (bench/)"
@@ -65,6 +67,13 @@ BANK := IDP_CONFIG=config/banque-imaginaire.toml $(IDP)
 BANK_FIELD := $(PY) -c 'import json, sys; print(json.load(open("var/bank.json"))[sys.argv[1]])'
 # Passerelle's commands read the partners file, whose secret is the bank's latest one.
 WITH_PARTNERS := IDP_PARTNERS_FILE=config/partners.demo.toml PASSERELLE_DEMO_BANK_SECRET="$$($(BANK_FIELD) client_secret)"
+# The institution portal (issue 12, clients/institution_portal) on port 5003: its own database
+# and secret key under var/, its client registered by `idp demo` (docs/institution-portal.md).
+PORTAL := PORTAL_ENV=development PORTAL_ISSUER="$$($(DEMO_FIELD) issuer)" PORTAL_BASE_URL=http://127.0.0.1:5003 \
+  PORTAL_CLIENT_ID="$$($(DEMO_FIELD) institution_portal_client_id)" \
+  PORTAL_CLIENT_SECRET="$$($(DEMO_FIELD) institution_portal_client_secret)" \
+  PORTAL_SECRET_KEY="$$(cat var/institution-portal.key)" \
+  PORTAL_DATABASE_URL="sqlite:///$(CURDIR)/var/institution-portal.sqlite3" $(PY) -m clients.institution_portal
 
 run: $(STAMP) compile-translations
 	@mkdir -p var
@@ -72,6 +81,8 @@ run: $(STAMP) compile-translations
 	@$(BANK) partners demo-bank --json > var/bank.json
 	$(WITH_PARTNERS) $(IDP) db upgrade
 	@$(WITH_PARTNERS) $(IDP) demo --json > var/demo.json
+	@[ -s var/institution-portal.key ] || $(PY) -c 'import secrets; print(secrets.token_urlsafe(48))' > var/institution-portal.key
+	@$(PORTAL) db upgrade
 	@echo
 	@echo "  Passerelle     $$($(DEMO_FIELD) issuer)"
 	@echo "  Demo RP        http://127.0.0.1:5001"
@@ -81,6 +92,7 @@ run: $(STAMP) compile-translations
 	@echo "  Demo client    $$($(DEMO_FIELD) client_id) / $$($(DEMO_FIELD) client_secret)"
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
 	@echo "  Demo DLI       $$($(DEMO_FIELD) organization_name) $$($(DEMO_FIELD) organization_number)  (its primary user is the demo user)"
+	@echo "  Portal (EED)   http://127.0.0.1:5003  (the institution portal: sign in as the demo user, two-factor required)"
 	@echo "  Bank customer  $$($(BANK_FIELD) email) / $$($(BANK_FIELD) password)"
 	@echo "  Ctrl-C stops them all."
 	@echo
@@ -95,7 +107,8 @@ run: $(STAMP) compile-translations
 	$(VENV)/bin/granian idp:create_app & idp_pid=$$!; \
 	$(IDP) worker --interval 1 & worker_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
-	pids="$$mail_pid $$bank_pid $$idp_pid $$worker_pid $$rp_pid"; \
+	$(PORTAL) run & portal_pid=$$!; \
+	pids="$$mail_pid $$bank_pid $$idp_pid $$worker_pid $$rp_pid $$portal_pid"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
 	wait -n $$pids; status=$$?; \
 	kill $$pids 2>/dev/null || true; wait 2>/dev/null || true; exit $$status
