@@ -53,6 +53,7 @@ def page(template: str, status: int = 200, **context: Any):
         language_toggle_url=url_for("home.language", code=other, next=request.full_path.rstrip("?")),
         help_url=portal().settings.PORTAL_HELP_URL or url_for("home.help"),
         passerelle_account_url=f"{portal().settings.PORTAL_ISSUER}/account",
+        passerelle_logout_url=f"{portal().settings.PORTAL_ISSUER}/logout",
         signed_in=current_portal_session() is not None,
         **context,
     ), status

@@ -73,6 +73,8 @@ def test_a_dli_member_with_two_factor_accepts_the_terms_then_sees_home_then_sign
     done = sign_in(browser, live_server, SECONDARY_EMAIL, clock, secret)
     assert done.status_code == 302 and done.headers["Location"] == "/terms", done.get_data(as_text=True)[:500]
     assert browser.get("/").headers["Location"] == "/terms"  # no home before the terms
+    with portal.app_context():  # the sign-in's state is spent
+        assert portal_db.session.query(SigninState).count() == 0
     terms = browser.get("/terms", headers={"Accept-Language": "en"})
     assert terms.status_code == 200 and "Version 2026-12" in terms.get_data(as_text=True)
     accepted = browser.post("/terms", data={"decision": "accept"})
@@ -128,7 +130,9 @@ def test_a_person_without_membership_is_told_to_ask_for_an_invitation(portal, li
     browser = portal.test_client()
     page = sign_in(browser, live_server, "zoe@example.ca", clock, secret)
     assert page.status_code == 403
-    assert "l'utilisateur principal de votre établissement de vous envoyer une invitation" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "l'utilisateur principal de votre établissement de vous envoyer une invitation" in html
+    assert f'href="{live_server.url}/logout"' in html  # to try another account
     assert browser.get("/").headers["Location"] == "/login"
 
 
@@ -163,3 +167,25 @@ def test_an_error_from_passerelle_is_a_clear_page(portal, live_server, error):
 def test_a_response_from_another_issuer_is_refused(portal):
     page = portal.test_client().get("/callback?code=abc&state=x&iss=https://evil.example")
     assert page.status_code == 400 and 'id="refusal"' in page.get_data(as_text=True)
+
+
+def test_a_callback_replayed_after_a_sign_in_is_a_clear_page(portal, live_server, clock):
+    dli = dli_with_members(live_server.app)
+    secret = add_authenticator_app(live_server.app, dli.members[PRIMARY_EMAIL], clock)
+    browser = portal.test_client()
+    start = browser.post("/login", data={"via": "passerelle"})
+    back = follow_passerelle(requests.Session(), start.headers["Location"], PRIMARY_EMAIL, clock, secret)
+    assert browser.get(local(back)).headers["Location"] == "/terms"
+    replay = browser.get(local(back))
+    assert replay.status_code == 400 and 'id="refusal"' in replay.get_data(as_text=True)
+
+
+def test_passerelle_out_of_reach_is_a_clear_page(live_server, registration, tmp_path):
+    from tests.support import free_port
+
+    portal = build_portal(f"http://127.0.0.1:{free_port()}", registration, tmp_path / "down.db",
+                          WTF_CSRF_ENABLED=False)
+    browser = portal.test_client()
+    for response in (browser.post("/login", data={"via": "passerelle"}),
+                     browser.get("/callback?code=abc&state=x")):
+        assert response.status_code == 503 and 'id="refusal"' in response.get_data(as_text=True)
