@@ -146,3 +146,17 @@ def test_the_database_command_upgrades_through_the_migrations(tmp_path):
     with engine.connect() as connection:
         assert "terms_acceptances" in inspect(connection).get_table_names()
     engine.dispose()
+
+
+def test_the_command_refuses_to_start_without_its_settings(capsys):
+    from clients.institution_portal.__main__ import main
+
+    saved = dict(os.environ)
+    for name in [name for name in os.environ if name.startswith("PORTAL_")]:
+        del os.environ[name]
+    try:
+        assert main(["run"]) == 2
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert "missing settings: PORTAL_ISSUER" in capsys.readouterr().err
