@@ -31,7 +31,7 @@ from idp.oidc import claims as oidc_claims
 from idp.oidc.models import Consent
 from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
 from idp.oidc.server import PasserelleServer
-from idp.oidc.tokens import GrantContext
+from idp.oidc.token_queries import GrantContext
 from idp.security.secrets import new_token
 from idp.signin import current as signin
 from idp.signin.assurance import ACR_ORDER, satisfies

@@ -29,7 +29,7 @@ from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
 from idp.oidc.models import ClientAssertionJti
-from idp.oidc.tokens import GrantContext, Person
+from idp.oidc.token_queries import GrantContext, Person
 from idp.ops import metrics
 from idp.security.secrets import new_token
 

@@ -30,7 +30,8 @@ from idp.oidc.grants import (
     remember_jti,
 )
 from idp.oidc.keys import KeyService
-from idp.oidc.tokens import GrantContext, Person, TokenService
+from idp.oidc.token_queries import GrantContext, Person
+from idp.oidc.tokens import TokenService
 from idp.orgs.claims import organization_claim
 
 ENDPOINT_PATHS = {

@@ -4,193 +4,37 @@ Every one-shot secret is spent with one conditional UPDATE whose row count decid
 winner, so two concurrent requests with the same code or refresh token get exactly one
 success on SQLite and PostgreSQL alike (security-checklist §0.3, OIDC-06, OIDC-09).
 
-The token endpoint's statements are built once, at import, with bind parameters, and run
-as Core statements on the session's connection: building a statement, computing its cache
-key and loading ORM objects cost more CPU than SQLite itself (docs/performance.md).
+The token endpoint's statements and the records they return are idp/oidc/token_queries.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, select, update
+from sqlalchemy import select, update
 
-from idp.accounts.models import User
 from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.models import AuthorizationCode, Token
+from idp.oidc.token_queries import (
+    ACCESS,
+    CODE,
+    CODE_STATE,
+    FIND_ACCESS,
+    FIND_CODE,
+    FIND_REFRESH,
+    INSERT_TOKEN,
+    REFRESH,
+    REFRESH_STATE,
+    ROTATE_REFRESH,
+    SPEND_CODE,
+    FoundCode,
+    FoundToken,
+    GrantContext,
+    found,
+)
 from idp.security.secrets import KeyedHasher, new_token
-from idp.signin.models import UserSession
-
-CODE = "authorization_code"
-ACCESS = "access_token"
-REFRESH = "refresh_token"
-
-
-@dataclass(frozen=True)
-class GrantContext:
-    """Who and how: copied from the code (or parent token) onto every token of a grant."""
-
-    grant_id: str
-    client_id: str
-    user_id: int | None
-    session_id: int | None
-    scope: str  # of the access token being issued
-    grant_scope: str | None = None  # consented scope of the grant; defaults to scope
-    auth_time: datetime | None = None
-    acr: str | None = None
-    amr: list[str] | None = None
-    sid: str | None = None
-    requested_claims: dict[str, Any] | None = None
-    refresh_expires_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """The person a code or refresh token was issued to, read with it in one query: what
-    the token endpoint needs (id, subject, whether they may still sign in)."""
-
-    id: int
-    subject: str
-    disabled_at: datetime | None
-    activated_at: datetime | None
-
-    # The model's own rule, applied to the columns read above (the ones it looks at).
-    is_active = User.is_active
-
-
-@dataclass(frozen=True, slots=True)
-class FoundCode:
-    """An authorization code as read before it is spent (codes never change but for
-    consumed_at, which the spending UPDATE checks again), with its person."""
-
-    grant_id: str
-    client_id: str
-    user_id: int
-    session_id: int | None
-    redirect_uri: str
-    scope: str
-    nonce: str | None
-    code_challenge: str | None
-    code_challenge_method: str | None
-    auth_time: datetime | None
-    acr: str | None
-    amr: list[str] | None
-    sid: str | None
-    requested_claims: dict[str, Any] | None
-    expires_at: datetime
-    consumed_at: datetime | None
-    session_alive: bool  # the session that got the code is still live (_SESSION_ALIVE)
-    person: Person | None
-
-    # The two accessors Authlib's code grant reads (AuthorizationCodeMixin).
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-
-@dataclass(frozen=True, slots=True)
-class FoundToken:
-    """A token row as read (without its hashes), with its person when it has one."""
-
-    grant_id: str
-    client_id: str
-    user_id: int | None
-    session_id: int | None
-    scope: str
-    grant_scope: str
-    auth_time: datetime | None
-    acr: str | None
-    amr: list[str] | None
-    sid: str | None
-    requested_claims: dict[str, Any] | None
-    issued_at: datetime
-    access_expires_at: datetime
-    refresh_expires_at: datetime | None
-    rotated_at: datetime | None
-    revoked_at: datetime | None
-    session_alive: bool  # the session that made the grant is still live (_SESSION_ALIVE)
-    person: Person | None
-
-    def is_bound_to_a_dead_session(self) -> bool:
-        """A person's grant without offline_access lives only as long as the session that
-        made it (RFC 9700 §4.14; docs/oidc.md): ended, idle or past its absolute limit, that
-        session takes the grant's tokens with it. The consented scope decides, whatever a
-        narrowing refresh gave this access token."""
-        return (self.user_id is not None and not self.session_alive
-                and "offline_access" not in self.grant_scope.split())
-
-
-_codes = AuthorizationCode.__table__
-_tokens = Token.__table__
-_users = User.__table__
-_sessions = UserSession.__table__
-_PERSON_FIELDS = tuple(field.name for field in fields(Person))
-_PERSON_COLUMNS = [_users.c[name].label(f"person_{name}") for name in _PERSON_FIELDS]
-# The session that got the code or made the grant is live: not ended, not idle, not past its
-# absolute limit (SessionService.is_alive, in SQL). Session expiry is no event that could
-# revoke anything, so each use of a token asks; the join on the session's primary key costs
-# no extra round trip. Bind "now" and "idle_since" (now - SESSION_IDLE_TIMEOUT).
-_SESSION_ALIVE = and_(
-    _sessions.c.id.is_not(None),
-    _sessions.c.ended_at.is_(None),
-    _sessions.c.expires_at > bindparam("now"),
-    _sessions.c.last_seen_at > bindparam("idle_since"),
-)
-
-
-def _select_with_person(table, record_class, hash_column: str):
-    """SELECT the record's columns, whether its session is alive, and its person's (outer
-    joins: a missing person is None), in the order of record_class's fields, whose last two
-    are session_alive and the person."""
-    *record_fields, alive_field, person_field = fields(record_class)
-    assert (alive_field.name, person_field.name) == ("session_alive", "person")
-    columns = [table.c[field.name] for field in record_fields]
-    return (
-        select(*columns, case((_SESSION_ALIVE, True), else_=False).label("session_alive"), *_PERSON_COLUMNS)
-        .select_from(table.outerjoin(_users, _users.c.id == table.c.user_id)
-                     .outerjoin(_sessions, _sessions.c.id == table.c.session_id))
-        .where(table.c[hash_column] == bindparam("hash"))
-    )
-
-
-def _found(record_class, row) -> Any:
-    """The record_class snapshot of a row read by a _select_with_person statement, whose
-    columns come in the order of the fields: the record's, then the person's."""
-    split = len(row) - len(_PERSON_FIELDS)
-    person = Person(*row[split:]) if row[split] is not None else None
-    return record_class(*row[:split - 1], bool(row[split - 1]), person)
-
-
-FIND_CODE = _select_with_person(_codes, FoundCode, "code_hash")
-SPEND_CODE = (
-    update(_codes)
-    .where(_codes.c.code_hash == bindparam("hash"),
-           _codes.c.client_id == bindparam("client"),
-           _codes.c.consumed_at.is_(None),
-           _codes.c.expires_at > bindparam("now"))
-    .values(consumed_at=bindparam("now"))
-)
-CODE_STATE = select(_codes.c.grant_id, _codes.c.client_id, _codes.c.consumed_at).where(_codes.c.code_hash == bindparam("hash"))
-FIND_REFRESH = _select_with_person(_tokens, FoundToken, "refresh_token_hash")
-FIND_ACCESS = _select_with_person(_tokens, FoundToken, "access_token_hash")
-ROTATE_REFRESH = (
-    update(_tokens)
-    .where(_tokens.c.refresh_token_hash == bindparam("hash"),
-           _tokens.c.client_id == bindparam("client"),
-           _tokens.c.rotated_at.is_(None),
-           _tokens.c.revoked_at.is_(None),
-           _tokens.c.refresh_expires_at > bindparam("now"))
-    .values(rotated_at=bindparam("now"))
-)
-REFRESH_STATE = (select(_tokens.c.grant_id, _tokens.c.client_id, _tokens.c.rotated_at)
-                 .where(_tokens.c.refresh_token_hash == bindparam("hash")))
-INSERT_TOKEN = _tokens.insert()
-
 
 class TokenService:
     def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher):
@@ -238,7 +82,7 @@ class TokenService:
             self.spend_code(plain_code, client_id)
             return None
         # A code whose session ended (sign-out within its minute) is no longer the person's.
-        return _found(FoundCode, row) if row.expires_at > self.clock() and row.session_alive else None
+        return found(FoundCode, row) if row.expires_at > self.clock() and row.session_alive else None
 
     def spend_code(self, plain_code: str, client_id: str) -> bool:
         """Spend a code once; True for the one request that did. A second redemption fails
@@ -326,7 +170,7 @@ class TokenService:
         row = self._connection().execute(FIND_ACCESS, self._lookup(ACCESS, plain_access)).one_or_none()
         if row is None or row.revoked_at is not None or row.access_expires_at <= self.clock():
             return None
-        token = _found(FoundToken, row)
+        token = found(FoundToken, row)
         return None if token.is_bound_to_a_dead_session() else token
 
     def find_active_refresh_token(self, plain_refresh: str) -> FoundToken | None:
@@ -336,7 +180,7 @@ class TokenService:
         now = self.clock()
         if row is None or row.revoked_at or row.rotated_at or not row.refresh_expires_at or row.refresh_expires_at <= now:
             return None
-        token = _found(FoundToken, row)
+        token = found(FoundToken, row)
         return None if token.is_bound_to_a_dead_session() else token
 
     def _lookup(self, kind: str, plain_secret: str) -> dict[str, Any]:

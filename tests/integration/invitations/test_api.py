@@ -187,7 +187,8 @@ def test_a_persons_access_token_cannot_manage_invitations(client, app):
     for a person, even one that carries the scope. The token is issued the way the code
     grant issues it (TokenService.issue with a user), so this does not hang on sign-in."""
     from idp.context import app_context
-    from idp.oidc.tokens import GrantContext, TokenService
+    from idp.oidc.token_queries import GrantContext
+    from idp.oidc.tokens import TokenService
     from idp.signin.services import SessionService
 
     rp = make_client(app, scope="openid invitations")

@@ -5,8 +5,6 @@ up a path, and bidi or invisible characters in an invitation's inviter_name."""
 
 from __future__ import annotations
 
-import base64
-import secrets
 from urllib.parse import urlencode
 
 import pytest

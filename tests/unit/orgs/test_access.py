@@ -9,7 +9,8 @@ from sqlalchemy import select
 from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.models import AuthorizationCode, Token
-from idp.oidc.tokens import GrantContext, TokenService
+from idp.oidc.token_queries import GrantContext
+from idp.oidc.tokens import TokenService
 from idp.orgs.attachments import AttachmentService
 from idp.orgs.claims import organization_claim
 from idp.orgs.errors import AlreadyMember, OrganizationNotFound, PrimaryAlreadyExists
