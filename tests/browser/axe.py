@@ -43,7 +43,11 @@ class AxeChecker:
         return cls(AXE_SOURCE.read_text(encoding="utf-8"))
 
     def violations(self, page: Page) -> list[dict]:
-        """Every WCAG 2.2 A/AA violation on the page as it is now, whatever its impact."""
+        """Every WCAG 2.2 A/AA violation on the page as it is now, whatever its impact.
+
+        Waits for the page's load event first: measured before its stylesheets apply, the
+        header's links are bare inline text and fail target-size (seen once in CI)."""
+        page.wait_for_load_state("load")
         if not page.evaluate("() => typeof window.axe === 'object'"):
             # A trailing statement keeps the evaluated text an expression, not a function.
             page.evaluate(self.source + "\n;undefined")
