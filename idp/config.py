@@ -24,6 +24,9 @@ DEFAULT_CONFIG_FILE = CONFIG_DIR / "development.toml"
 INSECURE_SECRET_PREFIX = "insecure-"
 SECRET_SETTINGS = ("SECRET_KEY", "SECRETS_HASH_KEY", "KEYS_ENCRYPTION_KEY", "OIDC_PAIRWISE_SALT")
 MIN_SECRET_LENGTH = 32
+# Settings an operator may give as IDP_<NAME>_FILE, a file holding the value (container
+# secrets): the secrets themselves and the settings whose URLs carry a password.
+FILE_SETTINGS = (*SECRET_SETTINGS, "SMTP_PASSWORD", "SQLALCHEMY_DATABASE_URI", "RATELIMIT_STORAGE_URI")
 
 DEFAULTS: dict[str, Any] = {
     # "development", "test" or "production": production turns on every startup check.
@@ -250,15 +253,40 @@ def load(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] 
     with path.open("rb") as handle:
         config.update(tomllib.load(handle))
     config.update(_from_prefixed_env(environ, "IDP_"))
+    config.update(_from_secret_files(environ, "IDP_"))
     config.update(overrides or {})
     return config
+
+
+def _names_a_secret_file(key: str, prefix: str) -> bool:
+    return key.endswith("_FILE") and key[len(prefix):-len("_FILE")] in FILE_SETTINGS
+
+
+def _from_secret_files(environ: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """Read IDP_<NAME>_FILE for the FILE_SETTINGS, once, at start. The file's trailing newline
+    is not part of the secret; an error names the setting, never the content."""
+    values: dict[str, str] = {}
+    for name in FILE_SETTINGS:
+        path = environ.get(f"{prefix}{name}_FILE")
+        if path is None:
+            continue
+        if f"{prefix}{name}" in environ:
+            raise ConfigError(f"{prefix}{name} and {prefix}{name}_FILE are both set: give one")
+        try:
+            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            raise ConfigError(f"{prefix}{name}_FILE cannot be read: {error.strerror}") from None
+        if not value:
+            raise ConfigError(f"{prefix}{name}_FILE names an empty file")
+        values[name] = value
+    return values
 
 
 def _from_prefixed_env(environ: Mapping[str, str], prefix: str) -> dict[str, Any]:
     """Read IDP_NAME variables; values that parse as TOML scalars (5000, true) keep their type."""
     values: dict[str, Any] = {}
     for key, raw in environ.items():
-        if not key.startswith(prefix) or key == "IDP_CONFIG":
+        if not key.startswith(prefix) or key == "IDP_CONFIG" or _names_a_secret_file(key, prefix):
             continue
         try:
             value = tomllib.loads(f"v = {raw}")["v"]
