@@ -1,0 +1,1 @@
+"""Share links: a learner lets a third party see one document, without an account."""

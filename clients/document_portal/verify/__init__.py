@@ -1,0 +1,1 @@
+"""The public « Vérifier un document » page: did this portal issue this PDF, unaltered?"""
