@@ -41,3 +41,60 @@ class NotAnInstitution(SigninError):
 
 class ProviderUnavailable(SigninError):
     """Passerelle could not be reached or answered something unreadable."""
+
+
+# The organizations API (organizations_api.py): each refusal Passerelle can give the portal.
+
+
+class OrganizationsApiError(Exception):
+    """A call to Passerelle's organizations API did not do what was asked."""
+
+
+class ApiUnavailable(OrganizationsApiError):
+    """Passerelle could not be reached, timed out, failed (5xx) or answered something unreadable."""
+
+
+class ApiNotAllowed(OrganizationsApiError):
+    """Passerelle refused the portal's own credentials or scope: an operator must fix the
+    registration (the organizations scope, client_credentials, the secret)."""
+
+
+class ApiRateLimited(OrganizationsApiError):
+    """Too many invitations or requests in a short time: try again later."""
+
+
+class OrganizationNotReachable(OrganizationsApiError):
+    """The organization does not exist for the portal (not attached to its client)."""
+
+
+class NotPrimaryUser(OrganizationsApiError):
+    """The person acting is not (or no longer) the organization's active primary user."""
+
+
+class OrganizationDisabled(OrganizationsApiError):
+    """The organization is disabled at Passerelle."""
+
+
+class AlreadyMember(OrganizationsApiError):
+    """The address already belongs to a member of the organization."""
+
+
+class RequestAlreadyPending(OrganizationsApiError):
+    """An identical request is already waiting for a decision."""
+
+
+class PrimaryCannotBeRemoved(OrganizationsApiError):
+    """The primary user cannot be removed; a change of primary user is the way."""
+
+
+class PrimaryExists(OrganizationsApiError):
+    """The organization already has an active primary user."""
+
+
+class InvalidApiRequest(OrganizationsApiError):
+    """Passerelle found the request malformed; `field` names the member it blamed, if any."""
+
+    def __init__(self, description: str, field: str | None = None):
+        super().__init__(description)
+        self.description = description
+        self.field = field

@@ -20,7 +20,10 @@ DEMO_OPERATOR = "idp demo"
 # the organization scope and two-factor.
 PORTAL_CLIENT_ID = "institution-portal"
 PORTAL_URL = "http://127.0.0.1:5003"
-PORTAL_SCOPE = "openid profile email organization"
+# organizations: its client_credentials token reads the demo DLI's members and invites for
+# its primary user (clients/institution_portal/organizations_api.py).
+PORTAL_SCOPE = "openid profile email organization organizations"
+PORTAL_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 
 
 def ensure_demo_person(context, email: str, given_name: str, family_name: str) -> str:
@@ -67,11 +70,21 @@ def ensure_portal_client(clients_service) -> str:
         clients_service.get(PORTAL_CLIENT_ID)
     except ClientNotFound:
         clients_service.create(name="Portail pour les EED", client_id=PORTAL_CLIENT_ID, scope=PORTAL_SCOPE,
-                               redirect_uris=[f"{PORTAL_URL}/callback"],
+                               redirect_uris=[f"{PORTAL_URL}/callback"], grant_types=PORTAL_GRANT_TYPES,
                                post_logout_redirect_uris=[f"{PORTAL_URL}/signed-out"])
     else:
         clients_service.update(PORTAL_CLIENT_ID, scope=PORTAL_SCOPE)
+        # A client registered by an earlier `idp demo` lacks client_credentials (demo data only).
+        clients_service.get(PORTAL_CLIENT_ID).grant_types = PORTAL_GRANT_TYPES
     return clients_service.rotate_secret(PORTAL_CLIENT_ID)
+
+
+def attach_portal(organization) -> None:
+    """Let the institution portal's organizations API reach the demo DLI (`idp orgs attach`)."""
+    from idp.orgs.attachments import AttachmentService
+
+    session, context = services()
+    AttachmentService(session, context.clock).attach(organization, PORTAL_CLIENT_ID, by_operator=DEMO_OPERATOR)
 
 
 @click.command("demo")
@@ -103,6 +116,7 @@ def demo(as_json: bool) -> None:
     portal_secret = ensure_portal_client(clients_service)
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
     organization, note = ensure_demo_organization(DEMO_USER_EMAIL)
+    attach_portal(organization)
     database.session.commit()
     data = {
         "issuer": context.settings.OIDC_ISSUER,

@@ -235,6 +235,16 @@ def list_members(organization_id: str):
     return jsonify({"members": [member_json(client, membership, user) for membership, user in rows]})
 
 
+@bp.get("/organizations/<organization_id>/invitations")
+def list_member_invitations(organization_id: str):
+    """The invitations nobody registered with nor withdrew (pending, then expired), as the
+    primary user's own page lists them (issue 12: the portal's users page)."""
+    client = bearer.authenticated_client(API_SCOPE)
+    service, organization = attached(client, organization_id)
+    found = service.open_invitations(organization.id)
+    return jsonify({"invitations": [invitation_json(invitation) for invitation in found]})
+
+
 @bp.post("/organizations/<organization_id>/invitations")
 @limiter.limit(_rate_limit, key_func=rate_limit_key)
 def create_member_invitation(organization_id: str):

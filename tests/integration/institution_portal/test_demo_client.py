@@ -27,7 +27,14 @@ def test_demo_registers_the_institution_portal_and_stays_idempotent(app):
     with app.app_context():
         clients = db.session.scalars(select(Client).where(Client.client_id == "institution-portal")).all()
         assert len(clients) == 1
-        assert clients[0].scope.split() == ["openid", "profile", "email", "organization"]
+        assert clients[0].scope.split() == ["openid", "profile", "email", "organization", "organizations"]
+        assert "client_credentials" in clients[0].grant_types  # its organizations API token
+        from idp.orgs.models import Organization, OrganizationClient
+
+        attached = db.session.execute(select(Organization.public_id).join(
+            OrganizationClient, OrganizationClient.organization_id == Organization.id).where(
+            OrganizationClient.client_id == "institution-portal")).scalars().all()
+        assert attached == [data["organization_id"]]  # the demo DLI, once however often demo runs
         assert clients[0].redirect_uris == ["http://127.0.0.1:5003/callback"]
         assert clients[0].post_logout_redirect_uris == ["http://127.0.0.1:5003/signed-out"]
     assert "institution-portal" in runner.invoke(main, ["demo"], obj=app, catch_exceptions=False).output

@@ -306,3 +306,17 @@ def test_deleting_a_client_detaches_it(app, dli, rp, run_idp):
     assert run_idp("clients", "delete", rp.client_id, "--yes").exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OrganizationClient)) == 0
+
+
+def test_the_client_lists_the_open_invitations_newest_first(app, client, dli, rp, headers, clock):
+    primary = sub_of(app, rp, PRIMARY_EMAIL)
+    first = invite(client, headers, dli, primary, email="lou@example.ca").get_json()
+    clock.advance(seconds=5)
+    second = invite(client, headers, dli, primary, email="kim@example.ca").get_json()
+    listed = client.get(f"{base(dli)}/invitations", headers=headers)
+    assert listed.status_code == 200 and listed.headers["Cache-Control"] == "no-store"
+    assert [item["id"] for item in listed.get_json()["invitations"]] == [second["id"], first["id"]]
+    assert listed.get_json()["invitations"][0] == second
+    other = make_api_client(app, scope=SCOPE, name="Autre portail")
+    assert client.get(f"{base(dli)}/invitations",
+                      headers=bearer(access_token(client, other, scope="organizations"))).status_code == 404

@@ -70,13 +70,14 @@ def test_answers_match_the_documented_schemas(client, world):
         ("post", "/api/organizations/{id}/requests", f"/api/organizations/{dli}/requests",
          {"acting_sub": primary, "kind": "remove_secondary", "target_sub": secondary, "reason": "Parti."}),
         ("get", "/api/organizations/{id}/requests", f"/api/organizations/{dli}/requests", None),
+        ("get", "/api/organizations/{id}/invitations", f"/api/organizations/{dli}/invitations", None),
     ]
     statuses = []
     for method, documented, path, body in calls:
         response = client.open(path, method=method.upper(), json=body, headers=headers)
         check(response, documented, method)
         statuses.append(response.status_code)
-    assert statuses == [200, 200, 404, 200, 201, 403, 201, 409, 200]
+    assert statuses == [200, 200, 404, 200, 201, 403, 201, 409, 200, 200]
     assert set(client.get(f"/api/organizations/{dli}/requests", headers=headers).get_json()["requests"][0]) == set(
         resolve(SPEC, SPEC["components"]["schemas"]["ChangeRequest"])["properties"])
 
@@ -102,6 +103,7 @@ def api_calls(draw, world):
     operation = draw(st.sampled_from([
         ("get", "/api/organizations"), ("get", "/api/organizations/{id}"), ("get", "/api/organizations/{id}/members"),
         ("get", "/api/organizations/{id}/requests"), ("post", "/api/organizations/{id}/invitations"),
+        ("get", "/api/organizations/{id}/invitations"),
         ("post", "/api/organizations/{id}/requests"),
     ]))
     method, documented = operation
