@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from clients.document_portal.auth.models import PortalSession, SigninState
 from clients.document_portal.documents.models import Document
+from clients.document_portal.shares.models import Share, ShareAttempt
 
-__all__ = ["Document", "PortalSession", "SigninState"]
+__all__ = ["Document", "PortalSession", "Share", "ShareAttempt", "SigninState"]
