@@ -38,6 +38,11 @@ class SmtpTransport:
         finally:
             _close(connection)
 
+    def check(self) -> None:
+        """Connect, greet, encrypt and log in as configured, then leave: what `idp doctor`
+        asks of the relay. Raises MailTransportError."""
+        _close(self._open())
+
     def _open(self) -> smtplib.SMTP:
         """A connection ready for a message: greeted, encrypted as configured, logged in."""
         settings = self.settings
