@@ -41,6 +41,28 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_SESSION_COOKIE_NAME": "institution_portal_session",
     # Where the help link of every page leads; the portal's own help page by default.
     "PORTAL_HELP_URL": None,
+    # The portal's own mail (clients/institution_portal/mail): the sender's address, required
+    # to send (e.g. "Portail pour les EED <no-reply@eed.example.ca>"), and its SMTP relay.
+    "PORTAL_MAIL_FROM": None,
+    "PORTAL_SMTP_HOST": "127.0.0.1",
+    "PORTAL_SMTP_PORT": 25,
+    # "starttls", "tls" (implicit, port 465) or "none" (a loopback relay only, outside development).
+    "PORTAL_SMTP_SECURITY": "starttls",
+    # Optional login at the relay.
+    "PORTAL_SMTP_USERNAME": "",
+    "PORTAL_SMTP_PASSWORD": "",
+    # Seconds each SMTP step may take (connection, greeting, each command and reply).
+    "PORTAL_SMTP_TIMEOUT": 10,
+    # Reporting periods (clients/institution_portal/periods): the months they open in (seed
+    # 002: April and November), the day of the month they open, and how many days after
+    # opening the report is due (that day included).
+    "PORTAL_PERIOD_MONTHS": (4, 11),
+    "PORTAL_PERIOD_OPENING_DAY": 1,
+    "PORTAL_PERIOD_DAYS": 60,
+    # Reminders to the primary contact, this many days before the deadline.
+    "PORTAL_REMINDER_DAYS": (30, 7, 1),
+    # Provinces whose institutions report elsewhere and get no period (seed 002: Quebec).
+    "PORTAL_EXEMPT_PROVINCES": ("QC",),
 }
 
 # Cookie names the portal must not use: Passerelle's and the demo relying party's.
@@ -70,6 +92,18 @@ class Settings:
     PORTAL_SESSION_MAX_AGE: int
     PORTAL_SESSION_COOKIE_NAME: str
     PORTAL_HELP_URL: str | None
+    PORTAL_MAIL_FROM: str | None
+    PORTAL_SMTP_HOST: str
+    PORTAL_SMTP_PORT: int
+    PORTAL_SMTP_SECURITY: str
+    PORTAL_SMTP_USERNAME: str
+    PORTAL_SMTP_PASSWORD: str
+    PORTAL_SMTP_TIMEOUT: float
+    PORTAL_PERIOD_MONTHS: tuple[int, ...]
+    PORTAL_PERIOD_OPENING_DAY: int
+    PORTAL_PERIOD_DAYS: int
+    PORTAL_REMINDER_DAYS: tuple[int, ...]
+    PORTAL_EXEMPT_PROVINCES: tuple[str, ...]
 
     @property
     def is_development(self) -> bool:
@@ -124,4 +158,86 @@ def validate(values: dict[str, Any]) -> Settings:
         values["PORTAL_SESSION_MAX_AGE"] = int(values["PORTAL_SESSION_MAX_AGE"])
     except (TypeError, ValueError) as error:
         raise ConfigError("PORTAL_SESSION_MAX_AGE must be a number of seconds") from error
+    validate_mail(values)
+    validate_periods(values)
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
+
+
+SMTP_SECURITIES = ("starttls", "tls", "none")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def validate_mail(values: dict[str, Any]) -> None:
+    """The SMTP settings: a known security, numbers that are numbers, no clear text to a
+    relay off this host outside development, a sender that is an address."""
+    if values["PORTAL_SMTP_SECURITY"] not in SMTP_SECURITIES:
+        raise ConfigError("PORTAL_SMTP_SECURITY must be starttls, tls or none")
+    if (values["PORTAL_SMTP_SECURITY"] == "none" and values["PORTAL_ENV"] != "development"
+            and values["PORTAL_SMTP_HOST"] not in LOOPBACK):
+        raise ConfigError("PORTAL_SMTP_SECURITY none sends mail in clear: only to a loopback SMTP relay")
+    values["PORTAL_SMTP_PORT"] = _number(values, "PORTAL_SMTP_PORT", 1, 65535)
+    try:
+        values["PORTAL_SMTP_TIMEOUT"] = float(values["PORTAL_SMTP_TIMEOUT"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError("PORTAL_SMTP_TIMEOUT must be a number of seconds") from error
+    if not 0 < values["PORTAL_SMTP_TIMEOUT"] <= 300:
+        raise ConfigError("PORTAL_SMTP_TIMEOUT must be between 0 and 300 seconds")
+    values["PORTAL_SMTP_USERNAME"] = values["PORTAL_SMTP_USERNAME"] or ""
+    values["PORTAL_SMTP_PASSWORD"] = values["PORTAL_SMTP_PASSWORD"] or ""
+    sender = values["PORTAL_MAIL_FROM"]
+    if sender is not None and "@" not in str(sender):
+        raise ConfigError("PORTAL_MAIL_FROM must be an email address")
+
+
+def validate_periods(values: dict[str, Any]) -> None:
+    """The reporting calendar: months 1-12 once each, an opening day that every month has,
+    a deadline that comes before the next period opens, reminders inside the period."""
+    months = _numbers(values, "PORTAL_PERIOD_MONTHS", 1, 12)
+    if not months or len(set(months)) != len(months):
+        raise ConfigError("PORTAL_PERIOD_MONTHS must name each month once (1-12), e.g. 4,11")
+    values["PORTAL_PERIOD_MONTHS"] = tuple(sorted(months))
+    values["PORTAL_PERIOD_OPENING_DAY"] = _number(values, "PORTAL_PERIOD_OPENING_DAY", 1, 28)
+    values["PORTAL_PERIOD_DAYS"] = days = _number(values, "PORTAL_PERIOD_DAYS", 1, 366)
+    # The shortest gap between two openings, in days (28-day February counted short): a
+    # report must be due before the next period opens.
+    ordered = values["PORTAL_PERIOD_MONTHS"]
+    gaps = [((later - earlier) % 12 or 12) for earlier, later in zip(ordered, ordered[1:] + ordered[:1], strict=True)]
+    if days >= min(gaps) * 28:
+        raise ConfigError("PORTAL_PERIOD_DAYS must end each period before the next one opens")
+    reminders = _numbers(values, "PORTAL_REMINDER_DAYS", 1, days - 1) if days > 1 else ()
+    if len(set(reminders)) != len(reminders):
+        raise ConfigError("PORTAL_REMINDER_DAYS must name each day once")
+    values["PORTAL_REMINDER_DAYS"] = tuple(sorted(reminders, reverse=True))
+    provinces = _words(values["PORTAL_EXEMPT_PROVINCES"])
+    if any(len(code) != 2 or not code.isalpha() for code in provinces):
+        raise ConfigError("PORTAL_EXEMPT_PROVINCES must be two-letter province codes, e.g. QC")
+    values["PORTAL_EXEMPT_PROVINCES"] = tuple(code.upper() for code in provinces)
+
+
+def _words(value: Any) -> list[str]:
+    """A list from TOML, or a comma-separated string from the environment."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part).strip() for part in value]
+
+
+def _numbers(values: dict[str, Any], name: str, low: int, high: int) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(part) for part in _words(values[name]))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be whole numbers separated by commas") from error
+    if any(not low <= number <= high for number in numbers):
+        raise ConfigError(f"{name} must be between {low} and {high}")
+    return numbers
+
+
+def _number(values: dict[str, Any], name: str, low: int, high: int) -> int:
+    try:
+        number = int(values[name])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{name} must be a whole number") from error
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}")
+    return number

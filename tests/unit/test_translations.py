@@ -355,6 +355,10 @@ def render(idp_app, demo_rp_app, name: str, locale: str) -> str:
     """Render one template the way its app does, in one language."""
     from flask import render_template
 
+    if name.startswith(f"{PORTAL_PREFIX}email/"):
+        from tests.institution_portal_mail_support import render_portal_email
+
+        return render_portal_email(name.removeprefix(f"{PORTAL_PREFIX}email/"), locale)
     if name.startswith(PORTAL_PREFIX):
         from clients.institution_portal.web import page
 
