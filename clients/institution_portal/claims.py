@@ -13,6 +13,9 @@ from clients.institution_portal.errors import (
     NoMembership,
     NotAnInstitution,
 )
+from clients.portal_kit.id_token import has_two_factor, reaches, subject
+
+__all__ = ["ROLES", "Identity", "check_identity", "reaches"]
 
 ROLES = ("primary", "secondary")
 
@@ -37,10 +40,10 @@ def check_identity(claims: Mapping[str, Any], required_acr: str, acr_order: Sequ
     acr_values_supported (lowest to highest, docs/oidc.md), and amr must say "mfa".
     Raises AssuranceTooLow, NoMembership, NotAnInstitution, InvalidIdToken.
     """
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub:
+    sub = subject(claims)
+    if sub is None:
         raise InvalidIdToken("no sub")
-    if not reaches(claims.get("acr"), required_acr, acr_order) or "mfa" not in (claims.get("amr") or ()):
+    if not has_two_factor(claims, required_acr, acr_order):
         raise AssuranceTooLow(claims.get("acr"))
     organization = claims.get("organization")
     if not isinstance(organization, Mapping):
@@ -60,10 +63,3 @@ def check_identity(claims: Mapping[str, Any], required_acr: str, acr_order: Sequ
         role=organization["role"],
     )
 
-
-def reaches(acr: Any, required: str, order: Sequence[str]) -> bool:
-    """Whether the acr is the required level or above it in Passerelle's order."""
-    if acr == required:
-        return True
-    order = list(order)
-    return isinstance(acr, str) and required in order and acr in order and order.index(acr) > order.index(required)

@@ -8,17 +8,12 @@ from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clients.institution_portal.db import Base, UTCDateTime
+from clients.portal_kit.state_store import SigninStateColumns
 
 
-class SigninState(Base):
+class SigninState(SigninStateColumns, Base):
     """What an authorization request in flight must remember (PKCE verifier, nonce, redirect
     URI), keyed by its state: kept here rather than in the browser's cookie."""
-
-    __tablename__ = "signin_states"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class PortalSession(Base):

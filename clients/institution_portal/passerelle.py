@@ -8,14 +8,13 @@ and nonce (OIDC Core §3.1.3.7); claims.check_identity adds what this portal req
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
 from requests import RequestException
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from clients.institution_portal.claims import Identity, check_identity
@@ -28,37 +27,18 @@ from clients.institution_portal.errors import (
     WrongIssuer,
 )
 from clients.institution_portal.models import SigninState
+from clients.portal_kit.state_store import StateStore as KitStateStore
+from clients.portal_kit.web import origin_of
 
 SCOPE = "openid profile email organization"
 CLIENT_NAME = "passerelle"
 
 
-class StateStore:
-    """Authlib's cache interface (get/set/delete) over the signin_states table, so the PKCE
-    verifier and nonce never travel in the browser's cookie. The caller commits."""
+class StateStore(KitStateStore):
+    """The portal's sign-in states (portal_kit.state_store) in its signin_states table."""
 
     def __init__(self, session: Callable[[], Session], clock: Callable[[], datetime]):
-        self._session = session
-        self._clock = clock
-
-    def get(self, key: str) -> str | None:
-        row = self._session().get(SigninState, key)
-        if row is None or row.expires_at <= self._clock():
-            return None
-        return row.value
-
-    def set(self, key: str, value: str, expires_in: int) -> None:
-        session = self._session()
-        now = self._clock()
-        session.execute(delete(SigninState).where(SigninState.expires_at <= now))
-        session.merge(SigninState(key=key, value=value, expires_at=now + timedelta(seconds=expires_in)))
-        session.flush()
-
-    def delete(self, key: str) -> None:
-        self._session().execute(delete(SigninState).where(SigninState.key == key))
-
-    def count(self) -> int:
-        return len(self._session().scalars(select(SigninState.key)).all())
+        super().__init__(session, clock, SigninState)
 
 
 def register(app, settings: Settings, state_store: StateStore) -> OAuth:
@@ -92,8 +72,7 @@ class Passerelle:
             raise ProviderUnavailable(repr(error)) from error
 
     def issuer_origin(self) -> str:
-        scheme, rest = self._settings.PORTAL_ISSUER.split("://", 1)
-        return f"{scheme}://{rest.split('/', 1)[0]}"
+        return origin_of(self._settings.PORTAL_ISSUER)
 
     def start(self, *, partner: bool, locale: str):
         """The redirect to Passerelle's authorization endpoint (a Flask response)."""

@@ -14,8 +14,15 @@ from clients.institution_portal.auth.services import SessionService
 from clients.institution_portal.config import Settings
 from clients.institution_portal.db import db
 from clients.institution_portal.passerelle import Passerelle
+from clients.portal_kit.web import (
+    LOCALES,
+    apply_security_headers,
+    is_local_path,
+    select_locale,
+)
 
-LOCALES = ("fr", "en")
+__all__ = ["LOCALES", "is_local_path", "select_locale"]
+
 SESSION_TOKEN_KEY = "portal_session"
 
 
@@ -30,13 +37,6 @@ class Portal:
 
 def portal() -> Portal:
     return current_app.extensions["institution_portal"]
-
-
-def select_locale() -> str:
-    chosen = session.get("lang")
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES) or "fr"
 
 
 def locale() -> str:
@@ -82,26 +82,7 @@ def signin_required(view):
     return wrapped
 
 
-def is_local_path(target: str) -> bool:
-    return target.startswith("/") and not target.startswith("//") and "\\" not in target
-
-
 def security_headers(response):
-    """No framing, no inline script or style, nothing cached, no referrer (callback URLs
-    carry codes). Forms may lead to Passerelle: Chromium applies form-action to the
-    redirects after a POST, so its origin is allowed there."""
-    origin = portal().passerelle.issuer_origin()
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        f"form-action 'self' {origin}; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    response.headers.setdefault("Cache-Control", "no-store")
-    if portal().settings.PORTAL_BASE_URL.startswith("https://"):
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+    """The kit's headers (portal_kit.web), forms allowed to lead to Passerelle."""
+    return apply_security_headers(response, form_action_origin=portal().passerelle.issuer_origin(),
+                                  https=portal().settings.PORTAL_BASE_URL.startswith("https://"))
