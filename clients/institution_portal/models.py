@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from clients.institution_portal.db import Base, UTCDateTime
 from clients.portal_kit.state_store import SigninStateColumns
 
+# Every feature's tables, registered on Base.metadata (migrations/env.py, create_all).
+import clients.institution_portal.institutions.models  # noqa: F401, I001
+import clients.institution_portal.periods.models  # noqa: F401
+
 
 class SigninState(SigninStateColumns, Base):
     """What an authorization request in flight must remember (PKCE verifier, nonce, redirect
