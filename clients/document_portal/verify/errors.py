@@ -17,3 +17,7 @@ class FileTooLarge(VerifyError):
 
 class NotAPdf(VerifyError):
     """The file is not a PDF (it does not start with %PDF- or cannot be read as one)."""
+
+
+class UnreadablePdf(VerifyError):
+    """The file calls itself a PDF but cannot be read: damaged, or encrypted."""

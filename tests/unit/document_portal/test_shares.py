@@ -65,13 +65,18 @@ def service(session, clock):
 
 
 def add_document(session, clock, learner_sub=LEARNER, **fields) -> Document:
-    document = Document(
-        issuer_organization_id="org-ecole", issuer_name_fr="École Imaginaire", issuer_name_en="Imaginary School",
-        kind="transcript", title_fr="Relevé de notes", title_en="Transcript", learner_given_name="Zoé",
-        learner_family_name="Citoyenne", learner_email="zoe@example.ca", learner_locale="fr", learner_sub=learner_sub,
-        pdf=b"%PDF-1.7 signed", sha256=hashlib.sha256(b"%PDF-1.7 signed").hexdigest(), issued_at=clock(),
-        issued_by_sub="staff-1", state="issued", **fields,
-    )
+    """A document issued to the learner by École Imaginaire (as dp-app's issuing stores it)."""
+    values = {
+        "issuer_organization_id": "org-ecole", "issuer_name_fr": "École Imaginaire",
+        "issuer_name_en": "Imaginary School", "kind": "transcript", "title_fr": "Relevé de notes",
+        "title_en": "Transcript", "learner_given_name": "Zoé", "learner_family_name": "Citoyenne",
+        "learner_email": "zoe@example.ca", "learner_locale": "fr", "learner_sub": learner_sub,
+        "contact_email": "info@ecole-imaginaire.ca", "pdf": b"%PDF-1.7 signed",
+        "sha256": hashlib.sha256(b"%PDF-1.7 signed").hexdigest(), "issued_at": clock(),
+        "issued_by_sub": "staff-1", "state": "issued", **fields,
+    }
+    columns = Document.__table__.columns.keys()
+    document = Document(**{name: value for name, value in values.items() if name in columns})
     session.add(document)
     session.flush()
     return document

@@ -5,9 +5,6 @@ withdrawn; empty, oversized and non-PDF files are refused."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import datetime
-
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -15,8 +12,9 @@ from sqlalchemy.orm import Session
 import clients.document_portal.models  # noqa: F401
 from clients.document_portal.db import Base
 from clients.document_portal.documents.models import WITHDRAWN
-from clients.document_portal.verify.errors import FileTooLarge, NoFile, NotAPdf
-from clients.document_portal.verify.services import VerifyService, revision_digests
+from clients.document_portal.signing.verification import VerificationResult, VerificationStatus
+from clients.document_portal.verify.errors import FileTooLarge, NoFile, NotAPdf, UnreadablePdf
+from clients.document_portal.verify.services import VerifyService
 from tests.support import FrozenClock
 from tests.unit.document_portal.test_shares import add_document
 
@@ -24,15 +22,13 @@ ISSUED = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 UPDATE = b"2 0 obj<</Annot 1>>endobj\nxref\ntrailer<</Prev 9>>\n%%EOF\n"
 
 
-@dataclass
-class FakeCheck:
-    signed: bool = True
-    intact: bool = True
-    trusted: bool = True
-    covers_whole_file: bool = True
-    signer: str | None = "École Imaginaire"
-    signed_at: datetime | None = None
-    chain: tuple[str, ...] = field(default=("École Imaginaire", "Autorité de démonstration"))
+def result(data: bytes, status=VerificationStatus.VALID, *, revision: bytes | None = None, **fields) -> VerificationResult:
+    """What signing.verification says of a file signed by the demo school, as the tests need."""
+    values = {"signed": True, "intact": True, "covers_whole_file": True, "trusted": True,
+              "signer_name": "École Imaginaire", "chain": ("École Imaginaire", "Autorité de démonstration"),
+              "signed_revision_sha256": hashlib.sha256(revision if revision is not None else data).hexdigest()}
+    values.update(fields)
+    return VerificationResult(status, hashlib.sha256(data).hexdigest(), **values)
 
 
 @pytest.fixture
@@ -44,8 +40,8 @@ def session(tmp_path):
     engine.dispose()
 
 
-def service(session, check=None, max_bytes=1024 * 1024):
-    return VerifyService(session, lambda data: check or FakeCheck(), max_bytes)
+def service(session, max_bytes=1024 * 1024, **fields):
+    return VerifyService(session, lambda data: result(data, **fields), max_bytes)
 
 
 def issue(session, data=ISSUED, **fields):
@@ -58,29 +54,30 @@ def issue(session, data=ISSUED, **fields):
 def test_the_file_as_issued_is_valid(session):
     document = issue(session)
     verdict = service(session).verify_upload(ISSUED)
-    assert verdict.document is document and verdict.exact_copy and verdict.valid
+    assert verdict.document is document and verdict.valid
 
 
 def test_a_later_revision_of_an_issued_file_is_found_but_not_unaltered(session):
     document = issue(session)
     later = ISSUED + UPDATE
-    assert hashlib.sha256(ISSUED).hexdigest() in revision_digests(later)
-    verdict = service(session, FakeCheck(covers_whole_file=False)).verify_upload(later)
-    assert verdict.document is document and not verdict.exact_copy
+    verdict = service(session, status=VerificationStatus.MODIFIED, revision=ISSUED,
+                      covers_whole_file=False).verify_upload(later)
+    assert verdict.document is document
     assert verdict.issued and not verdict.unaltered and not verdict.valid
 
 
 def test_a_tampered_file_is_altered_and_not_issued(session):
     issue(session)
     tampered = ISSUED.replace(b"<<>>", b"<<!>>", 1)
-    verdict = service(session, FakeCheck(intact=False)).verify_upload(tampered)
+    verdict = service(session, status=VerificationStatus.ALTERED, intact=False,
+                      signed_revision_sha256=None).verify_upload(tampered)
     assert not verdict.issued and not verdict.unaltered and not verdict.valid
 
 
 def test_a_pdf_signed_by_another_authority_is_neither_issued_nor_trusted(session):
     issue(session)
-    verdict = service(session, FakeCheck(trusted=False)).verify_upload(b"%PDF-1.7 other\n%%EOF\n")
-    assert not verdict.issued and not verdict.unaltered
+    verdict = service(session, status=VerificationStatus.UNTRUSTED, trusted=False).verify_upload(b"%PDF-1.7 other\n%%EOF\n")
+    assert not verdict.issued and not verdict.trusted and not verdict.valid
 
 
 def test_a_withdrawn_document_is_reported_withdrawn(session):
@@ -102,9 +99,7 @@ def test_a_file_over_the_limit_is_refused(session):
         service(session, max_bytes=100).verify_upload(b"%PDF-" + b"0" * 100)
 
 
-def test_an_unreadable_pdf_is_not_a_pdf(session):
-    def unreadable(data):
-        raise ValueError("no xref")
-
-    with pytest.raises(NotAPdf):
-        VerifyService(session, unreadable, 1024).verify_upload(b"%PDF-1.7 garbage")
+def test_a_damaged_or_encrypted_pdf_is_unreadable(session):
+    unreadable = VerifyService(session, lambda data: VerificationResult(VerificationStatus.UNREADABLE, "0" * 64), 1024)
+    with pytest.raises(UnreadablePdf):
+        unreadable.verify_upload(b"%PDF-1.7 garbage")
