@@ -18,8 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clients.document_portal.documents.models import Document
-from clients.document_portal.signing.verification import VerificationResult, VerificationStatus
-from clients.document_portal.verify.errors import FileTooLarge, NoFile, NotAPdf, UnreadablePdf
+from clients.document_portal.signing.verification import (
+    VerificationResult,
+    VerificationStatus,
+)
+from clients.document_portal.verify.errors import (
+    FileTooLarge,
+    NoFile,
+    NotAPdf,
+    UnreadablePdf,
+)
 
 # The portal issues files that start with the header; anything else is not one of its PDFs.
 PDF_MAGIC = b"%PDF-"

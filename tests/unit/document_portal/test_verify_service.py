@@ -5,6 +5,7 @@ withdrawn; empty, oversized and non-PDF files are refused."""
 from __future__ import annotations
 
 import hashlib
+
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -12,8 +13,16 @@ from sqlalchemy.orm import Session
 import clients.document_portal.models  # noqa: F401
 from clients.document_portal.db import Base
 from clients.document_portal.documents.models import WITHDRAWN
-from clients.document_portal.signing.verification import VerificationResult, VerificationStatus
-from clients.document_portal.verify.errors import FileTooLarge, NoFile, NotAPdf, UnreadablePdf
+from clients.document_portal.signing.verification import (
+    VerificationResult,
+    VerificationStatus,
+)
+from clients.document_portal.verify.errors import (
+    FileTooLarge,
+    NoFile,
+    NotAPdf,
+    UnreadablePdf,
+)
 from clients.document_portal.verify.services import VerifyService
 from tests.support import FrozenClock
 from tests.unit.document_portal.test_shares import add_document
