@@ -1,0 +1,107 @@
+"""The document portal (issue 13, « MesCertif »): schools issue digitally signed documents
+to learners, who view, verify and share them. A relying party of Passerelle that never
+imports `idp`: it knows Passerelle only over HTTP (portal_kit.signin, invitations_api.py).
+`python -m clients.document_portal run|db upgrade|demo`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFError
+
+from clients.document_portal import config
+from clients.document_portal.auth.models import SigninState
+from clients.document_portal.db import db as database
+from clients.document_portal.db import utcnow
+from clients.document_portal.invitations_api import InvitationsApi
+from clients.document_portal.signer import Signer
+from clients.document_portal.signing.errors import SigningError
+from clients.document_portal.signing.settings import parse_signing_settings
+from clients.document_portal.web import (
+    EXTENSION,
+    Portal,
+    page,
+    security_headers,
+    select_locale,
+)
+from clients.portal_kit.signin import SigninClient, register
+from clients.portal_kit.state_store import StateStore
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCOPE = "openid profile email organization"
+
+
+def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
+               environ: dict[str, str] | None = None) -> Flask:
+    """Build the portal from its validated settings (config.py); raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    values = config.load(overrides, environ)
+    settings = config.validate(values)
+    try:
+        signer = Signer(parse_signing_settings(values), environ, clock)
+    except (SigningError, OSError) as error:
+        raise config.ConfigError(f"signing settings: {error}") from None
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
+    app.config.update(
+        SECRET_KEY=settings.DOCUMENT_PORTAL_SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=settings.DOCUMENT_PORTAL_DATABASE_URL,
+        SESSION_COOKIE_NAME=settings.DOCUMENT_PORTAL_SESSION_COOKIE_NAME,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",  # Passerelle's redirect back is a top-level GET
+        SESSION_COOKIE_SECURE=not settings.is_development,
+        PERMANENT_SESSION_LIFETIME=settings.DOCUMENT_PORTAL_SESSION_MAX_AGE,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="fr",
+        WTF_CSRF_TIME_LIMIT=None,
+        # A larger body is refused (413) before it is read: a 200 MB upload costs nothing.
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+    )
+    app.config.update({key: value for key, value in (overrides or {}).items()
+                       if not key.startswith(config.PREFIX)})
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    database.init_app(app)
+    Babel(app, locale_selector=select_locale)
+    CSRFProtect(app)
+    oauth = register(app, issuer=settings.DOCUMENT_PORTAL_ISSUER, client_id=settings.DOCUMENT_PORTAL_CLIENT_ID,
+                     client_secret=settings.DOCUMENT_PORTAL_CLIENT_SECRET, scope=SCOPE,
+                     cache=StateStore(lambda: database.session, clock, SigninState))
+    passerelle = SigninClient(oauth, issuer=settings.DOCUMENT_PORTAL_ISSUER, redirect_uri=settings.redirect_uri,
+                              post_logout_redirect_uri=settings.post_logout_redirect_uri)
+    app.extensions[EXTENSION] = Portal(settings=settings, clock=clock, passerelle=passerelle,
+                                       invitations=InvitationsApi(settings, passerelle.metadata), signing=signer)
+
+    from clients.document_portal.auth.views import bp as auth_bp
+    from clients.document_portal.home.views import bp as home_bp
+    from clients.document_portal.issuing.views import bp as issuing_bp
+    from clients.document_portal.learner.views import bp as learner_bp
+    from clients.document_portal.verify.views import bp as verify_bp
+
+    for blueprint in (auth_bp, home_bp, issuing_bp, learner_bp, verify_bp):
+        app.register_blueprint(blueprint)
+    app.after_request(security_headers)
+    _error_pages(app)
+    return app
+
+
+ERROR_KINDS = {403: "forbidden", 404: "not_found", 405: "not_found", 413: "too_large", CSRFError: "csrf"}
+
+
+def _error_pages(app: Flask) -> None:
+    """Every error is a translated page with the portal's layout, never a bare 500."""
+    for error, kind in ERROR_KINDS.items():
+        status = 400 if error is CSRFError else error
+        app.register_error_handler(error, lambda _error, kind=kind, status=status: page("error.html", status, kind=kind))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        database.session.rollback()
+        return page("error.html", 500, kind="server")

@@ -33,6 +33,7 @@ class PortalSession(Base):
     family_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     organization_id: Mapped[str | None] = mapped_column(String(64))
+    organization_number: Mapped[str | None] = mapped_column(String(64))
     organization_name_fr: Mapped[str | None] = mapped_column(String(300))
     organization_name_en: Mapped[str | None] = mapped_column(String(300))
     acr: Mapped[str] = mapped_column(String(100))

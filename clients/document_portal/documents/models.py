@@ -41,6 +41,8 @@ class Document(Base):
     issuer_organization_id: Mapped[str] = mapped_column(String(64))
     issuer_name_fr: Mapped[str] = mapped_column(String(300))
     issuer_name_en: Mapped[str] = mapped_column(String(300))
+    # Where the learner may write with questions (the invitation email gives it).
+    contact_email: Mapped[str] = mapped_column(String(254))
     # transcript | diploma | attestation, and the document's own title in both languages
     # (« Relevé de notes » / "Transcript", « Baccalauréat en … » / "Bachelor of …").
     kind: Mapped[str] = mapped_column(String(20))

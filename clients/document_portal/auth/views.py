@@ -1,0 +1,148 @@
+"""Sign-in (one for learners and staff: /login, /callback), sign-out and the signed-out page.
+
+Staff of an issuing organization must reach two-factor: a first sign-in below it is sent
+back to Passerelle once with acr_values (step-up); a second answer below it is refused.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+
+from clients.document_portal.auth.forms import SignoutForm
+from clients.document_portal.auth.services import bind_documents
+from clients.document_portal.claims import check_identity
+from clients.document_portal.db import db
+from clients.document_portal.errors import (
+    BadState,
+    InvalidIdToken,
+    InvitationsApiError,
+    ProviderError,
+    ProviderUnavailable,
+    SigninError,
+    StaffNeedsTwoFactor,
+    WrongIssuer,
+)
+from clients.document_portal.web import (
+    SESSION_TOKEN_KEY,
+    current_portal_session,
+    locale,
+    page,
+    portal,
+    session_service,
+)
+
+bp = Blueprint("auth", __name__)
+
+STEP_UP_KEY = "step_up"
+MESSAGES = {
+    BadState: _l("This sign-in response does not match a sign-in started in this browser, or it was already used. "
+                 "Start again from the sign-in page."),
+    WrongIssuer: _l("The sign-in response did not come from Passerelle. Start again from the sign-in page."),
+    InvalidIdToken: _l("Passerelle's answer could not be verified. Start again from the sign-in page."),
+    ProviderUnavailable: _l("Passerelle cannot be reached right now. Try again in a few minutes."),
+}
+PROVIDER_MESSAGES = {
+    "access_denied": _l("The sign-in was cancelled, or you did not allow Passerelle to share your information "
+                        "with the portal."),
+    "unmet_authentication_requirements": _l("Staff of a school must sign in with two-factor authentication, and "
+                                            "your Passerelle account has no method that provides it yet."),
+    "login_required": _l("You need to sign in at Passerelle again."),
+    "interaction_required": _l("You need to sign in at Passerelle again."),
+    "temporarily_unavailable": _l("Passerelle is temporarily unavailable. Try again in a few minutes."),
+}
+
+
+@bp.get("/login")
+def login():
+    """Start a sign-in at Passerelle at once (learners and staff alike)."""
+    if current_portal_session() is not None:
+        return redirect(url_for("home.index"))
+    session.pop(STEP_UP_KEY, None)
+    return start()
+
+
+def start(**extra: str):
+    try:
+        response = portal().passerelle.start(locale=locale(), **extra)
+    except ProviderUnavailable:
+        return refused(ProviderUnavailable())
+    db.session.commit()  # the state store's row
+    return response
+
+
+@bp.get("/callback")
+def callback():
+    passerelle = portal().passerelle
+    try:
+        claims, id_token = passerelle.finish(request.args)
+        identity = check_identity(claims, portal().settings.DOCUMENT_PORTAL_REQUIRED_ACR, passerelle.acr_order())
+    except StaffNeedsTwoFactor as error:
+        db.session.commit()
+        if session.pop(STEP_UP_KEY, False):
+            current_app.logger.info("sign-in refused: %r", error)
+            return refused(error)
+        session[STEP_UP_KEY] = True  # once: a second answer below two-factor is refused
+        return start(acr_values=portal().settings.DOCUMENT_PORTAL_REQUIRED_ACR)
+    except SigninError as error:
+        db.session.commit()  # a used state stays used
+        current_app.logger.info("sign-in refused: %r", error)
+        return refused(error)
+    language = session.get("lang")
+    session.clear()  # a new session for a new person (no fixation)
+    if language:
+        session["lang"] = language
+    session[SESSION_TOKEN_KEY] = session_service().open(identity, id_token)
+    bind(identity.sub)
+    db.session.commit()
+    return redirect(url_for("home.index"))
+
+
+def bind(sub: str) -> None:
+    """The documents Passerelle's invitations carry to this person become theirs. Passerelle
+    out of reach does not stop the sign-in: they bind at the next one."""
+    try:
+        invitation_ids = portal().invitations.bound_to(sub)
+    except InvitationsApiError as error:
+        current_app.logger.warning("invitations not read at sign-in: %r", error)
+        return
+    bind_documents(db.session, sub, invitation_ids, portal().clock())
+
+
+def refused(error: SigninError):
+    if isinstance(error, StaffNeedsTwoFactor):
+        return page("refused_two_factor.html", 403)
+    if isinstance(error, ProviderError):
+        message = PROVIDER_MESSAGES.get(error.code, _l("Passerelle did not complete the sign-in."))
+        return page("refused.html", 400, message=message, code=error.code)
+    return page("refused.html", 503 if isinstance(error, ProviderUnavailable) else 400, message=MESSAGES[type(error)])
+
+
+@bp.post("/logout")
+def logout():
+    if not SignoutForm().validate_on_submit():
+        return page("refused.html", 400, message=MESSAGES[BadState])
+    id_token = session_service().close(session.get(SESSION_TOKEN_KEY))
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    if id_token is None:
+        db.session.commit()
+        return redirect(url_for("auth.signed_out"))
+    try:
+        response = portal().passerelle.logout(id_token, locale())
+    except ProviderUnavailable:
+        db.session.commit()
+        return refused(ProviderUnavailable())
+    db.session.commit()
+    return response
+
+
+@bp.get("/signed-out")
+def signed_out():
+    if request.args.get("state") and not portal().passerelle.is_our_logout_response():
+        db.session.commit()
+        return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
+    db.session.commit()
+    return page("signed_out.html")
