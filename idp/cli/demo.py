@@ -24,6 +24,17 @@ PORTAL_URL = "http://127.0.0.1:5003"
 # its primary user (clients/institution_portal/organizations_api.py).
 PORTAL_SCOPE = "openid profile email organization organizations"
 PORTAL_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
+# The document portal (issue 13, clients/document_portal): learners and the staff of issuing
+# organizations sign in there; its client_credentials token calls the invitations API.
+DOCUMENT_PORTAL_CLIENT_ID = "document-portal"
+DOCUMENT_PORTAL_URL = "http://127.0.0.1:5004"
+DOCUMENT_PORTAL_SCOPE = "openid profile email organization invitations"
+# The demo issuing organization. Organization accounts are dedicated (an account belongs to
+# at most one organization, and the demo user is the demo DLI's primary), so its primary
+# user is a demo staff account of its own; the demo user receives its document as a learner.
+DEMO_ISSUER = {"kind": "issuer", "number": "E000000000001", "name_fr": "École Imaginaire",
+               "name_en": "Imaginary School"}
+DEMO_STAFF_EMAIL = "registraire@ecole-imaginaire.test"
 
 
 def ensure_demo_person(context, email: str, given_name: str, family_name: str) -> str:
@@ -64,19 +75,51 @@ def ensure_demo_organization(email: str):
 def ensure_portal_client(clients_service) -> str:
     """The institution portal's client, created if missing, its scope set again; returns a
     fresh secret. The caller commits."""
+    return ensure_client(clients_service, PORTAL_CLIENT_ID, "Portail pour les EED", PORTAL_URL, PORTAL_SCOPE)
+
+
+def ensure_document_portal_client(clients_service) -> str:
+    """The document portal's client (issue 13); returns a fresh secret. The caller commits."""
+    return ensure_client(clients_service, DOCUMENT_PORTAL_CLIENT_ID, "Portail de documents", DOCUMENT_PORTAL_URL,
+                         DOCUMENT_PORTAL_SCOPE)
+
+
+def ensure_client(clients_service, client_id: str, name: str, url: str, scope: str) -> str:
+    """A portal's client, created if missing (redirect URI {url}/callback, post-logout
+    {url}/signed-out, client_credentials for its API token), its scope and grant types set
+    again; returns a fresh secret. The caller commits."""
     from idp.oidc.errors import ClientNotFound
 
     try:
-        clients_service.get(PORTAL_CLIENT_ID)
+        clients_service.get(client_id)
     except ClientNotFound:
-        clients_service.create(name="Portail pour les EED", client_id=PORTAL_CLIENT_ID, scope=PORTAL_SCOPE,
-                               redirect_uris=[f"{PORTAL_URL}/callback"], grant_types=PORTAL_GRANT_TYPES,
-                               post_logout_redirect_uris=[f"{PORTAL_URL}/signed-out"])
+        clients_service.create(name=name, client_id=client_id, scope=scope, redirect_uris=[f"{url}/callback"],
+                               grant_types=PORTAL_GRANT_TYPES, post_logout_redirect_uris=[f"{url}/signed-out"])
     else:
-        clients_service.update(PORTAL_CLIENT_ID, scope=PORTAL_SCOPE)
+        clients_service.update(client_id, scope=scope)
         # A client registered by an earlier `idp demo` lacks client_credentials (demo data only).
-        clients_service.get(PORTAL_CLIENT_ID).grant_types = PORTAL_GRANT_TYPES
-    return clients_service.rotate_secret(PORTAL_CLIENT_ID)
+        clients_service.get(client_id).grant_types = PORTAL_GRANT_TYPES
+    return clients_service.rotate_secret(client_id)
+
+
+def ensure_demo_issuer(context) -> tuple[object, str]:
+    """École Imaginaire (kind issuer) with its demo staff account as primary user; returns the
+    organization and the staff account's fresh password. The caller commits."""
+    from idp.cli.orgs import organization_service
+    from idp.orgs.errors import OrganizationNotFound, OrgError
+
+    password = ensure_demo_person(context, DEMO_STAFF_EMAIL, "Camille", "Registraire")
+    service = organization_service()
+    try:
+        organization = service.get_by_number(DEMO_ISSUER["kind"], DEMO_ISSUER["number"])
+    except OrganizationNotFound:
+        organization = service.create(**DEMO_ISSUER, by_operator=DEMO_OPERATOR)
+    try:
+        service.seed_member(organization.id, account_service().find_by_email(DEMO_STAFF_EMAIL).id, "primary",
+                            by_operator=DEMO_OPERATOR)
+    except OrgError:
+        pass  # someone else became its primary in this development database: leave it
+    return organization, password
 
 
 def attach_portal(organization) -> None:
@@ -117,6 +160,8 @@ def demo(as_json: bool) -> None:
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")
     organization, note = ensure_demo_organization(DEMO_USER_EMAIL)
     attach_portal(organization)
+    document_portal_secret = ensure_document_portal_client(clients_service)
+    issuer, staff_password = ensure_demo_issuer(context)
     database.session.commit()
     data = {
         "issuer": context.settings.OIDC_ISSUER,
@@ -132,6 +177,14 @@ def demo(as_json: bool) -> None:
         "institution_portal_url": PORTAL_URL,
         "institution_portal_client_id": PORTAL_CLIENT_ID,
         "institution_portal_client_secret": portal_secret,
+        "document_portal_url": DOCUMENT_PORTAL_URL,
+        "document_portal_client_id": DOCUMENT_PORTAL_CLIENT_ID,
+        "document_portal_client_secret": document_portal_secret,
+        "issuer_organization_id": issuer.public_id,
+        "issuer_organization_number": issuer.number,
+        "issuer_organization_name": issuer.name_fr,
+        "staff_email": DEMO_STAFF_EMAIL,
+        "staff_password": staff_password,
     }
     if as_json:
         print_json(data)
@@ -141,3 +194,6 @@ def demo(as_json: bool) -> None:
     click.echo(f"Demo user      {DEMO_USER_EMAIL} / {password}")
     click.echo(f"Demo DLI       {organization.name_fr} {organization.number}  ({note})")
     click.echo(f"Portal client  {PORTAL_CLIENT_ID} / {portal_secret}  (institution portal at {PORTAL_URL})")
+    click.echo(f"Documents      {DOCUMENT_PORTAL_CLIENT_ID} / {document_portal_secret}  (document portal at "
+               f"{DOCUMENT_PORTAL_URL})")
+    click.echo(f"Demo school    {issuer.name_fr} {issuer.number}  (staff {DEMO_STAFF_EMAIL} / {staff_password})")
