@@ -11,6 +11,7 @@ quietly signed without the timestamp the operator asked for.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from io import BytesIO
@@ -30,11 +31,12 @@ DIGEST = "sha256"
 FIELD_NAME = "PortalSignature"
 
 
+@functools.lru_cache(maxsize=8)
 def make_timestamper(url: str | None, timeout: float = 10) -> TimeStamper | None:
     """pyHanko's RFC 3161 client for DOCUMENT_PORTAL_TSA_URL (None when none is configured).
 
-    Build it once per process and reuse it: it caches the authority's first answer, from
-    which every later signature's size is estimated without another request."""
+    One client per URL and process (hence the cache): it keeps the authority's first answer,
+    from which every later signature's size is estimated without another request."""
     return RequestsHTTPTimeStamper(url, timeout=timeout) if url else None
 
 
@@ -77,7 +79,7 @@ def sign_pdf(pdf: bytes, credentials: SigningCredentials, *, reason: str, locati
 def _reservation(credentials: SigningCredentials, timestamper: TimeStamper | None) -> int | None:
     """Room for the CMS container: computed without a timestamp (pyHanko's estimate makes a
     dummy signature, which doubled the cost of signing); with one, pyHanko estimates from
-    the authority's first answer, cached by the timestamper (so build it once per process)."""
+    the authority's first answer, which the timestamper keeps (make_timestamper's cache)."""
     if timestamper is not None:
         return None
     certificates = sum(len(certificate.dump()) for certificate in (credentials.certificate, *credentials.chain))

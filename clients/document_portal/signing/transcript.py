@@ -133,11 +133,12 @@ def render_transcript(data: TranscriptData, locale: str = "fr") -> bytes:
     if data.completed_on:
         identity.append((labels["completed_on"], when(data.completed_on)))
 
-    rows = [[text(labels[key], "head") for key in ("code", "course", "term", "grade", "credits")]]
+    rows = [[text(labels[key], "head") for key in ("code", "course", "term", "grade")]
+            + [text(labels["credits"], "head_number")]]
     rows += [[text(c.code), text(c.title), text(c.term), text(c.grade), text(number(Decimal(c.credits)), "number")]
              for c in data.courses]
-    rows.append(["", text(labels["total_credits"], "head"), "", "", text(number(data.total_credits), "number")])
-    courses = Table(rows, colWidths=[24 * mm, 76 * mm, 26 * mm, 22 * mm, 22 * mm], repeatRows=1)
+    rows.append(["", text(labels["total_credits"], "head"), "", "", text(number(data.total_credits), "head_number")])
+    courses = Table(rows, colWidths=[24 * mm, 76 * mm, 26 * mm, 22 * mm, 22 * mm], repeatRows=1, hAlign="LEFT")
     courses.setStyle(TableStyle([
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("LINEABOVE", (0, -1), (-1, -1), 0.8, colors.black),
@@ -145,7 +146,7 @@ def render_transcript(data: TranscriptData, locale: str = "fr") -> bytes:
         ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, colors.HexColor("#f2f2f2")]),
     ]))
     details = Table([[text(label, "head"), text(value)] for label, value in identity],
-                    colWidths=[45 * mm, 125 * mm])
+                    colWidths=[45 * mm, 125 * mm], hAlign="LEFT", style=[("LEFTPADDING", (0, 0), (0, -1), 0)])
     story = [
         text(data.school_name, "school"),
         text(labels["title"], "title"),
@@ -174,6 +175,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         "school": ParagraphStyle("school", parent=base["Normal"], fontName="Helvetica-Bold", fontSize=14, leading=18),
         "title": ParagraphStyle("title", parent=base["Title"], alignment=0, fontSize=20, leading=26, spaceAfter=12),
         "head": ParagraphStyle("head", parent=base["Normal"], fontName="Helvetica-Bold", fontSize=9.5, leading=12),
+        "head_number": ParagraphStyle("head_number", parent=base["Normal"], fontName="Helvetica-Bold", fontSize=9.5,
+                                      leading=12, alignment=2),
         "cell": ParagraphStyle("cell", parent=base["Normal"], fontSize=9.5, leading=12),
         "number": ParagraphStyle("number", parent=base["Normal"], fontSize=9.5, leading=12, alignment=2),
         "note": ParagraphStyle("note", parent=base["Normal"], fontSize=8.5, leading=11, textColor=colors.HexColor("#333333")),

@@ -197,3 +197,8 @@ def test_an_rsa_certificate_from_pem_signs_and_verifies(demo_pki, transcript_pdf
 
 def test_an_encrypted_pdf_is_unreadable_to_verification(trust_roots):
     assert verify(encrypted_pdf("learner-secret"), trust_roots).status is VerificationStatus.UNREADABLE
+
+
+def test_one_timestamp_client_serves_every_signature_of_a_process():
+    # It keeps the authority's first answer to size later signatures without asking again.
+    assert make_timestamper("https://tsa.example/rfc3161", 10) is make_timestamper("https://tsa.example/rfc3161", 10)
