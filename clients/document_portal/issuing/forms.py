@@ -7,11 +7,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-KIND_CHOICES = [("transcript", _l("Transcript")), ("diploma", _l("Diploma")), ("attestation", _l("Attestation"))]
-LOCALE_CHOICES = [("fr", _l("French")), ("en", _l("English"))]
-SOURCE_CHOICES = [("upload", _l("Upload the school's PDF")), ("transcript", _l("Fill in a transcript"))]
+KIND_CHOICES = [SelectChoice("transcript", _l("Transcript")), SelectChoice("diploma", _l("Diploma")),
+                SelectChoice("attestation", _l("Attestation"))]
+LOCALE_CHOICES = [SelectChoice("fr", _l("French")), SelectChoice("en", _l("English"))]
+SOURCE_CHOICES = [SelectChoice("upload", _l("Upload the school's PDF")),
+                  SelectChoice("transcript", _l("Fill in a transcript"))]
 
 
 def required(message):
@@ -52,4 +55,5 @@ class BulkForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the withdrawal (the learner will read it)"),
-                           validators=[*required(_l("Say why the document is withdrawn.")), Length(max=1000)])
+                           validators=[DataRequired(message=_l("Say why the document is withdrawn.")),
+                                       Length(max=1000)])

@@ -1,0 +1,51 @@
+"""`python -m clients.document_portal`: db upgrade through its own migrations on a fresh
+SQLite file, demo pki writing a settings file the portal starts with, and a clear refusal
+without settings."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+
+from sqlalchemy import create_engine, inspect
+
+from clients.document_portal.__main__ import main
+
+ENVIRON = {"DOCUMENT_PORTAL_ISSUER": "http://127.0.0.1:5000", "DOCUMENT_PORTAL_CLIENT_ID": "document-portal",
+           "DOCUMENT_PORTAL_CLIENT_SECRET": "s", "DOCUMENT_PORTAL_BASE_URL": "http://127.0.0.1:5004",
+           "DOCUMENT_PORTAL_SECRET_KEY": "k" * 40}
+
+
+def run_with(environ: dict[str, str], argv: list[str]) -> int:
+    saved = dict(os.environ)
+    for name in [name for name in os.environ if name.startswith("DOCUMENT_PORTAL_")]:
+        del os.environ[name]
+    os.environ.update(environ)
+    try:
+        return main(argv)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_demo_pki_and_db_upgrade_make_a_portal_that_starts(tmp_path):
+    config = tmp_path / "document-portal.toml"
+    assert run_with({}, ["demo", "pki", "--directory", str(tmp_path / "pki"), "--config", str(config),
+                         "--organization-number", "E000000000001"]) == 0
+    settings = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert "E000000000001" in settings["DOCUMENT_PORTAL_SIGNERS"] and settings["DOCUMENT_PORTAL_TRUST_ROOTS"]
+    database = tmp_path / "portal.db"
+    environ = {**ENVIRON, "DOCUMENT_PORTAL_CONFIG": str(config),
+               "DOCUMENT_PORTAL_DATABASE_URL": f"sqlite:///{database}"}
+    assert run_with(environ, ["db", "upgrade"]) == 0
+    assert run_with(environ, ["db", "upgrade"]) == 0  # again: nothing to do
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        assert "documents" in inspect(connection).get_table_names()
+    engine.dispose()
+    assert run_with(environ, ["nonsense"]) == 2
+
+
+def test_the_command_refuses_to_start_without_its_settings(capsys):
+    assert run_with({}, ["run"]) == 2
+    assert "missing settings: DOCUMENT_PORTAL_ISSUER" in capsys.readouterr().err
