@@ -55,6 +55,11 @@ class CredentialsIncomplete(CredentialsError):
     """No private key, no certificate, or a key that does not match the certificate."""
 
 
+class SignerNotTrusted(CredentialsError):
+    """The certificate does not chain to a trust root, has expired, or does not allow signing:
+    every document it signed would be reported untrusted, so it signs none."""
+
+
 class SignerConfigError(SigningError):
     """DOCUMENT_PORTAL_SIGNERS or the trust roots are wrong: the message names the setting."""
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,7 @@ from clients.document_portal.signing.errors import (
     PasswordMissing,
     SignerConfigError,
 )
+from clients.document_portal.signing.verification import check_signer_trusted
 
 # The portal's DEFAULTS take these (its config.py), each documented in docs/document-portal.md.
 SIGNING_DEFAULTS: dict[str, Any] = {
@@ -165,23 +167,30 @@ def parse_signer(number: str, entry: Any) -> SignerConfig:
     )
 
 
-def load_signer(config: SignerConfig, environ: Mapping[str, str]) -> SigningCredentials:
-    """Open the signer's files with the password from the environment (or its file).
+def load_signer(config: SignerConfig, environ: Mapping[str, str],
+                trust_roots: list[asn1_x509.Certificate] | None = None, at: datetime | None = None,
+                ) -> SigningCredentials:
+    """Open the signer's files with the password from the environment (or its file), and
+    with `trust_roots` check that its certificate chains to one of them at `at` (now).
 
-    Raises a CredentialsError subclass whose message names the setting and the variable or
-    file, never the password.
+    Raises a CredentialsError subclass (SignerNotTrusted for the check) whose message names
+    the setting and the variable or file, never the password.
     """
     password = _password(config, environ)
     try:
         if config.pkcs12 is not None:
-            return load_pkcs12(_read(config, config.pkcs12), password)
-        chain = b"".join(_read(config, path) for path in config.chain)
-        return load_pem(_read(config, config.key), _read(config, config.certificate), password, chain)
+            credentials = load_pkcs12(_read(config, config.pkcs12), password)
+        else:
+            chain = b"".join(_read(config, path) for path in config.chain)
+            credentials = load_pem(_read(config, config.key), _read(config, config.certificate), password, chain)
+        if trust_roots is not None:
+            check_signer_trusted(credentials, trust_roots, at)
     except CredentialsError as error:
         if error.args:
             raise
         source = f"${config.password_env}" if config.password_env else str(config.password_file)
         raise type(error)(f"{config.setting}: {_DESCRIPTIONS[type(error).__name__]} (password from {source})") from None
+    return credentials
 
 
 def load_trust_roots(paths: tuple[Path, ...] | list[Path], setting: str = "DOCUMENT_PORTAL_TRUST_ROOTS",
@@ -201,6 +210,8 @@ _DESCRIPTIONS = {
     "CredentialsUnreadable": "the file is neither PKCS#12 nor PEM",
     "CredentialsIncomplete": "no private key, no certificate, or a key that does not match the certificate",
     "PasswordMissing": "the key is encrypted and no password was given",
+    "SignerNotTrusted": "the certificate does not chain to DOCUMENT_PORTAL_TRUST_ROOTS, has expired, "
+                        "or does not allow signing",
 }
 
 

@@ -17,6 +17,7 @@ change harmless; the signed part can still be checked through signed_revision_sh
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,12 +29,15 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathError, ValidationError
 
 from clients.document_portal.signing.credentials import (
+    SigningCredentials,
     subject_common_name,
     subject_organization,
 )
+from clients.document_portal.signing.errors import SignerNotTrusted
 
 # A school's certificate may carry non-repudiation (content commitment), digital signature, or both.
 KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
@@ -118,6 +122,21 @@ def verify(pdf: bytes, trust_roots: list[asn1_x509.Certificate], *,
     except Exception:  # noqa: BLE001 — a broken signature container is a broken signature
         return VerificationResult(VerificationStatus.ALTERED, file_sha256, signed=True, signature_count=count)
     return _result(pdf, embedded, status, file_sha256, count)
+
+
+def check_signer_trusted(credentials: SigningCredentials, trust_roots: list[asn1_x509.Certificate],
+                         at: datetime | None = None) -> None:
+    """Raise SignerNotTrusted unless the school's certificate would verify as trusted at `at`
+    (default now): a chain to `trust_roots` and a key usage that allows signing. Checked when
+    the credentials are loaded, so a wrong root fails the first issue instead of every
+    verification afterwards."""
+    context = ValidationContext(trust_roots=list(trust_roots), other_certs=list(credentials.chain), moment=at,
+                                allow_fetching=False)
+    try:
+        asyncio.run(CertificateValidator(credentials.certificate, validation_context=context).async_validate_path())
+        KEY_USAGE.validate(credentials.certificate)
+    except (PathError, ValidationError, ValueError):
+        raise SignerNotTrusted() from None
 
 
 def _validate(embedded, trust_roots, timestamp_trust_roots, moment: datetime | None,

@@ -4,6 +4,7 @@ wrong or missing password is a typed error that never carries the password."""
 from __future__ import annotations
 
 import traceback
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -17,6 +18,7 @@ from clients.document_portal.signing.errors import (
     NoSignerForOrganization,
     PasswordMissing,
     SignerConfigError,
+    SignerNotTrusted,
     WrongPassword,
 )
 from clients.document_portal.signing.settings import (
@@ -25,6 +27,7 @@ from clients.document_portal.signing.settings import (
     load_trust_roots,
     parse_signing_settings,
 )
+from tests.unit.document_portal.signing.conftest import SIGNED_AT
 
 WRONG = "Tr0mpe-l'œil-secret-42"
 ORG = "O123456789012"
@@ -193,3 +196,24 @@ def test_a_wrong_signer_table_names_the_setting(entry, message):
 def test_wrong_signing_settings_are_named(key, value):
     with pytest.raises(SignerConfigError, match=key):
         parse_signing_settings({key: value})
+
+
+def test_a_signer_that_chains_to_the_trust_roots_loads(demo_pki, trust_roots):
+    config = pkcs12_settings(demo_pki).signer_for(ORG)
+    credentials = load_signer(config, {"SCHOOL_P12_PASSWORD": demo_pki.password()}, trust_roots, at=SIGNED_AT)
+    assert credentials.subject_name == "École Imaginaire"
+
+
+def test_a_signer_from_another_authority_is_refused_before_it_signs(foreign_pki, trust_roots):
+    config = pkcs12_settings(foreign_pki).signer_for(ORG)
+    with pytest.raises(SignerNotTrusted, match="DOCUMENT_PORTAL_TRUST_ROOTS") as caught:
+        load_signer(config, {"SCHOOL_P12_PASSWORD": foreign_pki.password()}, trust_roots, at=SIGNED_AT)
+    assert ORG in str(caught.value)
+    assert_password_absent(caught.value, foreign_pki.password())
+
+
+def test_an_expired_signer_is_refused(demo_pki, trust_roots):
+    config = pkcs12_settings(demo_pki).signer_for(ORG)
+    with pytest.raises(SignerNotTrusted):
+        load_signer(config, {"SCHOOL_P12_PASSWORD": demo_pki.password()}, trust_roots,
+                    at=SIGNED_AT + timedelta(days=6 * 365))
