@@ -88,6 +88,18 @@ class VerificationResult:
         return self.status is VerificationStatus.VALID
 
     @property
+    def signer(self) -> str | None:
+        return self.signer_name
+
+    @property
+    def signed_at(self) -> datetime | None:
+        """When it was signed: the timestamp's time when a trusted one attests it, otherwise
+        the time the signer states (verify/services.py's SignatureCheck reads these two)."""
+        if self.timestamp is not None and self.timestamp.trusted and self.timestamp.intact:
+            return self.timestamp.time
+        return self.signing_time
+
+    @property
     def unaltered(self) -> bool:
         """Unaltered since signing: the signature matches and nothing was added after it."""
         return self.intact and self.covers_whole_file

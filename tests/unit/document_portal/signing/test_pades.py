@@ -63,6 +63,7 @@ def test_a_signed_transcript_verifies_against_the_demo_authority(signed, transcr
     assert result.signed and result.intact and result.covers_whole_file and result.trusted and result.unaltered
     assert result.signer_name == "École Imaginaire" and result.signer_organization == "École Imaginaire"
     assert result.signing_time == SIGNED_AT and result.timestamp is None
+    assert result.signed_at == SIGNED_AT and result.signer == "École Imaginaire"
     assert result.chain == ("École Imaginaire", "Autorité de démonstration du portail de documents")
     assert result.signed_revision_sha256 == result.file_sha256 == hashlib.sha256(signed).hexdigest()
     assert signed.startswith(transcript_pdf)  # an incremental update: the school's bytes are kept
@@ -149,6 +150,7 @@ def test_a_timestamped_signature_carries_a_trusted_timestamp(transcript_pdf, cre
     assert result.timestamp.time == SIGNED_AT + timedelta(seconds=2)
     assert result.timestamp.trusted and result.timestamp.intact
     assert result.timestamp.authority == "Horodatage de démonstration"
+    assert result.signed_at == result.timestamp.time and result.signing_time == SIGNED_AT  # attested beats stated
 
 
 def test_a_timestamp_from_an_untrusted_authority_is_reported(transcript_pdf, credentials, clock, timestamp_authority,
@@ -157,6 +159,7 @@ def test_a_timestamp_from_an_untrusted_authority_is_reported(transcript_pdf, cre
     foreign_roots = load_certificates(foreign_pki.ca_certificate.read_bytes())
     result = verify(signed, trust_roots, timestamp_trust_roots=foreign_roots, at=SIGNED_AT)
     assert result.timestamp is not None and not result.timestamp.trusted and result.timestamp.intact
+    assert result.signed_at == SIGNED_AT  # an unverified timestamp attests nothing
     assert result.trusted
 
 
