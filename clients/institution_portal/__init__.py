@@ -53,9 +53,11 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
 
     from clients.institution_portal.auth.views import bp as auth_bp
     from clients.institution_portal.home.views import bp as home_bp
+    from clients.institution_portal.letters.views import bp as letters_bp
     from clients.institution_portal.terms.views import bp as terms_bp
+    from clients.institution_portal.users.views import bp as users_bp
 
-    for blueprint in (auth_bp, terms_bp, home_bp):
+    for blueprint in (auth_bp, terms_bp, home_bp, users_bp, letters_bp):
         app.register_blueprint(blueprint)
     app.after_request(security_headers)
     _error_pages(app)

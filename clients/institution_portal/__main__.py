@@ -2,6 +2,8 @@
 
 run         serve the portal on 127.0.0.1:5003 (development server; production runs
             `clients.institution_portal:create_app()` under granian or gunicorn)
+letters import FILE.csv
+            import the ministry's letters of acceptance to verify (docs/institution-portal.md)
 db upgrade  create or upgrade the portal's own database (its Alembic migrations)
 """
 
@@ -24,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"institution portal: {error}", file=sys.stderr)
         return 2
+    if argv[:1] == ["letters"]:
+        from clients.institution_portal.letters.commands import run_command as letters_command
+
+        return letters_command(app, argv)
     if argv == ["run"]:
         app.run(host=HOST, port=PORT, debug=False, use_reloader=False)
         return 0

@@ -98,3 +98,7 @@ class InvalidApiRequest(OrganizationsApiError):
         super().__init__(description)
         self.description = description
         self.field = field
+
+
+class NotASecondaryUser(OrganizationsApiError):
+    """The person named is not an active secondary user of the institution."""

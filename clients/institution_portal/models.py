@@ -50,3 +50,7 @@ class TermsAcceptance(Base):
     sub: Mapped[str] = mapped_column(String(255))
     version: Mapped[str] = mapped_column(String(40))
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Letters of acceptance (letters/models.py): imported here so create_all and Alembic see them.
+from clients.institution_portal.letters.models import AcceptanceLetter, LetterEvent  # noqa: E402,F401

@@ -303,6 +303,7 @@ def _portal_contexts() -> dict:
 
     from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
     from clients.institution_portal.terms.forms import TermsForm
+    from tests.institution_portal_api_support import users_and_letters_contexts
 
     person = SimpleNamespace(organization_number="O123456789012", role="primary")
     return {
@@ -312,6 +313,7 @@ def _portal_contexts() -> dict:
         f"{PORTAL_PREFIX}terms.html": lambda: {"form": TermsForm(), "version": "2026-12", "accepted": False},
         f"{PORTAL_PREFIX}refused.html": lambda: {"message": "", "code": "access_denied", "two_factor": True},
         f"{PORTAL_PREFIX}error.html": lambda: {"kind": "not_found"},
+        **users_and_letters_contexts(PORTAL_PREFIX),
     }
 
 

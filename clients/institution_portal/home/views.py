@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, session, url_for
 
 from clients.institution_portal.auth.forms import SignoutForm
+from clients.institution_portal.letters.views import get_letter_service
 from clients.institution_portal.terms.views import get_terms_service
 from clients.institution_portal.web import (
     LOCALES,
@@ -25,7 +26,8 @@ def index():
     if not get_terms_service().has_accepted(person.sub):
         return redirect(url_for("terms.show"))
     name = person.organization_name_en if locale() == "en" else person.organization_name_fr
-    return page("home.html", person=person, institution_name=name, signout_form=SignoutForm())
+    return page("home.html", person=person, institution_name=name, signout_form=SignoutForm(),
+                pending_letters=get_letter_service().pending_count(person.organization_number))
 
 
 @bp.get("/help")
