@@ -83,9 +83,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     from clients.document_portal.home.views import bp as home_bp
     from clients.document_portal.issuing.views import bp as issuing_bp
     from clients.document_portal.learner.views import bp as learner_bp
+    from clients.document_portal.shares.views import bp as shares_bp
     from clients.document_portal.verify.views import bp as verify_bp
 
-    for blueprint in (auth_bp, home_bp, issuing_bp, learner_bp, verify_bp):
+    for blueprint in (auth_bp, home_bp, issuing_bp, learner_bp, shares_bp, verify_bp):
         app.register_blueprint(blueprint)
     app.after_request(security_headers)
     _error_pages(app)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from clients.document_portal.signing.settings import SIGNING_DEFAULTS
-from clients.portal_kit.config import ConfigError, check_core, check_url, number
+from clients.portal_kit.config import ConfigError, check_core, check_mail, check_url, number
 from clients.portal_kit.config import load as load_values
 
 __all__ = ["DEFAULTS", "ConfigError", "Settings", "load", "validate"]
@@ -55,6 +55,24 @@ DEFAULTS: dict[str, Any] = {
     "DOCUMENT_PORTAL_MAX_BULK_BYTES": 50 * MEGABYTE,
     # Seconds a call to Passerelle's invitations API may take.
     "DOCUMENT_PORTAL_API_TIMEOUT": 10,
+    # The portal's own mail (a learner is told when a school withdraws their document): the
+    # address it sends from (e.g. "Portail de documents <no-reply@documents.example.ca>"),
+    # none to send nothing, and its SMTP relay.
+    "DOCUMENT_PORTAL_MAIL_FROM": None,
+    "DOCUMENT_PORTAL_SMTP_HOST": "127.0.0.1",
+    "DOCUMENT_PORTAL_SMTP_PORT": 25,
+    # starttls, tls (implicit TLS, usually port 465) or none (loopback or development only).
+    "DOCUMENT_PORTAL_SMTP_SECURITY": "starttls",
+    "DOCUMENT_PORTAL_SMTP_USERNAME": "",
+    "DOCUMENT_PORTAL_SMTP_PASSWORD": "",
+    # Seconds each SMTP step may take (connection, greeting, each command and reply).
+    "DOCUMENT_PORTAL_SMTP_TIMEOUT": 10,
+    # Share-link guessing (docs/document-portal.md, Sharing): at most this many failed look-ups
+    # (unknown or dead links, wrong access codes) per client address in each window of
+    # this many seconds; then every share page answers 429 to that address until the window
+    # ends. Counted in the portal's database, so every worker and host shares the count.
+    "DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT": 30,
+    "DOCUMENT_PORTAL_SHARE_ATTEMPTS_WINDOW": 900,
     # The signers of each issuing organization, trust roots, timestamp authority and the
     # largest PDF (signing/settings.py, docs/document-portal.md, Signing certificates).
     **SIGNING_DEFAULTS,
@@ -84,6 +102,8 @@ class Settings:
     DOCUMENT_PORTAL_MAX_PDF_BYTES: int
     DOCUMENT_PORTAL_MAX_BULK_BYTES: int
     DOCUMENT_PORTAL_API_TIMEOUT: int
+    DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT: int
+    DOCUMENT_PORTAL_SHARE_ATTEMPTS_WINDOW: int
 
     @property
     def is_development(self) -> bool:
@@ -124,4 +144,7 @@ def validate(values: dict[str, Any]) -> Settings:
     values[f"{PREFIX}MAX_PDF_BYTES"] = number(values, f"{PREFIX}MAX_PDF_BYTES", 1024, 100 * MEGABYTE)
     values[f"{PREFIX}MAX_BULK_BYTES"] = number(values, f"{PREFIX}MAX_BULK_BYTES", 1024, 100 * MEGABYTE)
     values[f"{PREFIX}API_TIMEOUT"] = number(values, f"{PREFIX}API_TIMEOUT", 1, 120)
+    check_mail(values, PREFIX)
+    values[f"{PREFIX}SHARE_ATTEMPTS_LIMIT"] = number(values, f"{PREFIX}SHARE_ATTEMPTS_LIMIT", 1, 10_000)
+    values[f"{PREFIX}SHARE_ATTEMPTS_WINDOW"] = number(values, f"{PREFIX}SHARE_ATTEMPTS_WINDOW", 60, 86_400)
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
