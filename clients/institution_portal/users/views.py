@@ -74,13 +74,15 @@ def get_users_service() -> UsersService:
 
 
 @bp.errorhandler(ApiUnavailable)
-def unavailable(_error=None):
+def unavailable(error: ApiUnavailable):
+    current_app.logger.warning("organizations API unavailable: %r", error)
     return page("users/unavailable.html", 503, message=PASSERELLE_UNAVAILABLE)
 
 
 @bp.errorhandler(OrganizationsApiError)
 def refused(error: OrganizationsApiError):
     """A refusal no form field explains (the portal not attached, Passerelle's limit, …)."""
+    current_app.logger.warning("organizations API refused: %r", error)
     return page("users/unavailable.html", 409, message=refusal(error))
 
 
