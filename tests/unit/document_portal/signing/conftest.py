@@ -3,13 +3,22 @@ per session in a temporary folder, with the school's credentials and a rendered 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from clients.document_portal.signing.credentials import load_certificates, load_pkcs12
-from clients.document_portal.signing.demo_pki import make_demo_pki
+from clients.document_portal.signing.demo_pki import (
+    issue_demo_certificate,
+    load_demo_ca,
+    make_demo_pki,
+)
 from clients.document_portal.signing.transcript import (
     Course,
     TranscriptData,
@@ -68,3 +77,17 @@ def transcript_data():
 @pytest.fixture(scope="session")
 def transcript_pdf(transcript_data):
     return render_transcript(transcript_data, "fr")
+
+
+@pytest.fixture(scope="session")
+def timestamp_authority(demo_pki):
+    """A timestamp authority under the demo CA, answering in-process (pyHanko's test TSA,
+    which signs with RSA only), whose certificate outlasts the school's as a TSA's does."""
+    ca_cert, ca_key = load_demo_ca(demo_pki)
+    key, cert = issue_demo_certificate(ca_cert, ca_key, "Horodatage de démonstration", timestamping=True,
+                                       key=rsa.generate_private_key(65537, 2048), days=3000,
+                                       clock=lambda: SIGNED_AT)
+    key_info = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return DummyTimeStamper(tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+                            tsa_key=key_info, fixed_dt=SIGNED_AT + timedelta(seconds=2))

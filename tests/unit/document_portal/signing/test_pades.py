@@ -10,14 +10,11 @@ from datetime import timedelta
 from io import BytesIO
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from clients.document_portal.signing.credentials import (
     load_certificates,
@@ -41,20 +38,6 @@ REASON = "Relevé de notes délivré par École Imaginaire"
 def signed(transcript_pdf, credentials, clock):
     return sign_pdf(transcript_pdf, credentials, reason=REASON, location="Montréal (Québec)",
                     contact="info@ecole-imaginaire.ca", clock=clock)
-
-
-@pytest.fixture(scope="module")
-def timestamp_authority(demo_pki):
-    """A timestamp authority under the demo CA, answering in-process (pyHanko's test TSA,
-    which signs with RSA only), whose certificate outlasts the school's as a TSA's does."""
-    ca_cert, ca_key = load_demo_ca(demo_pki)
-    key, cert = issue_demo_certificate(ca_cert, ca_key, "Horodatage de démonstration", timestamping=True,
-                                       key=rsa.generate_private_key(65537, 2048), days=3000,
-                                       clock=lambda: SIGNED_AT)
-    key_info = asn1_keys.PrivateKeyInfo.load(key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    return DummyTimeStamper(tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
-                            tsa_key=key_info, fixed_dt=SIGNED_AT + timedelta(seconds=2))
 
 
 def test_a_signed_transcript_verifies_against_the_demo_authority(signed, transcript_pdf, trust_roots):
