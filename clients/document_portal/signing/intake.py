@@ -58,7 +58,7 @@ def check_pdf(data: bytes, max_bytes: int = MAX_PDF_BYTES) -> None:
             raise PdfRefused(RefusalReason.UNPARSEABLE)
     except PdfRefused:
         raise
-    except Exception:  # noqa: BLE001 — malformed input raises anything from the parser: a refusal, never a 500
+    except Exception:  # noqa: BLE001 - malformed input raises anything from the parser: a refusal, never a 500
         raise PdfRefused(RefusalReason.UNPARSEABLE) from None
     for reason in PRIORITY:
         if reason in found:

@@ -52,7 +52,7 @@ def sign_pdf(pdf: bytes, credentials: SigningCredentials, *, reason: str, locati
     try:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=True)
         existing = {name for name, _, _ in fields.enumerate_sig_fields(writer)}
-    except Exception as error:
+    except Exception as error:  # intake parsed it, so this is an unchecked upload or a bug
         raise SigningError("pyHanko cannot read the document") from error
     metadata = signers.PdfSignatureMetadata(
         field_name=next(f"{FIELD_NAME}{n}" for n in range(1, len(existing) + 2) if f"{FIELD_NAME}{n}" not in existing),

@@ -121,7 +121,7 @@ def verify(pdf: bytes, trust_roots: list[asn1_x509.Certificate], *,
         if reader.encrypted:
             return VerificationResult(VerificationStatus.UNREADABLE, file_sha256)
         signatures = reader.embedded_regular_signatures
-    except Exception:  # noqa: BLE001 — a damaged upload raises anything from the parser: a verdict, never a 500
+    except Exception:  # noqa: BLE001 - a damaged upload raises anything from the parser: a verdict, never a 500
         return VerificationResult(VerificationStatus.UNREADABLE, file_sha256)
     if not signatures:
         return VerificationResult(VerificationStatus.UNSIGNED, file_sha256)
@@ -131,7 +131,7 @@ def verify(pdf: bytes, trust_roots: list[asn1_x509.Certificate], *,
         status = _validate(embedded, trust_roots, timestamp_trust_roots, at, at)
         if not status.trusted and status.timestamp_validity is not None and status.timestamp_validity.trusted:
             status = _validate(embedded, trust_roots, timestamp_trust_roots, status.timestamp_validity.timestamp, at)
-    except Exception:  # noqa: BLE001 — a broken signature container is a broken signature
+    except Exception:  # noqa: BLE001 - a broken signature container is a broken signature
         return VerificationResult(VerificationStatus.ALTERED, file_sha256, signed=True, signature_count=count)
     return _result(pdf, embedded, status, file_sha256, count)
 
