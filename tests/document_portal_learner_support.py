@@ -83,17 +83,23 @@ def issue(app, learner_sub: str | None = ZOE, pdf: bytes | None = None, **fields
         return document
 
 
-def sign_in(app, client, sub: str = ZOE, role: str = "learner") -> None:
-    """The learner's portal session, as the callback opens it after Passerelle's sign-in."""
+def open_session(app, sub: str = ZOE, role: str = "learner") -> str:
+    """The learner's portal session, as the callback opens it after Passerelle's sign-in;
+    returns the plain token the browser's session holds."""
     with app.app_context():
         portal = app.extensions[EXTENSION]
         token = SessionService(db.session, portal.settings, portal.clock).open(
             Identity(sub=sub, role=role, acr="urn:passerelle:acr:pwd", given_name="Zoé", family_name="Citoyenne",
                      email="zoe@example.ca"), "id-token")
         db.session.commit()
+    return token
+
+
+def sign_in(app, client, sub: str = ZOE, role: str = "learner") -> None:
+    """The test client signed in to the portal as `sub`."""
+    token = open_session(app, sub, role)
     with client.session_transaction() as session:
         session[SESSION_TOKEN_KEY] = token
-
 
 def visitor(app, address: str):
     """A browser with no account at the portal, from its own address."""
