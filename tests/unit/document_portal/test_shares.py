@@ -41,10 +41,12 @@ LEARNER, OTHER = "sub-zoe", "sub-other"
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+def engine(database_uri):
+    """The portal's tables on a fresh SQLite file, or on PostgreSQL with --db-url (tests/pg.sh)."""
+    engine = create_engine(database_uri)
     Base.metadata.create_all(engine)
     yield engine
+    Base.metadata.drop_all(engine)
     engine.dispose()
 
 
