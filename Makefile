@@ -1,8 +1,9 @@
 # Passerelle. Two commands do everything on a fresh machine:
 #   make run    virtual environment, install, database, demo client and user, IdP + demo RP
 #               + the institution portal + the document portal
-#   make test   what the tests need (Chromium, PostgreSQL, axe-core), then the whole suite on
-#               SQLite and the non-browser suite again on PostgreSQL
+#   make test   what the tests need (Chromium, PostgreSQL, Redis, HAProxy, axe-core), then the
+#               whole suite on SQLite (the cluster test included) and the non-browser suite
+#               again on PostgreSQL
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -39,12 +40,14 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests, PostgreSQL's server for the second database run,
-# and redis-server for the tests of rate limits shared across hosts (tests/redis_support.py).
+# redis-server for the tests of rate limits shared across hosts (tests/redis_support.py), and
+# HAProxy for the cluster test (tests/cluster/: two hosts behind it, PostgreSQL and Redis).
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id postgres >/dev/null 2>&1; } || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	{ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || missing="$$missing haproxy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -q; \
@@ -143,7 +146,7 @@ test-sqlite: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	bash tests/pg.sh $(PY) -m pytest -q -m "not browser" $(PYTEST_ARGS)
+	bash tests/pg.sh $(PY) -m pytest -q -m "not browser and not cluster" $(PYTEST_ARGS)
 
 # --- the rest --------------------------------------------------------------------------
 
