@@ -37,6 +37,8 @@ class EventTag(StrEnum):
     PASSWORD_CHANGE_FAILURE = "account:password:change_failure"  # wrong current password
     RECOVERY_REQUESTED = "account:recovery:requested"  # "can't sign in?"; user_id None if unknown
     SESSIONS_ENDED = "account:sessions:ended"
+    # « Se déconnecter partout » (issue 14): every session, this one too, and every grant.
+    SIGNED_OUT_EVERYWHERE = "account:sessions:signed_out_everywhere"
     TERMS_ACCEPTED = "account:terms:accepted"
     EMAIL_CODE_SENT = "account:email_code:sent"
     EMAIL_CODE_FAILURE = "account:email_code:failure"

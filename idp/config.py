@@ -236,6 +236,14 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_PRUNE_INTERVAL": 300,
     "WORKER_PRUNE_BATCH": 1000,
     "PRUNE_AFTER": 24 * 3600,
+    # Back-channel logout (issue 14; `idp worker` sends): seconds each POST to a relying
+    # party may take (connect and answer), attempts per logout token (network errors and 5xx
+    # are retried, 4xx never), seconds before the first retry (doubling, at most an hour),
+    # and how long a logout token is valid after it is signed.
+    "LOGOUT_TIMEOUT": 5,
+    "LOGOUT_MAX_ATTEMPTS": 6,
+    "LOGOUT_RETRY_DELAY": 30,
+    "LOGOUT_TOKEN_TTL": 120,
 }
 
 

@@ -3,6 +3,7 @@
 from idp.accounts.models import UnlockLink, User  # noqa: F401
 from idp.audit import SecurityEvent  # noqa: F401
 from idp.invitations.models import Invitation  # noqa: F401
+from idp.logout.models import LogoutAttempt, LogoutDelivery, SessionClient  # noqa: F401
 from idp.mail.models import OutboxMessage  # noqa: F401
 from idp.orgs.models import ChangeRequest, Membership, Organization  # noqa: F401
 from idp.oidc.models import (  # noqa: F401

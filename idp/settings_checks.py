@@ -54,7 +54,8 @@ def _validate_operations(settings: Mapping[str, Any]) -> None:
     port = settings.get("MANAGEMENT_PORT")
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ConfigError("MANAGEMENT_PORT must be a port number, or 0 for none")
-    for name in ("WORKER_INTERVAL", "WORKER_PRUNE_INTERVAL", "WORKER_PRUNE_BATCH", "PRUNE_AFTER"):
+    for name in ("WORKER_INTERVAL", "WORKER_PRUNE_INTERVAL", "WORKER_PRUNE_BATCH", "PRUNE_AFTER",
+                 "LOGOUT_TIMEOUT", "LOGOUT_MAX_ATTEMPTS", "LOGOUT_RETRY_DELAY", "LOGOUT_TOKEN_TTL"):
         value = settings.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{name} must be a positive number")

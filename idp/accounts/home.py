@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts
@@ -123,27 +123,27 @@ class AccountHomeService:
         user_agent: str | None = None,
     ) -> int:
         """End every session of this person except keep_session_id ("sign out everywhere
-        else", SES-06); their next request is unauthenticated. Returns how many ended."""
-        result = self.session.execute(
-            update(UserSession)
-            .where(
-                UserSession.user_id == user_id,
-                UserSession.id != keep_session_id,
-                UserSession.ended_at.is_(None),
-            )
-            .values(ended_at=self.clock())
-            .execution_options(synchronize_session=False)
-        )
-        for loaded in list(self.session.identity_map.values()):
-            if isinstance(loaded, UserSession) and loaded.user_id == user_id and loaded.id != keep_session_id:
-                self.session.expire(loaded, ["ended_at"])
+        else", SES-06); their next request is unauthenticated, and the relying parties those
+        sessions signed into are told (back-channel logout). Returns how many ended."""
+        ended = self.sessions.end_all_for_user(user_id, except_session_id=keep_session_id)
         if record:
             record_event(
                 self.session, self.clock, EventTag.SESSIONS_ENDED, user_id=user_id,
-                ip_address=ip_address, user_agent=user_agent, count=result.rowcount,
+                ip_address=ip_address, user_agent=user_agent, count=ended,
             )
         self.session.flush()
-        return result.rowcount
+        return ended
+
+    def sign_out_everywhere(self, user_id: int, *, ip_address: str | None = None,
+                            user_agent: str | None = None) -> int:
+        """« Se déconnecter partout » (issue 14): every session of this person ends, this one
+        included, with every grant (offline_access too), and each relying party any of them
+        signed into gets a logout token. Returns how many sessions ended."""
+        ended = end_all_access(self.sessions, user_id)
+        record_event(self.session, self.clock, EventTag.SIGNED_OUT_EVERYWHERE, user_id=user_id,
+                     ip_address=ip_address, user_agent=user_agent, count=ended)
+        self.session.flush()
+        return ended
 
     def recent_activity(self, user_id: int, limit: int = 20) -> list[SecurityEvent]:
         """The person's latest security events, newest first (idp.audit.recent_events)."""

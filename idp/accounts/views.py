@@ -48,6 +48,7 @@ from idp.audit import EventTag, SecurityEvent
 from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.i18n import LOCALES
+from idp.logout.web import frontchannel_urls, get_logout_service, signed_out_page
 from idp.mail.services import MailService
 from idp.mfa.web import two_factor_status
 from idp.orgs.web import organization_summaries
@@ -99,6 +100,7 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.PASSWORD_RESET: _l("Password reset with an emailed link"),
     EventTag.RECOVERY_REQUESTED: _l("Help signing in requested (“Can't sign in?”)"),
     EventTag.SESSIONS_ENDED: _l("Signed out on the other devices"),
+    EventTag.SIGNED_OUT_EVERYWHERE: _l("Signed out everywhere, and of every connected service"),
     EventTag.TERMS_ACCEPTED: _l("Terms of use accepted"),
     EventTag.EMAIL_CODE_SENT: _l("Sign-in code sent by email"),
     EventTag.EMAIL_CODE_FAILURE: _l("Incorrect sign-in code entered"),
@@ -204,6 +206,7 @@ def account():
         form=SignoutForm(),
         two_factor=two_factor_status(user),
         organizations=organization_summaries(user.id),
+        connected_services=[client.name for client in get_logout_service().connected_clients(user_session.id)],
     )
 
 
@@ -276,6 +279,26 @@ def end_other_sessions():
         db.session.commit()
         flash(_l("You were signed out on every other device."))
     return redirect(url_for("accounts.sessions"), code=303)
+
+
+@bp.route("/account/sign-out-everywhere", methods=["GET", "POST"])
+def sign_out_everywhere():
+    """« Se déconnecter partout » (issue 14): asks first (a GET changes nothing), then ends
+    every session of the person, this one too, and every grant; each relying party is told
+    (back-channel logout from `idp worker`; this browser's front-channel iframes too)."""
+    user_session = current_session()
+    if user_session is None:
+        return begin_local_signin(request.path)
+    form = EndOtherSessionsForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/sign_out_everywhere.html", form=form), 422 if form.errors else 200
+    frames = frontchannel_urls(user_session)
+    get_account_home_service().sign_out_everywhere(
+        user_session.user_id, ip_address=request.remote_addr, user_agent=request.user_agent.string)
+    db.session.commit()
+    response = signed_out_page("accounts/signed_out_everywhere.html", frames)
+    cookies.delete_private_cookie(response, cookies.session_cookie_name())
+    return response
 
 
 @bp.route("/language/<code>")

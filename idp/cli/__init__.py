@@ -4,7 +4,7 @@ One module per command group; idp.cli.base holds what they share. The console sc
 points at `main` here.
 """
 
-from idp.cli import audit, clients, db, demo, doctor, invitations, keys, mail, orgs, partners, terms, users, worker
+from idp.cli import audit, clients, db, demo, doctor, invitations, keys, logout, mail, orgs, partners, terms, users, worker
 from idp.cli.base import main
 
 main.add_command(db.db)
@@ -21,5 +21,6 @@ main.add_command(audit.audit)
 main.add_command(worker.worker)
 main.add_command(worker.serve_management)
 main.add_command(doctor.doctor)
+main.add_command(logout.logout)
 
 __all__ = ["main"]

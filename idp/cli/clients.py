@@ -39,6 +39,10 @@ def _client_dict(client) -> dict[str, Any]:
         "initiate_login_uri": client.initiate_login_uri,
         "min_acr": client.min_acr,
         "require_pkce": client.require_pkce,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
+        "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -62,6 +66,26 @@ PKCE_OPTION = click.option(
     help="Require PKCE on every authorization request (the default). --no-pkce only for a legacy "
          "confidential client that cannot send it; public clients always use it.",
 )
+
+
+
+
+def logout_options(command):
+    """Single sign-out (issue 14; docs/oidc.md, Back-channel logout and Front-channel logout)."""
+    for option in reversed((
+        click.option("--backchannel-logout-uri",
+                     help='Where `idp worker` POSTs a logout token when a session the client signed into ends '
+                          '(https; http only on loopback; no fragment). "" removes it on update.'),
+        click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required",
+                     default=None, help="The client needs `sid` in logout tokens (always sent)."),
+        click.option("--frontchannel-logout-uri",
+                     help='The page the signed-out page loads in an iframe (https; http only on loopback). '
+                          '"" removes it on update.'),
+        click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required",
+                     default=None, help="Add iss and sid to the front-channel logout URI."),
+    )):
+        command = option(command)
+    return command
 
 
 @click.group()
@@ -100,12 +124,14 @@ def clients() -> None:
     help="Lowest assurance level accepted; weaker sessions are stepped up (docs/oidc.md).",
 )
 @PKCE_OPTION
+@logout_options
 @json_option
 @in_app
 def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
-    initiate_login_uri, min_acr, require_pkce, as_json,
+    initiate_login_uri, min_acr, require_pkce, backchannel_logout_uri, backchannel_logout_session_required,
+    frontchannel_logout_uri, frontchannel_logout_session_required, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -131,6 +157,10 @@ def clients_create(
         initiate_login_uri=initiate_login_uri,
         min_acr=min_acr,
         require_pkce=True if require_pkce is None else require_pkce,
+        backchannel_logout_uri=backchannel_logout_uri or None,
+        backchannel_logout_session_required=bool(backchannel_logout_session_required),
+        frontchannel_logout_uri=frontchannel_logout_uri or None,
+        frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
         **options,
     )
     database.session.commit()
@@ -183,17 +213,20 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @click.option("--scope", help="Replace the scopes the client may ask for (space-separated).")
 @click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
 @PKCE_OPTION
+@logout_options
 @json_option
 @in_app
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
-                   as_json: bool) -> None:
-    """Change a client's scopes, initiate_login_uri or PKCE requirement."""
+                   as_json: bool, **logout: Any) -> None:
+    """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
     from idp.extensions import db as database
 
-    if scope is None and initiate_login_uri is None and require_pkce is None:
-        raise click.UsageError("nothing to change: give --scope, --initiate-login-uri and/or --pkce/--no-pkce")
+    if scope is None and initiate_login_uri is None and require_pkce is None and all(
+            value is None for value in logout.values()):
+        raise click.UsageError("nothing to change: give --scope, --initiate-login-uri, --pkce/--no-pkce "
+                               "and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
     client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,
-                                     require_pkce=require_pkce)
+                                     require_pkce=require_pkce, **logout)
     database.session.commit()
     if as_json:
         print_json(_client_dict(client))

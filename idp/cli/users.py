@@ -95,6 +95,25 @@ def users_disable(email: str) -> None:
     click.echo(f"disabled {user.email}: {ended} session(s) and every token ended")
 
 
+@users.command("sign-out")
+@click.option("--email", required=True)
+@in_app
+def users_sign_out(email: str) -> None:
+    """End every session of an account now (a lost or shared device); each relying party
+    those sessions signed into gets a back-channel logout token from `idp worker`. Grants
+    with offline_access live on: `idp users disable` ends those too."""
+    from idp.audit import EventTag, record_event
+    from idp.extensions import db as database
+    from idp.signin.services import SessionService
+
+    session, context = services()
+    user = find_account(email)
+    ended = SessionService(session, context.settings, context.clock, context.hasher).end_all_for_user(user.id)
+    record_event(session, context.clock, EventTag.SESSIONS_ENDED, user_id=user.id, by="operator", count=ended)
+    database.session.commit()
+    click.echo(f"signed out {user.email}: {ended} session(s) ended; relying parties are told by `idp worker`")
+
+
 @users.command("enable")
 @click.option("--email", required=True)
 @in_app

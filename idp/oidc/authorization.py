@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.i18n import first_supported
+from idp.logout.services import LogoutService
 from idp.oidc import claims as oidc_claims
 from idp.oidc.models import Consent
 from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
@@ -236,6 +237,9 @@ def issue_code(server: PasserelleServer, grant, session, params: dict[str, str],
         code_challenge=params.get("code_challenge"),
         code_challenge_method=params.get("code_challenge_method"),
     )
+    # Single sign-out: this client is told when the session ends (idp.logout).
+    LogoutService(db.session, server.context.settings, server.context.clock).remember_client(
+        session.id, grant.client.client_id, session.sid)
     db.session.commit()
     mode = params.get("response_mode") or "query"
     return authorization_response(grant.redirect_uri, [("code", code), ("state", params.get("state"))], mode, server.issuer)

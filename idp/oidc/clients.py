@@ -84,6 +84,10 @@ class ClientService:
         initiate_login_uri: str | None = None,
         min_acr: str | None = None,
         require_pkce: bool = True,
+        backchannel_logout_uri: str | None = None,
+        backchannel_logout_session_required: bool = False,
+        frontchannel_logout_uri: str | None = None,
+        frontchannel_logout_session_required: bool = False,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -104,6 +108,8 @@ class ClientService:
             raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
         scope = _check_scope(scope)
         initiate_login_uri = _check_initiate_login_uri(initiate_login_uri)
+        backchannel_logout_uri = _check_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
+        frontchannel_logout_uri = _check_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
         if min_acr is not None and min_acr not in ACR_VALUES_SUPPORTED:
             raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
         client_id = self._check_client_id(client_id) if client_id is not None else new_client_id()
@@ -129,6 +135,10 @@ class ClientService:
             initiate_login_uri=initiate_login_uri,
             min_acr=min_acr,
             require_pkce=require_pkce,
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=bool(backchannel_logout_session_required),
+            frontchannel_logout_uri=frontchannel_logout_uri,
+            frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
             created_at=now,
             updated_at=now,
         )
@@ -156,11 +166,22 @@ class ClientService:
         self.session.flush()
 
     def update(self, client_id: str, *, scope: str | None = None, initiate_login_uri: str | None = None,
-               require_pkce: bool | None = None) -> Client:
-        """Change a client's scope, initiate_login_uri ("" removes it) or PKCE requirement,
-        with the checks of create(). Workers may reuse a cached client record for
-        OIDC_CLIENT_CACHE_TTL seconds. Raises ClientNotFound or InvalidClientMetadata."""
+               require_pkce: bool | None = None, backchannel_logout_uri: str | None = None,
+               backchannel_logout_session_required: bool | None = None, frontchannel_logout_uri: str | None = None,
+               frontchannel_logout_session_required: bool | None = None) -> Client:
+        """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
+        requirement or logout session requirements, with the checks of create(). Workers may
+        reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds. Raises
+        ClientNotFound or InvalidClientMetadata."""
         client = self.get(client_id)
+        if backchannel_logout_uri is not None:
+            client.backchannel_logout_uri = _check_logout_uri(backchannel_logout_uri or None, "backchannel_logout_uri")
+        if frontchannel_logout_uri is not None:
+            client.frontchannel_logout_uri = _check_logout_uri(frontchannel_logout_uri or None, "frontchannel_logout_uri")
+        if backchannel_logout_session_required is not None:
+            client.backchannel_logout_session_required = backchannel_logout_session_required
+        if frontchannel_logout_session_required is not None:
+            client.frontchannel_logout_session_required = frontchannel_logout_session_required
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:
@@ -311,6 +332,14 @@ def _check_initiate_login_uri(uri: str | None) -> str | None:
     if uri is None:
         return None
     return _check_uri(uri, "initiate_login_uri")
+
+
+def _check_logout_uri(uri: str | None, label: str) -> str | None:
+    """Back-Channel Logout §2.2 and Front-Channel Logout §2: an absolute URL that may carry a
+    query but no fragment; checked like a redirect URI (https, http only on loopback)."""
+    if uri is None:
+        return None
+    return _check_uri(uri, label)
 
 
 def _sector_for(explicit: str | None, redirect_uris: Sequence[str], subject_type: str, client_id: str) -> str:

@@ -22,6 +22,12 @@ def provider_metadata(issuer: str) -> dict:
         "userinfo_endpoint": url("userinfo"),
         "jwks_uri": url("jwks"),
         "end_session_endpoint": url("end_session"),
+        # Single sign-out (issue 14): logout tokens from `idp worker`, iframes on the
+        # signed-out page; both carry the ID tokens' `sid`.
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
         "revocation_endpoint": url("revocation"),
         "introspection_endpoint": url("introspection"),
         "scopes_supported": list(SUPPORTED_SCOPES),

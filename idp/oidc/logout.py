@@ -1,4 +1,8 @@
-"""RP-Initiated Logout 1.0: end the session, then return to a registered URI or say so."""
+"""RP-Initiated Logout 1.0: end the session, then return to a registered URI or say so.
+
+Ending it tells the other relying parties too (issue 14): back-channel logout tokens are
+queued for `idp worker`, and the page this answers with loads each front-channel logout URL
+in an iframe before going back to the relying party (Front-Channel Logout 1.0 §3)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from flask import Response, redirect, render_template
 from flask_babel import gettext as _
 
 from idp.extensions import db
+from idp.logout.web import frontchannel_urls, signed_out_page
 from idp.oidc.authorization import oidc_server, verified_id_token_claims
 from idp.oidc.responses import error_page
 from idp.signin import current as signin
@@ -34,18 +39,16 @@ def end_session(params: dict[str, str]) -> Response:
         if session is None:
             return Response(render_template("oidc/signed_out.html"))
         return Response(render_template("oidc/logout_confirm.html"))
+    continue_to = None
     if target:
         state = params.get("state")
-        response = redirect(add_params_to_uri(target, [("state", state)]) if state else target, 303)
-    else:
-        response = Response(render_template("oidc/signed_out.html"))
-    return _sign_out(server, session, response)
+        continue_to = add_params_to_uri(target, [("state", state)]) if state else target
+    return _sign_out(server, session, continue_to)
 
 
 def confirm() -> Response:
     """The person confirmed on our own page (CSRF-protected form)."""
-    server = oidc_server()
-    return _sign_out(server, signin.current_session(), Response(render_template("oidc/signed_out.html")))
+    return _sign_out(oidc_server(), signin.current_session(), None)
 
 
 def _session_matches(server, session, client, claims) -> bool:
@@ -58,7 +61,14 @@ def _session_matches(server, session, client, claims) -> bool:
     return user is not None and server.subject(client, user) == claims.get("sub")
 
 
-def _sign_out(server, session, response: Response) -> Response:
+def _sign_out(server, session, continue_to: str | None) -> Response:
+    """End the session; answer with a redirect to continue_to, or with the signed-out page
+    when there is nowhere to go or front-channel logout iframes to load first."""
+    frames = frontchannel_urls(session)
+    if continue_to and not frames:
+        response = redirect(continue_to, 303)
+    else:
+        response = signed_out_page("oidc/signed_out.html", frames, continue_to=continue_to)
     if session is not None:
         server.tokens().revoke_for_session(session.id)
     signin.end_current_session(response)

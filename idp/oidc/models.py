@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -39,6 +39,14 @@ class Client(Base):
     # Third-party-initiated login (OIDC Core §4, Registration §2): where a person this client
     # invited is sent after registering, so the client can start a sign-in.
     initiate_login_uri: Mapped[str | None] = mapped_column(String(2048))
+    # Single sign-out (issue 14): where `idp worker` POSTs a logout token when a session this
+    # client signed into ends (Back-Channel Logout 1.0 §2.2), and the page the signed-out
+    # page loads in an iframe (Front-Channel Logout 1.0 §2). *_session_required: the client
+    # wants `sid` (Passerelle always sends it; the flags are kept as registered).
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2048))
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2048))
+    frontchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

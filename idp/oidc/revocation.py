@@ -11,6 +11,7 @@ session does (TokenService.find_active_*).
 
 from __future__ import annotations
 
+from idp.logout.services import LogoutService
 from idp.oidc.claims import ORGANIZATION_SCOPE
 from idp.oidc.tokens import TokenService
 from idp.signin.services import SessionService
@@ -39,6 +40,8 @@ def end_organization_access(sessions: SessionService, user_id: int) -> int:
 
 def hand_over_grants(sessions: SessionService, old_session_id: int, new_session_id: int) -> None:
     """The same person's new session replaces the old one (a new sign-in of the same person,
-    a step-up): its grants live on with the new session instead of ending with the old."""
+    a step-up): its grants live on with the new session instead of ending with the old, and
+    the relying parties it signed into hear when the new one ends (single sign-out)."""
     TokenService(sessions.session, sessions.settings, sessions.clock, sessions.hasher).move_to_session(
         old_session_id, new_session_id)
+    LogoutService(sessions.session, sessions.settings, sessions.clock).hand_over(old_session_id, new_session_id)

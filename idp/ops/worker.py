@@ -1,7 +1,8 @@
 """`idp worker`: the one long-running background process (issue 15).
 
 It sends the mail outbox (idp.mail.delivery.deliver, the same function the request workers'
-sender threads and `idp mail send-pending` use) and deletes expired rows every
+sender threads and `idp mail send-pending` use), sends back-channel logout tokens to relying
+parties and notices sessions that expired (idp.logout.delivery, issue 14), and deletes expired rows every
 WORKER_PRUNE_INTERVAL seconds (idp.ops.services.PruneService). Several workers on several
 hosts are safe on PostgreSQL: mail is claimed row by row with FOR UPDATE SKIP LOCKED, and
 pruning deletes only rows nobody can use any more. On SQLite run one.
@@ -22,6 +23,7 @@ from flask import Flask
 
 from idp.context import app_context
 from idp.extensions import db
+from idp.logout.delivery import deliver_logouts
 from idp.mail.delivery import deliver
 from idp.ops.services import PruneService
 
@@ -30,9 +32,10 @@ BATCH = 100  # messages per deliver() call
 
 
 class Worker:
-    """Runs `jobs` ("mail", "prune") until stop() is called or a signal arrives."""
+    """Runs `jobs` ("mail", "logout", "prune") until stop() is called or a signal arrives."""
 
-    def __init__(self, app: Flask, *, jobs: tuple[str, ...] = ("mail", "prune"), interval: float | None = None,
+    def __init__(self, app: Flask, *, jobs: tuple[str, ...] = ("mail", "logout", "prune"),
+                 interval: float | None = None,
                  report: Callable[[str], None] | None = None):
         self.app = app
         self.jobs = jobs
@@ -70,6 +73,10 @@ class Worker:
         is down, a bug) is logged; the next pass tries again."""
         if "mail" in self.jobs:
             self._guarded("sending mail", self._send)
+        if "logout" in self.jobs:
+            # Before pruning: a session that expired is noticed (and its relying parties
+            # told) before its row may be deleted.
+            self._guarded("sending logout tokens", self._send_logouts)
         if "prune" in self.jobs and time.monotonic() - self._last_prune >= self.prune_interval:
             self._last_prune = time.monotonic()
             self._guarded("pruning", self.prune)
@@ -82,6 +89,14 @@ class Worker:
             # A full batch sent: look again at once. A failure may be the relay down:
             # wait for the next pass rather than try every message against it.
             if failed or sent < BATCH:
+                return
+
+    def _send_logouts(self) -> None:
+        while not self.is_stopping:
+            delivered, missed = deliver_logouts(stop=lambda: self.is_stopping, limit=BATCH)
+            if delivered or missed:
+                self.report(f"logout tokens delivered {delivered}, not delivered {missed}")
+            if missed or delivered < BATCH:
                 return
 
     def prune(self) -> dict[str, int]:

@@ -65,7 +65,9 @@ def start_session(txn: SigninTransaction) -> str:
     sessions = get_session_service()
     previous = current_session()
     if previous is not None:
-        sessions.end(previous.id)
+        # The same person keeps the relying parties signed in (hand_over_grants below);
+        # someone else's session ends for them too.
+        sessions.end(previous.id, notify=previous.user_id != txn.user_id)
     amr, auth_time = authentication_methods(txn)
     acr = max(acr_for(amr), partner_level(txn) or acr_for(amr), key=ACR_ORDER.index)
     user_session, plain_handle = sessions.create(txn.user_id, amr, acr, auth_time, request.user_agent.string)
@@ -94,7 +96,7 @@ def step_up_session(txn: SigninTransaction) -> str:
         times.append(datetime.fromisoformat(txn.steps_done[factor]))
     amr = with_mfa(amr)
     acr = acr_for(amr)
-    sessions.end(previous.id)
+    sessions.end(previous.id, notify=False)  # its relying parties stay, handed over below
     user_session, plain_handle = sessions.create(txn.user_id, amr, acr, max(times), request.user_agent.string)
     hand_over_grants(sessions, previous.id, user_session.id)
     ctx = app_context()

@@ -20,6 +20,7 @@ from idp.accounts.throttle import AttemptDecision, SigninThrottle
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
+from idp.logout.services import LogoutService
 from idp.oidc.models import Client, Consent
 from idp.ops import metrics
 from idp.security.passwords import PasswordHasher
@@ -360,24 +361,35 @@ class SessionService:
             and now - user_session.last_seen_at < idle_limit
         )
 
-    def end(self, session_id: int) -> None:
-        """End one session now; its cookie stops working at once (SES-02)."""
-        user_session = self.session.get(UserSession, session_id)
-        if user_session is not None and user_session.ended_at is None:
-            user_session.ended_at = self.clock()
-            self.session.flush()
+    def end(self, session_id: int, *, notify: bool = True) -> None:
+        """End one session now; its cookie stops working at once (SES-02). The relying
+        parties it signed into are told (back-channel logout, queued for `idp worker`) unless
+        notify is False: the same person's new session takes them over (hand_over_grants)."""
+        ended = self._end(UserSession.id == session_id)
+        if ended and notify:
+            LogoutService(self.session, self.settings, self.clock).enqueue(ended)
 
     def end_all_for_user(self, user_id: int, *, except_session_id: int | None = None) -> int:
         """End every live session of a user but except_session_id (disabling, password
-        change); returns how many. idp.oidc.revocation.end_all_access also ends the grants."""
-        result = self.session.execute(
+        change, « Se déconnecter partout »), telling the relying parties each signed into;
+        returns how many. idp.oidc.revocation.end_all_access also ends the grants."""
+        ended = self._end(UserSession.user_id == user_id, UserSession.id != except_session_id)
+        LogoutService(self.session, self.settings, self.clock).enqueue(ended)
+        return len(ended)
+
+    def _end(self, *conditions) -> list[int]:
+        """End the sessions matching conditions that have not ended yet; returns their ids.
+        One conditional UPDATE, so a session two requests end at once is ended (and its
+        relying parties told) once."""
+        ended = list(self.session.scalars(
             update(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.id != except_session_id)
+            .where(UserSession.ended_at.is_(None), *conditions)
             .values(ended_at=self.clock())
+            .returning(UserSession.id)
             .execution_options(synchronize_session=False)
-        )
+        ))
         # The UPDATE bypassed the identity map: reload any of these sessions already loaded.
         for loaded in list(self.session.identity_map.values()):
-            if isinstance(loaded, UserSession) and loaded.user_id == user_id and loaded.id != except_session_id:
+            if isinstance(loaded, UserSession) and loaded.id in ended:
                 self.session.expire(loaded, ["ended_at"])
-        return result.rowcount
+        return ended

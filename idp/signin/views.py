@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import get_locale
 
 from idp.extensions import db, limiter
+from idp.logout.web import frontchannel_urls, signed_out_page
 from idp.signin.current import (
     begin_local_signin,
     continue_signin,
@@ -103,7 +104,13 @@ def signout_submit() -> Response:
     form = SignoutForm()
     if not form.validate_on_submit():
         return render_template("signin/signout.html", form=form, is_signed_in=True), 422
-    response = redirect(url_for("signin.signout"), code=303)
+    # The relying parties this session signed into get a logout token from `idp worker`;
+    # those with a front-channel logout URI are loaded in iframes of the page that says so.
+    frames = frontchannel_urls(current_session())
+    if frames:
+        response = signed_out_page("signin/signout.html", frames, form=form, is_signed_in=False)
+    else:
+        response = redirect(url_for("signin.signout"), code=303)
     end_current_session(response)
     cookies.delete_private_cookie(response, cookies.signin_cookie_name())
     return response

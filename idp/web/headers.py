@@ -10,7 +10,7 @@ from flask import Flask, Response
 from idp.web import cookies
 
 
-def content_security_policy(*, form_may_leave_site: bool = False) -> str:
+def content_security_policy(*, form_may_leave_site: bool = False, frame_origins: tuple[str, ...] = ()) -> str:
     """The HTML policy: form-action 'self', or none at all on a page whose form may leave.
 
     Chromium applies the submitting page's form-action to every redirect that follows the
@@ -18,6 +18,9 @@ def content_security_policy(*, form_may_leave_site: bool = False) -> str:
     Passerelle's answer goes to the client's redirect URI, which may redirect on, and a
     partner's last page goes through Passerelle's callback to any client (issue 9 #13). So
     such a page has no form-action, as Keycloak's login pages (see leave_site_policy()).
+
+    frame_origins: the only origins this page may load in iframes (the signed-out page's
+    front-channel logout iframes, issue 14); every other page frames nothing.
     """
     return "; ".join(
         (
@@ -27,6 +30,7 @@ def content_security_policy(*, form_may_leave_site: bool = False) -> str:
             "img-src 'self' data:",
             "font-src 'self'",
             "connect-src 'self'",
+            *((f"frame-src {' '.join(frame_origins)}",) if frame_origins else ()),
             *(() if form_may_leave_site else ("form-action 'self'",)),
             "frame-ancestors 'none'",
             "base-uri 'none'",
