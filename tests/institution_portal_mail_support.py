@@ -42,3 +42,11 @@ def render_portal_email(path: str, locale: str) -> str:
         return ""
     rendered = render_email(folder, (locale,), {**COMMON_EMAIL_CONTEXT, **PORTAL_EMAIL_CONTEXTS[folder]})
     return {"subject.txt": rendered.subject, "body.txt": rendered.text, "body.html": rendered.html}[file]
+
+
+def home_reporting(kind: str = "open"):
+    """What home.html receives about reporting (periods/display.py), for the template checks."""
+    from clients.institution_portal.periods.display import PROVINCE_NAMES, Reporting, long_date, months_text
+
+    return Reporting(kind=kind, province=str(PROVINCE_NAMES["ON"]), months=months_text((4, 11)), days=60, period_id=1,
+                     opens_on=long_date(date(2026, 11, 1)), due_on=long_date(date(2026, 12, 31)), days_left=24)

@@ -174,6 +174,7 @@ def demo(as_json: bool) -> None:
         "organization_id": organization.public_id,
         "organization_number": organization.number,
         "organization_name": organization.name_fr,
+        "organization_name_en": organization.name_en,
         "institution_portal_url": PORTAL_URL,
         "institution_portal_client_id": PORTAL_CLIENT_ID,
         "institution_portal_client_secret": portal_secret,

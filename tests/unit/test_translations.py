@@ -202,13 +202,7 @@ def _idp_contexts() -> dict:
             "user": User(given_name="Ana", family_name="Tremblay", email="ana@example.ca", phone_number=None),
             "form": SignoutForm(),
             "organizations": [organization_summary()],
-            "connected_services": ["Portail des documents"],
         },
-        # Single sign-out (issue 14): the confirmation, and a signed-out page with an iframe.
-        "accounts/sign_out_everywhere.html": lambda: {"form": SignoutForm()},
-        "accounts/signed_out_everywhere.html": lambda: {"frontchannel_frames": ["https://rp.example.ca/fc?sid=s1d"]},
-        "oidc/signed_out.html": lambda: {"frontchannel_frames": ["https://rp.example.ca/fc?sid=s1d"],
-                                         "continue_to": "https://rp.example.ca/signed-out?state=st4te"},
         "errors/error.html": lambda: {"status": 404, "title": PAGES[404][0], "message": PAGES[404][1]},
         "oidc/error.html": lambda: {"error": "invalid_request", "description": "redirect_uri is not registered"},
         "oidc/form_post.html": lambda: {"action": "https://rp.example.ca/callback", "values": [("code", "c0de"), ("state", "st4te")]},
@@ -309,13 +303,14 @@ def _portal_contexts() -> dict:
 
     from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
     from clients.institution_portal.terms.forms import TermsForm
+    from tests.institution_portal_mail_support import home_reporting
     from tests.institution_portal_api_support import users_and_letters_contexts
 
     person = SimpleNamespace(organization_number="O123456789012", role="primary")
     return {
         f"{PORTAL_PREFIX}login.html": lambda: {"form": SigninChoiceForm()},
         f"{PORTAL_PREFIX}home.html": lambda: {"person": person, "institution_name": "Collège Imaginaire",
-                                             "signout_form": SignoutForm()},
+                                             "signout_form": SignoutForm(), "reporting": home_reporting()},
         f"{PORTAL_PREFIX}terms.html": lambda: {"form": TermsForm(), "version": "2026-12", "accepted": False},
         f"{PORTAL_PREFIX}refused.html": lambda: {"message": "", "code": "access_denied", "two_factor": True},
         f"{PORTAL_PREFIX}error.html": lambda: {"kind": "not_found"},

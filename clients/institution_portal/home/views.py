@@ -6,6 +6,8 @@ from flask import Blueprint, redirect, request, session, url_for
 
 from clients.institution_portal.auth.forms import SignoutForm
 from clients.institution_portal.letters.views import get_letter_service
+from clients.institution_portal.db import db
+from clients.institution_portal.periods.display import reporting_for
 from clients.institution_portal.terms.views import get_terms_service
 from clients.institution_portal.web import (
     LOCALES,
@@ -13,6 +15,7 @@ from clients.institution_portal.web import (
     is_local_path,
     locale,
     page,
+    portal,
     signin_required,
 )
 
@@ -26,7 +29,8 @@ def index():
     if not get_terms_service().has_accepted(person.sub):
         return redirect(url_for("terms.show"))
     name = person.organization_name_en if locale() == "en" else person.organization_name_fr
-    return page("home.html", person=person, institution_name=name, signout_form=SignoutForm(),
+    reporting = reporting_for(db.session, portal().settings, portal().clock, person.organization_id)
+    return page("home.html", person=person, institution_name=name, signout_form=SignoutForm(), reporting=reporting,
                 pending_letters=get_letter_service().pending_count(person.organization_number))
 
 

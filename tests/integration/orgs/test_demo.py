@@ -21,6 +21,7 @@ def test_demo_makes_the_demo_user_primary_of_a_demo_dli_and_stays_idempotent(app
     # Fields only added: what `make run` and scripts read is still there.
     assert {"issuer", "client_id", "client_secret", "redirect_uri", "email", "password"} <= set(data)
     assert (data["organization_number"], data["organization_name"]) == ("O123456789012", "Collège Imaginaire")
+    assert data["organization_name_en"] == "Imaginary College"  # the institution portal's demo reads it
     assert again["organization_id"] == data["organization_id"]
     with app.app_context():
         organization = db.session.scalar(select(Organization))
