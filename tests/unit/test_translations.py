@@ -202,7 +202,13 @@ def _idp_contexts() -> dict:
             "user": User(given_name="Ana", family_name="Tremblay", email="ana@example.ca", phone_number=None),
             "form": SignoutForm(),
             "organizations": [organization_summary()],
+            "connected_services": ["Portail des documents"],
         },
+        # Single sign-out (issue 14): the confirmation, and a signed-out page with an iframe.
+        "accounts/sign_out_everywhere.html": lambda: {"form": SignoutForm()},
+        "accounts/signed_out_everywhere.html": lambda: {"frontchannel_frames": ["https://rp.example.ca/fc?sid=s1d"]},
+        "oidc/signed_out.html": lambda: {"frontchannel_frames": ["https://rp.example.ca/fc?sid=s1d"],
+                                         "continue_to": "https://rp.example.ca/signed-out?state=st4te"},
         "errors/error.html": lambda: {"status": 404, "title": PAGES[404][0], "message": PAGES[404][1]},
         "oidc/error.html": lambda: {"error": "invalid_request", "description": "redirect_uri is not registered"},
         "oidc/form_post.html": lambda: {"action": "https://rp.example.ca/callback", "values": [("code", "c0de"), ("state", "st4te")]},
