@@ -8,7 +8,7 @@ frozen Settings, never app.config. Documented in docs/document-portal.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from clients.document_portal.signing.settings import SIGNING_DEFAULTS
@@ -90,9 +90,9 @@ class Settings:
     DOCUMENT_PORTAL_ENV: str
     DOCUMENT_PORTAL_ISSUER: str
     DOCUMENT_PORTAL_CLIENT_ID: str
-    DOCUMENT_PORTAL_CLIENT_SECRET: str
+    DOCUMENT_PORTAL_CLIENT_SECRET: str = field(repr=False)
     DOCUMENT_PORTAL_BASE_URL: str
-    DOCUMENT_PORTAL_SECRET_KEY: str
+    DOCUMENT_PORTAL_SECRET_KEY: str = field(repr=False)
     DOCUMENT_PORTAL_DATABASE_URL: str
     DOCUMENT_PORTAL_REQUIRED_ACR: str
     DOCUMENT_PORTAL_SESSION_MAX_AGE: int
@@ -104,6 +104,13 @@ class Settings:
     DOCUMENT_PORTAL_API_TIMEOUT: int
     DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT: int
     DOCUMENT_PORTAL_SHARE_ATTEMPTS_WINDOW: int
+    DOCUMENT_PORTAL_MAIL_FROM: str | None
+    DOCUMENT_PORTAL_SMTP_HOST: str
+    DOCUMENT_PORTAL_SMTP_PORT: int
+    DOCUMENT_PORTAL_SMTP_SECURITY: str
+    DOCUMENT_PORTAL_SMTP_USERNAME: str
+    DOCUMENT_PORTAL_SMTP_PASSWORD: str = field(repr=False)
+    DOCUMENT_PORTAL_SMTP_TIMEOUT: int
 
     @property
     def is_development(self) -> bool:

@@ -78,3 +78,21 @@ def number(values: dict[str, Any], name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}")
     return value
+
+
+def check_mail(values: dict[str, Any], prefix: str) -> None:
+    """The SMTP settings (<prefix>MAIL_FROM, <prefix>SMTP_*): a known security, numbers that
+    are numbers, no clear text to a relay off this host outside development, a sender that
+    is an address."""
+    security = values[f"{prefix}SMTP_SECURITY"]
+    if security not in ("starttls", "tls", "none"):
+        raise ConfigError(f"{prefix}SMTP_SECURITY must be starttls, tls or none")
+    if security == "none" and values[f"{prefix}ENV"] != "development" and values[f"{prefix}SMTP_HOST"] not in LOOPBACK:
+        raise ConfigError(f"{prefix}SMTP_SECURITY none sends mail in clear: only to a loopback SMTP relay")
+    values[f"{prefix}SMTP_PORT"] = number(values, f"{prefix}SMTP_PORT", 1, 65535)
+    values[f"{prefix}SMTP_TIMEOUT"] = number(values, f"{prefix}SMTP_TIMEOUT", 1, 300)
+    values[f"{prefix}SMTP_USERNAME"] = values[f"{prefix}SMTP_USERNAME"] or ""
+    values[f"{prefix}SMTP_PASSWORD"] = values[f"{prefix}SMTP_PASSWORD"] or ""
+    sender = values[f"{prefix}MAIL_FROM"]
+    if sender is not None and "@" not in str(sender):
+        raise ConfigError(f"{prefix}MAIL_FROM must be an email address")

@@ -28,6 +28,7 @@ from clients.document_portal.issuing.services import (
     Staff,
     parse_courses,
 )
+from clients.document_portal.mail import tell_learner_of_withdrawal
 from clients.document_portal.signing.errors import (
     CredentialsError,
     NoSignerForOrganization,
@@ -42,6 +43,7 @@ from clients.document_portal.web import (
     portal,
     staff_required,
 )
+from clients.portal_kit.mail import MailError
 from clients.portal_kit.spreadsheet import csv_bytes
 
 bp = Blueprint("issuing", __name__, url_prefix="/issuing")
@@ -238,7 +240,7 @@ def own_document(public_id: str):
 
 def document_page(document, form: WithdrawForm, status: int = 200):
     return page("issuing/document.html", status, document=document, form=form,
-                issued=request.args.get("issued") == "1",
+                issued=request.args.get("issued") == "1", withdrawn=request.args.get("withdrawn"),
                 issued_at=format_datetime(document.issued_at, "medium"))
 
 
@@ -250,7 +252,7 @@ def withdraw(public_id: str):
     if not form.validate_on_submit():
         return document_page(document, form, 400)
     try:
-        get_issuing_service().withdraw(staff(), public_id, form.reason.data)
+        withdrawn = get_issuing_service().withdraw(staff(), public_id, form.reason.data)
     except InvalidField as error:
         form.reason.errors = [field_message(error.reason)]
         return document_page(document, form, 400)
@@ -258,7 +260,12 @@ def withdraw(public_id: str):
         db.session.rollback()
         return redirect(url_for("issuing.show", public_id=public_id))
     db.session.commit()
-    return redirect(url_for("issuing.show", public_id=public_id))
+    try:
+        told = tell_learner_of_withdrawal(withdrawn, portal().settings, portal().clock)
+    except MailError as error:
+        current_app.logger.warning("withdrawal email not sent: %r", error)
+        told = False
+    return redirect(url_for("issuing.show", public_id=public_id, withdrawn="told" if told else "untold"))
 
 
 @bp.route("/bulk", methods=["GET", "POST"])

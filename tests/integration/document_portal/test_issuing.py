@@ -16,6 +16,7 @@ from sqlalchemy import select
 from clients.document_portal.db import db as portal_db
 from clients.document_portal.documents.models import Document
 from clients.document_portal.signing.demo_pki import make_demo_pki
+from tests.conftest import smtp_server
 from tests.document_portal_support import (
     OTHER_SCHOOL_NUMBER,
     build_document_portal,
@@ -27,11 +28,20 @@ from tests.document_portal_support import (
     with_two_factor,
     zip_of,
 )
+from tests.mail_support import text_body
 from tests.oidc_support import make_user
+from tests.support import free_port
 from tests.unit.document_portal.signing.pdfs import build_pdf, encrypted_pdf
 
 STAFF, OTHER_STAFF = "registraire@ecole.example", "registraire@autre.example"
 LEARNER = "zoe@example.ca"
+
+
+def mail_settings(port: int | None = None) -> dict:
+    """DOCUMENT_PORTAL_SMTP_* to the suite's mailbox (or to `port`, e.g. a closed one)."""
+    return {"DOCUMENT_PORTAL_MAIL_FROM": "no-reply@documents.example.ca", "DOCUMENT_PORTAL_SMTP_HOST": "127.0.0.1",
+            "DOCUMENT_PORTAL_SMTP_PORT": port or smtp_server().port, "DOCUMENT_PORTAL_SMTP_SECURITY": "none",
+            "DOCUMENT_PORTAL_SMTP_TIMEOUT": 5}
 
 
 @pytest.fixture(scope="module")
@@ -179,22 +189,38 @@ def test_staff_of_one_school_never_see_issue_for_or_withdraw_another_schools_doc
     assert theirs.issuer_name_fr == "Autre école"
 
 
-def test_withdrawal_needs_a_reason_and_happens_once(portal, live_server, school, clock):
+def test_withdrawal_needs_a_reason_happens_once_and_the_learner_is_told(live_server, registration, tmp_path, pki,
+                                                                         school, clock, mailbox):
+    portal = build_document_portal(live_server.url, registration, tmp_path / "mail.db", pki, WTF_CSRF_ENABLED=False,
+                                   TESTING=True, **mail_settings())
     browser = staff_browser(portal, live_server, school, clock)
-    browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data")
+    browser.post("/issuing/new", data=issue_form(locale="en"), content_type="multipart/form-data")
     [document] = documents(portal)
     empty = browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "  "},
                          headers={"Accept-Language": "en"})
     assert empty.status_code == 400 and "Say why the document is withdrawn." in empty.get_data(as_text=True)
     done = browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "Issued to the wrong learner"})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.headers["Location"].endswith("?withdrawn=told")
     [withdrawn] = documents(portal)
     assert withdrawn.state == "withdrawn" and withdrawn.withdrawal_reason == "Issued to the wrong learner"
     assert withdrawn.withdrawn_at is not None and withdrawn.withdrawn_by_sub
-    page = browser.get(f"/issuing/{document.public_id}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Retiré" in page or "Withdrawn" in page
+    message = mailbox.wait_for(LEARNER)
+    assert "Imaginary School withdrew your document" in message["Subject"] and message["Content-Language"] == "en"
+    assert "Issued to the wrong learner" in text_body(message) and "info@ecole.example" in text_body(message)
+    page = browser.get(f"/issuing/{document.public_id}?withdrawn=told", headers={"Accept-Language": "en"})
+    assert 'id="withdrawn"' in page.get_data(as_text=True) and "Withdraw the document" not in page.get_data(as_text=True)
     again = browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "again"})
     assert again.status_code == 302 and documents(portal)[0].withdrawal_reason == "Issued to the wrong learner"
+
+
+def test_a_withdrawal_stands_when_the_mail_relay_is_down(live_server, registration, tmp_path, pki, school, clock):
+    portal = build_document_portal(live_server.url, registration, tmp_path / "down.db", pki, WTF_CSRF_ENABLED=False,
+                                   TESTING=True, **mail_settings(free_port()))
+    browser = staff_browser(portal, live_server, school, clock)
+    browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data")
+    [document] = documents(portal)
+    done = browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "Erreur"})
+    assert done.headers["Location"].endswith("?withdrawn=untold") and documents(portal)[0].state == "withdrawn"
 
 
 def test_a_bulk_issue_checks_every_line_first_and_the_csv_given_back_cannot_run_formulas(portal, live_server,
