@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from clients.document_portal.signing.demo_pki import make_demo_pki
 from clients.document_portal.web import SESSION_TOKEN_KEY
@@ -18,34 +18,86 @@ from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.document_portal_learner_journey import (
     learner_views_verifies_shares_and_revokes,
 )
-from tests.document_portal_learner_support import build_app, issue, open_session
+from tests.document_portal_learner_support import (
+    OTHER,
+    ZOE,
+    build_app,
+    issue,
+    open_session,
+)
 from tests.support import FrozenClock, LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def portal(tmp_path) -> Iterator[LiveServer]:
+def serve_portal(tmp_path, **overrides) -> LiveServer:
     server = LiveServer()
-    app = build_app(tmp_path / "portal.db", make_demo_pki(tmp_path / "pki"), FrozenClock(), origin=server.url)
+    app = build_app(tmp_path / "portal.db", make_demo_pki(tmp_path / "pki"), FrozenClock(), origin=server.url,
+                    **overrides)
     # pyHanko signs through asyncio.run, which Playwright's running loop forbids in this thread.
     with ThreadPoolExecutor(max_workers=1) as worker:
         worker.submit(issue, app).result()
-    server.start(app)
+        worker.submit(issue, app, OTHER, state="withdrawn", withdrawn_at=FrozenClock()(),
+                      withdrawal_reason="Émis par erreur").result()
+    return server.start(app)
+
+
+@pytest.fixture
+def portal(tmp_path) -> Iterator[LiveServer]:
+    server = serve_portal(tmp_path)
     yield server
     server.stop()
 
 
-@pytest.mark.parametrize("locale", ["fr", "en"])
-def test_a_learner_shares_a_document_and_revokes_the_link(browser: Browser, portal, axe, locale):
-    app = portal.app
-    token = open_session(app)
+def signed_in(browser: Browser, server: LiveServer, locale: str, sub: str = ZOE) -> BrowserContext:
+    """A browser whose portal session is `sub`'s (opened as the callback does)."""
+    app = server.app
+    token = open_session(app, sub)
     with app.test_request_context():
         cookie = app.session_interface.get_signing_serializer(app).dumps({SESSION_TOKEN_KEY: token})
     context = browser.new_context(locale="fr-CA" if locale == "fr" else "en-CA", accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": portal.url}])
+    context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": server.url}])
+    return context
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_learner_shares_a_document_and_revokes_the_link(browser: Browser, portal, axe, locale):
+    context = signed_in(browser, portal, locale)
     try:
         learner_views_verifies_shares_and_revokes(browser, context.new_page(), portal.url, axe, locale)
     finally:
         context.close()
+
+
+WITHDRAWN_TEXT = {
+    "fr": {"withdrawn": "Non valide : l'établissement a retiré ce document.", "none": "Aucun document ne vous a encore été remis",
+           "too_many": "Trop de tentatives"},
+    "en": {"withdrawn": "Not valid: the school withdrew this document.", "none": "No document has been issued to you yet",
+           "too_many": "Too many attempts"},
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_withdrawn_document_an_empty_list_and_too_many_guesses_pass_axe(browser: Browser, tmp_path, axe, locale):
+    server = serve_portal(tmp_path, DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT=1)
+    text = WITHDRAWN_TEXT[locale]
+    contexts = [signed_in(browser, server, locale, OTHER), signed_in(browser, server, locale, "pairwise-nobody")]
+    try:
+        learner = contexts[0].new_page()
+        learner.goto(f"{server.url}/documents")
+        learner.locator("#documents a").first.click()
+        expect(learner.locator("#verdict")).to_contain_text(text["withdrawn"])
+        axe.assert_accessible(learner, "a withdrawn document")
+        nobody = contexts[1].new_page()
+        nobody.goto(f"{server.url}/documents")
+        expect(nobody.locator("#no-documents")).to_contain_text(text["none"])
+        axe.assert_accessible(nobody, "no document yet")
+        for _ in range(2):
+            nobody.goto(f"{server.url}/s/{'A' * 43}")
+        expect(nobody.get_by_role("heading", level=1)).to_have_text(text["too_many"])
+        axe.assert_accessible(nobody, "too many attempts")
+    finally:
+        for context in contexts:
+            context.close()
+        server.stop()
