@@ -42,7 +42,9 @@ def run_command(app: Flask, argv: list[str]) -> int:
             report = runner.run(sync=argv[2:] != ["--no-sync"])
             for line in report.lines():
                 print(f"institution portal: {line}")
-            return 1 if report.failed or (argv[2:] != ["--no-sync"] and not report.synced) else 0
+            for reason in report.reasons:
+                print(f"institution portal: failed: {reason}", file=sys.stderr)
+            return 1 if report.failed or report.synced is False else 0
     print(USAGE, file=sys.stderr)
     return 2
 

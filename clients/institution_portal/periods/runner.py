@@ -38,14 +38,18 @@ class Directory(Protocol):
 
 @dataclass
 class RunReport:
-    synced: bool = False
+    synced: bool | None = None  # None: not asked to sync
     opened: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Why each failed notice failed, "label: reason", for the operator.
+    reasons: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        synced = {None: [], True: ["registry synced from Passerelle"],
+                  False: ["registry NOT synced: Passerelle's organizations API failed"]}[self.synced]
         return [
-            "registry synced from Passerelle" if self.synced else "registry NOT synced: Passerelle's organizations API failed",
+            *synced,
             f"periods opened: {len(self.opened)}" + (f" ({', '.join(self.opened)})" if self.opened else ""),
             f"notices sent: {len(self.sent)}" + (f" ({', '.join(self.sent)})" if self.sent else ""),
             f"notices failed (retried next run): {len(self.failed)}" + (f" ({', '.join(self.failed)})" if self.failed else ""),
@@ -77,8 +81,9 @@ class PeriodRunner:
             outcome = self.send(period, kind)
             if outcome is True:
                 report.sent.append(label)
-            elif outcome is False:
+            elif outcome is not None:
                 report.failed.append(label)
+                report.reasons.append(f"{label}: {outcome}")
         return report
 
     def _sync(self) -> bool:
@@ -101,9 +106,9 @@ class PeriodRunner:
         days = reminder_due(self.settings, period.due_on, self.periods.today(), opened.sent_at.date())
         return None if days is None else NoticeKind.reminder(days)
 
-    def send(self, period: ReportingPeriod, kind: str) -> bool | None:
-        """Claim, send, record. True sent, False failed (released for the next run), None
-        when another run has it or it was sent already."""
+    def send(self, period: ReportingPeriod, kind: str) -> bool | str | None:
+        """Claim, send, record. True sent, the reason when it failed (released for the next
+        run), None when another run has it or it was sent already."""
         notice = self.notices.claim(period.id, kind)
         self.session.commit()
         if notice is None:
@@ -116,9 +121,10 @@ class PeriodRunner:
                                     locales_for(getattr(contact, "locale", None)), self.context(period))
             self.mailer.send(self.mailer.build(contact.email, rendered))
         except (MailError, OrganizationsApiError) as error:
-            self.notices.mark_failed(notice, f"{type(error).__name__}: {error}")
+            reason = f"{type(error).__name__}: {error}"
+            self.notices.mark_failed(notice, reason)
             self.session.commit()
-            return False
+            return reason
         self.notices.mark_sent(notice, contact.email)
         self.session.commit()
         return True

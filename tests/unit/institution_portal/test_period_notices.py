@@ -121,6 +121,7 @@ def test_a_failed_send_is_retried_by_the_next_run_and_then_sent_once(engine, clo
     down = portal_settings(PORTAL_SMTP_PORT=free_port())
     first = run(engine, clock, directory, down)
     assert first.failed == ["O100 2026-11 opened"] and notices(engine) == [("opened", "failed")]
+    assert first.reasons == ["O100 2026-11 opened: MailNotSent: ConnectionRefusedError"]
     assert mailbox.to(PRIMARY) == []
     second = run(engine, clock, directory)
     assert second.sent == ["O100 2026-11 opened"] and run(engine, clock, directory).sent == []
