@@ -18,7 +18,11 @@ from clients.document_portal.db import db as portal_db
 from idp.accounts.services import AccountService
 from idp.context import app_context
 from idp.extensions import db
-from tests.institution_portal_support import add_authenticator_app, follow_passerelle, local
+from tests.institution_portal_support import (
+    add_authenticator_app,
+    follow_passerelle,
+    local,
+)
 from tests.oidc_support import PASSWORD, make_client
 from tests.orgs_support import OPERATOR, org_service
 
