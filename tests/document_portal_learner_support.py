@@ -106,3 +106,43 @@ def visitor(app, address: str):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     return client
+
+
+def learner_template_contexts(prefix: str = "clients/document_portal/") -> dict:
+    """What the learner, shares and verify views give their templates, for the every-template
+    checks (tests/unit/test_translations.py): call inside a request of the portal."""
+    from datetime import UTC, datetime
+
+    from clients.document_portal.shares.forms import (
+        AccessCodeForm,
+        RevokeForm,
+        ShareForm,
+    )
+    from clients.document_portal.shares.models import Share
+    from clients.document_portal.signing.verification import (
+        VerificationResult,
+        VerificationStatus,
+    )
+    from clients.document_portal.verify.forms import VerifyForm
+    from clients.document_portal.verify.services import Verdict
+
+    when = datetime(2026, 12, 7, 14, 30, tzinfo=UTC)
+    document = Document(public_id="d0cument", issuer_name_fr="École Imaginaire", issuer_name_en="Imaginary School",
+                        kind="transcript", title_fr="Relevé de notes", title_en="Transcript", learner_given_name="Zoé",
+                        learner_family_name="Citoyenne", issued_at=when, state="issued", pdf=b"%PDF-")
+    share = Share(public_id="sh4re", created_at=when, expires_at=when, open_count=2, last_opened_at=when,
+                  code_hash="0" * 64)
+    verdict = Verdict(document=document, signature=VerificationResult(
+        VerificationStatus.VALID, "0" * 64, signed=True, intact=True, covers_whole_file=True, trusted=True,
+        signer_name="École Imaginaire", signing_time=when, chain=("École Imaginaire", "Autorité de démonstration")))
+    return {
+        f"{prefix}learner/index.html": lambda: {"documents": [document]},
+        f"{prefix}learner/document.html": lambda: {"document": document, "shares": [share], "verdict": verdict,
+                                                   "share_form": ShareForm(), "revoke_form": RevokeForm()},
+        f"{prefix}shares/created.html": lambda: {"document": document, "share": share, "code": "ABCD2345",
+                                                 "link": "http://127.0.0.1:5004/s/t0ken"},
+        f"{prefix}shares/code.html": lambda: {"form": AccessCodeForm()},
+        f"{prefix}shares/shared.html": lambda: {"document": document, "share": share, "token": "t0ken", "verdict": verdict},
+        f"{prefix}verify/index.html": lambda: {"form": VerifyForm(), "max_megabytes": 10},
+        f"{prefix}verify/result.html": lambda: {"verdict": verdict},
+    }
