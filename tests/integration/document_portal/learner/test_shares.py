@@ -222,3 +222,8 @@ def test_guessing_links_is_rate_limited_per_address(tmp_path, demo_pki, clock):
     assert visitor(app, "198.51.100.9").get(link).status_code == 200
     clock.advance(seconds=600)
     assert guesser.get(link).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "x" * 500, "%00", "..%2F..%2Fetc"])
+def test_odd_tokens_are_just_not_available(app, token):
+    assert visitor(app, "192.0.2.77").get(f"/s/{token}").status_code == 404

@@ -112,3 +112,16 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path, demo_pki, 
     assert response.status_code == 413
     assert "The file is too large" in response.get_data(as_text=True)
     assert "Le fichier est trop volumineux" in upload(client, b"%PDF-" + b"0" * (200 * 1024), headers=FR).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [{"pdf": "not a file, a text field"}, {}])
+def test_a_form_without_a_file_is_a_clear_refusal(client, form):
+    page = client.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/verify", data={"csrf_token": token, **form}, headers=EN)
+    assert response.status_code == 422 and "Choose a PDF file to verify." in response.get_data(as_text=True)
+
+
+def test_a_post_without_its_csrf_token_is_refused(client):
+    response = client.post("/verify", data={"pdf": (io.BytesIO(b"%PDF-1.7"), "a.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 400
