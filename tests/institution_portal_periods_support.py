@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import create_engine, text
 
 import clients.institution_portal.models  # noqa: F401 (every table)
+from clients.institution_portal import create_app
 from clients.institution_portal.db import Base
+from clients.institution_portal.db import db as portal_db
+from tests.institution_portal_support import PORTAL_ORIGIN, SECRET_KEY
 
 PG_SCHEMA = "institution_portal_tests"
 
@@ -43,6 +46,17 @@ def _in_database(url, *statements: str) -> None:
                 connection.execute(text(statement))
     finally:
         engine.dispose()
+
+
+def build_portal_with_clock(issuer, registration, path, clock, **overrides):
+    """The portal on a fresh SQLite file with an injected clock, its tables made from the models."""
+    app = create_app({"PORTAL_ENV": "development", "PORTAL_ISSUER": issuer, "PORTAL_CLIENT_ID": registration.client_id,
+                      "PORTAL_CLIENT_SECRET": registration.client_secret, "PORTAL_BASE_URL": PORTAL_ORIGIN,
+                      "PORTAL_SECRET_KEY": SECRET_KEY, "PORTAL_DATABASE_URL": f"sqlite:///{path}", **overrides},
+                     clock=clock, environ={})
+    with app.app_context():
+        portal_db.create_all()
+    return app
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from clients.institution_portal.terms.services import TermsService
 from clients.institution_portal.web import SESSION_TOKEN_KEY
 from tests.institution_portal_api_support import attach, register_api_portal
 from tests.institution_portal_mail_support import mail_overrides
-from tests.institution_portal_periods_support import Org
+from tests.institution_portal_periods_support import Org, build_portal_with_clock
 from tests.mail_support import text_body
 from tests.orgs_access_support import PRIMARY_EMAIL, SECONDARY_EMAIL, dli_with_members
 from tests.support import FrozenClock
@@ -28,19 +28,6 @@ from tests.support import FrozenClock
 EN = {"Accept-Language": "en"}
 FR = {"Accept-Language": "fr"}
 NOVEMBER = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-
-
-def build_portal_with_clock(issuer, registration, path, clock, **overrides):
-    from clients.institution_portal import create_app
-    from tests.institution_portal_support import PORTAL_ORIGIN, SECRET_KEY
-
-    app = create_app({"PORTAL_ENV": "development", "PORTAL_ISSUER": issuer, "PORTAL_CLIENT_ID": registration.client_id,
-                      "PORTAL_CLIENT_SECRET": registration.client_secret, "PORTAL_BASE_URL": PORTAL_ORIGIN,
-                      "PORTAL_SECRET_KEY": SECRET_KEY, "PORTAL_DATABASE_URL": f"sqlite:///{path}", **overrides},
-                     clock=clock, environ={})
-    with app.app_context():
-        portal_db.create_all()
-    return app
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from clients.institution_portal.demo import demo
 from clients.institution_portal.institutions.models import Institution
 from clients.institution_portal.periods.models import ReportingPeriod
 from clients.institution_portal.periods.services import PeriodService
-from tests.integration.institution_portal.test_periods import build_portal_with_clock
+from tests.institution_portal_periods_support import build_portal_with_clock
 from tests.support import FrozenClock
 
 DEMO = {"organization_id": "ktaG5rX7ejWqA7vJ", "organization_number": "O123456789012",
