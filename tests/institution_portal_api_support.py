@@ -46,7 +46,7 @@ def subject_of(idp_app, client_id: str, email: str) -> str:
 
 def signed_in(portal_app, idp_app, client_id: str, email: str, role: str, organization_public_id: str,
               number: str = "O123456789012", names: tuple[str, str] = ("Collège Imaginaire", "Imaginary College"),
-              accept_terms: bool = True):
+              accept_terms: bool = True, person_names: bool = True):
     """A test client of the portal holding a portal session for the person, as a finished
     sign-in leaves it (tests/integration/institution_portal/test_signin.py walks the real one):
     the sub is the person's real sub for the portal's client, so the API knows them."""
@@ -63,7 +63,7 @@ def signed_in(portal_app, idp_app, client_id: str, email: str, role: str, organi
     with portal_app.app_context():
         portal = portal_app.extensions["institution_portal"]
         token = SessionService(portal_db.session, portal.settings, portal.clock).open(
-            identity, id_token_like(sub=sub, email=email, given_name="Zoé", family_name="Citoyenne"))
+            identity, id_token_like(sub=sub, **({"given_name": "Zoé", "family_name": "Citoyenne"} if person_names else {})))
         if accept_terms:
             TermsService(portal_db.session, portal.settings, portal.clock).accept(sub)
         portal_db.session.commit()

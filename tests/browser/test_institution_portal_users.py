@@ -2,8 +2,9 @@
 portal page: the DLI's primary user signs in to the institution portal (two-factor), opens
 the users page, « Créer un compte pour un utilisateur d'un EED » → « Nouvelle requête »; the
 invited person registers at Passerelle with the emailed code (seed 001), signs in to the
-portal with two-factor, accepts its terms, and reaches the portal's home as a secondary user
-of the institution, with the letters of acceptance to verify."""
+portal with two-factor, accepts its terms, reaches the portal's home as a secondary user
+(the users pages are not theirs), and verifies a letter of acceptance (a refusal needs a
+reason); the primary user then sees the new member and asks to remove them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from clients.institution_portal.db import db as portal_db
+from clients.institution_portal.letters.importing import COLUMNS, import_letters
 from idp.accounts.models import User
 from idp.extensions import db
 from tests.browser.conftest import TIMEOUT_MS
@@ -30,6 +33,8 @@ from tests.support import LiveServer
 pytestmark = pytest.mark.browser
 
 NEWCOMER = "lou.secondaire@example.ca"
+LETTERS = (",".join(COLUMNS) + "\nO123456789012,LOA-2026-0001,Nguyen,Van,2004-05-14,Génie civil,2027-01-10,"
+           "2026-12-01\n").encode()
 TEXT = {
     "fr": {
         "manage_users": "Gérer les utilisateurs de votre établissement",
@@ -40,7 +45,21 @@ TEXT = {
         "sent": f"Invitation envoyée à {NEWCOMER}.",
         "pending": "En attente jusqu'au",
         "secondary": "Utilisateur secondaire",
-        "letters": "Lettres d'acceptation à vérifier",
+        "waiting": "Lettres d'acceptation en attente de validation : 1.",
+        "forbidden": "Réservé à l'utilisateur principal",
+        "verify_link": "Valider les lettres d'acceptation",
+        "letters_heading": "Lettres d'acceptation à vérifier",
+        "letter": "Lettre d'acceptation LOA-2026-0001",
+        "refuse": "Refuser : mon établissement n'a pas délivré cette lettre",
+        "confirm": "Confirmer : mon établissement a délivré cette lettre",
+        "record": "Enregistrer la décision",
+        "reason_needed": "Indiquez pourquoi vous refusez la lettre.",
+        "confirmed": "La lettre LOA-2026-0001 est confirmée.",
+        "change": "Demander de changer l'utilisateur principal",
+        "send": "Envoyer la demande",
+        "explain": "Expliquez la raison de votre demande.",
+        "reason": "Raison de la demande",
+        "waiting_decision": "En attente d'une décision",
     },
     "en": {
         "manage_users": "Manage the users of your institution",
@@ -51,7 +70,21 @@ TEXT = {
         "sent": f"Invitation sent to {NEWCOMER}.",
         "pending": "Pending until",
         "secondary": "Secondary user",
-        "letters": "Letters of acceptance to verify",
+        "waiting": "Letters of acceptance waiting for verification: 1.",
+        "forbidden": "Reserved for the primary user",
+        "verify_link": "Verify letters of acceptance",
+        "letters_heading": "Letters of acceptance to verify",
+        "letter": "Letter of acceptance LOA-2026-0001",
+        "refuse": "Refuse: my institution did not issue this letter",
+        "confirm": "Confirm: my institution issued this letter",
+        "record": "Record the decision",
+        "reason_needed": "Give the reason why you refuse the letter.",
+        "confirmed": "The letter LOA-2026-0001 is confirmed.",
+        "change": "Ask to change the primary user",
+        "send": "Send the request",
+        "explain": "Explain why you make this request.",
+        "reason": "Reason for the request",
+        "waiting_decision": "Waiting for a decision",
     },
 }
 
@@ -62,7 +95,11 @@ def world(live_server, tmp_path) -> Iterator[tuple[LiveServer, object]]:
     server = LiveServer()
     registration = register_api_portal(live_server.app, origin=server.url)
     attach(live_server.app, dli.id, registration.client_id)
-    server.start(build_portal(live_server.url, registration, tmp_path / "portal.db", origin=server.url))
+    app = build_portal(live_server.url, registration, tmp_path / "portal.db", origin=server.url)
+    with app.app_context():  # the operator imported one letter to verify
+        import_letters(portal_db.session, app.extensions["institution_portal"].clock, LETTERS)
+        portal_db.session.commit()
+    server.start(app)
     yield server, dli
     server.stop()
 
@@ -98,12 +135,13 @@ def test_the_primary_user_invites_a_secondary_user_who_registers_and_reaches_the
     portal, dli = world
     text, portal_text = TEXT[locale], PORTAL_TEXT[locale]
     primary_secret = add_authenticator_app(live_server.app, dli.members[PRIMARY_EMAIL], clock)
-
-    # The primary user: sign in, the users page, « Créer un compte … » → « Nouvelle requête ».
-    context = browser.new_context(locale=f"{locale}-CA")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    primary_context = browser.new_context(locale=f"{locale}-CA")
+    primary_context.set_default_timeout(TIMEOUT_MS)
+    newcomer_context = browser.new_context(base_url=live_server.url, locale="en-CA")
+    newcomer_context.set_default_timeout(TIMEOUT_MS)
     try:
+        # The primary user: sign in, the users page, « Créer un compte … » → « Nouvelle requête ».
+        page = primary_context.new_page()
         sign_in_to_the_portal(page, portal, live_server, locale, primary_secret, clock, email=PRIMARY_EMAIL)
         heading(page, portal_text["institution"])
         page.get_by_role("link", name=text["manage_users"]).click()
@@ -120,27 +158,62 @@ def test_the_primary_user_invites_a_secondary_user_who_registers_and_reaches_the
         expect(page.locator("#invitations")).to_contain_text(NEWCOMER)
         expect(page.locator("#invitations")).to_contain_text(text["pending"])
         axe.assert_accessible(page, f"portal users after the invitation ({locale})")
-    finally:
-        context.close()
 
-    # The invited person registers at Passerelle with the emailed code, in their own browser.
-    context = browser.new_context(base_url=live_server.url, locale="en-CA")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        speak(page, live_server, locale)
-        register_and_sign_in(page, mailbox, axe, locale, NEWCOMER, "Lou")
-        # They set up an authenticator app at Passerelle (its own journey, tests/browser/test_two_factor.py).
+        # The invited person registers at Passerelle with the emailed code, in their own browser.
+        newcomer = newcomer_context.new_page()
+        speak(newcomer, live_server, locale)
+        register_and_sign_in(newcomer, mailbox, axe, locale, NEWCOMER, "Lou")
+        # They set up an authenticator app at Passerelle (its own journey: tests/browser/test_two_factor.py).
         with live_server.app.app_context():
             user_id = db.session.scalar(select(User.id).where(User.email == NEWCOMER))
         secret = add_authenticator_app(live_server.app, user_id, clock)
 
         # The portal: two-factor (already signed in at Passerelle), its terms, home.
-        sign_in_to_the_portal(page, portal, live_server, locale, secret, clock)
-        heading(page, portal_text["institution"])
-        expect(page.locator("#institution")).to_contain_text(text["secondary"])
-        expect(page.get_by_role("link", name=text["manage_users"])).to_have_count(0)
-        expect(page.get_by_role("heading", name=text["letters"])).to_be_visible()
-        axe.assert_accessible(page, f"portal home of the new secondary user ({locale})")
+        sign_in_to_the_portal(newcomer, portal, live_server, locale, secret, clock)
+        heading(newcomer, portal_text["institution"])
+        expect(newcomer.locator("#institution")).to_contain_text(text["secondary"])
+        expect(newcomer.get_by_role("link", name=text["manage_users"])).to_have_count(0)
+        expect(newcomer.locator("#letters")).to_contain_text(text["waiting"])
+        axe.assert_accessible(newcomer, f"portal home of the new secondary user ({locale})")
+        newcomer.goto(portal.url + "/users")
+        heading(newcomer, text["forbidden"])
+        axe.assert_accessible(newcomer, f"portal users refused to a secondary user ({locale})")
+
+        # The secondary user verifies a letter: a refusal needs a reason, then a confirmation.
+        newcomer.goto(portal.url + "/")
+        newcomer.get_by_role("link", name=text["verify_link"]).click()
+        heading(newcomer, text["letters_heading"])
+        axe.assert_accessible(newcomer, f"portal letters ({locale})")
+        newcomer.get_by_role("link", name="LOA-2026-0001").click()
+        heading(newcomer, text["letter"])
+        axe.assert_accessible(newcomer, f"portal letter ({locale})")
+        newcomer.get_by_label(text["refuse"]).check()
+        newcomer.get_by_role("button", name=text["record"], exact=True).click()
+        expect(newcomer.locator(".error-summary")).to_contain_text(text["reason_needed"])
+        axe.assert_accessible(newcomer, f"portal letter refused without a reason ({locale})")
+        newcomer.get_by_label(text["confirm"]).check()
+        newcomer.get_by_role("button", name=text["record"], exact=True).click()
+        newcomer.wait_for_url(portal.url + "/letters")
+        expect(newcomer.get_by_role("status")).to_contain_text(text["confirmed"])
+        expect(newcomer.locator("#decided-letters")).to_contain_text("Lou Tremblay")
+        axe.assert_accessible(newcomer, f"portal letters after a decision ({locale})")
+
+        # Back to the primary user: the new member, and a request to remove them.
+        page.reload()
+        expect(page.locator("#members")).to_contain_text(NEWCOMER)
+        page.get_by_role("link", name=text["change"]).click()
+        axe.assert_accessible(page, f"portal change of primary user ({locale})")
+        page.go_back()
+        page.locator("#members").get_by_role("link").click()
+        axe.assert_accessible(page, f"portal removal of a secondary user ({locale})")
+        page.get_by_role("button", name=text["send"], exact=True).click()
+        expect(page.locator(".error-summary")).to_contain_text(text["explain"])
+        axe.assert_accessible(page, f"portal removal without a reason ({locale})")
+        page.get_by_label(text["reason"], exact=True).fill("Départ en juin.")
+        page.get_by_role("button", name=text["send"], exact=True).click()
+        page.wait_for_url(portal.url + "/users")
+        expect(page.locator("#requests")).to_contain_text(text["waiting_decision"])
+        axe.assert_accessible(page, f"portal users with a pending request ({locale})")
     finally:
-        context.close()
+        primary_context.close()
+        newcomer_context.close()

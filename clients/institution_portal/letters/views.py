@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import json
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from clients.institution_portal.access import member_required
 from clients.institution_portal.db import db
+from clients.institution_portal.errors import OrganizationsApiError
 from clients.institution_portal.letters.errors import (
     LetterAlreadyDecided,
     LetterNotFound,
@@ -21,6 +22,7 @@ from clients.institution_portal.letters.errors import (
 )
 from clients.institution_portal.letters.forms import CHOOSE_A_DECISION, DecisionForm
 from clients.institution_portal.letters.services import LetterService
+from clients.institution_portal.users.views import get_organizations_api
 from clients.institution_portal.web import current_portal_session, page, portal
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
@@ -39,15 +41,23 @@ def get_letter_service() -> LetterService:
 
 
 def person_name(person) -> str:
-    """The name in the ID token the portal verified at sign-in (profile scope), for the
-    record of who decided; the address, then the sub, when it has none."""
+    """The person's name for the record of who decided: from their verified ID token when it
+    carries one, else from Passerelle's member list (organizations API), else their sub
+    (Passerelle out of reach does not stop a decision)."""
     try:
         payload = person.id_token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
         claims = {}
     name = " ".join(str(claims[key]) for key in ("given_name", "family_name") if claims.get(key))
-    return (name or str(claims.get("email") or "") or person.sub)[:300]
+    if not name:
+        try:
+            members = get_organizations_api().list_members(person.organization_id)
+        except OrganizationsApiError as error:
+            current_app.logger.warning("no name for the letter's decision: %r", error)
+            members = []
+        name = next((member.full_name or member.email for member in members if member.sub == person.sub), "")
+    return (name or person.sub)[:300]
 
 
 @bp.errorhandler(LetterNotFound)

@@ -181,3 +181,27 @@ def test_the_operator_imports_a_file_with_the_command(tmp_path, capsys):
     with Session(engine) as session:
         assert len(session.scalars(select(AcceptanceLetter)).all()) == 3
     engine.dispose()
+
+
+def test_without_names_in_the_id_token_the_name_comes_from_passerelles_member_list(live_server, world, tmp_path):
+    """Passerelle's ID tokens carry no profile claims (they are UserInfo's): the decision's
+    name comes from the organizations API; with Passerelle out of reach, the sub stands."""
+    from tests.institution_portal_api_support import attach, subject_of
+    from tests.support import free_port
+
+    dli, _other, registration = world
+    attach(live_server.app, dli.id, registration.client_id)
+    sub = subject_of(live_server.app, registration.client_id, SECONDARY_EMAIL)
+    for issuer, expected in ((live_server.url, "Zoé Citoyenne"), (f"http://127.0.0.1:{free_port()}", sub)):
+        app = build_portal(issuer, registration, tmp_path / f"{len(expected)}.db", WTF_CSRF_ENABLED=False,
+                           TESTING=True)
+        with app.app_context():
+            import_letters(portal_db.session, app.extensions["institution_portal"].clock,
+                           "\n".join((",".join(COLUMNS), ROWS[0])).encode())
+            portal_db.session.commit()
+        browser = signed_in(app, live_server.app, registration.client_id, SECONDARY_EMAIL, "secondary",
+                            dli.public_id, person_names=False)
+        public_id = letter_id(app, "LOA-0001")
+        assert browser.post(f"/letters/{public_id}", data={"decision": "confirm"}).status_code == 302
+        with app.app_context():
+            assert portal_db.session.scalar(select(AcceptanceLetter.decided_by_name)) == expected
