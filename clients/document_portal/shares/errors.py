@@ -41,4 +41,9 @@ class WrongAccessCode(ShareError):
 
 
 class TooManyAttempts(ShareError):
-    """This address failed too many share lookups or codes in the window: wait."""
+    """This address failed too many share lookups or codes in the window: wait `retry_after`
+    seconds (until the window ends)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after

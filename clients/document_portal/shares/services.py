@@ -183,10 +183,11 @@ class AttemptLimiter:
 
     def check(self, address: str | None) -> None:
         """Raises TooManyAttempts when the address used up its failures in this window."""
+        start = self._window_start()
         count = self.session.scalar(select(ShareAttempt.count).where(
-            ShareAttempt.address_hash == self._address_hash(address), ShareAttempt.window_start == self._window_start()))
+            ShareAttempt.address_hash == self._address_hash(address), ShareAttempt.window_start == start))
         if count is not None and count >= self.limit:
-            raise TooManyAttempts
+            raise TooManyAttempts(retry_after=max(1, int((start + self.window - self.clock()).total_seconds())))
 
     def record_failure(self, address: str | None) -> None:
         """Count one failure for the address (an atomic upsert), forgetting old windows."""

@@ -151,8 +151,10 @@ def live_share(token: str):
     try:
         get_attempt_limiter().check(request.remote_addr)
         return get_share_service().find_open(token)
-    except TooManyAttempts:
-        abort(make_response(shared(page("shares/too_many.html", 429))))
+    except TooManyAttempts as error:
+        response = shared(page("shares/too_many.html", 429))
+        response.headers["Retry-After"] = str(error.retry_after)
+        abort(response)
     except ShareNotAvailable:
         failed()
         abort(not_available())

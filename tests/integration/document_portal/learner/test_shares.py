@@ -217,6 +217,7 @@ def test_guessing_links_is_rate_limited_per_address(tmp_path, demo_pki, clock):
         assert guesser.get(f"/s/guess{number:039d}").status_code == 404
     limited = guesser.get(f"/s/guess{99:039d}", headers=EN)
     assert limited.status_code == 429 and "Too many attempts" in limited.get_data(as_text=True)
+    assert 0 < int(limited.headers["Retry-After"]) <= 600  # until the window ends
     assert "Trop de tentatives" in guesser.get(link, headers=FR).get_data(as_text=True)  # even a real link, meanwhile
     # Another address is not slowed down, and the window passes.
     assert visitor(app, "198.51.100.9").get(link).status_code == 200
