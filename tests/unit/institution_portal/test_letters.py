@@ -222,3 +222,16 @@ def test_one_institution_never_reaches_another_institutions_letters(session, clo
         service.get(A, "x" * 65)
     assert service.get(B, theirs.public_id).is_pending
     assert [item.letter_number for item in service.pending(A)] == ["LOA-1"] and service.decided(B) == []
+
+
+def test_the_demo_imports_its_letters_once(session, clock, service):
+    from types import SimpleNamespace
+
+    from clients.institution_portal.letters.demo import demo_letters
+
+    context = SimpleNamespace(session=session, clock=clock, institution=SimpleNamespace(number=A))
+    assert demo_letters(context) == "letters of acceptance to verify: 3 imported, 0 already there"
+    assert demo_letters(context) == "letters of acceptance to verify: 0 imported, 3 already there"
+    letters = service.pending(A)
+    assert [item.letter_number for item in letters] == ["LOA-DEMO-0001", "LOA-DEMO-0002", "LOA-DEMO-0003"]
+    assert letters[0].program == "Génie civil / Civil Engineering" and letters[0].requested_at < clock()
