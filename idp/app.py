@@ -24,6 +24,7 @@ from idp.db import engine_options
 from idp.federation import views as federation_views
 from idp.invitations import api as invitations_api
 from idp.invitations import emails as invitation_emails
+from idp.invitations import views as invitations_views
 from idp.mail import delivery as mail_delivery
 from idp.mfa import manage_views, security_key_views, setup_views  # noqa: F401  (their routes join mfa's blueprint)
 from idp.mfa import views as mfa_views
@@ -51,6 +52,7 @@ FEATURE_BLUEPRINTS: tuple[Blueprint, ...] = (
     registration_views.bp,
     recovery_views.bp,
     invitations_api.bp,
+    invitations_views.bp,
     robot_views.bp,
     orgs_views.bp,
     orgs_api.bp,

@@ -71,6 +71,12 @@ class EventTag(StrEnum):
     # An operator let a relying party's organizations API reach the organization, or stopped it.
     ORGANIZATION_CLIENT_ATTACHED = "organization:client:attached"
     ORGANIZATION_CLIENT_DETACHED = "organization:client:detached"
+    # Invitations by relying parties (issue 13, idp/invitations/api.py): created and revoked
+    # carry no user_id (they must not tell whether the address had an account); accepted is
+    # the bound person opening a "new document" link signed in.
+    INVITATION_CREATED = "invitation:created"
+    INVITATION_REVOKED = "invitation:revoked"
+    INVITATION_ACCEPTED = "invitation:accepted"
 
 
 class SecurityEvent(Base):

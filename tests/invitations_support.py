@@ -50,6 +50,12 @@ def invitation_email_contexts() -> dict:
             **extra,
         }
 
+    def document(**extra):
+        return context(document_type="Relevé de notes numérisé", feminine=False, issuer_name="École Imaginaire",
+                       contact_email="info@ecole-imaginaire.ca", faq_url="https://documents.example.ca/faq", **extra)
+
+    signup = document(signup_url="http://127.0.0.1:5000/register/invitation/token")
+    available = document(open_url="http://127.0.0.1:5000/invitations/open/token")
     link = context(signup_url="http://127.0.0.1:5000/register/invitation/token")
     code = context(code="ABCD-EFGH-JKMN-PQRS", code_url="http://127.0.0.1:5000/register/code")
     names = ("subject.txt", "body.txt", "body.html")
@@ -58,4 +64,9 @@ def invitation_email_contexts() -> dict:
         **{f"email/invitation-code/{name}": code for name in names},
         **{f"email/invitation/{name}": link for name in ("_intro.txt", "_intro.html", "_closing.txt", "_closing.html")},
         "email/invitation/_subject.txt": context(has_account=True, signin_url="http://127.0.0.1:5000/account"),
+        **{f"email/document-invitation/{name}": signup for name in names},
+        **{f"email/document-available/{name}": available for name in names},
+        **{f"email/document/{name}": signup for name in ("_intro.txt", "_intro.html", "_closing.txt", "_closing.html",
+                                                          "_sent_by.txt")},
+        "invitations/continue.html": lambda: {"return_url": "https://documents.example.ca/documents/42"},
     }

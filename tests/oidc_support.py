@@ -111,6 +111,14 @@ class SignIn:
         """
         codes_before = signin_codes_sent(email)
         response = self.http.get("/authorize?" + urlencode(params))
+        return self.follow(response, email, password, consent=consent, terms=terms, codes_before=codes_before)
+
+    def follow(self, response, email: str = "zoe@example.ca", password: str = PASSWORD, *,
+               consent: str | None = "allow", terms: str | None = "accept", codes_before: int | None = None):
+        """Walk the sign-in from `response` (a redirect to it) as authorize() does; returns
+        the first answer that is neither a redirect nor a sign-in page."""
+        if codes_before is None:
+            codes_before = signin_codes_sent(email)
         for _ in range(12):
             location = response.headers.get("Location", "")
             if response.status_code not in (302, 303) or location.startswith("http") and not location.startswith("http://localhost"):

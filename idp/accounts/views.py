@@ -132,6 +132,9 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.ORGANIZATION_REQUEST_REJECTED: _l("Your request about your organization's users was rejected"),
     EventTag.ORGANIZATION_CLIENT_ATTACHED: _l("A service was allowed to manage your organization's users"),
     EventTag.ORGANIZATION_CLIENT_DETACHED: _l("A service may no longer manage your organization's users"),
+    EventTag.INVITATION_CREATED: _l("A service sent an invitation"),
+    EventTag.INVITATION_REVOKED: _l("A service withdrew an invitation"),
+    EventTag.INVITATION_ACCEPTED: _l("You opened a document a service sent you"),
 }
 OTHER_EVENT = _l("Other account activity")
 

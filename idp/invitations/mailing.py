@@ -19,6 +19,10 @@ from idp.oidc.models import Client
 from idp.security.redirects import with_query
 
 REGISTER_LINK_PATH = "/register/invitation/"
+# The "new document" email's link (idp/invitations/views.py): sign in, then the return URL.
+OPEN_DOCUMENT_PATH = "/invitations/open/"
+DOCUMENT_INVITATION_TEMPLATE = "document-invitation"  # a new address: sign up (seed 000)
+DOCUMENT_AVAILABLE_TEMPLATE = "document-available"  # an account: a new document, sign in
 REGISTER_CODE_PATH = "/register/code"
 ACCOUNT_PATH = "/account"
 
@@ -33,9 +37,49 @@ def invitation_code_url(settings: Settings) -> str:
     return settings.OIDC_ISSUER + REGISTER_CODE_PATH
 
 
+def email_template(invitation: Invitation) -> str:
+    """The one email an invitation sends: a document invitation says "sign up" to a new
+    address and "a new document is available" to the account it is bound to."""
+    if invitation.document is not None:
+        return DOCUMENT_AVAILABLE_TEMPLATE if invitation.subject_user_id is not None else DOCUMENT_INVITATION_TEMPLATE
+    return f"invitation-{invitation.kind}"
+
+
+def document_context(settings: Settings, invitation: Invitation, plain_secret: str) -> dict[str, Any]:
+    """What the document emails read, in the invitation's language (seed 000)."""
+    document = invitation.document or {}
+    locale = invitation.locale
+    context: dict[str, Any] = {
+        "given_name": invitation.given_name,
+        "family_name": invitation.family_name,
+        "email": invitation.email,
+        "document_type": document["document_type"][locale],
+        "feminine": document["document_type"].get("gender") == "feminine",
+        "issuer_name": document["issuer_name"][locale],
+        "contact_email": document["contact_email"],
+        "faq_url": document.get("faq_url"),
+        "expires_at": invitation.expires_at.isoformat(),
+    }
+    if invitation.subject_user_id is not None:
+        context["open_url"] = settings.OIDC_ISSUER + OPEN_DOCUMENT_PATH + plain_secret
+    else:
+        context["signup_url"] = invitation_link(settings, plain_secret)
+    return context
+
+
+def landing_url(session: Session, settings: Settings, invitation: Invitation) -> str | None:
+    """Where the person goes once registered or signed in: a document invitation's
+    return_url, else the inviting client's third-party login URL (None without one)."""
+    if invitation.return_url:
+        return invitation.return_url
+    return third_party_login_url(session, settings, invitation)
+
+
 def email_context(session: Session, settings: Settings, invitation: Invitation, plain_secret: str) -> dict[str, Any]:
     """What the invitation templates read; JSON-serialisable (it waits in the outbox,
     encrypted, until sent)."""
+    if invitation.document is not None:
+        return document_context(settings, invitation, plain_secret)
     # An organization's invitation always carries its code (issue 11): organization accounts
     # are dedicated, so signing in would not help; registering with it explains, to this
     # address only, that the institution needs another one.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -74,6 +74,21 @@ class Invitation(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     organization_role: Mapped[str | None] = mapped_column(String(16))
+    # A document waiting for the person (issue 13, purpose "document" in the API): what the
+    # email says about it ({"document_type": {"fr", "en", "gender"?}, "issuer_name": {"fr",
+    # "en"}, "contact_email", "faq_url"?}) and where the person goes once signed in (on one
+    # of the client's redirect URI origins, checked at creation).
+    document: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    return_url: Mapped[str | None] = mapped_column(String(2000))
+    # Whom a document invitation belongs to: the account the address had when it was
+    # created, or whoever registers through its own link. Never set from the address later,
+    # so it survives a change of address and cannot be captured by whoever registers the
+    # address afterwards by another route.
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    @property
+    def is_document(self) -> bool:
+        return self.document is not None
 
     def state_at(self, now: datetime) -> InvitationState:
         """Accepted and revoked are final; otherwise pending until expires_at, then expired."""

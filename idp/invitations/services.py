@@ -9,6 +9,13 @@ Decisions (docs/operators.md, Invitations):
 - One live invitation per address *per creator*: a new invitation from the same creator to
   the same address revokes the creator's earlier pending one. Invitations from different
   creators (two schools) stay independent, so one relying party never sees another's act.
+- Document invitations (issue 13, idp/invitations/documents.py) are bound to one account:
+  the one the address has when the invitation is created (an active or disabled account;
+  a pending one has proven nothing), else whoever registers through its link (accept).
+  They never revoke one another (two documents for one learner are two invitations) and
+  are never accepted by a registration through another route, so whoever registers the
+  address later cannot capture them. Their state stays pending until the person acts (the
+  link), whether or not the account existed, so the API's answers never tell.
 - Resending replaces the secret (only its hash is stored, so the old one cannot be sent
   again; the old link or code stops working) and restarts the validity period from now.
 """
@@ -17,16 +24,20 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.accounts.errors import InvalidEmail
+from idp.accounts.models import User
 from idp.accounts.services import canonical_email
 from idp.clock import Clock
 from idp.config import Settings
 from idp.invitations.codes import new_invitation_code, normalise_code
+from idp.invitations.documents import check_details, check_return_url, clean_address
 from idp.invitations.errors import (
     InvalidInvitation,
     InvitationAlreadyUsed,
@@ -35,7 +46,7 @@ from idp.invitations.errors import (
     InvitationNotFound,
     InvitationRevoked,
 )
-from idp.invitations.mailing import email_context
+from idp.invitations.mailing import email_context, email_template
 from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
@@ -107,20 +118,25 @@ class InvitationService:
         created_by_kind: str,
         created_by_id: str,
         client_id: str | None = None,
+        document: Any = None,
+        return_url: Any = None,
+        redirect_uris: Iterable[str] = (),
     ) -> tuple[Invitation, str]:
         """Create a pending invitation; returns it and its plain secret (link token or code).
 
         Raises InvalidInvitation(field) for a malformed value. The creator's earlier pending
         invitation to the same address is revoked (one live invitation per address and
-        creator). Whether the address already has an account is deliberately not checked
-        here: see the module docstring.
+        creator), except between document invitations. With a document (its details and a
+        return_url on one of redirect_uris' origins), the invitation is a link one, bound at
+        once to the address's account if it has one: see the module docstring.
         """
-        try:
-            address = canonical_email(email) if isinstance(email, str) else None
-        except InvalidEmail:
-            address = None
-        if address is None:
-            raise InvalidInvitation("email", "not an email address")
+        address = clean_address("email", email)
+        details = url = None
+        if document is not None:
+            if kind != InvitationKind.LINK:
+                raise InvalidInvitation("kind", "a document invitation is a link invitation")
+            details = check_details(document)
+            url = check_return_url(return_url, redirect_uris)
         if kind not in tuple(InvitationKind):
             raise InvalidInvitation("kind", "must be link or code")
         if locale is None or (isinstance(locale, str) and not locale.strip()):
@@ -145,12 +161,20 @@ class InvitationService:
             created_at=now,
             expires_at=now + self.ttl,
             send_count=0,
+            document=details,
+            return_url=url,
+            subject_user_id=self._account_of(address) if details is not None else None,
         )
-        self._revoke_pending_from_same_creator(invitation)
+        if details is None:
+            self._revoke_pending_from_same_creator(invitation)
         plain_secret = self._set_new_secret(invitation)
         self.session.add(invitation)
         self.session.flush()
         return invitation, plain_secret
+
+    def _account_of(self, address: str) -> int | None:
+        """The account that owns the address, unless it is still pending (not yet proven)."""
+        return self.session.scalar(select(User.id).where(User.email == address, User.activated_at.is_not(None)))
 
     def _set_new_secret(self, invitation: Invitation) -> str:
         if invitation.kind == InvitationKind.LINK:
@@ -169,6 +193,7 @@ class InvitationService:
                 Invitation.email == invitation.email,
                 Invitation.created_by_kind == invitation.created_by_kind,
                 Invitation.created_by_id == invitation.created_by_id,
+                Invitation.document.is_(None),
                 *([Invitation.id != invitation.id] if invitation.id is not None else []),
                 *self._state_clause(InvitationState.PENDING, now),
             )
@@ -184,18 +209,22 @@ class InvitationService:
         Raises InvitationNotFound (unknown or replaced token), InvitationExpired,
         InvitationRevoked or InvitationAlreadyUsed.
         """
-        if not isinstance(plain_token, str) or not plain_token or len(plain_token) > MAX_TOKEN_LENGTH:
+        invitation = self.by_link_token(plain_token)
+        if invitation is None:
             raise InvitationNotFound
-        invitation = self.session.scalar(
+        self._ensure_pending(invitation)
+        return invitation
+
+    def by_link_token(self, plain_token: str) -> Invitation | None:
+        """The link invitation this token names, in any state; None for anything else."""
+        if not isinstance(plain_token, str) or not plain_token or len(plain_token) > MAX_TOKEN_LENGTH:
+            return None
+        return self.session.scalar(
             select(Invitation).where(
                 Invitation.secret_hash == self.hasher.hash(LINK_PURPOSE, plain_token),
                 Invitation.kind == InvitationKind.LINK,
             )
         )
-        if invitation is None:
-            raise InvitationNotFound
-        self._ensure_pending(invitation)
-        return invitation
 
     def find_by_code(self, plain_code: str, email: str) -> Invitation:
         """The pending invitation for this code *and* this address (seed 001: the same
@@ -254,8 +283,14 @@ class InvitationService:
         now = self.clock()
         result = self.session.execute(
             update(Invitation)
-            .where(Invitation.id == invitation_id, *self._state_clause(InvitationState.PENDING, now))
-            .values(accepted_at=now, accepted_user_id=user_id)
+            .where(
+                Invitation.id == invitation_id,
+                # A document invitation bound to an account is accepted by that account only.
+                or_(Invitation.subject_user_id.is_(None), Invitation.subject_user_id == user_id),
+                *self._state_clause(InvitationState.PENDING, now),
+            )
+            .values(accepted_at=now, accepted_user_id=user_id,
+                    subject_user_id=func.coalesce(Invitation.subject_user_id, user_id))
             .execution_options(synchronize_session=False)
         )
         invitation = self._reload(invitation_id)
@@ -311,7 +346,7 @@ class InvitationService:
         """
         message = mail.enqueue(
             to=invitation.email,
-            template=f"invitation-{invitation.kind}",
+            template=email_template(invitation),
             locale=invitation.locale,
             context=email_context(self.session, self.settings, invitation, plain_secret),
             user_id=None,

@@ -31,8 +31,9 @@ from idp.accounts.services import AccountService
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
+from idp.invitations.binding import Bindings
 from idp.invitations.errors import InvitationError, InvitationNotFound
-from idp.invitations.mailing import third_party_login_url
+from idp.invitations.mailing import landing_url
 from idp.invitations.models import Invitation, InvitationState
 from idp.invitations.services import InvitationService
 from idp.mail.services import MailService
@@ -179,9 +180,12 @@ class RegistrationService:
             except OrgError:
                 # Disabled meanwhile, or its primary taken: as if the inviter withdrew it.
                 raise InvitationNoLongerValid("InvitationRevoked") from None
+        Bindings(self.invitations).accept_documents_sent_with(invitation, user.id)
         for other in self.invitations.list(state=InvitationState.PENDING, email=user.email):
-            if other.organization_id is not None:
-                continue  # membership only through the invitation registered with (issue 11)
+            if other.organization_id is not None or other.document is not None:
+                # Membership only through the invitation registered with (issue 11); a
+                # document only through its own link, never by the address (issue 13).
+                continue
             try:
                 self.invitations.accept(other.id, user.id)
             except InvitationError:
@@ -203,7 +207,7 @@ class RegistrationService:
         initiate_login_uri with iss (and login_hint), OIDC Core §4. None when it has none."""
         if invitation is None:
             return None
-        return third_party_login_url(self.session, self.settings, invitation)
+        return landing_url(self.session, self.settings, invitation)
 
     def invitation_of(self, registration: Registration) -> Invitation | None:
         return self.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
