@@ -106,26 +106,9 @@ def revoke(share_id: str):
 @bp.route("/s/<token>", methods=["GET", "POST"])
 def open_share(token: str):
     share = live_share(token)
-    service = get_share_service()
     if share.has_code and not is_granted(share):
-        form = AccessCodeForm()
-        if form.validate_on_submit():
-            try:
-                service.check_code(share, form.code.data)
-            except WrongAccessCode as wrong:
-                failed()
-                if wrong.remaining == 0:  # that was the last try: the share is locked now
-                    return not_available()
-                form.code.errors.append(_l("This access code is not the right one. Tries left before the link locks: %(remaining)s.",
-                                           remaining=wrong.remaining))
-            except ShareNotAvailable:
-                failed()
-                return not_available()
-            else:
-                db.session.commit()
-                grant(share)
-                return redirect(url_for("shares.open_share", token=token))
-        return shared(page("shares/code.html", 422 if form.errors else 200, form=form))
+        return ask_code(share, token)
+    service = get_share_service()
     service.record_open(share)
     db.session.commit()
     document = service.document_of(share)
@@ -133,6 +116,28 @@ def open_share(token: str):
                            verdict=get_verify_service().verify_document(document)))
     return allow_viewer(response, form_action_origin=portal().passerelle.issuer_origin(),
                         https=portal().settings.DOCUMENT_PORTAL_BASE_URL.startswith("https://"))
+
+
+def ask_code(share, token: str):
+    """The access code form; the right code lets this browser see the share from then on."""
+    form = AccessCodeForm()
+    if form.validate_on_submit():
+        try:
+            get_share_service().check_code(share, form.code.data)
+        except WrongAccessCode as wrong:
+            failed()
+            if wrong.remaining == 0:  # that was the last try: the share is locked now
+                return not_available()
+            form.code.errors.append(_l("This access code is not the right one. Tries left before the link locks: "
+                                       "%(remaining)s.", remaining=wrong.remaining))
+        except ShareNotAvailable:
+            failed()
+            return not_available()
+        else:
+            db.session.commit()
+            grant(share)
+            return redirect(url_for("shares.open_share", token=token))
+    return shared(page("shares/code.html", 422 if form.errors else 200, form=form))
 
 
 @bp.get("/s/<token>/pdf")
