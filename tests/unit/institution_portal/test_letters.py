@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import clients.institution_portal.models  # noqa: F401  (registers every table)
-from clients.institution_portal.db import Base
 from clients.institution_portal.letters.errors import (
     ImportRefused,
     LetterAlreadyDecided,
@@ -24,6 +23,7 @@ from clients.institution_portal.letters.errors import (
 from clients.institution_portal.letters.importing import COLUMNS, import_letters
 from clients.institution_portal.letters.models import AcceptanceLetter, LetterEvent
 from clients.institution_portal.letters.services import LetterService
+from tests.institution_portal_periods_support import drop_portal_schema, portal_engine
 from tests.support import FrozenClock
 
 A, B = "O123456789012", "O999999999999"
@@ -40,11 +40,11 @@ def row(dli=A, number="LOA-1", family="Tremblay", given="Marie Ève", birth="200
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'portal.db'}")
-    Base.metadata.create_all(engine)
+def engine(request, tmp_path):
+    """SQLite, or with --db-url PostgreSQL (tests/pg.sh), in a schema of the portal's own."""
+    engine = portal_engine(request, tmp_path)
     yield engine
-    engine.dispose()
+    drop_portal_schema(engine)
 
 
 @pytest.fixture
