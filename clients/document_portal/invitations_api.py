@@ -92,7 +92,8 @@ class InvitationsApi:
         return [item["id"] for item in invitations if isinstance(item, dict) and isinstance(item.get("id"), str)]
 
     def revoke(self, invitation_id: str) -> None:
-        """Revoke an invitation not yet accepted (an accepted one stays: Passerelle says 409)."""
+        """Revoke an invitation not yet accepted (204, also when already revoked); an accepted
+        one stays (Passerelle says 409, which is not an error here)."""
         try:
             self._call("DELETE", f"{self.base}/{invitation_id}")
         except ApiRefused:
@@ -141,6 +142,8 @@ class InvitationsApi:
             raise ApiNotAllowed(str(response.status_code))
         if response.status_code == 429:
             raise ApiRateLimited()
+        if response.status_code == 204:
+            return {}  # DELETE: revoked (or already)
         try:
             answer = response.json()
         except ValueError as error:

@@ -262,3 +262,65 @@ def test_a_learner_cannot_reach_issuing_and_a_visitor_is_sent_to_sign_in(portal,
     assert learner.get("/issuing").status_code == 403
     assert learner.post("/issuing/new", data=issue_form(), content_type="multipart/form-data").status_code == 403
     assert path_of(portal.test_client().get("/issuing").headers["Location"]) == "/login"
+
+
+def change_address(idp_app, user_id: int, email: str) -> None:
+    """The person changes their address at Passerelle (as the account page does)."""
+    from idp.accounts.models import User
+    from idp.extensions import db
+
+    with idp_app.app_context():
+        db.session.get(User, user_id).email = email
+        db.session.commit()
+
+
+def invitation_state(idp_app, public_id: str) -> str:
+    from idp.extensions import db
+    from idp.invitations.models import Invitation
+
+    with idp_app.app_context():
+        invitation = db.session.scalars(select(Invitation).where(Invitation.public_id == public_id)).one()
+        return invitation.state_at(live_clock(idp_app)).value
+
+
+def live_clock(idp_app):
+    from idp.context import app_context
+
+    with idp_app.app_context():
+        return app_context().clock()
+
+
+def test_the_document_follows_the_person_not_the_address(portal, live_server, school, clock):
+    zoe = make_user(live_server.app, LEARNER)
+    browser = staff_browser(portal, live_server, school, clock)
+    assert browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data").status_code == 302
+    # Zoé moves to another address; someone else then takes her old one.
+    change_address(live_server.app, zoe, "zoe.nouvelle@example.ca")
+    make_user(live_server.app, LEARNER)
+    newcomer = portal.test_client()
+    assert sign_in(newcomer, LEARNER, clock).headers["Location"] == "/"
+    assert documents(portal)[0].learner_sub is None  # not the newcomer's
+    assert 'id="no-documents"' in newcomer.get("/documents").get_data(as_text=True)
+    owner = portal.test_client()
+    sign_in(owner, "zoe.nouvelle@example.ca", clock)
+    [document] = documents(portal)
+    assert document.learner_sub and document.public_id in owner.get("/documents").get_data(as_text=True)
+
+
+def test_whoever_registers_the_address_after_the_issue_does_not_capture_the_document(portal, live_server, school,
+                                                                                     clock):
+    browser = staff_browser(portal, live_server, school, clock)
+    assert browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data").status_code == 302
+    make_user(live_server.app, LEARNER)  # registers the address by another route than the invitation's link
+    someone = portal.test_client()
+    sign_in(someone, LEARNER, clock)
+    assert documents(portal)[0].learner_sub is None
+
+
+def test_withdrawing_a_document_nobody_received_revokes_its_invitation(portal, live_server, school, clock):
+    browser = staff_browser(portal, live_server, school, clock)
+    browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data")
+    [document] = documents(portal)
+    assert invitation_state(live_server.app, document.invitation_id) == "pending"
+    browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "Erreur de destinataire"})
+    assert invitation_state(live_server.app, document.invitation_id) == "revoked"
