@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from idp.invitations.errors import InvitationError, InvitationExpired, InvitationNotFound, InvitationRevoked
+from idp.invitations.errors import InvitationError, InvitationNotFound, InvitationRevoked
 from idp.invitations.models import CreatorKind, Invitation, InvitationState
 from idp.invitations.services import InvitationService
 
@@ -48,18 +48,16 @@ class Bindings:
     def find_document_link(self, plain_token: str) -> Invitation:
         """The document invitation bound to an account that this "new document" link opens.
 
-        Accepted ones still open (the person comes back to the same email); raises
-        InvitationNotFound (unknown, or not such an invitation), InvitationRevoked, or
-        InvitationExpired when it expired unused.
+        Accepted and expired ones still open: the document is the person's whatever the
+        invitation's state (the person comes back to an old email), so the link still leads
+        to it, though an expired one is no longer accepted. Raises InvitationNotFound
+        (unknown, or not such an invitation) or InvitationRevoked (its client withdrew it).
         """
         invitation = self.invitations.by_link_token(plain_token)
         if invitation is None or invitation.document is None or invitation.return_url is None:
             raise InvitationNotFound
-        state = invitation.state_at(self.clock())
-        if state == InvitationState.REVOKED:
+        if invitation.state_at(self.clock()) == InvitationState.REVOKED:
             raise InvitationRevoked
-        if state == InvitationState.EXPIRED:
-            raise InvitationExpired
         return invitation
 
     def open_document(self, invitation: Invitation, user_id: int) -> bool:

@@ -306,6 +306,18 @@ def test_an_expired_invitation_reads_expired_and_its_link_is_gone(client, portal
     assert client.get(signup).status_code == 410
 
 
+def test_an_expired_new_document_link_still_leads_to_the_document_without_accepting(app, client, portal, headers,
+                                                                                     clock, mailbox):
+    make_user(app, email=EMAIL)
+    created = create(client, headers).get_json()
+    open_path = path_of_link(mailbox.last_to(EMAIL), "/invitations/open/")
+    clock.advance(days=15)
+    page = SignIn(client).follow(client.get(open_path), email=EMAIL)
+    assert page.status_code == 200 and f'href="{RETURN_URL}"' in page.text
+    fresh = bearer(access_token(client, portal))
+    assert client.get(f"/api/invitations/{created['id']}", headers=fresh).get_json()["state"] == "expired"
+
+
 # Bad input: a clear JSON 400, nothing stored, nothing sent
 
 
