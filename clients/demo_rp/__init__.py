@@ -2,7 +2,7 @@
 
 It uses Authlib's Flask OAuth client exactly as an outside application would: discovery,
 authorization code with PKCE (S256) and a nonce, ID token validation, userinfo, refresh,
-revocation and RP-initiated logout. `make run` starts it on http://127.0.0.1:5001 and the
+revocation, RP-initiated logout and back-channel logout (POST /backchannel-logout). `make run` starts it on http://127.0.0.1:5001 and the
 OIDC integration tests drive it against a live IdP.
 """
 
@@ -20,6 +20,7 @@ from flask_babel import Babel
 from flask_wtf import CSRFProtect
 
 from clients.demo_rp import views
+from clients.demo_rp.logouts import EndedSessions
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCOPE = "openid profile email phone address offline_access"
@@ -56,6 +57,7 @@ def create_app(
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
         BABEL_DEFAULT_LOCALE="fr",
         DEMO_RP_ISSUER=issuer,
+        DEMO_RP_CLIENT_ID=client_id,
         DEMO_RP_REDIRECT_URI=redirect_uri,
         DEMO_RP_POST_LOGOUT_REDIRECT_URI=post_logout_redirect_uri or f"{parts.scheme}://{parts.netloc}/",
         WTF_CSRF_TIME_LIMIT=None,
@@ -65,7 +67,8 @@ def create_app(
     app.json.ensure_ascii = False
 
     Babel(app, locale_selector=views.select_locale)
-    CSRFProtect(app)
+    CSRFProtect(app).exempt(views.backchannel_logout)  # server to server: the token is the proof
+    app.extensions["demo_rp_ended_sessions"] = EndedSessions()
     oauth = OAuth(app)
     oauth.register(
         "passerelle",
@@ -75,5 +78,6 @@ def create_app(
         client_kwargs={"scope": scope, "code_challenge_method": "S256"},
     )
     app.register_blueprint(views.bp)
+    app.before_request(views.forget_ended_sign_in)
     app.after_request(views.security_headers)
     return app

@@ -1,16 +1,20 @@
-"""The demo relying party's pages: sign in, callback, claims, refresh, sign out, language."""
+"""The demo relying party's pages: sign in, callback, claims, refresh, sign out, language,
+and the back-channel logout endpoint Passerelle POSTs to."""
 
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from authlib.integrations.base_client.errors import OAuthError
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import get_locale
 from joserfc.errors import JoseError
 from requests import RequestException
+
+from clients.portal_kit.backchannel import KeysUnavailable, LogoutTokenError, verify_logout_token
 
 bp = Blueprint("demo_rp", __name__)
 LOCALES = ("fr", "en")
@@ -169,3 +173,36 @@ def language(code: str):
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/"
     return redirect(target)
+
+
+@bp.post("/backchannel-logout")
+def backchannel_logout():
+    """Back-Channel Logout 1.0 (issue 14): a verified logout token from Passerelle ends the
+    sign-in it names here; 400 with an error JSON for anything else (a replayed jti too)."""
+    now = datetime.now(UTC)
+    try:
+        claims = verify_logout_token(
+            request.form.get("logout_token"), issuer=current_app.config["DEMO_RP_ISSUER"],
+            client_id=current_app.config["DEMO_RP_CLIENT_ID"],
+            jwks=lambda force: _client().fetch_jwk_set(force=force), now=now)
+    except KeysUnavailable as error:
+        return _json_answer({"error": "temporarily_unavailable", "error_description": str(error)}, 503)
+    except LogoutTokenError as error:
+        return _json_answer({"error": "invalid_request", "error_description": str(error)}, 400)
+    if not current_app.extensions["demo_rp_ended_sessions"].remember(claims, now):
+        return _json_answer({"error": "invalid_request", "error_description": "this logout token was already used"}, 400)
+    return _json_answer({}, 200)
+
+
+def _json_answer(body: dict, status: int):
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def forget_ended_sign_in() -> None:
+    """Before each request: a sign-in Passerelle ended (back-channel logout) is forgotten."""
+    claims = session.get("claims")
+    if claims and current_app.extensions["demo_rp_ended_sessions"].has_ended(claims):
+        session.clear()

@@ -11,7 +11,8 @@ from clients.institution_portal.db import Base, UTCDateTime
 from clients.portal_kit.state_store import SigninStateColumns
 
 # Every feature's tables, registered on Base.metadata (migrations/env.py, create_all).
-import clients.institution_portal.institutions.models  # noqa: F401, I001
+import clients.institution_portal.auth.models  # noqa: F401, I001
+import clients.institution_portal.institutions.models  # noqa: F401
 import clients.institution_portal.periods.models  # noqa: F401
 
 

@@ -99,7 +99,15 @@ def ensure_client(clients_service, client_id: str, name: str, url: str, scope: s
         clients_service.update(client_id, scope=scope)
         # A client registered by an earlier `idp demo` lacks client_credentials (demo data only).
         clients_service.get(client_id).grant_types = PORTAL_GRANT_TYPES
+    register_backchannel_logout(clients_service, client_id, url)
     return clients_service.rotate_secret(client_id)
+
+
+def register_backchannel_logout(clients_service, client_id: str, url: str) -> None:
+    """Single sign-out (issue 14): the app's POST /backchannel-logout hears when a session
+    it signed into ends (`idp worker` sends the logout tokens)."""
+    clients_service.update(client_id, backchannel_logout_uri=f"{url}/backchannel-logout",
+                           backchannel_logout_session_required=True)
 
 
 def ensure_demo_issuer(context) -> tuple[object, str]:
@@ -155,6 +163,7 @@ def demo(as_json: bool) -> None:
     if "organization" not in scope:  # the operator's to grant: the demo RP shows the claim
         scope.append("organization")
         clients_service.update(DEMO_CLIENT_ID, scope=" ".join(scope))
+    register_backchannel_logout(clients_service, DEMO_CLIENT_ID, DEMO_RP_URL)
     client_secret = clients_service.rotate_secret(DEMO_CLIENT_ID)
     portal_secret = ensure_portal_client(clients_service)
     password = ensure_demo_person(context, DEMO_USER_EMAIL, "Dominique", "Demo")

@@ -8,6 +8,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clients.document_portal.db import Base, UTCDateTime
+from clients.portal_kit.backchannel import SeenLogoutTokenColumns
 from clients.portal_kit.state_store import SigninStateColumns
 
 LEARNER, STAFF = "learner", "staff"
@@ -15,6 +16,11 @@ LEARNER, STAFF = "learner", "staff"
 
 class SigninState(SigninStateColumns, Base):
     """An authorization request in flight (Authlib's state store, portal_kit.state_store)."""
+
+
+class SeenLogoutToken(SeenLogoutTokenColumns, Base):
+    """A back-channel logout token's jti (hashed), kept until it expires: a replay is
+    refused (issue 14, portal_kit.backchannel)."""
 
 
 class PortalSession(Base):

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from clients.document_portal.auth.forms import SignoutForm
+from clients.document_portal.auth.models import PortalSession, SeenLogoutToken
 from clients.document_portal.auth.services import bind_documents
 from clients.document_portal.claims import check_identity
 from clients.document_portal.db import db
@@ -31,8 +32,13 @@ from clients.document_portal.web import (
     portal,
     session_service,
 )
+from clients.portal_kit.backchannel_view import (
+    backchannel_logout_response,
+    exempt_from_csrf,
+)
 
 bp = Blueprint("auth", __name__)
+exempt_from_csrf(bp, "clients.document_portal.auth.views.backchannel_logout")
 
 STEP_UP_KEY = "step_up"
 MESSAGES = {
@@ -146,3 +152,14 @@ def signed_out():
         return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
     db.session.commit()
     return page("signed_out.html")
+
+
+@bp.post("/backchannel-logout")
+def backchannel_logout():
+    """Back-Channel Logout 1.0 (issue 14): Passerelle says a session ended; the portal
+    sessions it names end too (portal_kit.backchannel verifies everything)."""
+    settings = portal().settings
+    return backchannel_logout_response(
+        issuer=settings.DOCUMENT_PORTAL_ISSUER, client_id=settings.DOCUMENT_PORTAL_CLIENT_ID,
+        signin_client=portal().passerelle.client, clock=portal().clock, session=db.session,
+        seen_model=SeenLogoutToken, session_model=PortalSession)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
+from clients.institution_portal.auth.models import SeenLogoutToken
 from clients.institution_portal.db import db
 from clients.institution_portal.errors import (
     AssuranceTooLow,
@@ -18,6 +19,7 @@ from clients.institution_portal.errors import (
     SigninError,
     WrongIssuer,
 )
+from clients.institution_portal.models import PortalSession
 from clients.institution_portal.terms.services import TermsService
 from clients.institution_portal.web import (
     SESSION_TOKEN_KEY,
@@ -27,8 +29,13 @@ from clients.institution_portal.web import (
     portal,
     session_service,
 )
+from clients.portal_kit.backchannel_view import (
+    backchannel_logout_response,
+    exempt_from_csrf,
+)
 
 bp = Blueprint("auth", __name__)
+exempt_from_csrf(bp, "clients.institution_portal.auth.views.backchannel_logout")
 
 # (template, HTTP status, heading) for each refusal; the templates say what to do next.
 REFUSALS = {
@@ -138,3 +145,14 @@ def signed_out():
         return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
     db.session.commit()
     return page("signed_out.html", declined=session.pop("declined_terms", False))
+
+
+@bp.post("/backchannel-logout")
+def backchannel_logout():
+    """Back-Channel Logout 1.0 (issue 14): Passerelle says a session ended; the portal
+    sessions it names end too (portal_kit.backchannel verifies everything)."""
+    settings = portal().settings
+    return backchannel_logout_response(
+        issuer=settings.PORTAL_ISSUER, client_id=settings.PORTAL_CLIENT_ID,
+        signin_client=portal().passerelle.client, clock=portal().clock, session=db.session,
+        seen_model=SeenLogoutToken, session_model=PortalSession)

@@ -1,0 +1,37 @@
+"""Back-channel logout (issue 14): the logout tokens already used, so a replay is refused.
+
+Revision ID: 0005_seen_logout_tokens
+Revises: 0004_acceptance_letters
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from clients.institution_portal.db import UTCDateTime
+
+revision: str = "0005_seen_logout_tokens"
+down_revision: str | None = "0004_acceptance_letters"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "seen_logout_tokens",
+        sa.Column("jti_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("jti_hash", name=op.f("pk_seen_logout_tokens")),
+    )
+    with op.batch_alter_table("seen_logout_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_seen_logout_tokens_expires_at"), ["expires_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("seen_logout_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_seen_logout_tokens_expires_at"))
+    op.drop_table("seen_logout_tokens")
