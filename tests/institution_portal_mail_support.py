@@ -29,7 +29,11 @@ COMMON_EMAIL_CONTEXT = {"portal_url": "http://127.0.0.1:5003", "help_url": "http
 PERIOD_EMAIL_CONTEXT = {"institution_name": {"fr": "Collège Imaginaire", "en": "Imaginary College"},
                         "number": "O123456789012", "opens_on": date(2026, 11, 1), "due_on": date(2026, 12, 31),
                         "days_left": 7}
-PORTAL_EMAIL_CONTEXTS = {"period-opened": PERIOD_EMAIL_CONTEXT, "period-reminder": PERIOD_EMAIL_CONTEXT}
+RECEIPT_EMAIL_CONTEXT = {"institution_name": {"fr": "Collège Imaginaire", "en": "Imaginary College"},
+                         "number": "O123456789012", "receipt": "EED-7K3M-Q9TX", "version": 2, "students": 12,
+                         "submitted_on": date(2026, 11, 20), "due_on": date(2026, 12, 31)}
+PORTAL_EMAIL_CONTEXTS = {"period-opened": PERIOD_EMAIL_CONTEXT, "period-reminder": PERIOD_EMAIL_CONTEXT,
+                         "report-receipt": RECEIPT_EMAIL_CONTEXT}
 
 
 def render_portal_email(path: str, locale: str) -> str:

@@ -47,6 +47,9 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
 
     database.init_app(app)
     Babel(app, locale_selector=select_locale)
+    from clients.institution_portal.reports.views import raise_upload_limit
+
+    app.before_request(raise_upload_limit)  # before CSRFProtect reads the form
     CSRFProtect(app)
     oauth = register(app, settings, StateStore(lambda: database.session, clock))
     app.extensions["institution_portal"] = Portal(settings=settings, clock=clock, passerelle=Passerelle(oauth, settings))
@@ -54,10 +57,11 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     from clients.institution_portal.auth.views import bp as auth_bp
     from clients.institution_portal.home.views import bp as home_bp
     from clients.institution_portal.letters.views import bp as letters_bp
+    from clients.institution_portal.reports.views import bp as reports_bp
     from clients.institution_portal.terms.views import bp as terms_bp
     from clients.institution_portal.users.views import bp as users_bp
 
-    for blueprint in (auth_bp, terms_bp, home_bp, users_bp, letters_bp):
+    for blueprint in (auth_bp, terms_bp, home_bp, users_bp, letters_bp, reports_bp):
         app.register_blueprint(blueprint)
     app.after_request(security_headers)
     _error_pages(app)

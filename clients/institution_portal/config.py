@@ -63,6 +63,12 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_REMINDER_DAYS": (30, 7, 1),
     # Provinces whose institutions report elsewhere and get no period (seed 002: Quebec).
     "PORTAL_EXEMPT_PROVINCES": ("QC",),
+    # Compliance reports (clients/institution_portal/reports): a submitted report can be
+    # corrected for this many days after its first submission; a CSV upload may hold at
+    # most this many bytes and students (larger files are refused with a size message).
+    "PORTAL_REPORT_CORRECTION_DAYS": 10,
+    "PORTAL_REPORT_MAX_BYTES": 2 * 1024 * 1024,
+    "PORTAL_REPORT_MAX_ROWS": 5000,
 }
 
 # Cookie names the portal must not use: Passerelle's and the demo relying party's.
@@ -104,6 +110,9 @@ class Settings:
     PORTAL_PERIOD_DAYS: int
     PORTAL_REMINDER_DAYS: tuple[int, ...]
     PORTAL_EXEMPT_PROVINCES: tuple[str, ...]
+    PORTAL_REPORT_CORRECTION_DAYS: int
+    PORTAL_REPORT_MAX_BYTES: int
+    PORTAL_REPORT_MAX_ROWS: int
 
     @property
     def is_development(self) -> bool:
@@ -160,6 +169,9 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError("PORTAL_SESSION_MAX_AGE must be a number of seconds") from error
     validate_mail(values)
     validate_periods(values)
+    values["PORTAL_REPORT_CORRECTION_DAYS"] = _number(values, "PORTAL_REPORT_CORRECTION_DAYS", 0, 366)
+    values["PORTAL_REPORT_MAX_BYTES"] = _number(values, "PORTAL_REPORT_MAX_BYTES", 1024, 100 * 1024 * 1024)
+    values["PORTAL_REPORT_MAX_ROWS"] = _number(values, "PORTAL_REPORT_MAX_ROWS", 1, 1_000_000)
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
 
 

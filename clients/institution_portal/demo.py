@@ -24,6 +24,7 @@ from clients.institution_portal.institutions.models import Institution
 from clients.institution_portal.institutions.services import InstitutionService
 from clients.institution_portal.periods.models import ReportingPeriod
 from clients.institution_portal.periods.services import PeriodService
+from clients.institution_portal.reports.demo import demo_students
 
 DEMO_FILE = Path("var/demo.json")
 DEMO_PROVINCE = "ON"
@@ -56,7 +57,7 @@ def demo_period(context: DemoContext) -> str:
 
 
 # The demo's steps, in order; each may rely on what earlier ones set on the context.
-STEPS: list[Callable[[DemoContext], str]] = [demo_institution, demo_period]
+STEPS: list[Callable[[DemoContext], str]] = [demo_institution, demo_period, demo_students]
 
 
 def demo(app: Flask, argv: list[str]) -> int:

@@ -14,6 +14,7 @@ from clients.portal_kit.state_store import SigninStateColumns
 import clients.institution_portal.auth.models  # noqa: F401, I001
 import clients.institution_portal.institutions.models  # noqa: F401
 import clients.institution_portal.periods.models  # noqa: F401
+import clients.institution_portal.reports.models  # noqa: F401
 
 
 class SigninState(SigninStateColumns, Base):

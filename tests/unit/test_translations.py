@@ -311,6 +311,7 @@ def _portal_contexts() -> dict:
     from clients.institution_portal.terms.forms import TermsForm
     from tests.institution_portal_mail_support import home_reporting
     from tests.institution_portal_api_support import users_and_letters_contexts
+    from tests.institution_portal_reports_support import reports_contexts
 
     person = SimpleNamespace(organization_number="O123456789012", role="primary")
     return {
@@ -321,6 +322,7 @@ def _portal_contexts() -> dict:
         f"{PORTAL_PREFIX}refused.html": lambda: {"message": "", "code": "access_denied", "two_factor": True},
         f"{PORTAL_PREFIX}error.html": lambda: {"kind": "not_found"},
         **users_and_letters_contexts(PORTAL_PREFIX),
+        **reports_contexts(PORTAL_PREFIX),
     }
 
 
