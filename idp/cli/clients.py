@@ -43,6 +43,7 @@ def _client_dict(client) -> dict[str, Any]:
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -88,6 +89,13 @@ def logout_options(command):
     return command
 
 
+REQUIRE_PAR_OPTION = click.option(
+    "--require-par/--no-require-par", "require_par", default=None,
+    help="Accept this client's authorization requests only through the pushed authorization request "
+         "endpoint (RFC 9126; docs/oidc.md, Pushed authorization requests).",
+)
+
+
 @click.group()
 def clients() -> None:
     """Register and manage relying parties."""
@@ -124,6 +132,7 @@ def clients() -> None:
     help="Lowest assurance level accepted; weaker sessions are stepped up (docs/oidc.md).",
 )
 @PKCE_OPTION
+@REQUIRE_PAR_OPTION
 @logout_options
 @json_option
 @in_app
@@ -131,7 +140,7 @@ def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
     initiate_login_uri, min_acr, require_pkce, backchannel_logout_uri, backchannel_logout_session_required,
-    frontchannel_logout_uri, frontchannel_logout_session_required, as_json,
+    frontchannel_logout_uri, frontchannel_logout_session_required, require_par, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -161,6 +170,7 @@ def clients_create(
         backchannel_logout_session_required=bool(backchannel_logout_session_required),
         frontchannel_logout_uri=frontchannel_logout_uri or None,
         frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
+        require_pushed_authorization_requests=bool(require_par),
         **options,
     )
     database.session.commit()
@@ -213,20 +223,22 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @click.option("--scope", help="Replace the scopes the client may ask for (space-separated).")
 @click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
 @PKCE_OPTION
+@REQUIRE_PAR_OPTION
 @logout_options
 @json_option
 @in_app
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
-                   as_json: bool, **logout: Any) -> None:
+                   require_par: bool | None, as_json: bool, **logout: Any) -> None:
     """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
     from idp.extensions import db as database
 
-    if scope is None and initiate_login_uri is None and require_pkce is None and all(
+    if scope is None and initiate_login_uri is None and require_pkce is None and require_par is None and all(
             value is None for value in logout.values()):
         raise click.UsageError("nothing to change: give --scope, --initiate-login-uri, --pkce/--no-pkce "
-                               "and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
+                               "--require-par/--no-require-par and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
     client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,
-                                     require_pkce=require_pkce, **logout)
+                                     require_pkce=require_pkce, require_pushed_authorization_requests=require_par,
+                                     **logout)
     database.session.commit()
     if as_json:
         print_json(_client_dict(client))

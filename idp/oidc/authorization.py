@@ -29,6 +29,7 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.logout.services import LogoutService
 from idp.oidc import claims as oidc_claims
+from idp.oidc import pushed
 from idp.oidc.models import Consent
 from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
 from idp.oidc.server import PasserelleServer
@@ -83,6 +84,10 @@ def required_acr(client, claims: dict | None, acr_values: str | None) -> str | N
 def start(oauth_request, params: dict[str, str]) -> Response:
     """Handle a new authorization request (GET or POST, OIDC Core §3.1.2.1)."""
     server = oidc_server()
+    try:
+        params, oauth_request = resolve(server, oauth_request, params)
+    except OAuth2Error as error:
+        return error_response(error, params.get("state"), params.get("response_mode") or "query", server.issuer)
     mode = params.get("response_mode") or "query"
     try:
         grant = validate(server, oauth_request, params)
@@ -141,6 +146,49 @@ def resume() -> Response:
         return issue_code(server, grant, session, params, options)
     except OAuth2Error as error:
         return error_response(error, params.get("state"), mode, server.issuer)
+
+
+def resolve(server: PasserelleServer, oauth_request, params: dict[str, str]):
+    """The parameters /authorize acts on, and their request: those pushed earlier (PAR, RFC
+    9126 §4), those of a request object (JAR, RFC 9101 §5), or those sent. Enforces the
+    client's require_pushed_authorization_requests and signed-request-object policy.
+    Raises OAuth2Error; errors go to the redirect URI only when the one sent alongside is
+    registered for the client."""
+    client = server.clients.get(db.session, params.get("client_id"))
+    if client is None or any(len(values) > 1 for values in oauth_request.payload.datalist.values()):
+        return params, oauth_request  # validate() refuses it with its usual page
+    sent_uri = params.get("redirect_uri")
+    outer = sent_uri if sent_uri and client.check_redirect_uri(sent_uri) else None
+    if "request_uri" in params:
+        if "request" in params:
+            raise InvalidRequestError("The 'request' and 'request_uri' parameters are mutually exclusive.", redirect_uri=outer)
+        resolved, signed = pushed.take(server, client, params)
+    else:
+        if client.require_pushed_authorization_requests:
+            raise InvalidRequestError(
+                "This client must push its authorization requests: send the 'request_uri' the pushed "
+                "authorization request endpoint returned (RFC 9126 section 6).", redirect_uri=outer)
+        resolved, signed = unpack_request_object(server, client, params, redirect_uri=outer)
+    check_request_object_policy(client, signed=signed, redirect_uri=outer)
+    return (params, oauth_request) if resolved is params else (resolved, server.stored_request(resolved))
+
+
+def unpack_request_object(server: PasserelleServer, client, params: dict[str, str], redirect_uri: str | None = None):
+    """The parameters of the request object in `request`, verified with the client's keys,
+    and True; or params unchanged and False when there is none."""
+    if "request" not in params:
+        return params, False
+    raise RequestNotSupportedError(redirect_uri=redirect_uri)
+
+
+def check_request_object_policy(client, *, signed: bool, redirect_uri: str | None = None) -> None:
+    """Clients registered to sign their requests may send no other kind (RFC 9101 §10.5)."""
+
+
+def check_request(server: PasserelleServer, params: dict[str, str]) -> None:
+    """Every check /authorize makes on these parameters, without acting on them (PAR)."""
+    grant = validate(server, server.stored_request(params), params)
+    parse_options(server, grant, params)
 
 
 def _begin(grant, params: dict[str, str], options: AuthorizationOptions, session, *, needs_login: bool, needs_consent: bool) -> Response:

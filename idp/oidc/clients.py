@@ -88,6 +88,7 @@ class ClientService:
         backchannel_logout_session_required: bool = False,
         frontchannel_logout_uri: str | None = None,
         frontchannel_logout_session_required: bool = False,
+        require_pushed_authorization_requests: bool = False,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -139,6 +140,7 @@ class ClientService:
             backchannel_logout_session_required=bool(backchannel_logout_session_required),
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
+            require_pushed_authorization_requests=bool(require_pushed_authorization_requests),
             created_at=now,
             updated_at=now,
         )
@@ -168,7 +170,8 @@ class ClientService:
     def update(self, client_id: str, *, scope: str | None = None, initiate_login_uri: str | None = None,
                require_pkce: bool | None = None, backchannel_logout_uri: str | None = None,
                backchannel_logout_session_required: bool | None = None, frontchannel_logout_uri: str | None = None,
-               frontchannel_logout_session_required: bool | None = None) -> Client:
+               frontchannel_logout_session_required: bool | None = None,
+               require_pushed_authorization_requests: bool | None = None) -> Client:
         """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
         requirement or logout session requirements, with the checks of create(). Workers may
         reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds. Raises
@@ -182,6 +185,8 @@ class ClientService:
             client.backchannel_logout_session_required = backchannel_logout_session_required
         if frontchannel_logout_session_required is not None:
             client.frontchannel_logout_session_required = frontchannel_logout_session_required
+        if require_pushed_authorization_requests is not None:
+            client.require_pushed_authorization_requests = require_pushed_authorization_requests
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:

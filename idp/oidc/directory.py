@@ -42,6 +42,7 @@ class OAuthClient(ClientMixin):
     hasher: KeyedHasher
     min_acr: str | None = None  # the lowest assurance level the client accepts (step-up)
     require_pkce: bool = True  # PKCE on every authorization request unless opted out
+    require_pushed_authorization_requests: bool = False  # PAR only (RFC 9126 §6)
 
     @classmethod
     def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
@@ -63,6 +64,7 @@ class OAuthClient(ClientMixin):
             hasher=hasher,
             min_acr=record.min_acr,
             require_pkce=record.require_pkce or record.is_public,
+            require_pushed_authorization_requests=record.require_pushed_authorization_requests,
         )
 
     def get_client_id(self) -> str:

@@ -28,6 +28,9 @@ def provider_metadata(issuer: str) -> dict:
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
+        # PAR (RFC 9126 §5): any client may push; some must (their registration says so).
+        "pushed_authorization_request_endpoint": url("pushed_authorization_request"),
+        "require_pushed_authorization_requests": False,
         "revocation_endpoint": url("revocation"),
         "introspection_endpoint": url("introspection"),
         "scopes_supported": list(SUPPORTED_SCOPES),

@@ -17,7 +17,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 GRANT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_:.\-]{1,200}")
 
 
-def form_problem(request: Request, required: str) -> str | None:
+def form_problem(request: Request, required: str | None) -> str | None:
     """Why a token-style POST cannot be processed (RFC 6749 §3.2, §5.2), or None."""
     if request.mimetype != FORM_CONTENT_TYPE:
         return "The body must be application/x-www-form-urlencoded."
@@ -26,7 +26,7 @@ def form_problem(request: Request, required: str) -> str | None:
             return f"The parameter '{key}' is repeated."
     if any(key in request.form for key in request.args):
         return "Parameters must not be repeated in the query."
-    if not request.form.get(required):
+    if required and not request.form.get(required):
         return f"Missing '{required}' parameter."
     if required == "grant_type" and not GRANT_TYPE_PATTERN.fullmatch(request.form["grant_type"]):
         return "Invalid 'grant_type'."

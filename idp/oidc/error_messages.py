@@ -20,6 +20,8 @@ SPECIFIC = (
     ("invalid_request", "Multiple ", _l("A parameter appears more than once in the request.")),
     ("invalid_request", "too long", _l("A parameter of the request is too long.")),
     ("invalid_request", "not allowed", _l("A parameter of the request contains characters that are not allowed.")),
+    ("invalid_request", "mutually exclusive", _l("The request contains parameters that cannot be used together.")),
+    ("invalid_request_uri", "", _l("The service's request has expired or was already used. Return to the service and start again.")),
     ("unsupported_response_type", "", _l("The service asked for a kind of answer that Passerelle does not give.")),
     ("unauthorized_client", "", _l("The service is not allowed to make this kind of request.")),
     ("invalid_scope", "", _l("The service asked for information it is not allowed to request.")),

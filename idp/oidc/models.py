@@ -47,6 +47,9 @@ class Client(Base):
     backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2048))
     frontchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # PAR (RFC 9126 §6): /authorize accepts this client's requests only through a request_uri
+    # from the pushed authorization request endpoint.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -156,3 +159,22 @@ class ClientAssertionJti(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PushedAuthorizationRequest(Base):
+    """An authorization request pushed by an authenticated client (RFC 9126), validated and
+    kept until /authorize spends its request_uri: once, by the same client, before it expires.
+    In the database so that any host can serve the /authorize that follows."""
+
+    __tablename__ = "pushed_authorization_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    # The authorization parameters, after any request object was verified and unpacked.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # They came in a signed request object (JAR, RFC 9101): what require_signed_request_object needs.
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -42,6 +42,7 @@ ENDPOINT_PATHS = {
     "revocation": "/revoke",
     "introspection": "/introspect",
     "end_session": "/logout",
+    "pushed_authorization_request": "/par",
 }
 
 

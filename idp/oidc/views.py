@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import Blueprint, Flask, Response, current_app, request
 
 from idp.extensions import csrf, db
-from idp.oidc import authorization, endpoints, logout
+from idp.oidc import authorization, endpoints, logout, pushed
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.server import PasserelleServer
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     app.extensions["oidc_server"] = server
     app.extensions["oidc_metadata"] = json.dumps(provider_metadata(server.issuer)).encode()
     app.register_blueprint(bp)
-    for view in (authorize, token, userinfo, revoke, introspect, end_session):
+    for view in (authorize, token, userinfo, revoke, introspect, end_session, pushed_authorization_request):
         csrf.exempt(view)
 
 
@@ -69,6 +69,12 @@ def token():
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
     return response
+
+
+@bp.post("/par")
+def pushed_authorization_request():
+    refusal, body = pushed.push(authorization.oidc_server(), request)
+    return refusal or json_response(json.dumps(body), status=201)
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
