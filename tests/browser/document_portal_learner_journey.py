@@ -85,6 +85,8 @@ def learner_views_verifies_shares_and_revokes(browser: Browser, learner: Page, p
                                               locale: str) -> None:
     """The learner's page is signed in to the portal at portal_url, in `locale`."""
     text = TEXT[locale]
+    refusals: list[str] = []  # the policy must let the viewer frame the PDF, and nothing else be refused
+    learner.on("console", lambda message: refusals.append(message.text) if "Content Security Policy" in message.text else None)
     learner.goto(f"{portal_url}/documents")
     expect(learner.get_by_role("heading", level=1)).to_have_text(text["my_documents"])
     axe.assert_accessible(learner, "my documents")
@@ -99,6 +101,7 @@ def learner_views_verifies_shares_and_revokes(browser: Browser, learner: Page, p
     signed_pdf = download.value.path().read_bytes()
     assert signed_pdf.startswith(b"%PDF-")
     axe.assert_accessible(learner, "the document with its verification")
+    assert refusals == [], refusals
     document_url = learner.url
 
     # Shares: one plain link, one with an access code.
