@@ -48,11 +48,13 @@ PRIMARY_B = Actor(ORG_B, "sub-b1", "primary")
 
 
 @pytest.fixture
-def session(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+def session(database_uri):
+    """The portal's tables on a fresh SQLite file, or on PostgreSQL with --db-url (tests/pg.sh)."""
+    engine = create_engine(database_uri)
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         yield session
+    Base.metadata.drop_all(engine)
     engine.dispose()
 
 
