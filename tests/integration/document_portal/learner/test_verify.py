@@ -74,6 +74,7 @@ def test_a_pdf_signed_by_another_authority_is_not_trusted_nor_issued(app, client
     page = upload(client, signed_by(foreign_pki)).get_data(as_text=True)
     assert "Not valid: it was signed with a certificate from an authority this portal does not trust." in page
     assert "No: no document issued here matches this file." in page
+    assert "Identity not confirmed" in page  # the look-alike's « École Imaginaire » is not taken at its word
 
 
 def test_a_pdf_signed_by_the_schools_authority_but_not_issued_here_is_not_valid(app, client, demo_pki):
