@@ -49,3 +49,28 @@ def test_demo_pki_and_db_upgrade_make_a_portal_that_starts(tmp_path):
 def test_the_command_refuses_to_start_without_its_settings(capsys):
     assert run_with({}, ["run"]) == 2
     assert "missing settings: DOCUMENT_PORTAL_ISSUER" in capsys.readouterr().err
+
+
+def test_demo_issue_gives_the_demo_user_one_transcript_through_passerelle(live_server, tmp_path):
+    from sqlalchemy import select
+
+    from clients.document_portal.db import db as portal_db
+    from clients.document_portal.demo import issue_demo_document
+    from clients.document_portal.documents.models import Document
+    from clients.document_portal.issuing.services import Staff
+    from clients.document_portal.issuing.views import get_issuing_service
+    from clients.document_portal.signing.demo_pki import make_demo_pki
+    from tests.document_portal_support import SCHOOL_NUMBER, build_document_portal, register_document_portal
+
+    portal = build_document_portal(live_server.url, register_document_portal(live_server.app), tmp_path / "demo.db",
+                                   make_demo_pki(tmp_path / "pki"))
+    staff = Staff(sub="idp-demo", organization_id="org-demo", organization_number=SCHOOL_NUMBER,
+                  organization_name_fr="École Imaginaire", organization_name_en="Imaginary School")
+    for _ in range(2):  # make run runs it at every start: one document, once
+        with portal.test_request_context():
+            issue_demo_document(get_issuing_service(), staff, "demo@passerelle.test", wait_seconds=0)
+            portal_db.session.commit()
+    with portal.app_context():
+        [document] = portal_db.session.scalars(select(Document)).all()
+        assert document.learner_email == "demo@passerelle.test" and document.kind == "transcript"
+        assert document.invitation_id and document.issuer_name_fr == "École Imaginaire"
