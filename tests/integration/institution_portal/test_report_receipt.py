@@ -16,7 +16,12 @@ from clients.institution_portal.mail import Mailer
 from clients.institution_portal.reports.notify import EmailNotifier
 from clients.institution_portal.reports.services import Actor, ReportService
 from tests.institution_portal_mail_support import portal_settings
-from tests.institution_portal_reports_support import NOW, ORG_A, add_institution_with_period, student
+from tests.institution_portal_reports_support import (
+    NOW,
+    ORG_A,
+    add_institution_with_period,
+    student,
+)
 from tests.mail_support import text_body
 from tests.support import FrozenClock
 
