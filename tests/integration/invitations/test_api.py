@@ -294,13 +294,23 @@ def test_creation_is_rate_limited_per_client(client, app, headers):
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30)
-    | st.sampled_from(["", "link", "code", "fr", "en", "zoe@example.ca", "a@b.c\r\nBcc: x@y.z", "x" * 600, "\x00", "é" * 300]),
+    | st.sampled_from(["", "link", "code", "fr", "en", "zoe@example.ca", "a@b.c\r\nBcc: x@y.z", "x" * 600, "\x00", "é" * 300,
+                      "document", "https://rp.example/documents", "masculine", "feminine"]),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
 bodies = st.one_of(
-    st.dictionaries(st.sampled_from(["email", "kind", "given_name", "family_name", "locale", "purpose", "inviter_name", "x"]),
+    st.dictionaries(st.sampled_from(["email", "kind", "given_name", "family_name", "locale", "purpose", "inviter_name", "x",
+                                     "details", "return_url"]),
                     json_values, max_size=7),
+    # Document invitations: the nested details, member by member (issue 13).
+    st.fixed_dictionaries({"email": st.just("zoe@example.ca"), "purpose": st.just("document"),
+                           "return_url": json_values,
+                           "details": st.dictionaries(st.sampled_from(["document_type", "issuer_name", "contact_email",
+                                                                       "faq_url", "fr", "en", "gender"]),
+                                                      json_values | st.dictionaries(st.sampled_from(["fr", "en", "gender"]),
+                                                                                    json_values, max_size=3),
+                                                      max_size=5)}),
     json_values,
 )
 
