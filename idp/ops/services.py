@@ -21,6 +21,7 @@ from idp.clock import Clock
 from idp.config import Settings
 from idp.federation.models import PartnerRequest
 from idp.invitations.models import Invitation
+from idp.logout.models import LogoutDelivery
 from idp.mail.models import OutboxMessage, OutboxState
 from idp.mfa.models import EmailCode, WebAuthnChallenge
 from idp.oidc.models import AuthorizationCode, ClientAssertionJti, Token
@@ -29,6 +30,9 @@ from idp.signin.models import SigninTransaction, UserSession
 
 # Sent and dropped mail stays this long: the sending caps and cooldowns count it (a day).
 MAIL_KEPT = timedelta(days=2)
+# Back-channel logout deliveries stay this long once delivered or given up, for `idp logout
+# deliveries` (issue 14); their attempts go with them (ON DELETE CASCADE).
+LOGOUT_DELIVERIES_KEPT = timedelta(days=7)
 
 
 # --- readiness ----------------------------------------------------------------------------
@@ -140,7 +144,10 @@ class PruneService:
             lambda _cutoff: and_(OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED]),
                                  OutboxMessage.created_at < kept),
         )
-        return (*PRUNE_RULES, mail)
+        finished = self.clock() - LOGOUT_DELIVERIES_KEPT
+        logout = PruneRule("logout_deliveries", LogoutDelivery,
+                           lambda _cutoff: LogoutDelivery.finished_at < finished)
+        return (*PRUNE_RULES, mail, logout)
 
     def prune_batch(self, rule: PruneRule, batch: int) -> int:
         """Delete up to `batch` rows of one rule; returns how many. The caller commits."""

@@ -174,3 +174,17 @@ def test_a_deleted_client_is_given_up_without_a_request(app, client, receiver):
     assert result.exit_code == 0
     run_worker(app)
     assert receiver.received == [] and deliveries(app)[0].state == "failed"
+
+
+@pytest.mark.settings(**FAST)
+@pytest.mark.parametrize("receiver", ["refuse"], indirect=True)
+def test_the_worker_prunes_finished_deliveries_after_a_week(app, client, receiver, clock):
+    sign_in_and_out(app, client, receiver.url)
+    run_worker(app)  # given up: finished
+    with app.app_context():
+        Worker(app, jobs=("prune",)).prune()
+    assert len(deliveries(app)) == 1 and len(attempts(app)) == 1  # operators see it for a week
+    clock.advance(days=8)
+    with app.app_context():
+        deleted = Worker(app, jobs=("prune",)).prune()
+    assert deleted["logout_deliveries"] == 1 and deliveries(app) == [] and attempts(app) == []
