@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clients.institution_portal.config import Settings
@@ -160,8 +161,11 @@ class ReportService:
         report = ComplianceReport(public_id=self.new_public_id(), organization_id=actor.organization_id,
                                   period_id=period_id, revision=1, created_at=now)
         report.versions.append(ReportVersion(number=1, state=DRAFT, created_at=now, created_by=actor.sub))
-        self.session.add(report)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():  # two people starting it at once: one report
+                self.session.add(report)
+        except IntegrityError:
+            return self.find_for_period(actor, period_id)
         return report
 
     def add_row(self, actor: Actor, public_id: str, revision: int, values: Mapping[str, Any]) -> ReportRow:

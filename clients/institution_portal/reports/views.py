@@ -57,6 +57,13 @@ STALE = _l("Someone else changed this report after you opened this page, so noth
            "entered is still below: check the report, then save again.")
 STALE_SUBMITTED = _l("Someone else submitted this report after you opened this page, so nothing was saved. "
                      "What you entered is still below; to change the report, start a correction.")
+# A stale action that typed nothing (upload, remove, correct), and a stale submission.
+STALE_ACTION = _l("Someone else changed or submitted this report after you opened this page, so nothing was "
+                  "changed. Check the report as it is now, then try again.")
+STALE_UPLOAD = _l("Someone else changed or submitted this report after you opened this page, so the file was not "
+                  "read. Check the report as it is now, then choose the file again.")
+STALE_REVIEW = _l("Someone else changed this report after you opened this page, so it was not submitted. Review "
+                  "it as it is now, then submit it.")
 NOT_A_DRAFT = _l("This report is submitted: to change it, start a correction.")
 WINDOW_CLOSED = _l("The correction period of this report is over: it can no longer be changed.")
 TOO_MANY_ROWS = _l("This report already lists the most students a report may hold (%(max)s).")
@@ -227,9 +234,9 @@ def posted(report_id: str, form_class=RevisionForm):
 REFUSED = (StaleReport, NotADraft, CorrectionWindowClosed)
 
 
-def refused(service, report_id: str, error: Exception, render=None):
+def refused(service, report_id: str, error: Exception, render=None, stale_message=STALE_ACTION):
     db.session.rollback()
-    return (render or report_page)(service.get(actor(), report_id), 409, message=refusal(error))
+    return (render or report_page)(service.get(actor(), report_id), 409, message=refusal(error, stale_message))
 
 
 @bp.post("/<report_id>/rows/<row_id>/remove")
@@ -258,7 +265,7 @@ def upload(report_id: str):
         problems = [(line, describe(problem, locale())) for line, problem in error.problems]
         return report_page(report, 413 if _too_big(error) else 400, upload_errors=problems)
     except REFUSED as error:
-        return refused(service, report_id, error)
+        return refused(service, report_id, error, stale_message=STALE_UPLOAD)
     db.session.commit()
     return redirect(url_for("reports.show", report_id=report.public_id, uploaded=count) + "#students")
 
@@ -300,7 +307,7 @@ def submit(report_id: str):
         db.session.rollback()
         return page("reports/forbidden.html", 403, report=report)
     except REFUSED as error:
-        return refused(service, report_id, error, review_page)
+        return refused(service, report_id, error, review_page, stale_message=STALE_REVIEW)
     db.session.commit()
     service.announce(report, version)
     return redirect(url_for("reports.version", report_id=report.public_id, number=version.number, submitted=1))
@@ -338,9 +345,9 @@ def correct(report_id: str):
     return redirect(url_for("reports.show", report_id=report.public_id))
 
 
-def refusal(error: Exception) -> str:
+def refusal(error: Exception, stale_message=STALE_ACTION) -> str:
     if isinstance(error, StaleReport):
-        return str(STALE_SUBMITTED if error.submitted else STALE)
+        return str(STALE_ACTION if error.submitted else stale_message)
     if isinstance(error, CorrectionWindowClosed):
         return str(WINDOW_CLOSED)
     if isinstance(error, TooManyRows):

@@ -354,7 +354,7 @@ def test_a_stale_submit_is_refused_with_a_clear_message(app):
     opened = revision(primary, report_id)
     add(person(app, role="secondary"), report_id, student(1))
     response = submit(primary, report_id, rev=opened)
-    assert response.status_code == 409 and "Someone else changed this report" in text(response)
+    assert response.status_code == 409 and "so it was not submitted. Review it as it is now" in text(response)
     with app.app_context():
         assert db.session.query(ReportVersion).one().state == "draft"
 
@@ -363,3 +363,31 @@ def test_the_pages_need_a_signed_in_member_who_accepted_the_terms(app):
     assert app.test_client().get("/reports").headers["Location"] == "/login"
     client = sign_in(app, app.test_client(), ORG_A, "primary", "new-person", terms=False)
     assert client.get("/reports").headers["Location"] == "/terms"
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "so the file was not read. Check the report as it is now, then choose the file again."),
+    ("fr", "le fichier n'a donc pas été lu. Vérifiez le rapport tel qu'il est maintenant, puis choisissez de nouveau le fichier."),
+])
+def test_a_stale_upload_reads_nothing_and_says_to_choose_the_file_again(app, language, words):
+    first, second = person(app, sub="one"), person(app, role="secondary", sub="two", language=language)
+    report_id = start(app, first)
+    opened = revision(second, report_id)
+    add(first, report_id, student(1))
+    response = upload(second, report_id, csv_bytes([student(2), student(3)]), rev=opened)
+    assert response.status_code == 409 and words in text(response).replace("&#39;", "'")
+    page = text(second.get(f"/reports/{report_id}"))
+    assert "S00001" in page and "S00002" not in page
+
+
+def test_a_stale_removal_changes_nothing(app):
+    first, second = person(app, sub="one"), person(app, role="secondary", sub="two")
+    report_id = start(app, first)
+    add(first, report_id, student(1))
+    opened = revision(second, report_id)
+    row_id = re.search(rf"/reports/{report_id}/rows/([\w-]+)/remove", text(second.get(f"/reports/{report_id}"))).group(1)
+    add(first, report_id, student(2))
+    response = second.post(f"/reports/{report_id}/rows/{row_id}/remove", data={
+        "csrf_token": csrf(second, f"/reports/{report_id}/rows/new"), "revision": opened})
+    assert response.status_code == 409 and "so nothing was changed" in text(response)
+    assert "S00001" in text(second.get(f"/reports/{report_id}"))

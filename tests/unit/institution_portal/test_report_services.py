@@ -23,7 +23,7 @@ from clients.institution_portal.reports.errors import (
     TooManyRows,
     UploadInvalid,
 )
-from clients.institution_portal.reports.models import ReportRow
+from clients.institution_portal.reports.models import ComplianceReport, ReportRow
 from clients.institution_portal.reports.services import (
     Actor,
     ReportService,
@@ -272,3 +272,19 @@ def test_rows_of_a_removed_draft_version_go_with_it(service, periods, session):
     report = draft_with(service, periods, student(1))
     service.remove_row(SECONDARY_A, report.public_id, service.current(report).rows[0].public_id, report.revision)
     assert session.scalar(select(func.count()).select_from(ReportRow)) == 0
+
+
+def test_two_people_starting_the_same_report_at_once_get_one(service, periods, session):
+    """The second insert loses on the unique (institution, period) and returns the first."""
+    first = service.open(PRIMARY_A, periods[0].id)
+    session.commit()
+    real, looks = service.find_for_period, []
+
+    def first_look_misses(actor, period_id):  # as when the other insert is not committed yet
+        looks.append(period_id)
+        return None if len(looks) == 1 else real(actor, period_id)
+
+    service.find_for_period = first_look_misses
+    assert service.open(SECONDARY_A, periods[0].id).id == first.id
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(ComplianceReport)) == 1
