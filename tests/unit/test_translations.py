@@ -175,7 +175,9 @@ def test_french_catalog_is_actually_french():
 DEMO_RP_PREFIX = "clients/demo_rp/"
 # Layouts: their own title block is empty by design; pages that extend them fill it.
 PORTAL_PREFIX = "clients/institution_portal/"
-LAYOUTS = {"base.html", "clients/demo_rp/base.html", "clients/institution_portal/base.html"}
+LAYOUTS = {"base.html", "clients/demo_rp/base.html", "clients/institution_portal/base.html",
+           "clients/document_portal/base.html"}
+DOCUMENT_PORTAL_PREFIX = "clients/document_portal/"
 TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"")
 # What base layouts append to every page's own title ("Sign in – Passerelle").
@@ -366,6 +368,10 @@ def render(idp_app, demo_rp_app, name: str, locale: str) -> str:
     """Render one template the way its app does, in one language."""
     from flask import render_template
 
+    if name.startswith(DOCUMENT_PORTAL_PREFIX):
+        from tests.document_portal_templates import render_document_portal
+
+        return render_document_portal(name, locale)
     if name.startswith(f"{PORTAL_PREFIX}email/"):
         from tests.institution_portal_mail_support import render_portal_email
 
