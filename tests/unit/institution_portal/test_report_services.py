@@ -288,3 +288,15 @@ def test_two_people_starting_the_same_report_at_once_get_one(service, periods, s
     assert service.open(SECONDARY_A, periods[0].id).id == first.id
     session.commit()
     assert session.scalar(select(func.count()).select_from(ComplianceReport)) == 1
+
+
+@pytest.mark.parametrize("name", ["rows", "csv_format", "services", "errors", "notify", "models", "demo"])
+def test_the_reports_rules_import_no_flask(name):
+    """Only views.py, forms.py and messages.py of reports/ know Flask (design.md, layering)."""
+    from pathlib import Path
+
+    import clients.institution_portal.reports as reports
+    from tests.unit.test_layering import imported_modules, is_flask
+
+    path = Path(reports.__file__).parent / f"{name}.py"
+    assert not [module for module in imported_modules(path) if is_flask(module)]
