@@ -32,10 +32,8 @@ class EmailNotifier:
         self.mailer = mailer
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Callable[[], datetime]) -> EmailNotifier:
-        from clients.institution_portal.organizations_api import OrganizationsApi
-
-        return cls(settings, OrganizationsApi(settings, clock), Mailer(settings, clock))
+    def from_settings(cls, settings: Settings, clock: Callable[[], datetime], directory: Directory) -> EmailNotifier:
+        return cls(settings, directory, Mailer(settings, clock))
 
     def report_submitted(self, report: ComplianceReport, version: ReportVersion) -> bool:
         """Email the receipt; True when the relay took it."""

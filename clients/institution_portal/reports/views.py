@@ -79,7 +79,10 @@ def get_notifier():
     """The primary contact's receipt email (tests replace it in app.extensions)."""
     found = current_app.extensions.get("institution_portal_report_notifier")
     if found is None:
-        found = EmailNotifier.from_settings(portal().settings, portal().clock)
+        # The users pages' client of the organizations API: one token cache per process.
+        from clients.institution_portal.users.views import get_organizations_api
+
+        found = EmailNotifier.from_settings(portal().settings, portal().clock, get_organizations_api())
     return found
 
 

@@ -391,3 +391,16 @@ def test_a_stale_removal_changes_nothing(app):
         "csrf_token": csrf(second, f"/reports/{report_id}/rows/new"), "revision": opened})
     assert response.status_code == 409 and "so nothing was changed" in text(response)
     assert "S00001" in text(second.get(f"/reports/{report_id}"))
+
+
+def test_a_submission_stands_when_the_receipt_email_cannot_go(app, caplog):
+    """The real notifier: Passerelle's organizations API is out of reach (nothing listens on
+    the issuer's port), so the primary contact is unknown; the receipt is still given."""
+    del app.extensions["institution_portal_report_notifier"]
+    client = person(app)
+    report_id = start(app, client)
+    add(client, report_id, student(1))
+    response = submit(client, report_id)
+    assert response.status_code == 302
+    assert "Report submitted" in text(client.get(response.headers["Location"]))
+    assert "not emailed: ApiUnavailable" in caplog.text
