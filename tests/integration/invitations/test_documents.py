@@ -91,7 +91,7 @@ def test_a_new_address_gets_the_sign_up_invitation_worded_as_the_seed_in_french(
     text = text_body(message)
     assert "Bonjour Zoé Citoyenne," in text
     assert "Un Relevé de notes numérisé vous a été transmis par École Imaginaire." in text
-    assert "Ce document est signé numériquement pour en garantir l'authenticité et l'intégrité." in text
+    assert "Ce document est signé numériquement pour en garantir l'authenticité et l'intégrité.\r\n\r\nPour accéder" in text  # its own paragraph
     assert "Pour accéder à ce document et le partager en ligne avec des tiers, inscrivez-vous" in text
     assert "Si vous avez des questions, contactez votre établissement à info@ecole-imaginaire.ca." in text
     assert f"{PORTAL}/faq" in text
