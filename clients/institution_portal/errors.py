@@ -1,30 +1,19 @@
-"""Why a sign-in is refused: each becomes a translated page (auth/views.py)."""
+"""Why a sign-in is refused: each becomes a translated page (auth/views.py). The refusals
+every portal shares (Passerelle's errors, a bad state, an unverifiable ID token, Passerelle
+out of reach) are portal_kit.errors'; this portal adds its own."""
 
 from __future__ import annotations
 
+from clients.portal_kit.errors import (
+    BadState,
+    InvalidIdToken,
+    ProviderError,
+    ProviderUnavailable,
+    SigninError,
+    WrongIssuer,
+)
 
-class SigninError(Exception):
-    """A sign-in that did not give the portal a person it can let in."""
-
-
-class ProviderError(SigninError):
-    """Passerelle answered with an OAuth error (access_denied, …) instead of a code."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
-
-
-class BadState(SigninError):
-    """The response does not belong to a sign-in this browser started (or it was used)."""
-
-
-class WrongIssuer(SigninError):
-    """The response names another issuer than the portal's Passerelle (RFC 9207)."""
-
-
-class InvalidIdToken(SigninError):
-    """The ID token is missing, unsigned by Passerelle, for another client, expired, or replayed."""
+__all__ = ["BadState", "InvalidIdToken", "ProviderError", "ProviderUnavailable", "SigninError", "WrongIssuer"]
 
 
 class AssuranceTooLow(SigninError):
@@ -37,10 +26,6 @@ class NoMembership(SigninError):
 
 class NotAnInstitution(SigninError):
     """The person's organization is not a designated learning institution (kind dli)."""
-
-
-class ProviderUnavailable(SigninError):
-    """Passerelle could not be reached or answered something unreadable."""
 
 
 # The organizations API (organizations_api.py): each refusal Passerelle can give the portal.
