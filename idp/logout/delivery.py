@@ -55,12 +55,18 @@ def post_logout_token(uri: str, token: str, timeout: float) -> tuple[int | None,
         return None, f"{type(error).__name__}: {error}"[:255]
 
 
-def deliver_logouts(*, stop: Callable[[], bool] | None = None, limit: int = 100) -> tuple[int, int]:
-    """Notice sessions that expired, then send up to `limit` due logout tokens, committing
-    after each. Returns (delivered, not delivered this time)."""
-    service = get_logout_service()
-    service.end_expired_sessions()
+def notice_expired_sessions() -> int:
+    """End the sessions that expired (idle or absolute) and had signed into a relying party,
+    queuing their deliveries; commits. Returns how many ended."""
+    ended = get_logout_service().end_expired_sessions()
     db.session.commit()
+    return ended
+
+
+def deliver_logouts(*, stop: Callable[[], bool] | None = None, limit: int = 100) -> tuple[int, int]:
+    """Send up to `limit` due logout tokens, committing after each. Returns (delivered, not
+    delivered this time)."""
+    service = get_logout_service()
     timeout = float(app_context().settings.LOGOUT_TIMEOUT)
     delivered = missed = 0
     for _ in range(limit):

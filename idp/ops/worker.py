@@ -23,12 +23,15 @@ from flask import Flask
 
 from idp.context import app_context
 from idp.extensions import db
-from idp.logout.delivery import deliver_logouts
+from idp.logout.delivery import deliver_logouts, notice_expired_sessions
 from idp.mail.delivery import deliver
 from idp.ops.services import PruneService
 
 log = logging.getLogger(__name__)
 BATCH = 100  # messages per deliver() call
+# Seconds between two looks for sessions that expired unnoticed (a scan of the live sessions):
+# their relying parties hear of it within this long.
+EXPIRY_CHECK_INTERVAL = 30.0
 
 
 class Worker:
@@ -45,6 +48,7 @@ class Worker:
         self.report = report or log.info
         self._stopping = threading.Event()
         self._last_prune = float("-inf")
+        self._last_expiry_check = float("-inf")
 
     def stop(self, *_args) -> None:
         self._stopping.set()
@@ -76,6 +80,9 @@ class Worker:
         if "logout" in self.jobs:
             # Before pruning: a session that expired is noticed (and its relying parties
             # told) before its row may be deleted.
+            if time.monotonic() - self._last_expiry_check >= EXPIRY_CHECK_INTERVAL:
+                self._last_expiry_check = time.monotonic()
+                self._guarded("noticing expired sessions", notice_expired_sessions)
             self._guarded("sending logout tokens", self._send_logouts)
         if "prune" in self.jobs and time.monotonic() - self._last_prune >= self.prune_interval:
             self._last_prune = time.monotonic()

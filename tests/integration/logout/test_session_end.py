@@ -17,6 +17,7 @@ from idp.extensions import db
 from idp.logout.delivery import get_logout_service
 from idp.logout.models import SessionClient
 from idp.oidc.revocation import end_all_access
+from idp.ops.worker import Worker
 from idp.signin.models import UserSession
 from idp.signin.services import SessionService
 from tests.logout_support import Receiver, deliveries, logout_client, sign_in_to
@@ -186,3 +187,12 @@ def test_another_person_signing_in_on_the_same_browser_ends_the_first_ones(app, 
     sign_in_to(client, rps[0])
     SignIn(client).code_for(authorization_params(rps[1], prompt="login"), email="ana@example.ca")
     assert [delivery.client_id for delivery in deliveries(app)] == [rps[0].client_id]
+
+
+def test_the_worker_tells_the_relying_parties_of_an_expired_session(app, client, rps, receiver, clock):
+    sign_in_to(client, *rps)
+    clock.advance(seconds=1800)  # SESSION_IDLE_TIMEOUT
+    Worker(app, jobs=("logout",)).run_once()
+    assert session_ids(app) == []
+    assert sorted(delivery.state for delivery in deliveries(app)) == ["delivered", "delivered"]
+    assert len(receiver.received) == 2
