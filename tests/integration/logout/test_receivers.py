@@ -22,7 +22,10 @@ from clients.document_portal.signing.demo_pki import make_demo_pki
 from clients.institution_portal.db import db as institution_db
 from clients.institution_portal.models import PortalSession as InstitutionSession
 from idp.logout.tokens import logout_token_claims
-from tests.document_portal_support import build_document_portal, register_document_portal
+from tests.document_portal_support import (
+    build_document_portal,
+    register_document_portal,
+)
 from tests.institution_portal_support import build_portal, register_portal
 from tests.oidc_support import make_client
 
