@@ -324,3 +324,38 @@ def test_withdrawing_a_document_nobody_received_revokes_its_invitation(portal, l
     assert invitation_state(live_server.app, document.invitation_id) == "pending"
     browser.post(f"/issuing/{document.public_id}/withdraw", data={"reason": "Erreur de destinataire"})
     assert invitation_state(live_server.app, document.invitation_id) == "revoked"
+
+
+def test_a_school_without_a_signing_certificate_is_told_and_nothing_is_issued(live_server, registration, tmp_path, pki,
+                                                                            school, clock):
+    portal = build_document_portal(live_server.url, registration, tmp_path / "unsigned.db", pki,
+                                   signers=(OTHER_SCHOOL_NUMBER,), WTF_CSRF_ENABLED=False, TESTING=True)
+    browser = staff_browser(portal, live_server, school, clock)
+    refused = browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data",
+                           headers={"Accept-Language": "en"})
+    assert refused.status_code == 400 and "No signing certificate is set up for your school" in refused.get_data(
+        as_text=True)
+    assert documents(portal) == []
+
+
+def test_without_the_invitations_scope_nothing_is_issued_and_staff_are_told_why(live_server, tmp_path, pki, school,
+                                                                              clock):
+    registration = register_document_portal(live_server.app, scope="openid profile email organization")
+    portal = build_document_portal(live_server.url, registration, tmp_path / "noscope.db", pki,
+                                   WTF_CSRF_ENABLED=False, TESTING=True)
+    browser = staff_browser(portal, live_server, school, clock)
+    refused = browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data",
+                           headers={"Accept-Language": "fr"})
+    assert refused.status_code == 400 and 'id="trouble"' in refused.get_data(as_text=True)
+    assert documents(portal) == []
+
+
+def test_passerelle_out_of_reach_is_a_clear_503_never_a_500(tmp_path, pki):
+    from tests.document_portal_support import ORIGIN
+    from tests.oidc_support import RegisteredClient
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    portal = build_document_portal(closed, RegisteredClient("document-portal", "secret", ORIGIN + "/callback"),
+                                   tmp_path / "down.db", pki)
+    page = portal.test_client().get("/login", headers={"Accept-Language": "en"})
+    assert page.status_code == 503 and "Passerelle cannot be reached right now." in page.get_data(as_text=True)
