@@ -1,7 +1,7 @@
 """Letters of acceptance to verify, and their events (imported, confirmed, refused).
 
 Revision ID: 0004_acceptance_letters
-Revises: 0002_institutions_and_periods
+Revises: 0003_compliance_reports
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from clients.institution_portal.db import UTCDateTime
 
 revision: str = "0004_acceptance_letters"
-down_revision: str | None = "0002_institutions_and_periods"
+down_revision: str | None = "0003_compliance_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
