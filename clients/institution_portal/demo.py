@@ -22,6 +22,7 @@ from clients.institution_portal.config import Settings
 from clients.institution_portal.db import db
 from clients.institution_portal.institutions.models import Institution
 from clients.institution_portal.institutions.services import InstitutionService
+from clients.institution_portal.letters.demo import demo_letters
 from clients.institution_portal.periods.models import ReportingPeriod
 from clients.institution_portal.periods.services import PeriodService
 from clients.institution_portal.reports.demo import demo_students
@@ -57,7 +58,7 @@ def demo_period(context: DemoContext) -> str:
 
 
 # The demo's steps, in order; each may rely on what earlier ones set on the context.
-STEPS: list[Callable[[DemoContext], str]] = [demo_institution, demo_period, demo_students]
+STEPS: list[Callable[[DemoContext], str]] = [demo_institution, demo_period, demo_students, demo_letters]
 
 
 def demo(app: Flask, argv: list[str]) -> int:
