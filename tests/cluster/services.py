@@ -87,6 +87,13 @@ class Postgres:
     def stop(self) -> None:
         self._pg_ctl("stop")
 
+    def client(self, program: str, *args: str) -> None:
+        """pg_dump, pg_restore, createdb... against this server, as its superuser."""
+        result = subprocess.run([str(self.bindir / program), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                                 *args], capture_output=True, text=True, timeout=120)
+        if result.returncode:
+            raise RuntimeError(f"{program} failed: {result.stderr[-2000:]}")
+
     def destroy(self) -> None:
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", "data", "-m", "immediate", "-w", "stop")

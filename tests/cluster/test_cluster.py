@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -23,6 +24,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.cluster.services import Instance
 from tests.institution_portal_support import follow_passerelle
 from tests.oidc_support import PASSWORD, csrf_token
 
@@ -270,6 +272,28 @@ def test_a_database_restart_gives_503s_never_500s_and_heals_alone(cluster, brows
     assert 0 not in {status for _, name, status in statuses if name != "haproxy"}  # the hosts always answer
     assert during[503] > 0
     assert last and set(last) == {200}
+
+
+def test_a_backup_restores_into_a_working_passerelle(cluster, browser, tmp_path):
+    """The restore drill of docs/deployment.md: dump, restore into a new database, check it
+    with `idp doctor`, and a refresh token issued before the dump still works there."""
+    code, verifier = new_code(cluster, browser)
+    refresh_token = exchange(cluster, cluster.url, code, verifier).json()["refresh_token"]
+    dump = tmp_path / "drill.dump"
+    cluster.postgres.client("pg_dump", "--format=custom", f"--file={dump}", "passerelle")
+    cluster.postgres.client("createdb", "passerelle_drill")
+    cluster.postgres.client("pg_restore", "--no-owner", "--dbname=passerelle_drill", str(dump))
+    drill_env = {**cluster.env, "IDP_SQLALCHEMY_DATABASE_URI": cluster.postgres.url.replace("/passerelle", "/passerelle_drill")}
+    drill = Instance("drill", tmp_path)
+    drill_cluster = replace(cluster, env=drill_env)
+    assert "FAIL" not in drill_cluster.idp("doctor")
+    drill.start(drill_env)
+    try:
+        refreshed = requests.post(f"{drill.url}/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                                  auth=credentials(cluster), timeout=30)
+    finally:
+        drill.stop()
+    assert refreshed.status_code == 200, refreshed.text
 
 
 def test_a_host_killed_during_200_code_exchanges_spends_no_code_twice(cluster, browser, figures):
