@@ -134,14 +134,17 @@ def reports_contexts(prefix: str) -> dict:
                                 submitted_at=NOW)
     report = SimpleNamespace(public_id="p1", revision=3, period_id=1, first_submitted_at=None,
                              versions=[version])
-    service = SimpleNamespace(correction_deadline=lambda _report: None, can_correct=lambda _report: False)
+    service = SimpleNamespace(correction_deadline=lambda _report: NOW, can_correct=lambda _report: False,
+                              window_open=lambda _report: True)
+    correction = SimpleNamespace(number=2, state="draft", rows=[stored], receipt_number=None, submitted_at=None)
     person = SimpleNamespace(role="secondary")
     common = {"report": report, "period": period, "status_labels": STATUS_LABELS}
     return {
         f"{prefix}reports/index.html": lambda: {"periods": [(period, None)], "reports": [report], "today": NOW.date(),
-                                                "period_of": {1: period}, "start_form": StartForm()},
+                                                "period_of": {1: period}, "start_form": StartForm(), "service": service},
         f"{prefix}reports/report.html": lambda: {
-            **common, "version": version, "service": service, "is_draft": True, "person": person,
+            **common, "version": correction, "service": service, "is_draft": True, "person": person, "lapsed": False,
+            "last_submitted": submitted,
             "upload_form": UploadForm(formdata=None, revision=3), "action_form": RevisionForm(formdata=None, revision=3),
             "upload_errors": [(3, "L'IUC doit compter 8 ou 10 chiffres.")], "message": None, "max_mb": "2",
             "max_rows": 5000},

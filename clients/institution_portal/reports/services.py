@@ -136,8 +136,19 @@ class ReportService:
         return report.first_submitted_at + timedelta(days=self.settings.PORTAL_REPORT_CORRECTION_DAYS)
 
     def can_correct(self, report: ComplianceReport) -> bool:
+        return self.current(report).state == SUBMITTED and self.window_open(report)
+
+    def window_open(self, report: ComplianceReport) -> bool:
         deadline = self.correction_deadline(report)
-        return (deadline is not None and self.current(report).state == SUBMITTED and self.clock() < deadline)
+        return deadline is not None and self.clock() < deadline
+
+    def lapsed(self, version: ReportVersion) -> bool:
+        """A correction left in draft until its window ended: it will never count; the
+        report stands as its last submitted version."""
+        return version.state == DRAFT and version.number > 1 and not self.window_open(version.report)
+
+    def last_submitted(self, report: ComplianceReport) -> ReportVersion | None:
+        return next((version for version in reversed(report.versions) if version.state == SUBMITTED), None)
 
     @property
     def limits(self) -> csv_format.Limits:
@@ -250,6 +261,18 @@ class ReportService:
         self.session.flush()
         return draft
 
+    def discard_correction(self, actor: Actor, public_id: str, revision: int) -> ReportVersion:
+        """Drop the correction in draft (and its rows); the report stands as its last
+        submitted version, which is returned. Version 1 is never discarded."""
+        report = self.get(actor, public_id)
+        draft = self._editable(report, revision)
+        if draft.number == 1:
+            raise NotADraft(report.public_id)
+        self._bump(report, revision)
+        report.versions.remove(draft)
+        self.session.flush()
+        return self.current(report)
+
     # Rules
 
     def _check_revision(self, report: ComplianceReport, revision: int) -> None:
@@ -263,7 +286,7 @@ class ReportService:
         draft = self.current(report)
         if draft.state != DRAFT:
             raise NotADraft(report.public_id)
-        if draft.number > 1 and not self.clock() < self.correction_deadline(report):
+        if draft.number > 1 and not self.window_open(report):
             raise CorrectionWindowClosed(report.public_id)
         return draft
 

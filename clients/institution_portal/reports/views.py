@@ -139,7 +139,7 @@ def index():
     by_period = {report.period_id: report for report in reports}
     periods = period_service().periods_of(me.organization_id)
     opened = [(period, by_period.get(period.id)) for period in periods if period.opens_on <= today]
-    return page("reports/index.html", periods=opened, reports=reports, today=today,
+    return page("reports/index.html", periods=opened, reports=reports, today=today, service=service,
                 period_of={period.id: period for period in periods}, start_form=StartForm())
 
 
@@ -162,8 +162,10 @@ def start():
 def report_page(report, status: int = 200, *, row_errors=None, upload_errors=None, message=None):
     service = get_report_service()
     version = service.current(report)
+    lapsed = service.lapsed(version)
     return page("reports/report.html", status, report=report, version=version, period=period_named(report),
-                service=service, is_draft=version.state == DRAFT, upload_form=UploadForm(formdata=None, revision=report.revision),
+                service=service, is_draft=version.state == DRAFT and not lapsed, lapsed=lapsed,
+                last_submitted=service.last_submitted(report), upload_form=UploadForm(formdata=None, revision=report.revision),
                 action_form=RevisionForm(formdata=None, revision=report.revision), upload_errors=upload_errors or [],
                 message=message, person=current_portal_session(), status_labels=STATUS_LABELS,
                 max_mb=csv_format.megabytes(service.limits.max_bytes), max_rows=service.limits.max_rows)
@@ -346,6 +348,18 @@ def correct(report_id: str):
         return refused(service, report_id, error)
     db.session.commit()
     return redirect(url_for("reports.show", report_id=report.public_id))
+
+
+@bp.post("/<report_id>/discard")
+@member_required
+def discard(report_id: str):
+    service, report, form = posted(report_id)
+    try:
+        kept = service.discard_correction(actor(), report_id, form.revision.data)
+    except REFUSED as error:
+        return refused(service, report_id, error)
+    db.session.commit()
+    return redirect(url_for("reports.version", report_id=report.public_id, number=kept.number))
 
 
 def refusal(error: Exception, stale_message=STALE_ACTION) -> str:

@@ -404,3 +404,23 @@ def test_a_submission_stands_when_the_receipt_email_cannot_go(app, caplog):
     assert response.status_code == 302
     assert "Report submitted" in text(client.get(response.headers["Location"]))
     assert "not emailed: ApiUnavailable" in caplog.text
+
+
+def test_a_correction_can_be_discarded_and_one_not_submitted_in_time_says_so(app, clock):
+    client = person(app)
+    report_id = start(app, client)
+    add(client, report_id, student(1))
+    submit(client, report_id)
+    token = csrf(client, f"/reports/{report_id}/rows/new")
+    client.post(f"/reports/{report_id}/correct", data={"csrf_token": token, "revision": revision(client, report_id)})
+    assert "Discard the correction and keep version 1" in text(client.get(f"/reports/{report_id}"))
+    response = client.post(f"/reports/{report_id}/discard", data={"csrf_token": token,
+                                                                  "revision": revision(client, report_id)})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/{report_id}/versions/1")
+    client.post(f"/reports/{report_id}/correct", data={"csrf_token": token, "revision": revision(client, report_id)})
+    clock.advance(days=10)
+    client = person(app)
+    page = text(client.get(f"/reports/{report_id}"))
+    assert "The correction period ended before this correction (version 2) was submitted" in page
+    assert f'action="/reports/{report_id}/upload"' not in page and "Discard the correction" not in page
+    assert "Correction not submitted in time" in text(client.get("/reports"))

@@ -295,8 +295,29 @@ def test_the_reports_rules_import_no_flask(name):
     """Only views.py, forms.py and messages.py of reports/ know Flask (design.md, layering)."""
     from pathlib import Path
 
-    import clients.institution_portal.reports as reports
+    from clients.institution_portal import reports
     from tests.unit.test_layering import imported_modules, is_flask
 
     path = Path(reports.__file__).parent / f"{name}.py"
     assert not [module for module in imported_modules(path) if is_flask(module)]
+
+
+def test_a_correction_can_be_discarded_and_one_left_past_the_window_lapses(service, periods, clock, session):
+    report = draft_with(service, periods, student(1))
+    first = service.submit(PRIMARY_A, report.public_id, report.revision)
+    with pytest.raises(NotADraft):
+        service.discard_correction(PRIMARY_A, report.public_id, report.revision)
+    correction = service.start_correction(SECONDARY_A, report.public_id, report.revision)
+    assert not service.lapsed(correction)
+    assert service.discard_correction(SECONDARY_A, report.public_id, report.revision) is first
+    assert [v.number for v in report.versions] == [1]
+    assert session.scalar(select(func.count()).select_from(ReportRow)) == 1
+    correction = service.start_correction(SECONDARY_A, report.public_id, report.revision)
+    assert correction.number == 2 and service.last_submitted(report) is first
+    clock.advance(days=10)
+    assert service.lapsed(correction) and not service.lapsed(first)
+    with pytest.raises(CorrectionWindowClosed):
+        service.discard_correction(SECONDARY_A, report.public_id, report.revision)
+    fresh = service.open(PRIMARY_B, periods[1].id)  # a first draft is not a correction
+    with pytest.raises(NotADraft):
+        service.discard_correction(PRIMARY_B, fresh.public_id, fresh.revision)
