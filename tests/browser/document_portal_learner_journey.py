@@ -2,7 +2,7 @@
 learner signed in to the portal: views and verifies a document → shares it → a third party
 opens the link in a fresh browser and sees "valid" → the learner revokes → the link is dead.
 axe-core on every page. tests/browser/test_document_portal.py's end-to-end journey calls it
-once the learner lands in the portal; test_document_portal_sharing.py calls it on its own."""
+once the learner lands in the portal."""
 
 from __future__ import annotations
 
