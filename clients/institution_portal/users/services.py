@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clients.institution_portal.errors import NotASecondaryUser
+from clients.institution_portal.errors import NotASecondaryUser, NotPrimaryUser
 from clients.institution_portal.organizations_api import (
     ChangeRequest,
     Member,
@@ -15,6 +15,7 @@ from clients.institution_portal.organizations_api import (
     OrganizationsApi,
 )
 
+PRIMARY = "primary"
 SECONDARY = "secondary"
 REMOVE_SECONDARY = "remove_secondary"
 CHANGE_PRIMARY = "change_primary"
@@ -49,11 +50,16 @@ class UsersService:
     def __init__(self, api: OrganizationsApi):
         self.api = api
 
-    def overview(self, organization_id: str) -> UsersOverview:
-        """Members, open invitations and change requests (newest first). Raises the API's errors."""
+    def overview(self, organization_id: str, acting_sub: str) -> UsersOverview:
+        """Members, open invitations and change requests (newest first), for the active
+        primary user only: the role in a portal session dates from its sign-in, so it is
+        checked against Passerelle's member list. Raises NotPrimaryUser and the API's errors."""
+        members = self.api.list_members(organization_id)
+        if not any(member.sub == acting_sub and member.role == PRIMARY and member.state == "active"
+                   for member in members):
+            raise NotPrimaryUser(acting_sub)
         requests = sorted(self.api.list_requests(organization_id), key=lambda item: item.created_at or 0, reverse=True)
-        return UsersOverview(self.api.list_members(organization_id), self.api.list_invitations(organization_id),
-                             requests)
+        return UsersOverview(members, self.api.list_invitations(organization_id), requests)
 
     def invite(self, organization_id: str, *, acting_sub: str, email: str, locale: str) -> MemberInvitation:
         """« Nouvelle requête »: Passerelle emails the address an invitation code."""

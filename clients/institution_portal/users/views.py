@@ -106,7 +106,7 @@ def show_refusal(error: OrganizationsApiError, problems: list[str], fields: dict
 @primary_required
 def index():
     person = current_portal_session()
-    overview = get_users_service().overview(person.organization_id)
+    overview = get_users_service().overview(person.organization_id, person.sub)
     return page("users/index.html", overview=overview, person=person, now=portal().clock())
 
 
@@ -136,7 +136,7 @@ def remove():
     service = get_users_service()
     form = RemoveSecondaryForm(data=None if request.method == "POST" else {"member": request.args.get("member")})
     problems: list[str] = []
-    secondaries = service.overview(person.organization_id).secondaries
+    secondaries = service.overview(person.organization_id, person.sub).secondaries
     if form.validate_on_submit():
         try:
             service.request_removal(person.organization_id, acting_sub=person.sub, target_sub=form.member.data,
@@ -159,7 +159,7 @@ def change_primary():
     service = get_users_service()
     form = ChangePrimaryForm(data=None if request.method == "POST" else {"new_locale": locale()})
     problems: list[str] = []
-    secondaries = service.overview(person.organization_id).secondaries
+    secondaries = service.overview(person.organization_id, person.sub).secondaries
     if form.validate_on_submit():
         new = form.target.data == NEW_PRIMARY
         try:

@@ -182,3 +182,13 @@ def test_passerelle_out_of_reach_is_a_clear_page(live_server, registration, dli,
                      browser.post("/users/new", data={"email": "lou@example.ca", "locale": "fr"}, headers=EN)):
         assert response.status_code == 503
         assert "Passerelle cannot be reached right now" in text(response)
+
+
+def test_a_former_primary_user_whose_session_still_says_primary_is_refused(portal, live_server, registration, dli):
+    """The role in the portal session dates from sign-in: the users pages check it against
+    Passerelle's member list at each visit."""
+    stale = signed_in(portal, live_server.app, registration.client_id, SECONDARY_EMAIL, "primary", dli.public_id)
+    for path in ("/users", "/users/remove", "/users/change-primary"):
+        page = stale.get(path, headers=EN)
+        assert page.status_code == 409, path
+        assert "Passerelle no longer counts you as your institution's primary user" in text(page)
