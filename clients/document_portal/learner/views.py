@@ -37,7 +37,8 @@ def own_document(public_id: str):
 @bp.get("")
 @signin_required
 def index():
-    return page("learner/index.html", documents=get_learner_documents().list(current_portal_session().sub))
+    return page("learner/index.html", documents=get_learner_documents().list(current_portal_session().sub),
+                faq_url=portal().settings.faq_url)
 
 
 @bp.get("/<public_id>")

@@ -27,6 +27,7 @@ def test_the_list_shows_the_learners_documents_with_school_type_and_date(app, cl
     english = client.get("/documents", headers=EN).get_data(as_text=True)
     assert "My documents" in english and "Transcript" in english and "Imaginary School" in english
     assert "Someone else" not in english
+    assert 'href="http://127.0.0.1:5004/help" id="faq"' in english  # DOCUMENT_PORTAL_FAQ_URL, the help page by default
 
 
 def test_the_list_says_when_there_is_no_document(app, client):
