@@ -120,6 +120,9 @@ def raise_upload_limit():
 
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(_error):
+    """The upload's size message; any other form of these pages gets the portal's page."""
+    if request.endpoint != "reports.upload":
+        return page("error.html", 413, kind="bad_request")
     limits = get_report_service().limits
     problem = Problem("file_too_large", None, {"max_mb": csv_format.megabytes(limits.max_bytes)})
     report_id = (request.view_args or {}).get("report_id")
