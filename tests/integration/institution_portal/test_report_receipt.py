@@ -84,3 +84,49 @@ def test_no_primary_contact_or_a_relay_down_is_logged_not_raised(submitted, mail
     assert notifier(Directory(member(PRIMARY)), PORTAL_SMTP_PORT=1).report_submitted(report, version) is False
     assert mailbox.to(PRIMARY) == []
     assert caplog.text.count(f"receipt {version.receipt_number} not emailed") == 2
+
+
+def test_a_submission_at_the_portal_emails_the_primary_user_at_passerelle(live_server, tmp_path, clock, mailbox):
+    """The whole chain with a live Passerelle: the portal asks the organizations API (its own
+    client_credentials) for the active primary member, and the suite's SMTP server gets the
+    receipt at their address."""
+    from clients.institution_portal.db import db as portal_db
+    from tests.institution_portal_api_support import (
+        attach,
+        register_api_portal,
+        signed_in,
+    )
+    from tests.institution_portal_mail_support import mail_overrides
+    from tests.integration.institution_portal.test_periods import (
+        build_portal_with_clock,
+    )
+    from tests.integration.institution_portal.test_reports import (
+        add,
+        revision,
+        start,
+        submit,
+    )
+    from tests.orgs_access_support import (
+        PRIMARY_EMAIL,
+        SECONDARY_EMAIL,
+        dli_with_members,
+    )
+
+    dli = dli_with_members(live_server.app)
+    registration = register_api_portal(live_server.app)
+    attach(live_server.app, dli.id, registration.client_id)
+    app = build_portal_with_clock(live_server.url, registration, tmp_path / "portal.db", clock, **mail_overrides())
+    with app.app_context():
+        add_institution_with_period(portal_db.session, dli.public_id, "O123456789012", today=clock().date())
+        portal_db.session.commit()
+        app.config["TEST_PERIODS"] = [1]
+    client = signed_in(app, live_server.app, registration.client_id, PRIMARY_EMAIL, "primary", dli.public_id)
+    report_id = start(app, client)
+    add(client, report_id, student(1))
+    assert revision(client, report_id)
+    mailbox.clear()
+    response = submit(client, report_id)
+    assert response.status_code == 302
+    message = mailbox.wait_for(PRIMARY_EMAIL)
+    assert "Compliance report received – receipt EED-" in message["Subject"]
+    assert mailbox.to(SECONDARY_EMAIL) == []
