@@ -4,11 +4,13 @@ the users page, « Créer un compte pour un utilisateur d'un EED » → « Nouve
 invited person registers at Passerelle with the emailed code (seed 001), signs in to the
 portal with two-factor, accepts its terms, reaches the portal's home as a secondary user
 (the users pages are not theirs), and verifies a letter of acceptance (a refusal needs a
-reason); the primary user then sees the new member and asks to remove them."""
+reason) and prepares the open period's report (a draft with one student; only the primary
+user submits); the primary user then sees the new member and asks to remove them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pyotp
 import pytest
@@ -25,6 +27,7 @@ from tests.browser.test_organizations import register_and_sign_in
 from tests.browser.test_registration_journeys import speak
 from tests.browser.test_signin import TEXT as SIGNIN_TEXT
 from tests.institution_portal_api_support import attach, register_api_portal
+from tests.institution_portal_reports_support import add_institution_with_period
 from tests.institution_portal_support import add_authenticator_app, build_portal
 from tests.oidc_support import PASSWORD
 from tests.orgs_access_support import PRIMARY_EMAIL, dli_with_members
@@ -60,6 +63,7 @@ TEXT = {
         "explain": "Expliquez la raison de votre demande.",
         "reason": "Raison de la demande",
         "waiting_decision": "En attente d'une décision",
+        "add_student": "Ajouter un étudiant",
     },
     "en": {
         "manage_users": "Manage the users of your institution",
@@ -85,6 +89,7 @@ TEXT = {
         "explain": "Explain why you make this request.",
         "reason": "Reason for the request",
         "waiting_decision": "Waiting for a decision",
+        "add_student": "Add a student",
     },
 }
 
@@ -96,8 +101,9 @@ def world(live_server, tmp_path) -> Iterator[tuple[LiveServer, object]]:
     registration = register_api_portal(live_server.app, origin=server.url)
     attach(live_server.app, dli.id, registration.client_id)
     app = build_portal(live_server.url, registration, tmp_path / "portal.db", origin=server.url)
-    with app.app_context():  # the operator imported one letter to verify
+    with app.app_context():  # the operator imported one letter; `periods run` opened a period
         import_letters(portal_db.session, app.extensions["institution_portal"].clock, LETTERS)
+        add_institution_with_period(portal_db.session, dli.public_id, "O123456789012", today=date.today())
         portal_db.session.commit()
     server.start(app)
     yield server, dli
@@ -197,6 +203,30 @@ def test_the_primary_user_invites_a_secondary_user_who_registers_and_reaches_the
         expect(newcomer.get_by_role("status")).to_contain_text(text["confirmed"])
         expect(newcomer.locator("#decided-letters")).to_contain_text("Lou Tremblay")
         axe.assert_accessible(newcomer, f"portal letters after a decision ({locale})")
+
+        # The secondary user prepares the open period's report: a draft with one student.
+        # (Imported here: that module imports this one's sign_in_to_the_portal.)
+        from tests.browser.test_institution_portal_reports import TEXT as REPORTS_TEXT
+
+        reports = REPORTS_TEXT[locale]
+        newcomer.goto(portal.url + "/")
+        newcomer.get_by_role("link", name=reports["reports_link"], exact=True).click()
+        heading(newcomer, reports["reports"])
+        newcomer.get_by_role("button", name=reports["prepare"], exact=True).click()
+        heading(newcomer, reports["report"])
+        newcomer.get_by_role("link", name=text["add_student"], exact=True).click()
+        heading(newcomer, text["add_student"])
+        axe.assert_accessible(newcomer, f"portal add a student, by a secondary user ({locale})")
+        for name, value in (("student_number", "S2001"), ("family_name", "Nguyen"), ("given_names", "Van"),
+                            ("date_of_birth", "2004-05-14"), ("uci", "12345678"), ("permit_number", "F123456789"),
+                            ("program", "Génie civil")):
+            newcomer.locator(f"#{name}").fill(value)
+        newcomer.locator("#status").select_option("full_time")
+        newcomer.get_by_role("button", name=reports["save"], exact=True).click()
+        heading(newcomer, reports["report"])
+        expect(newcomer.locator("main")).to_contain_text("S2001")
+        expect(newcomer.get_by_role("button", name=reports["submit"], exact=True)).to_have_count(0)
+        axe.assert_accessible(newcomer, f"portal draft prepared by a secondary user ({locale})")
 
         # Back to the primary user: the new member, and a request to remove them.
         page.reload()
