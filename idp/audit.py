@@ -77,6 +77,16 @@ class EventTag(StrEnum):
     INVITATION_CREATED = "invitation:created"
     INVITATION_REVOKED = "invitation:revoked"
     INVITATION_ACCEPTED = "invitation:accepted"
+    # The operators' console (issue 16, idp/console): user_id is the person concerned;
+    # details name the agent (agent_id) and the reason they typed.
+    CONSOLE_ROLE_GRANTED = "console:role:granted"  # `idp users grant`, never the console
+    CONSOLE_ROLE_REVOKED = "console:role:revoked"
+    CONSOLE_SIGNED_IN = "console:session:started"  # user_id is the agent
+    CONSOLE_PERSON_SEARCHED = "console:person:searched"  # user_id is the agent
+    CONSOLE_PERSON_VIEWED = "console:person:viewed"
+    CONSOLE_ACTIVATION_RESENT = "console:person:activation_resent"
+    CONSOLE_TWO_FACTOR_RESET = "console:person:two_factor_reset"
+    CONSOLE_ACCESS_REFUSED = "console:access:refused"  # user_id is the agent
 
 
 class SecurityEvent(Base):

@@ -194,6 +194,16 @@ DEFAULTS: dict[str, Any] = {
     "MFA_RECOVERY_CODES_LOW": 3,  # the account home warns at this many codes left
     # Managing two-factor needs a sign-in with a second factor this recent (seconds).
     "MFA_MANAGE_FRESHNESS": 300,
+    # The operators' console (/admin, idp/console, issue 16). Entering it needs a security
+    # key or passkey (acr mfa-phr) used this recently (seconds); the console's own session
+    # then lasts at most CONSOLE_SESSION_MAX_AGE and ends after CONSOLE_SESSION_IDLE_TIMEOUT
+    # without a console page; a destructive action (end sessions, disable, reset two-factor)
+    # asks for the key again unless it was used less than CONSOLE_CONFIRM_MAX_AGE ago and
+    # no other action spent that use.
+    "CONSOLE_KEY_MAX_AGE": 900,
+    "CONSOLE_SESSION_MAX_AGE": 3600,
+    "CONSOLE_SESSION_IDLE_TIMEOUT": 600,
+    "CONSOLE_CONFIRM_MAX_AGE": 300,
     # Security keys and passkeys (WebAuthn, idp/mfa/security_key.py). The relying-party id
     # the keys are bound to: empty means the host of OIDC_ISSUER; otherwise that host or a
     # registrable suffix of it (auth.example.ca may use example.ca). Changing it later makes

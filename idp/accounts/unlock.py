@@ -140,12 +140,18 @@ class UnlockService:
         self._unlock(user, by="operator")
         return user, was_waiting
 
-    def _unlock(self, user: User, *, by: str, ip_address: str | None = None, user_agent: str | None = None) -> None:
+    def unlock_by_agent(self, user: User, *, agent_id: int, reason: str) -> None:
+        """End the lock from the operators' console (idp.console): the event names the agent
+        and the reason they typed."""
+        self._unlock(user, by="console", agent_id=agent_id, reason=reason)
+
+    def _unlock(self, user: User, *, by: str, ip_address: str | None = None, user_agent: str | None = None,
+                **details) -> None:
         clear_lock(user)
         self._revoke_links(user.id)
         record_event(
             self.session, self.clock, EventTag.ACCOUNT_UNLOCKED, user_id=user.id,
-            ip_address=ip_address, user_agent=user_agent, by=by,
+            ip_address=ip_address, user_agent=user_agent, by=by, **details,
         )
         self.session.flush()
 

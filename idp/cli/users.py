@@ -130,3 +130,40 @@ def users_enable(email: str) -> None:
         record_event(session, context.clock, EventTag.ACCOUNT_ENABLED, user_id=user.id, by="operator")
     database.session.commit()
     click.echo(f"enabled {user.email}")
+
+
+def role_service():
+    from idp.console.roles import RoleService
+
+    session, context = services()
+    return RoleService(session, context.clock)
+
+
+@users.command("grant")
+@click.argument("role", type=click.Choice(["operator", "service_desk"]))
+@click.argument("email")
+@in_app
+def users_grant(role: str, email: str) -> None:
+    """Give the account at EMAIL a console role (issue 16): `operator` (the whole console) or
+    `service_desk` (people only). Only this command grants roles, never the console; the
+    agent then needs a security key or passkey to open /admin."""
+    from idp.extensions import db as database
+
+    user = find_account(email)
+    granted = role_service().grant(user, role)
+    database.session.commit()
+    click.echo(f"granted {role} to {user.email}" if granted else f"{user.email} already holds {role}")
+
+
+@users.command("revoke")
+@click.argument("role", type=click.Choice(["operator", "service_desk"]))
+@click.argument("email")
+@in_app
+def users_revoke(role: str, email: str) -> None:
+    """Take a console role back; an open console session ends at its next page."""
+    from idp.extensions import db as database
+
+    user = find_account(email)
+    revoked = role_service().revoke(user, role)
+    database.session.commit()
+    click.echo(f"revoked {role} from {user.email}" if revoked else f"{user.email} did not hold {role}")

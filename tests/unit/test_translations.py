@@ -192,6 +192,7 @@ def _idp_contexts() -> dict:
     from idp.signin.forms import ConsentForm, SigninForm, SignoutForm
     from idp.signin.scopes import describe_scopes
     from idp.web.errors import PAGES
+    from tests.console_support import console_template_contexts
     from tests.federation_support import federation_template_contexts
     from tests.invitations_support import invitation_email_contexts
     from tests.mfa_support import mfa_template_contexts
@@ -230,6 +231,7 @@ def _idp_contexts() -> dict:
         **federation_template_contexts(),
         **organization_email_contexts(),
         **organization_page_contexts(),
+        **console_template_contexts(),
     }
 
 

@@ -1,0 +1,26 @@
+"""Console roles held by accounts (issue 16)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.db import Base, UTCDateTime, utcnow
+
+
+class AccountRole(Base):
+    """One console role of one account: `operator` or `service_desk` (idp.console.roles).
+
+    Granted and revoked only with `idp users grant|revoke` on the server, never from the
+    console, so an agent cannot raise their own or anybody's rights.
+    """
+
+    __tablename__ = "account_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

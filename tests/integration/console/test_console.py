@@ -1,0 +1,242 @@
+"""The console through the test client (issue 16): hidden without a role, behind a recent
+security key (step-up through the sign-in, its own shorter session), the key asked again
+before a destructive action, a reason and a CSRF token on every action, and bad input a
+clear page, never a 500."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import select
+
+from idp.accounts.models import User
+from idp.audit import EventTag, SecurityEvent
+from idp.console.roles import OPERATOR, SERVICE_DESK, RoleService
+from idp.context import app_context
+from idp.extensions import db
+from idp.mfa.models import WebAuthnCredential
+from idp.signin.models import UserSession
+from tests.console_support import APP_AMR, add_app_and_codes, add_key, create_person, make_agent, sign_in_as
+from tests.oidc_support import csrf_token
+from tests.webauthn_support import unb64url
+
+pytestmark = pytest.mark.settings(MFA_REQUIRED=True)
+
+
+@pytest.fixture
+def desk_id(app):
+    return make_agent(app, "desk@example.ca", SERVICE_DESK)
+
+
+@pytest.fixture
+def operator_id(app):
+    return make_agent(app, "ops@example.ca", OPERATOR)
+
+
+@pytest.fixture
+def person_id(app):
+    with app.app_context():
+        user = create_person("zoe@example.ca", locale="en")
+        add_app_and_codes(user)
+        add_key(user, nickname="Blue key")
+        db.session.commit()
+        return user.id
+
+
+def tags(app, tag: EventTag) -> list[SecurityEvent]:
+    with app.app_context():
+        return list(db.session.scalars(select(SecurityEvent).where(SecurityEvent.tag == str(tag))))
+
+
+def test_someone_without_a_role_gets_404(app, client, person_id):
+    sign_in_as(app, client, person_id)
+    for path in ("/admin/", f"/admin/people/{person_id}", f"/admin/people/{person_id}/disable"):
+        assert client.get(path).status_code == 404
+    assert client.post("/admin/", data={}).status_code in (400, 404)  # no CSRF token: refused before anything
+
+
+def test_anonymous_is_sent_to_sign_in_like_any_signed_in_page(client):
+    response = client.get("/admin/")
+    assert response.status_code == 303 and "/admin" not in response.headers["Location"]
+
+
+def test_a_recent_key_opens_the_console(app, client, desk_id):
+    sign_in_as(app, client, desk_id, key_age=60)
+    page = client.get("/admin/")
+    assert page.status_code == 200 and "Find a person" in page.text
+    assert "Name (operators only)" not in page.text  # the service desk searches by exact address
+    assert len(tags(app, EventTag.CONSOLE_SIGNED_IN)) == 1
+
+
+def test_a_key_older_than_15_minutes_leads_to_the_step_up(app, client, desk_id, clock):
+    sign_in_as(app, client, desk_id, key_age=15 * 60 + 1)
+    response = client.get("/admin/")
+    assert response.status_code == 303 and response.headers["Location"] == "/signin/second-factor"
+    assert client.get("/signin/second-factor").headers["Location"] == "/signin/security-key"
+
+
+def test_two_factor_without_a_key_leads_to_the_step_up(app, client, desk_id):
+    sign_in_as(app, client, desk_id, amr=APP_AMR)
+    response = client.get("/admin/")
+    assert response.status_code == 303 and response.headers["Location"] == "/signin/second-factor"
+
+
+def test_an_agent_without_a_key_is_told_to_add_one(app, client):
+    agent_id = make_agent(app, "nokey@example.ca", SERVICE_DESK, with_key=False)
+    sign_in_as(app, client, agent_id, amr=APP_AMR)
+    page = client.get("/admin/")
+    assert page.status_code == 403 and "A security key is required" in page.text
+
+
+def test_the_step_up_asks_only_for_the_key_and_comes_back(app, client, clock):
+    from tests.webauthn_support import SoftwareAuthenticator
+
+    key = SoftwareAuthenticator("http://127.0.0.1:5000", "127.0.0.1")
+    with app.app_context():
+        user = create_person("agent@example.ca")
+        add_key(user, key)
+        RoleService(db.session, app_context().clock).grant(user, OPERATOR)
+        db.session.commit()
+        agent_id = user.id
+    sign_in_as(app, client, agent_id, key_age=3600)
+    assert client.get("/admin/people/1").headers["Location"] == "/signin/second-factor"
+    client.get("/signin/second-factor")
+    page = client.get("/signin/security-key")
+    data_csrf = re.search(r'data-csrf-token="([^"]+)"', page.text).group(1)
+    options = client.post("/signin/security-key/options", headers={"X-CSRFToken": data_csrf, "Accept": "application/json"})
+    answer = key.get(unb64url(options.get_json()["publicKey"]["challenge"]))
+    response = client.post("/signin/security-key", data={"csrf_token": csrf_token(page.text), "credential": json.dumps(answer)})
+    while response.status_code == 303 and not response.headers["Location"].startswith("/admin"):
+        response = client.get(response.headers["Location"])
+    assert response.headers["Location"] == "/admin/people/1"
+    assert client.get("/admin/people/1").status_code == 200
+    with app.app_context():
+        latest = db.session.scalar(select(UserSession).order_by(UserSession.id.desc()))
+        assert latest.acr.endswith("mfa-phr") and latest.auth_time == clock()
+
+
+def test_the_console_session_is_its_own_and_shorter(app, client, desk_id, clock):
+    sign_in_as(app, client, desk_id)
+    assert client.get("/admin/").status_code == 200
+    clock.advance(seconds=500)
+    assert client.get("/admin/").status_code == 200
+    clock.advance(seconds=500)  # the key is 1,000 s old: the open console session goes on
+    assert client.get("/admin/").status_code == 200
+    clock.advance(seconds=601)  # idle longer than CONSOLE_SESSION_IDLE_TIMEOUT
+    assert client.get("/admin/").status_code == 303
+
+
+def test_leaving_the_console_ends_its_session(app, client, desk_id, clock):
+    sign_in_as(app, client, desk_id)
+    page = client.get("/admin/")
+    assert client.post("/admin/sign-out", data={"csrf_token": csrf_token(page.text)}).status_code == 303
+    clock.advance(seconds=16 * 60)
+    assert client.get("/admin/").status_code == 303  # back through the key
+
+
+def test_service_desk_cannot_search_by_name(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id)
+    page = client.get("/admin/")
+    response = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "name": "Citoy"})
+    assert response.status_code == 422 and "Only operators can search by name." in response.text
+    assert "Zoé" not in response.text
+
+
+def test_find_by_exact_email_then_see_no_secret(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id)
+    page = client.get("/admin/")
+    partial = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "email": "zoe@"})
+    assert partial.status_code == 200 and "No account has this exact address." in partial.text
+    found = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "email": "ZOE@example.ca"})
+    assert found.status_code == 303 and found.headers["Location"] == f"/admin/people/{person_id}"
+    person = client.get(found.headers["Location"])
+    assert person.status_code == 200
+    assert "Security key “Blue key”" in person.text and "Authenticator app" in person.text
+    for secret in ("SECRET-TOTP-BYTES", "RECOVERYHASH", "argon2", "passerelle_session"):
+        assert secret not in person.text
+
+
+def test_operator_searches_by_name(app, client, operator_id, person_id):
+    sign_in_as(app, client, operator_id)
+    page = client.get("/admin/")
+    response = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "name": "citoy"})
+    assert response.status_code == 200 and f"/admin/people/{person_id}" in response.text
+
+
+def test_every_action_needs_a_reason_and_csrf(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id)
+    for action in ("end-sessions", "disable", "unlock", "resend-activation"):
+        page = client.get(f"/admin/people/{person_id}/{action}")
+        assert page.status_code == 200
+        assert client.post(f"/admin/people/{person_id}/{action}", data={"reason": "x"}).status_code == 400
+        empty = client.post(f"/admin/people/{person_id}/{action}", data={"csrf_token": csrf_token(page.text), "reason": "  "})
+        assert empty.status_code == 422 and "Write the reason for this action" in empty.text
+    page = client.get(f"/admin/people/{person_id}/reset-two-factor")
+    no_note = client.post(f"/admin/people/{person_id}/reset-two-factor", data={
+        "csrf_token": csrf_token(page.text), "verification": "callback_known_number", "reason": ""})
+    assert no_note.status_code == 422
+    no_choice = client.post(f"/admin/people/{person_id}/reset-two-factor", data={
+        "csrf_token": csrf_token(page.text), "verification": "<b>x</b>", "reason": "Appel"})
+    assert no_choice.status_code == 422 and "Choose how you verified" in no_choice.text
+    with app.app_context():
+        user = db.session.get(User, person_id)
+        assert user.disabled_at is None and user.mfa_enrolled_at is not None
+
+
+def test_reset_two_factor_then_the_key_is_asked_again(app, client, desk_id, person_id, clock):
+    sign_in_as(app, client, desk_id)
+    page = client.get(f"/admin/people/{person_id}/reset-two-factor")
+    response = client.post(f"/admin/people/{person_id}/reset-two-factor", data={
+        "csrf_token": csrf_token(page.text), "verification": "callback_known_number",
+        "reason": "<script>alert(1)</script> rappelée"})
+    assert response.status_code == 303
+    done = client.get(response.headers["Location"])
+    assert "Two-factor was reset" in done.text and "<script>alert" not in done.text
+    with app.app_context():
+        assert db.session.scalar(select(WebAuthnCredential).where(WebAuthnCredential.user_id == person_id)) is None
+    [event] = tags(app, EventTag.CONSOLE_TWO_FACTOR_RESET)
+    assert event.details["agent_id"] == desk_id and event.details["reason"].endswith("rappelée")
+    # That key use confirmed one action: the next destructive one asks for the key again.
+    assert client.get(f"/admin/people/{person_id}/disable").headers["Location"] == "/signin/second-factor"
+    assert client.get(f"/admin/people/{person_id}").status_code == 200  # reading does not
+
+
+def test_a_key_older_than_the_confirm_window_is_asked_again_before_disabling(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id, key_age=301)
+    assert client.get("/admin/").status_code == 200
+    assert client.get(f"/admin/people/{person_id}/disable").status_code == 303
+    page = client.get(f"/admin/people/{person_id}/enable")  # not destructive
+    assert page.status_code == 200
+
+
+def test_an_agent_cannot_act_on_their_own_account(app, client, desk_id):
+    sign_in_as(app, client, desk_id)
+    page = client.get(f"/admin/people/{desk_id}/end-sessions")
+    response = client.post(f"/admin/people/{desk_id}/end-sessions", data={"csrf_token": csrf_token(page.text), "reason": "test"})
+    assert response.status_code == 422 and "your own account" in response.text
+
+
+@pytest.mark.parametrize("path", ["/admin/people/999999", "/admin/people/1/frobnicate", "/admin/people/abc",
+                                  "/admin/people/999999/disable"])
+def test_bad_paths_are_404_pages(app, client, desk_id, path):
+    sign_in_as(app, client, desk_id)
+    response = client.get(path)
+    assert response.status_code == 404 and "Page not found" in response.text
+
+
+def test_a_revoked_role_closes_the_console(app, client, desk_id):
+    sign_in_as(app, client, desk_id)
+    assert client.get("/admin/").status_code == 200
+    with app.app_context():
+        RoleService(db.session, app_context().clock).revoke(db.session.get(User, desk_id), SERVICE_DESK)
+        db.session.commit()
+    assert client.get("/admin/").status_code == 404
+
+
+def test_console_pages_speak_french(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id)
+    client.set_cookie("passerelle_lang", "fr")
+    page = client.get(f"/admin/people/{person_id}")
+    assert page.status_code == 200 and '<html lang="fr">' in page.text and "Clé de sécurité" in page.text and "Blue key" in page.text
