@@ -44,6 +44,9 @@ def _client_dict(client) -> dict[str, Any]:
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "jwks_uri": client.jwks_uri,
+        "require_signed_request_object": client.require_signed_request_object,
+        "allow_unsigned_request_objects": client.allow_unsigned_request_objects,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -96,6 +99,20 @@ REQUIRE_PAR_OPTION = click.option(
 )
 
 
+def request_object_options(command):
+    """Signed request objects (JAR, RFC 9101; docs/oidc.md, Signed request objects)."""
+    for option in reversed((
+        click.option("--jwks-uri", help='Where the client publishes its public keys (https), instead of --jwks-file. '
+                                        '"" removes it on update.'),
+        click.option("--require-signed-request-object/--no-require-signed-request-object", default=None,
+                     help="Accept this client's authorization requests only in request objects signed with its keys."),
+        click.option("--allow-unsigned-request-objects/--no-allow-unsigned-request-objects", default=None,
+                     help="Accept request objects with alg none from this client (refused by default)."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group()
 def clients() -> None:
     """Register and manage relying parties."""
@@ -121,7 +138,7 @@ def clients() -> None:
 @click.option("--subject-type", type=click.Choice(["pairwise", "public"]), default="pairwise", show_default=True)
 @click.option("--require-consent", is_flag=True, help="Ask people to consent before sharing their data.")
 @click.option("--id-token-alg", type=click.Choice(["ES256", "RS256"]), help="Default: OIDC_DEFAULT_ID_TOKEN_ALG.")
-@click.option("--jwks-file", type=click.File("r"), help="Public JWKS (JSON) for private_key_jwt.")
+@click.option("--jwks-file", type=click.File("r"), help="Public JWKS (JSON): private_key_jwt, signed request objects.")
 @click.option("--client-id", help="Choose the client_id instead of a random one.")
 @click.option("--sector-identifier", help="Host that pairwise subjects derive from.")
 @click.option("--scope", help="Space-separated scopes the client may ask for (add organization for the organization "
@@ -133,6 +150,7 @@ def clients() -> None:
 )
 @PKCE_OPTION
 @REQUIRE_PAR_OPTION
+@request_object_options
 @logout_options
 @json_option
 @in_app
@@ -140,7 +158,8 @@ def clients_create(
     name, redirect_uris, post_logout_redirect_uris, grant_types, auth_method, is_public,
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
     initiate_login_uri, min_acr, require_pkce, backchannel_logout_uri, backchannel_logout_session_required,
-    frontchannel_logout_uri, frontchannel_logout_session_required, require_par, as_json,
+    frontchannel_logout_uri, frontchannel_logout_session_required, require_par, jwks_uri,
+    require_signed_request_object, allow_unsigned_request_objects, as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -171,6 +190,9 @@ def clients_create(
         frontchannel_logout_uri=frontchannel_logout_uri or None,
         frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
         require_pushed_authorization_requests=bool(require_par),
+        jwks_uri=jwks_uri or None,
+        require_signed_request_object=bool(require_signed_request_object),
+        allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
         **options,
     )
     database.session.commit()
@@ -224,21 +246,29 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
 @PKCE_OPTION
 @REQUIRE_PAR_OPTION
+@click.option("--jwks-file", type=click.File("r"), help="Replace the client's public keys (JSON Web Key Set).")
+@request_object_options
 @logout_options
 @json_option
 @in_app
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
-                   require_par: bool | None, as_json: bool, **logout: Any) -> None:
+                   require_par: bool | None, jwks_file, jwks_uri: str | None, require_signed_request_object: bool | None,
+                   allow_unsigned_request_objects: bool | None, as_json: bool, **logout: Any) -> None:
     """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
     from idp.extensions import db as database
 
+    keys = {"jwks": _read_jwks(jwks_file) if jwks_file else None, "jwks_uri": jwks_uri,
+            "require_signed_request_object": require_signed_request_object,
+            "allow_unsigned_request_objects": allow_unsigned_request_objects}
     if scope is None and initiate_login_uri is None and require_pkce is None and require_par is None and all(
+            value is None for value in keys.values()) and all(
             value is None for value in logout.values()):
         raise click.UsageError("nothing to change: give --scope, --initiate-login-uri, --pkce/--no-pkce "
-                               "--require-par/--no-require-par and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
+                               "--require-par/--no-require-par, a key or request object option (--jwks-file, --jwks-uri, ...) "
+                               "and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
     client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,
                                      require_pkce=require_pkce, require_pushed_authorization_requests=require_par,
-                                     **logout)
+                                     **keys, **logout)
     database.session.commit()
     if as_json:
         print_json(_client_dict(client))

@@ -29,7 +29,7 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.logout.services import LogoutService
 from idp.oidc import claims as oidc_claims
-from idp.oidc import pushed
+from idp.oidc import pushed, request_objects
 from idp.oidc.models import Consent
 from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
 from idp.oidc.server import PasserelleServer
@@ -162,6 +162,9 @@ def resolve(server: PasserelleServer, oauth_request, params: dict[str, str]):
     if "request_uri" in params:
         if "request" in params:
             raise InvalidRequestError("The 'request' and 'request_uri' parameters are mutually exclusive.", redirect_uri=outer)
+        if not params["request_uri"].startswith(pushed.REQUEST_URI_PREFIX):
+            # Passerelle fetches nothing a client points at (RFC 9101 §5.2): only PAR's URNs.
+            raise RequestURINotSupportedError(redirect_uri=outer)
         resolved, signed = pushed.take(server, client, params)
     else:
         if client.require_pushed_authorization_requests:
@@ -174,15 +177,23 @@ def resolve(server: PasserelleServer, oauth_request, params: dict[str, str]):
 
 
 def unpack_request_object(server: PasserelleServer, client, params: dict[str, str], redirect_uri: str | None = None):
-    """The parameters of the request object in `request`, verified with the client's keys,
-    and True; or params unchanged and False when there is none."""
+    """The parameters of the request object in `request` (RFC 9101 §5.1: they replace those
+    sent beside it) and whether it was signed; or params unchanged and False when there is
+    none. Errors go to redirect_uri (the registered one sent beside it), else a page."""
     if "request" not in params:
         return params, False
-    raise RequestNotSupportedError(redirect_uri=redirect_uri)
+    try:
+        return request_objects.unpack(server, client, server.stored_request(params))
+    except OAuth2Error as error:
+        error.redirect_uri = redirect_uri
+        raise
 
 
 def check_request_object_policy(client, *, signed: bool, redirect_uri: str | None = None) -> None:
     """Clients registered to sign their requests may send no other kind (RFC 9101 §10.5)."""
+    if client.require_signed_request_object and not signed:
+        raise InvalidRequestError("This client must send its authorization requests in signed request objects "
+                                  "(RFC 9101).", redirect_uri=redirect_uri)
 
 
 def check_request(server: PasserelleServer, params: dict[str, str]) -> None:

@@ -89,6 +89,9 @@ class ClientService:
         frontchannel_logout_uri: str | None = None,
         frontchannel_logout_session_required: bool = False,
         require_pushed_authorization_requests: bool = False,
+        jwks_uri: str | None = None,
+        require_signed_request_object: bool = False,
+        allow_unsigned_request_objects: bool = False,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -101,7 +104,8 @@ class ClientService:
         grant_types = _check_grant_types(grant_types, redirect_uris)
         _check_auth_method(auth_method, is_public, grant_types)
         _check_pkce(require_pkce, is_public)
-        jwks = _check_jwks(jwks, auth_method)
+        jwks, jwks_uri = _check_keys(jwks, jwks_uri, auth_method)
+        _check_request_objects(require_signed_request_object, allow_unsigned_request_objects, jwks or jwks_uri)
         if subject_type not in SUBJECT_TYPES:
             raise InvalidClientMetadata(f"subject type must be one of {', '.join(SUBJECT_TYPES)}")
         id_token_alg = id_token_alg or self.settings.OIDC_DEFAULT_ID_TOKEN_ALG
@@ -141,6 +145,9 @@ class ClientService:
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
             require_pushed_authorization_requests=bool(require_pushed_authorization_requests),
+            jwks_uri=jwks_uri,
+            require_signed_request_object=bool(require_signed_request_object),
+            allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
             created_at=now,
             updated_at=now,
         )
@@ -171,7 +178,10 @@ class ClientService:
                require_pkce: bool | None = None, backchannel_logout_uri: str | None = None,
                backchannel_logout_session_required: bool | None = None, frontchannel_logout_uri: str | None = None,
                frontchannel_logout_session_required: bool | None = None,
-               require_pushed_authorization_requests: bool | None = None) -> Client:
+               require_pushed_authorization_requests: bool | None = None,
+               jwks: Mapping[str, Any] | None = None, jwks_uri: str | None = None,
+               require_signed_request_object: bool | None = None,
+               allow_unsigned_request_objects: bool | None = None) -> Client:
         """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
         requirement or logout session requirements, with the checks of create(). Workers may
         reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds. Raises
@@ -187,6 +197,15 @@ class ClientService:
             client.frontchannel_logout_session_required = frontchannel_logout_session_required
         if require_pushed_authorization_requests is not None:
             client.require_pushed_authorization_requests = require_pushed_authorization_requests
+        if jwks is not None or jwks_uri is not None:
+            # A new JWKS replaces the jwks_uri and the other way round ("" removes the URI).
+            client.jwks, client.jwks_uri = _check_keys(jwks, jwks_uri or None, client.token_endpoint_auth_method)
+        if require_signed_request_object is not None:
+            client.require_signed_request_object = require_signed_request_object
+        if allow_unsigned_request_objects is not None:
+            client.allow_unsigned_request_objects = allow_unsigned_request_objects
+        _check_request_objects(client.require_signed_request_object, client.allow_unsigned_request_objects,
+                               client.jwks or client.jwks_uri)
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:
@@ -299,15 +318,34 @@ def _check_pkce(require_pkce: bool, is_public: bool) -> None:
         raise InvalidClientMetadata("public clients always use PKCE: it cannot be turned off for them")
 
 
-def _check_jwks(jwks: Mapping[str, Any] | None, auth_method: str) -> dict[str, Any] | None:
-    """Public keys for private_key_jwt (RFC 7523): required there, refused elsewhere."""
-    if auth_method != "private_key_jwt":
-        if jwks:
-            raise InvalidClientMetadata("a JWKS is only used by private_key_jwt clients")
-        return None
+def _check_keys(jwks: Mapping[str, Any] | None, jwks_uri: str | None,
+                auth_method: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The client's public keys, by value or by URI, never both (RFC 7591 §2): required for
+    private_key_jwt (RFC 7523), optional otherwise (signed request objects, RFC 9101).
+    Returns (jwks, jwks_uri)."""
+    if jwks and jwks_uri:
+        raise InvalidClientMetadata("give the client's keys as a JWKS or a jwks_uri, not both")
+    if jwks_uri:
+        return None, _check_uri(jwks_uri, "jwks_uri")
+    if not jwks and auth_method != "private_key_jwt":
+        return None, None
+    return _check_jwks(jwks), None
+
+
+def _check_request_objects(require_signed: bool | None, allow_unsigned: bool | None, keys: Any) -> None:
+    """A client that must sign its request objects needs keys to verify them, and cannot
+    also be allowed unsigned ones."""
+    if require_signed and allow_unsigned:
+        raise InvalidClientMetadata("a client that must sign its request objects cannot be allowed unsigned ones")
+    if require_signed and not keys:
+        raise InvalidClientMetadata("signed request objects need the client's public keys (a JWKS or a jwks_uri)")
+
+
+def _check_jwks(jwks: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A JWKS of public keys (RFC 7517 §5)."""
     keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
     if not isinstance(keys, list) or not keys:
-        raise InvalidClientMetadata('private_key_jwt needs a JWKS: {"keys": [...]} with at least one key')
+        raise InvalidClientMetadata('private_key_jwt needs a JWKS or a jwks_uri; a JWKS is {"keys": [...]} with at least one key')
     for key in keys:
         if not isinstance(key, Mapping):
             raise InvalidClientMetadata("every JWKS entry must be a JSON object")

@@ -43,6 +43,9 @@ class OAuthClient(ClientMixin):
     min_acr: str | None = None  # the lowest assurance level the client accepts (step-up)
     require_pkce: bool = True  # PKCE on every authorization request unless opted out
     require_pushed_authorization_requests: bool = False  # PAR only (RFC 9126 §6)
+    jwks_uri: str | None = None  # where the public keys are when jwks is not given
+    require_signed_request_object: bool = False  # JAR only (RFC 9101 §10.5)
+    allow_unsigned_request_objects: bool = False  # alg none accepted (operator's choice)
 
     @classmethod
     def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
@@ -65,6 +68,9 @@ class OAuthClient(ClientMixin):
             min_acr=record.min_acr,
             require_pkce=record.require_pkce or record.is_public,
             require_pushed_authorization_requests=record.require_pushed_authorization_requests,
+            jwks_uri=record.jwks_uri,
+            require_signed_request_object=record.require_signed_request_object,
+            allow_unsigned_request_objects=record.allow_unsigned_request_objects,
         )
 
     def get_client_id(self) -> str:

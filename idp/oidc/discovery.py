@@ -5,6 +5,7 @@ from __future__ import annotations
 from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import SUPPORTED_ALGS
+from idp.oidc.request_objects import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from idp.oidc.server import ENDPOINT_PATHS
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
@@ -46,7 +47,10 @@ def provider_metadata(issuer: str) -> dict:
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claims_parameter_supported": True,
-        "request_parameter_supported": False,
+        # JAR (RFC 9101): signed request objects by value or pushed (PAR); alg none only
+        # for a client an operator allowed. request_uri: only PAR's, never fetched.
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "acr_values_supported": list(ACR_VALUES_SUPPORTED),

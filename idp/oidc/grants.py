@@ -237,7 +237,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return [self.server.endpoint_url("token"), self.server.issuer]
 
     def resolve_client_public_key(self, client):
-        return client.public_keys()
+        return self.server.client_keys.for_client(client)
 
     def verify_claims(self, claims):
         """RFC 7523 §3 (iss = sub = the client, our audience, exp), plus iat and the maximum

@@ -35,7 +35,14 @@ class Client(Base):
     # below it is stepped up (asked for a stronger factor) before a code is issued.
     min_acr: Mapped[str | None] = mapped_column(String(255))
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="ES256")
-    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # public keys for private_key_jwt
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # public keys: private_key_jwt, request objects
+    # Or where to fetch them (RFC 7591 §2; never both): https, fetched with a short timeout.
+    jwks_uri: Mapped[str | None] = mapped_column(String(2048))
+    # JAR (RFC 9101 §10.5): every authorization request of this client comes in a signed
+    # request object (by value or pushed); and whether an operator lets it send unsigned
+    # (alg none) ones, which are otherwise refused with request_not_supported.
+    require_signed_request_object: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    allow_unsigned_request_objects: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Third-party-initiated login (OIDC Core §4, Registration §2): where a person this client
     # invited is sent after registering, so the client can start a sign-in.
     initiate_login_uri: Mapped[str | None] = mapped_column(String(2048))

@@ -14,8 +14,10 @@ from flask import Request, Response
 from idp.extensions import db
 from idp.oidc import endpoints
 from idp.oidc.grants import TOKEN_AUTH_METHODS
-from idp.oidc.pushed_requests import PushedRequestService
+from idp.oidc.pushed_requests import REQUEST_URI_PREFIX, PushedRequestService
 from idp.oidc.server import PasserelleServer
+
+__all__ = ["REQUEST_URI_PREFIX", "push", "take"]
 
 # Client authentication travels with the request but is not part of it.
 CLIENT_AUTH_PARAMS = ("client_secret", "client_assertion", "client_assertion_type")

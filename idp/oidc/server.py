@@ -18,6 +18,7 @@ from idp.accounts.models import User
 from idp.context import AppContext
 from idp.extensions import db
 from idp.oidc import claims as oidc_claims
+from idp.oidc.client_keys import ClientKeys
 from idp.oidc.directory import ClientDirectory, KeyRing, OAuthClient
 from idp.oidc.grants import (
     AuthorizationCodeGrant,
@@ -72,6 +73,7 @@ class PasserelleServer(AuthorizationServer):
         self.issuer = settings.OIDC_ISSUER
         self.clients = ClientDirectory(context.hasher, settings.OIDC_CLIENT_CACHE_TTL)
         self.key_ring = KeyRing(settings.OIDC_KEY_CACHE_TTL)
+        self.client_keys = ClientKeys()  # jwks or jwks_uri: private_key_jwt, request objects
         self.init_app(app, query_client=lambda client_id: self.clients.get(db.session, client_id))
         self.scopes_supported = None  # each client's registered scopes decide
         self.register_grant(AuthorizationCodeGrant, [PasserelleCodeChallenge(required=True), NonceCheck(), IdTokenExtension()])

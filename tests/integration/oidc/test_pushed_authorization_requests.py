@@ -144,7 +144,7 @@ def test_the_client_must_authenticate_as_at_the_token_endpoint(app, client):
     ({"nonce": "n" * 600}, "invalid_request"),
     ({"state": "s" * 5000}, "invalid_request"),
     ({"id_token_hint": "not.a.token"}, "invalid_request"),
-    ({"request": "e30.e30."}, "request_not_supported"),
+    ({"request": "e30.e30."}, "invalid_request_object"),
 ])
 def test_every_parameter_is_checked_as_at_authorize(app, client, extra, error):
     rp = make_client(app)
@@ -201,3 +201,10 @@ def test_operators_require_par_from_the_command_line(app):
     updated = runner.invoke(main, ["clients", "update", client_id, "--no-require-par", "--json"], obj=app)
     assert updated.exit_code == 0, updated.output
     assert '"require_pushed_authorization_requests": false' in updated.output
+
+
+def test_a_request_uri_of_the_clients_own_is_not_fetched(app, client):
+    rp = make_client(app)
+    response = client.get("/authorize", query_string={**authorization_params(rp),
+                                                      "request_uri": "https://rp.example/request.jwt"})
+    assert query_of(response.headers["Location"])["error"] == "request_uri_not_supported"

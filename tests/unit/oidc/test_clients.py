@@ -154,9 +154,15 @@ def test_unparseable_jwks_is_refused(service):
         service.create(name="P", redirect_uris=[WEB], auth_method="private_key_jwt", jwks=jwks)
 
 
-def test_jwks_without_private_key_jwt_is_refused(service, public_jwks):
-    with pytest.raises(InvalidClientMetadata, match="private_key_jwt"):
-        service.create(name="P", redirect_uris=[WEB], jwks=public_jwks)
+def test_jwks_without_private_key_jwt_verifies_request_objects(service, public_jwks):
+    # Issue 14 (JAR): any client may register keys to sign its request objects with.
+    client, plain_secret = service.create(name="P", redirect_uris=[WEB], jwks=public_jwks)
+    assert client.jwks == public_jwks and plain_secret
+
+
+def test_jwks_and_jwks_uri_together_are_refused(service, public_jwks):
+    with pytest.raises(InvalidClientMetadata, match="not both"):
+        service.create(name="P", redirect_uris=[WEB], jwks=public_jwks, jwks_uri="https://rp.example/jwks.json")
 
 
 @pytest.mark.parametrize("grants", [["password"], ["implicit"], [], ["refresh_token"]])
