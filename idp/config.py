@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_KEY_CACHE_TTL": 10,  # seconds a worker reuses the keys it read from the database
     # Longest life of a private_key_jwt assertion (exp - iat, and its age when used), seconds.
     "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
+    # Dynamic client registration (RFC 7591/7592) at /register: off by default; when on, a
+    # client registers with a single-use initial access token (`idp clients initial-token`).
+    "OIDC_DYNAMIC_REGISTRATION": False,
     "SIGNIN_TRANSACTION_TTL": 1800,
     "SESSION_IDLE_TIMEOUT": 1800,  # NIST SP 800-63B §4.2.3 (AAL2): 30 minutes idle
     "SESSION_MAX_AGE": 12 * 3600,  # and 12 hours absolute

@@ -293,6 +293,40 @@ def clients_delete(client_id: str, yes: bool) -> None:
     click.echo(f"deleted {client_id}")
 
 
+def _duration(value: str) -> int:
+    """Seconds from 3600, 90m, 24h or 7d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (value[:-1], value[-1]) if value and value[-1] in units else (value, "s")
+    if not number.isdigit():
+        raise click.BadParameter("a number of seconds, or a number followed by s, m, h or d", param_hint="--expires-in")
+    return int(number) * units[unit]
+
+
+@clients.command("initial-token")
+@click.option("--expires-in", default="24h", show_default=True, help="How long it may be used: 3600, 90m, 24h, 7d (90d at most).")
+@json_option
+@in_app
+def clients_initial_token(expires_in: str, as_json: bool) -> None:
+    """Issue a single-use initial access token for dynamic client registration (RFC 7591)."""
+    from datetime import timedelta
+
+    from idp.extensions import db as database
+    from idp.oidc.registration import RegistrationService
+
+    session, context = services()
+    plain, record = RegistrationService(session, context.settings, context.clock, context.hasher).issue_initial_token(
+        timedelta(seconds=_duration(expires_in)))
+    database.session.commit()
+    if as_json:
+        print_json({"initial_access_token": plain, "expires_at": record.expires_at})
+        return
+    click.echo(f"initial_access_token  {plain}")
+    click.echo(f"expires_at            {record.expires_at.isoformat()}")
+    click.echo("Give it to one relying party: it registers one client, once (Authorization: Bearer ... on POST /register).")
+    if not context.settings.OIDC_DYNAMIC_REGISTRATION:
+        click.echo("Note: OIDC_DYNAMIC_REGISTRATION is off, so /register answers 404 until it is turned on.")
+
+
 @clients.command("rotate-secret")
 @click.argument("client_id")
 @json_option

@@ -217,6 +217,24 @@ class ClientService:
         self.session.flush()
         return client
 
+    def replace_registration(self, client_id: str, *, name: str, redirect_uris: Sequence[str],
+                             post_logout_redirect_uris: Sequence[str]) -> Client:
+        """Replace a client's name and redirect URIs (RFC 7592 update), with the checks of
+        create(); the sector stays (pairwise subjects must not change). Raises
+        ClientNotFound or InvalidClientMetadata."""
+        client = self.get(client_id)
+        name = _check_name(name)
+        redirect_uris = [_check_uri(uri, "redirect URI") for uri in redirect_uris]
+        post_logout_redirect_uris = [_check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
+        _check_grant_types(client.grant_types, redirect_uris)
+        if client.subject_type == "pairwise" and any(urlsplit(uri).hostname != client.sector_identifier
+                                                     for uri in redirect_uris):
+            raise InvalidClientMetadata(f"redirect URIs must stay on {client.sector_identifier}, the client's sector")
+        client.name, client.redirect_uris, client.post_logout_redirect_uris = name, redirect_uris, post_logout_redirect_uris
+        client.updated_at = self.clock()
+        self.session.flush()
+        return client
+
     def rotate_secret(self, client_id: str) -> str:
         """Replace the secret; the old one stops working at once. Returns the new plain secret.
 

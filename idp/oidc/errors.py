@@ -24,3 +24,12 @@ class InvalidClientMetadata(ClientError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class SoftwareStatementNotAccepted(ClientError):
+    """A registration carried a software statement (RFC 7591 §2.3): out of scope, refused
+    with unapproved_software_statement rather than silently ignored."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

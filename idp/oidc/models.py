@@ -57,6 +57,9 @@ class Client(Base):
     # PAR (RFC 9126 §6): /authorize accepts this client's requests only through a request_uri
     # from the pushed authorization request endpoint.
     require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Dynamic registration (RFC 7592): the keyed hash of the token that lets the client read,
+    # update and delete its own registration; None for clients an operator registered.
+    registration_access_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -184,4 +187,17 @@ class PushedAuthorizationRequest(Base):
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InitialAccessToken(Base):
+    """A single-use token an operator issues so that one client may register itself
+    (RFC 7591 §3, `idp clients initial-token`); kept as a keyed hash."""
+
+    __tablename__ = "initial_access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

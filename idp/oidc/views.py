@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import Blueprint, Flask, Response, current_app, request
 
 from idp.extensions import csrf, db
-from idp.oidc import authorization, endpoints, logout, pushed
+from idp.oidc import authorization, endpoints, logout, pushed, registration_endpoint
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.server import PasserelleServer
@@ -20,9 +20,13 @@ bp = Blueprint("oidc", __name__)
 def init_app(app: Flask) -> None:
     server = PasserelleServer(app, app.extensions["idp"])
     app.extensions["oidc_server"] = server
-    app.extensions["oidc_metadata"] = json.dumps(provider_metadata(server.issuer)).encode()
+    metadata = provider_metadata(server.issuer)
+    if server.context.settings.OIDC_DYNAMIC_REGISTRATION:
+        metadata["registration_endpoint"] = server.issuer + registration_endpoint.REGISTER_PATH
+    app.extensions["oidc_metadata"] = json.dumps(metadata).encode()
     app.register_blueprint(bp)
-    for view in (authorize, token, userinfo, revoke, introspect, end_session, pushed_authorization_request):
+    for view in (authorize, token, userinfo, revoke, introspect, end_session, pushed_authorization_request,
+                 register_client, registered_client):
         csrf.exempt(view)
 
 
@@ -75,6 +79,20 @@ def token():
 def pushed_authorization_request():
     refusal, body = pushed.push(authorization.oidc_server(), request)
     return refusal or json_response(json.dumps(body), status=201)
+
+
+@bp.post(registration_endpoint.REGISTER_PATH)
+def register_client():
+    return registration_endpoint.register(authorization.oidc_server(), request, provider_metadata_dict())
+
+
+@bp.route(registration_endpoint.REGISTER_PATH + "/<client_id>", methods=["GET", "PUT", "DELETE"])
+def registered_client(client_id: str):
+    return registration_endpoint.manage(authorization.oidc_server(), request, client_id, provider_metadata_dict())
+
+
+def provider_metadata_dict() -> dict:
+    return json.loads(current_app.extensions["oidc_metadata"])
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
