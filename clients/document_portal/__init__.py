@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -34,8 +33,8 @@ from clients.document_portal.web import (
 )
 from clients.portal_kit.signin import SigninClient, register
 from clients.portal_kit.state_store import StateStore
+from clients.portal_kit.web import PROJECT_ROOT, configure
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCOPE = "openid profile email organization"
 
 
@@ -50,23 +49,11 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     except (SigningError, OSError) as error:
         raise config.ConfigError(f"signing settings: {error}") from None
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
-    app.config.update(
-        SECRET_KEY=settings.DOCUMENT_PORTAL_SECRET_KEY,
-        SQLALCHEMY_DATABASE_URI=settings.DOCUMENT_PORTAL_DATABASE_URL,
-        SESSION_COOKIE_NAME=settings.DOCUMENT_PORTAL_SESSION_COOKIE_NAME,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",  # Passerelle's redirect back is a top-level GET
-        SESSION_COOKIE_SECURE=not settings.is_development,
-        PERMANENT_SESSION_LIFETIME=settings.DOCUMENT_PORTAL_SESSION_MAX_AGE,
-        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
-        BABEL_DEFAULT_LOCALE="fr",
-        WTF_CSRF_TIME_LIMIT=None,
-        # A larger body is refused (413) before it is read: a 200 MB upload costs nothing.
-        MAX_CONTENT_LENGTH=settings.max_request_bytes,
-    )
-    app.config.update({key: value for key, value in (overrides or {}).items()
-                       if not key.startswith(config.PREFIX)})
-    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # A larger body than max_request_bytes is refused (413) before it is read.
+    configure(app, secret_key=settings.DOCUMENT_PORTAL_SECRET_KEY, database_url=settings.DOCUMENT_PORTAL_DATABASE_URL,
+              cookie_name=settings.DOCUMENT_PORTAL_SESSION_COOKIE_NAME, development=settings.is_development,
+              session_max_age=settings.DOCUMENT_PORTAL_SESSION_MAX_AGE, max_content_length=settings.max_request_bytes,
+              overrides=overrides or {}, prefix=config.PREFIX)
 
     database.init_app(app)
     Babel(app, locale_selector=select_locale)

@@ -28,6 +28,7 @@ from clients.portal_kit.web import (
     LOCALES,
     apply_security_headers,
     is_local_path,
+    login_required,
     select_locale,
 )
 
@@ -87,14 +88,7 @@ def current_portal_session():
 
 def signin_required(view):
     """Send a person who is not signed in to the sign-in page."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_portal_session() is None:
-            return redirect(url_for("auth.login"))
-        return view(*args, **kwargs)
-
-    return wrapped
+    return login_required(current_portal_session)(view)
 
 
 def staff_required(view):

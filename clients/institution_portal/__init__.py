@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,8 +19,7 @@ from clients.institution_portal.db import db as database
 from clients.institution_portal.db import utcnow
 from clients.institution_portal.passerelle import Passerelle, StateStore, register
 from clients.institution_portal.web import Portal, page, security_headers, select_locale
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from clients.portal_kit.web import PROJECT_ROOT, configure
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
@@ -29,21 +27,10 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     """Build the portal from its validated settings (config.py); raises ConfigError."""
     settings = config.validate(config.load(overrides, environ))
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
-    app.config.update(
-        SECRET_KEY=settings.PORTAL_SECRET_KEY,
-        SQLALCHEMY_DATABASE_URI=settings.PORTAL_DATABASE_URL,
-        SESSION_COOKIE_NAME=settings.PORTAL_SESSION_COOKIE_NAME,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",  # Passerelle's redirect back is a top-level GET
-        SESSION_COOKIE_SECURE=not settings.is_development,
-        PERMANENT_SESSION_LIFETIME=settings.PORTAL_SESSION_MAX_AGE,
-        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
-        BABEL_DEFAULT_LOCALE="fr",
-        WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=64 * 1024,
-    )
-    app.config.update({key: value for key, value in (overrides or {}).items() if not key.startswith("PORTAL_")})
-    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    configure(app, secret_key=settings.PORTAL_SECRET_KEY, database_url=settings.PORTAL_DATABASE_URL,
+              cookie_name=settings.PORTAL_SESSION_COOKIE_NAME, development=settings.is_development,
+              session_max_age=settings.PORTAL_SESSION_MAX_AGE, max_content_length=64 * 1024,
+              overrides=overrides or {}, prefix="PORTAL_")
 
     database.init_app(app)
     Babel(app, locale_selector=select_locale)

@@ -4,10 +4,9 @@ security headers of every response."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, g, render_template, request, session, url_for
 from flask_babel import get_locale
 
 from clients.institution_portal.auth.services import SessionService
@@ -18,6 +17,7 @@ from clients.portal_kit.web import (
     LOCALES,
     apply_security_headers,
     is_local_path,
+    login_required,
     select_locale,
 )
 
@@ -72,14 +72,7 @@ def current_portal_session():
 
 def signin_required(view):
     """Send a person who is not signed in to the sign-in page."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_portal_session() is None:
-            return redirect(url_for("auth.login"))
-        return view(*args, **kwargs)
-
-    return wrapped
+    return login_required(current_portal_session)(view)
 
 
 def security_headers(response):

@@ -11,6 +11,7 @@ from typing import Any
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
+from flask import redirect
 from joserfc.errors import JoseError
 from requests import RequestException
 
@@ -113,6 +114,13 @@ class SigninClient:
             id_token_hint=id_token,
             ui_locales=locale,
         )
+
+    def sign_out(self, id_token: str | None, locale: str, signed_out_url: str):
+        """After the portal's own session closed: Passerelle's logout when there was an ID
+        token, else straight to the portal's signed-out page. Raises ProviderUnavailable."""
+        if id_token is None:
+            return redirect(signed_out_url)
+        return self.logout(id_token, locale)
 
     def is_our_logout_response(self) -> bool:
         try:

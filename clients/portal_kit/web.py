@@ -3,9 +3,69 @@ and the security headers of every response."""
 
 from __future__ import annotations
 
-from flask import request, session
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, session, url_for
 
 LOCALES = ("fr", "en")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def configure(app: Flask, *, secret_key: str, database_url: str, cookie_name: str, development: bool,
+              session_max_age: int, max_content_length: int, overrides: dict[str, Any], prefix: str) -> None:
+    """A portal's Flask settings: its own cookie (HttpOnly, SameSite=Lax because Passerelle's
+    redirect back is a top-level GET, Secure outside development), the shared catalog, CSRF
+    tokens without a time limit, the largest body it reads; then the test overrides that are
+    not the portal's own settings (those went through its validation)."""
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SESSION_COOKIE_NAME=cookie_name,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not development,
+        PERMANENT_SESSION_LIFETIME=session_max_age,
+        BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE="fr",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=max_content_length,
+    )
+    app.config.update({key: value for key, value in overrides.items() if not key.startswith(prefix)})
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+
+def restart_session() -> None:
+    """A new cookie session for a new person (no fixation), keeping only the language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
+def switch_language(code: str):
+    """The language toggle: remember the choice, back to the same page (never off-site)."""
+    if code in LOCALES:
+        session["lang"] = code
+    target = request.args.get("next", "/")
+    return redirect(target if is_local_path(target) else "/")
+
+
+def login_required(current_session: Callable[[], Any], login_endpoint: str = "auth.login"):
+    """A view decorator: a person who is not signed in goes to the sign-in page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_session() is None:
+                return redirect(url_for(login_endpoint))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def select_locale() -> str:

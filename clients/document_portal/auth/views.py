@@ -36,6 +36,7 @@ from clients.portal_kit.backchannel_view import (
     backchannel_logout_response,
     exempt_from_csrf,
 )
+from clients.portal_kit.web import restart_session
 
 bp = Blueprint("auth", __name__)
 exempt_from_csrf(bp, "clients.document_portal.auth.views.backchannel_logout")
@@ -94,10 +95,7 @@ def callback():
         db.session.commit()  # a used state stays used
         current_app.logger.info("sign-in refused: %r", error)
         return refused(error)
-    language = session.get("lang")
-    session.clear()  # a new session for a new person (no fixation)
-    if language:
-        session["lang"] = language
+    restart_session()  # a new session for a new person (no fixation)
     session[SESSION_TOKEN_KEY] = session_service().open(identity, id_token)
     bind(identity.sub)
     db.session.commit()
@@ -129,15 +127,9 @@ def logout():
     if not SignoutForm().validate_on_submit():
         return page("refused.html", 400, message=MESSAGES[BadState])
     id_token = session_service().close(session.get(SESSION_TOKEN_KEY))
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-    if id_token is None:
-        db.session.commit()
-        return redirect(url_for("auth.signed_out"))
+    restart_session()
     try:
-        response = portal().passerelle.logout(id_token, locale())
+        response = portal().passerelle.sign_out(id_token, locale(), url_for("auth.signed_out"))
     except ProviderUnavailable:
         db.session.commit()
         return refused(ProviderUnavailable())

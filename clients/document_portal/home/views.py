@@ -3,14 +3,13 @@ language."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, redirect, url_for
 
 from clients.document_portal.web import (
-    LOCALES,
     current_portal_session,
-    is_local_path,
     page,
 )
+from clients.portal_kit.web import switch_language
 
 bp = Blueprint("home", __name__)
 
@@ -30,7 +29,4 @@ def help():
 
 @bp.get("/lang/<code>")
 def language(code: str):
-    if code in LOCALES:
-        session["lang"] = code
-    target = request.args.get("next", "/")
-    return redirect(target if is_local_path(target) else "/")
+    return switch_language(code)

@@ -33,6 +33,7 @@ from clients.portal_kit.backchannel_view import (
     backchannel_logout_response,
     exempt_from_csrf,
 )
+from clients.portal_kit.web import restart_session
 
 bp = Blueprint("auth", __name__)
 exempt_from_csrf(bp, "clients.institution_portal.auth.views.backchannel_logout")
@@ -89,10 +90,7 @@ def callback():
         db.session.commit()  # a used state stays used
         current_app.logger.info("sign-in refused: %r", error)
         return refused(error)
-    language = session.get("lang")
-    session.clear()  # a new session for a new person (no fixation)
-    if language:
-        session["lang"] = language
+    restart_session()  # a new session for a new person (no fixation)
     session[SESSION_TOKEN_KEY] = session_service().open(identity, id_token)
     terms = TermsService(db.session, portal().settings, portal().clock)
     db.session.commit()
@@ -120,17 +118,11 @@ def logout():
 def sign_out(declined: bool = False):
     """End the portal session, then Passerelle's (RP-initiated logout with id_token_hint)."""
     id_token = session_service().close(session.get(SESSION_TOKEN_KEY))
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
+    restart_session()
     if declined:
         session["declined_terms"] = True
-    if id_token is None:
-        db.session.commit()
-        return redirect(url_for("auth.signed_out"))
     try:
-        response = portal().passerelle.logout(id_token, locale())
+        response = portal().passerelle.sign_out(id_token, locale(), url_for("auth.signed_out"))
     except ProviderUnavailable:
         db.session.commit()
         return refused(ProviderUnavailable())

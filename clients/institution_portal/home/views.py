@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import Blueprint, redirect, url_for
 
 from clients.institution_portal.auth.forms import SignoutForm
-from clients.institution_portal.letters.views import get_letter_service
 from clients.institution_portal.db import db
+from clients.institution_portal.letters.views import get_letter_service
 from clients.institution_portal.periods.display import reporting_for
 from clients.institution_portal.terms.views import get_terms_service
 from clients.institution_portal.web import (
-    LOCALES,
     current_portal_session,
-    is_local_path,
     locale,
     page,
     portal,
     signin_required,
 )
+from clients.portal_kit.web import switch_language
 
 bp = Blueprint("home", __name__)
 
@@ -41,7 +40,4 @@ def help():
 
 @bp.get("/lang/<code>")
 def language(code: str):
-    if code in LOCALES:
-        session["lang"] = code
-    target = request.args.get("next", "/")
-    return redirect(target if is_local_path(target) else "/")
+    return switch_language(code)
