@@ -141,7 +141,8 @@ def reports_contexts(prefix: str) -> dict:
     common = {"report": report, "period": period, "status_labels": STATUS_LABELS}
     return {
         f"{prefix}reports/index.html": lambda: {"periods": [(period, None)], "reports": [report], "today": NOW.date(),
-                                                "period_of": {1: period}, "start_form": StartForm(), "service": service},
+                                                "period_of": {1: period}, "start_form": StartForm(), "service": service,
+                                                "row_counts": {}},
         f"{prefix}reports/report.html": lambda: {
             **common, "version": correction, "service": service, "is_draft": True, "person": person, "lapsed": False,
             "last_submitted": submitted,

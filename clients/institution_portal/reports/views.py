@@ -143,6 +143,7 @@ def index():
     periods = period_service().periods_of(me.organization_id)
     opened = [(period, by_period.get(period.id)) for period in periods if period.opens_on <= today]
     return page("reports/index.html", periods=opened, reports=reports, today=today, service=service,
+                row_counts=service.row_counts(reports),
                 period_of={period.id: period for period in periods}, start_form=StartForm())
 
 

@@ -321,3 +321,12 @@ def test_a_correction_can_be_discarded_and_one_left_past_the_window_lapses(servi
     fresh = service.open(PRIMARY_B, periods[1].id)  # a first draft is not a correction
     with pytest.raises(NotADraft):
         service.discard_correction(PRIMARY_B, fresh.public_id, fresh.revision)
+
+
+def test_the_history_counts_rows_per_version_in_the_database(service, periods):
+    report = draft_with(service, periods, student(1), student(2))
+    service.submit(PRIMARY_A, report.public_id, report.revision)
+    correction = service.start_correction(PRIMARY_A, report.public_id, report.revision)
+    service.add_row(PRIMARY_A, report.public_id, report.revision, student(3))
+    assert service.row_counts([report]) == {report.versions[0].id: 2, correction.id: 3}
+    assert service.row_counts([]) == {}
