@@ -159,6 +159,7 @@ def test_file_a_report_from_a_csv_then_correct_it(browser, live_server, world, c
         # The correction: a new version from the submitted one; one student completed.
         page.get_by_role("button", name=text["correct"], exact=True).click()
         expect(page.locator("#report-state")).to_contain_text(text["correction"])
+        axe.assert_accessible(page, f"correction draft ({locale})")
         page.get_by_role("link", name=text["edit_s2"], exact=True).click()
         heading(page, text["edit_heading"])
         axe.assert_accessible(page, f"edit a student ({locale})")
@@ -171,6 +172,7 @@ def test_file_a_report_from_a_csv_then_correct_it(browser, live_server, world, c
         heading(page, text["submitted"])
         second = RECEIPT.search(page.locator("#receipt").inner_text()).group(0)
         assert second != first
+        axe.assert_accessible(page, f"second receipt ({locale})")
 
         page.get_by_role("link", name=text["all_reports"], exact=True).click()
         history = page.locator("#history")
