@@ -302,6 +302,7 @@ def review(report_id: str):
 def review_page(report, status: int = 200, message=None):
     service = get_report_service()
     return page("reports/review.html", status, report=report, version=service.current(report),
+                lapsed=service.lapsed(service.current(report)),
                 period=period_named(report), form=RevisionForm(formdata=None, revision=report.revision),
                 person=current_portal_session(), status_labels=STATUS_LABELS, message=message)
 
@@ -330,6 +331,7 @@ def version(report_id: str, number: int):
     return page("reports/version.html", report=found.report, version=found, period=period_named(found.report),
                 just_submitted=request.args.get("submitted") == "1", status_labels=STATUS_LABELS,
                 can_correct=service.can_correct(found.report) and found is service.current(found.report),
+                lapsed=service.lapsed(found),
                 deadline=service.correction_deadline(found.report),
                 action_form=RevisionForm(formdata=None, revision=found.report.revision))
 

@@ -425,3 +425,5 @@ def test_a_correction_can_be_discarded_and_one_not_submitted_in_time_says_so(app
     assert "The correction period ended before this correction (version 2) was submitted" in page
     assert f'action="/reports/{report_id}/upload"' not in page and "Discard the correction" not in page
     assert "Correction not submitted in time" in text(client.get("/reports"))
+    assert "/submit" not in text(client.get(f"/reports/{report_id}/review"))
+    assert "Correction not submitted in time" in text(client.get(f"/reports/{report_id}/versions/2"))
