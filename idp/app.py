@@ -19,6 +19,7 @@ from idp import models  # noqa: F401  (registers every table)
 from idp.accounts import password_text
 from idp.accounts import views as accounts_views
 from idp.clock import Clock, system_clock
+from idp.console import org_views  # noqa: F401  (its routes join the console's blueprint)
 from idp.console import views as console_views
 from idp.config import PROJECT_ROOT, Settings
 from idp.db import engine_options

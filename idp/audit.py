@@ -87,6 +87,9 @@ class EventTag(StrEnum):
     CONSOLE_ACTIVATION_RESENT = "console:person:activation_resent"
     CONSOLE_TWO_FACTOR_RESET = "console:person:two_factor_reset"
     CONSOLE_ACCESS_REFUSED = "console:access:refused"  # user_id is the agent
+    # An operator decided an organization's change request from the console (user_id: the
+    # requester); organization:request:approved|rejected is recorded too.
+    CONSOLE_REQUEST_DECIDED = "console:organization:request_decided"
 
 
 class SecurityEvent(Base):

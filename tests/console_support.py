@@ -99,6 +99,16 @@ def console_template_contexts() -> dict:
         events=(EventRow("account:signin:success", when, "192.0.2.1"),),
     )
     agent = Agent(1, frozenset({OPERATOR}))
+    from idp.console.organizations import MemberRow, OrganizationPage, OrganizationRow, RequestRow
+    from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
+
+    names = {"kind_names": KIND_NAMES, "request_kind_names": REQUEST_KIND_NAMES,
+             "request_state_names": REQUEST_STATE_NAMES, "role_names": ROLE_NAMES}
+    organization = OrganizationRow("org_abc", "Collège Imaginaire", "Imaginary College", "O123456789012", "dli", "active", 1)
+    pending = RequestRow("req_abc", organization, "remove_secondary", "pending", "pat@example.ca", "sam@example.ca",
+                         "Sam a quitté", when, None, None)
+    decided = RequestRow("req_def", organization, "change_primary", "rejected", "pat@example.ca", "new@example.ca",
+                         "Congé", when, "ops@example.ca (console)", "Pas confirmé")
 
     def email():
         return {"issuer": "http://127.0.0.1:5000", "help_url": "http://127.0.0.1:5000/help",
@@ -115,4 +125,9 @@ def console_template_contexts() -> dict:
             "form": ResetTwoFactorForm(), "user_id": 2, "name": "Zoé Citoyenne",
             "choices": [(value, str(label), None) for value, label in VERIFICATION_NAMES.items()]},
         **{f"email/two-factor-reset/{name}": email for name in ("subject.txt", "body.txt", "body.html")},
+        "console/organizations.html": lambda: {"organizations": [organization], **names},
+        "console/organization.html": lambda: {"page": OrganizationPage(
+            organization, (MemberRow(3, "Pat Citoyenne", "pat@example.ca", "primary"),), (pending, decided)), **names},
+        "console/requests.html": lambda: {"requests": [pending], "notice": None, **names},
+        "console/decide.html": lambda: {"form": ReasonForm(), "row": pending, "decision": "approve", **names},
     }

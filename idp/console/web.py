@@ -59,6 +59,18 @@ def current_agent() -> Agent:
     return g.console_agent
 
 
+def current_agent_email() -> str | None:
+    user = db.session.get(User, g.console_agent.user_id)
+    return user.email if user is not None else None
+
+
+def get_console_organizations():
+    from idp.console.organizations import ConsoleOrganizations
+    from idp.orgs.web import get_organization_service
+
+    return ConsoleOrganizations(get_organization_service())
+
+
 def spend_key() -> None:
     """A destructive action went ahead: the key use that confirmed it confirms nothing else."""
     g.console_session = g.console_session.spend(g.console_user_session)

@@ -1,0 +1,88 @@
+"""The console's organization pages (issue 16), operators only: the list, one organization
+with its members and requests, and the change-requests queue with approve / reject and a
+reason. Their routes join the console's blueprint (idp/app.py imports this module)."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from idp.console.errors import ReasonRequired
+from idp.console.forms import ReasonForm
+from idp.console.organizations import APPROVE, REJECT
+from idp.console.views import ERROR_MESSAGES, bp
+from idp.console.web import console_page, current_agent, current_agent_email, get_console_organizations, spend_key
+from idp.extensions import db
+from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
+from idp.orgs.errors import (
+    InvalidOrganization,
+    LastPrimaryCannotBeRemoved,
+    MemberNotFound,
+    OrganizationDisabled,
+    OrganizationNotFound,
+    RequestAlreadyDecided,
+    RequestNotFound,
+)
+
+DECISION_ERRORS = {
+    ReasonRequired: ERROR_MESSAGES[ReasonRequired],
+    RequestAlreadyDecided: _l("This request was already decided, perhaps by another operator."),
+    OrganizationDisabled: _l("The organization is disabled: enable it before approving."),
+    MemberNotFound: _l("The member this request concerns is no longer in the organization: reject it."),
+    LastPrimaryCannotBeRemoved: _l("This member is now the primary user and cannot be removed: reject the request."),
+    InvalidOrganization: _l("Remove the angle brackets, line breaks and invisible characters from the reason."),
+}
+NAMES = {"kind_names": KIND_NAMES, "request_kind_names": REQUEST_KIND_NAMES,
+         "request_state_names": REQUEST_STATE_NAMES, "role_names": ROLE_NAMES}
+DECIDED = {APPROVE: _l("The request was approved and applied; the people concerned are emailed."),
+           REJECT: _l("The request was rejected; the requester is emailed.")}
+
+
+@bp.route("/organizations")
+@console_page(operator_only=True)
+def organizations():
+    return render_template("console/organizations.html", organizations=get_console_organizations().list(current_agent()),
+                           **NAMES)
+
+
+@bp.route("/organizations/<reference>")
+@console_page(operator_only=True)
+def organization(reference: str):
+    try:
+        page = get_console_organizations().show(current_agent(), reference)
+    except (OrganizationNotFound, InvalidOrganization):
+        abort(404)
+    return render_template("console/organization.html", page=page, **NAMES)
+
+
+@bp.route("/requests")
+@console_page(operator_only=True)
+def requests():
+    done = request.args.get("done")
+    return render_template("console/requests.html", requests=get_console_organizations().pending(current_agent()),
+                           notice=DECIDED.get(done), **NAMES)
+
+
+@bp.route("/requests/<reference>/<decision>", methods=["GET", "POST"])
+@console_page(operator_only=True, destructive=lambda reference, decision: decision == APPROVE)
+def decide(reference: str, decision: str):
+    """Approve or reject one request, with the reason sent to the requester."""
+    if decision not in (APPROVE, REJECT):
+        abort(404)
+    service, form = get_console_organizations(), ReasonForm()
+    try:
+        row = service.request(current_agent(), reference)
+    except RequestNotFound:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            service.decide(current_agent(), current_agent_email(), reference, decision, form.reason.data)
+        except tuple(DECISION_ERRORS) as error:
+            db.session.rollback()
+            form.reason.errors.append(DECISION_ERRORS[type(error)])
+        else:
+            if decision == APPROVE:
+                spend_key()
+            db.session.commit()
+            return redirect(url_for("console.requests", done=decision), code=303)
+    return render_template("console/decide.html", form=form, row=row, decision=decision, **NAMES), 422 if form.errors else 200
