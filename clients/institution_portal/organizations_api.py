@@ -121,7 +121,7 @@ class ChangeRequest:
 def parse_time(value: Any) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return datetime.fromisoformat(str(value))
 
 
 class OrganizationsApi:
