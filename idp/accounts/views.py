@@ -135,6 +135,17 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.INVITATION_CREATED: _l("A service sent an invitation"),
     EventTag.INVITATION_REVOKED: _l("A service withdrew an invitation"),
     EventTag.INVITATION_ACCEPTED: _l("You opened a document a service sent you"),
+    # The operators' console (issue 16): a person sees when the service desk looked at or
+    # changed their account; an agent sees their own use of the console.
+    EventTag.CONSOLE_ROLE_GRANTED: _l("A role in the operators' console was given to your account"),
+    EventTag.CONSOLE_ROLE_REVOKED: _l("A role in the operators' console was taken back from your account"),
+    EventTag.CONSOLE_SIGNED_IN: _l("You opened the operators' console"),
+    EventTag.CONSOLE_PERSON_SEARCHED: _l("You searched for a person in the operators' console"),
+    EventTag.CONSOLE_ACCESS_REFUSED: _l("You tried to open a console page that is not part of your role"),
+    EventTag.CONSOLE_PERSON_VIEWED: _l("The service desk looked at your account"),
+    EventTag.CONSOLE_ACTIVATION_RESENT: _l("The service desk sent you a new activation email"),
+    EventTag.CONSOLE_TWO_FACTOR_RESET: _l("The service desk reset your two-factor authentication after verifying your identity"),
+    EventTag.CONSOLE_REQUEST_DECIDED: _l("An operator decided your request about your organization's users"),
 }
 OTHER_EVENT = _l("Other account activity")
 

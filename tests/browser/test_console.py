@@ -128,3 +128,54 @@ def test_service_desk_resets_two_factor_and_the_person_sets_it_up_again(agent_pa
     expect(page).to_have_url(re.compile(r"/signin/setup$"))
     expect(page).to_have_title(KEY_TEXT[locale]["setup_title"])
 
+
+
+ORG_TEXT = {
+    "fr": {"requests": "Demandes de changement", "approve": "Approuver", "approve_title": "Approuver la demande",
+           "reason": "Raison", "approved": "La demande a été approuvée et appliquée",
+           "organizations": "Organisations dans la console"},
+    "en": {"requests": "Change requests", "approve": "Approve", "approve_title": "Approve the request",
+           "reason": "Reason", "approved": "The request was approved and applied",
+           "organizations": "Organizations in the console"},
+}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_operator_approves_a_change_request_from_the_console(agent_page, localhost_server, axe, locale):  # noqa: F811
+    page, text = agent_page, ORG_TEXT[locale]
+    with localhost_server.app.app_context():
+        from idp.accounts.models import User
+        from idp.console.roles import OPERATOR, RoleService
+        from idp.context import app_context
+        from idp.extensions import db
+        from tests.orgs_support import org_service, org_with_members
+
+        RoleService(db.session, app_context().clock).grant(db.session.scalar(select(User).where(User.email == AGENT)), OPERATOR)
+        service = org_service()
+        organization, (_primary, primary_user), [(secondary, _user)] = org_with_members(service)
+        service.submit_request(organization.id, by_user_id=primary_user.id, kind="remove_secondary",
+                               reason="Sam a quitté le collège", target_membership_id=secondary.id)
+        db.session.commit()
+    page.goto("/admin/")
+    submit_signin(page, locale, AGENT, PASSWORD, finish=False)
+    page.get_by_role("button", name=KEY_TEXT[locale]["use_key"], exact=True).click()
+    page.wait_for_url(re.compile(r"/(signin/terms|admin/)$"))
+    finish_signin_steps(page, locale, AGENT, 0)
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+    page.get_by_role("link", name=ORG_TEXT[locale]["organizations"].split(" ")[0], exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["organizations"])
+    axe.assert_accessible(page, f"the console's organizations ({locale})")
+    page.get_by_role("link", name="Imaginary College" if locale == "en" else "Collège Imaginaire", exact=True).click()
+    expect(page.get_by_text("sam@example.ca").first).to_be_visible()
+    axe.assert_accessible(page, f"an organization in the console ({locale})")
+    page.get_by_role("navigation", name="Console").get_by_role("link", name=text["requests"], exact=True).click()
+    expect(page.get_by_text("Sam a quitté le collège")).to_be_visible()
+    axe.assert_accessible(page, f"the change requests queue ({locale})")
+    page.get_by_role("link", name=re.compile("^" + text["approve"] + " ")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["approve_title"])
+    axe.assert_accessible(page, f"approving a request ({locale})")
+    page.get_by_label(text["reason"], exact=True).fill("Confirmé avec le collège par téléphone.")
+    page.get_by_role("button", name=text["approve_title"], exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text(text["approved"])
+    axe.assert_accessible(page, f"the queue after approving ({locale})")
