@@ -53,6 +53,15 @@ DEFAULTS: dict[str, Any] = {
     "OIDC_KEY_CACHE_TTL": 10,  # seconds a worker reuses the keys it read from the database
     # Longest life of a private_key_jwt assertion (exp - iat, and its age when used), seconds.
     "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
+    # DPoP proofs (RFC 9449 §11.1): accepted up to this many seconds after their `iat`, and
+    # at most OIDC_DPOP_CLOCK_SKEW seconds before it (the client's clock may run ahead).
+    "OIDC_DPOP_PROOF_MAX_AGE": 60,
+    "OIDC_DPOP_CLOCK_SKEW": 10,
+    # Every DPoP proof must carry a nonce from Passerelle (RFC 9449 §8, the DPoP-Nonce
+    # header); False leaves it to the clients registered with dpop_require_nonce. A nonce is
+    # good for one to two OIDC_DPOP_NONCE_LIFETIME periods, on every host (no state).
+    "OIDC_DPOP_REQUIRE_NONCE": False,
+    "OIDC_DPOP_NONCE_LIFETIME": 300,
     # Dynamic client registration (RFC 7591/7592) at /register: off by default; when on, a
     # client registers with a single-use initial access token (`idp clients initial-token`).
     "OIDC_DYNAMIC_REGISTRATION": False,

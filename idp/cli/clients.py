@@ -47,6 +47,8 @@ def _client_dict(client) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         "require_signed_request_object": client.require_signed_request_object,
         "allow_unsigned_request_objects": client.allow_unsigned_request_objects,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "dpop_require_nonce": client.dpop_require_nonce,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -113,6 +115,20 @@ def request_object_options(command):
     return command
 
 
+def dpop_options(command):
+    """DPoP-bound tokens (RFC 9449; docs/oidc.md, DPoP)."""
+    for option in reversed((
+        click.option("--require-dpop/--no-require-dpop", "dpop_bound_access_tokens", default=None,
+                     help="Refuse this client's token requests without a DPoP proof: every token it gets is "
+                          "bound to its key (dpop_bound_access_tokens)."),
+        click.option("--require-dpop-nonce/--no-require-dpop-nonce", "dpop_require_nonce", default=None,
+                     help="This client's DPoP proofs must carry a nonce from Passerelle (DPoP-Nonce), "
+                          "whatever OIDC_DPOP_REQUIRE_NONCE says."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group()
 def clients() -> None:
     """Register and manage relying parties."""
@@ -151,6 +167,7 @@ def clients() -> None:
 @PKCE_OPTION
 @REQUIRE_PAR_OPTION
 @request_object_options
+@dpop_options
 @logout_options
 @json_option
 @in_app
@@ -159,7 +176,8 @@ def clients_create(
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
     initiate_login_uri, min_acr, require_pkce, backchannel_logout_uri, backchannel_logout_session_required,
     frontchannel_logout_uri, frontchannel_logout_session_required, require_par, jwks_uri,
-    require_signed_request_object, allow_unsigned_request_objects, as_json,
+    require_signed_request_object, allow_unsigned_request_objects, dpop_bound_access_tokens, dpop_require_nonce,
+    as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
     from idp.extensions import db as database
@@ -193,6 +211,8 @@ def clients_create(
         jwks_uri=jwks_uri or None,
         require_signed_request_object=bool(require_signed_request_object),
         allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
+        dpop_bound_access_tokens=bool(dpop_bound_access_tokens),
+        dpop_require_nonce=bool(dpop_require_nonce),
         **options,
     )
     database.session.commit()
@@ -248,23 +268,26 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @REQUIRE_PAR_OPTION
 @click.option("--jwks-file", type=click.File("r"), help="Replace the client's public keys (JSON Web Key Set).")
 @request_object_options
+@dpop_options
 @logout_options
 @json_option
 @in_app
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
                    require_par: bool | None, jwks_file, jwks_uri: str | None, require_signed_request_object: bool | None,
-                   allow_unsigned_request_objects: bool | None, as_json: bool, **logout: Any) -> None:
+                   allow_unsigned_request_objects: bool | None, dpop_bound_access_tokens: bool | None,
+                   dpop_require_nonce: bool | None, as_json: bool, **logout: Any) -> None:
     """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
     from idp.extensions import db as database
 
     keys = {"jwks": _read_jwks(jwks_file) if jwks_file else None, "jwks_uri": jwks_uri,
             "require_signed_request_object": require_signed_request_object,
-            "allow_unsigned_request_objects": allow_unsigned_request_objects}
+            "allow_unsigned_request_objects": allow_unsigned_request_objects,
+            "dpop_bound_access_tokens": dpop_bound_access_tokens, "dpop_require_nonce": dpop_require_nonce}
     if scope is None and initiate_login_uri is None and require_pkce is None and require_par is None and all(
             value is None for value in keys.values()) and all(
             value is None for value in logout.values()):
         raise click.UsageError("nothing to change: give --scope, --initiate-login-uri, --pkce/--no-pkce "
-                               "--require-par/--no-require-par, a key or request object option (--jwks-file, --jwks-uri, ...) "
+                               "--require-par/--no-require-par, a key, request object or DPoP option (--jwks-file, --jwks-uri, --require-dpop, ...) "
                                "and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
     client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,
                                      require_pkce=require_pkce, require_pushed_authorization_requests=require_par,

@@ -92,6 +92,8 @@ class ClientService:
         jwks_uri: str | None = None,
         require_signed_request_object: bool = False,
         allow_unsigned_request_objects: bool = False,
+        dpop_bound_access_tokens: bool = False,
+        dpop_require_nonce: bool = False,
     ) -> tuple[Client, str | None]:
         """Register a client. Returns (client, plain_secret); the secret is shown only now.
 
@@ -148,6 +150,8 @@ class ClientService:
             jwks_uri=jwks_uri,
             require_signed_request_object=bool(require_signed_request_object),
             allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
+            dpop_bound_access_tokens=bool(dpop_bound_access_tokens),
+            dpop_require_nonce=bool(dpop_require_nonce),
             created_at=now,
             updated_at=now,
         )
@@ -181,7 +185,8 @@ class ClientService:
                require_pushed_authorization_requests: bool | None = None,
                jwks: Mapping[str, Any] | None = None, jwks_uri: str | None = None,
                require_signed_request_object: bool | None = None,
-               allow_unsigned_request_objects: bool | None = None) -> Client:
+               allow_unsigned_request_objects: bool | None = None,
+               dpop_bound_access_tokens: bool | None = None, dpop_require_nonce: bool | None = None) -> Client:
         """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
         requirement or logout session requirements, with the checks of create(). Workers may
         reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds. Raises
@@ -213,6 +218,10 @@ class ClientService:
         if require_pkce is not None:
             _check_pkce(require_pkce, client.is_public)
             client.require_pkce = require_pkce
+        if dpop_bound_access_tokens is not None:
+            client.dpop_bound_access_tokens = dpop_bound_access_tokens
+        if dpop_require_nonce is not None:
+            client.dpop_require_nonce = dpop_require_nonce
         client.updated_at = self.clock()
         self.session.flush()
         return client

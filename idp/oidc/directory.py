@@ -46,6 +46,8 @@ class OAuthClient(ClientMixin):
     jwks_uri: str | None = None  # where the public keys are when jwks is not given
     require_signed_request_object: bool = False  # JAR only (RFC 9101 §10.5)
     allow_unsigned_request_objects: bool = False  # alg none accepted (operator's choice)
+    dpop_bound_access_tokens: bool = False  # every token request carries a DPoP proof (RFC 9449 §5.2)
+    dpop_require_nonce: bool = False  # its DPoP proofs carry a nonce from Passerelle (§8)
 
     @classmethod
     def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
@@ -71,6 +73,8 @@ class OAuthClient(ClientMixin):
             jwks_uri=record.jwks_uri,
             require_signed_request_object=record.require_signed_request_object,
             allow_unsigned_request_objects=record.allow_unsigned_request_objects,
+            dpop_bound_access_tokens=record.dpop_bound_access_tokens,
+            dpop_require_nonce=record.dpop_require_nonce,
         )
 
     def get_client_id(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
+from idp.oidc.dpop import SIGNING_ALGS as DPOP_ALGS
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import SUPPORTED_ALGS
 from idp.oidc.request_objects import SIGNING_ALGS as REQUEST_OBJECT_ALGS
@@ -45,6 +46,8 @@ def provider_metadata(issuer: str) -> dict:
         "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": [m for m in TOKEN_AUTH_METHODS if m != "none"],
         "code_challenge_methods_supported": ["S256"],
+        # DPoP (RFC 9449 §5.1): proofs signed with these; tokens then bound to the key.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         "claims_supported": list(CLAIMS_SUPPORTED),
         "claims_parameter_supported": True,
         # JAR (RFC 9101): signed request objects by value or pushed (PAR); alg none only

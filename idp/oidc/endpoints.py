@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from typing import Any
 
@@ -9,12 +10,15 @@ from flask import Request
 
 from idp.extensions import db
 from idp.oidc import claims as oidc_claims
+from idp.oidc import dpop
 from idp.oidc.directory import OAuthClient
+from idp.oidc.errors import DPoPError
 from idp.oidc.server import PasserelleServer
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Grant types are short ASCII names or URIs; Authlib echoes them into error descriptions.
 GRANT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_:.\-]{1,200}")
+DPOP_ALGS = " ".join(dpop.SIGNING_ALGS)
 
 
 def form_problem(request: Request, required: str | None) -> str | None:
@@ -38,17 +42,23 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
     header = request.headers.get("Authorization", "")
     in_body = request.method == "POST" and request.mimetype == FORM_CONTENT_TYPE and "access_token" in request.form
     scheme, _, header_token = header.partition(" ")
+    scheme = "bearer" if in_body else scheme.lower()
     if header and in_body:
         return _bearer_error(400, "invalid_request", "Send the access token one way only.")
     if in_body:
         plain_token = request.form.get("access_token", "")
-    elif scheme.lower() == "bearer" and header_token.strip():
+    elif scheme in ("bearer", "dpop") and header_token.strip():
         plain_token = header_token.strip()
     else:
-        return 401, {"error": "invalid_token", "error_description": "An access token is required."}, {"WWW-Authenticate": 'Bearer realm="passerelle"'}
+        challenge = f'Bearer realm="passerelle", DPoP algs="{DPOP_ALGS}"'
+        return 401, {"error": "invalid_token", "error_description": "An access token is required."}, {"WWW-Authenticate": challenge}
     token = server.tokens().find_active_access_token(plain_token) if len(plain_token) <= 512 else None
     if token is None:
         return _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    if token.dpop_jkt is not None or scheme == "dpop":
+        refusal = _dpop_refusal(server, request, token, plain_token, scheme)
+        if refusal:
+            return refusal
     if token.user_id is None or "openid" not in token.scope.split():
         return _bearer_error(403, "insufficient_scope", "The access token does not carry the openid scope.")
     user = server.active_user(token.user_id)
@@ -63,6 +73,28 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
         "sub": server.subject(client, user),
     }
     return 200, body, {}
+
+
+def _dpop_refusal(server: PasserelleServer, request: Request, token, plain_token: str, scheme: str):
+    """Why a DPoP-bound token (or one sent with the DPoP scheme) may not be used here, as
+    the (status, body, headers) to answer, or None (RFC 9449 §7)."""
+    if token.dpop_jkt is None:
+        return _dpop_error("invalid_token", "This access token is not DPoP-bound: send it with the Bearer scheme.")
+    if scheme != "dpop":
+        return _dpop_error("invalid_token", "This access token is DPoP-bound: send it as 'Authorization: DPoP' with a DPoP proof.")
+    client = server.clients.get(db.session, token.client_id)
+    try:
+        raw = dpop.proof_header(request.headers)
+        if raw is None:
+            raise DPoPError("A DPoP proof (the DPoP header) is required with a DPoP-bound access token.")
+        proof = server.dpop().verify(raw, method=request.method, url=server.issuer + request.path,
+                                     access_token=plain_token,
+                                     require_nonce=client is not None and client.dpop_require_nonce)
+    except DPoPError as problem:
+        return _dpop_error(problem.error, problem.description, problem.nonce)
+    if not hmac.compare_digest(proof.jkt, token.dpop_jkt):
+        return _dpop_error("invalid_dpop_proof", "The DPoP proof is signed with another key than the access token's.")
+    return None
 
 
 def introspection(server: PasserelleServer, client: OAuthClient, plain_token: str) -> dict[str, Any]:
@@ -88,6 +120,11 @@ def introspection(server: PasserelleServer, client: OAuthClient, plain_token: st
         "iss": server.issuer,
         "aud": token.client_id,
     }
+    if token.dpop_jkt is not None:
+        # RFC 9449 §6.2: the resource server checks the proofs against this key.
+        body["cnf"] = {"jkt": token.dpop_jkt}
+        if token_type == "Bearer":
+            body["token_type"] = "DPoP"
     user = server.active_user(token.user_id) if token.user_id else None
     if token.user_id and user is None:
         return {"active": False}
@@ -99,3 +136,11 @@ def introspection(server: PasserelleServer, client: OAuthClient, plain_token: st
 def _bearer_error(status: int, error: str, description: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     challenge = f'Bearer realm="passerelle", error="{error}", error_description="{description}"'
     return status, {"error": error, "error_description": description}, {"WWW-Authenticate": challenge}
+
+
+def _dpop_error(error: str, description: str, nonce: str | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """401 with a DPoP challenge (RFC 9449 §7.1), and the nonce to use when one is asked for."""
+    headers = {"WWW-Authenticate": f'DPoP algs="{DPOP_ALGS}", error="{error}", error_description="{description}"'}
+    if nonce:
+        headers["DPoP-Nonce"] = nonce
+    return 401, {"error": error, "error_description": description}, headers

@@ -33,3 +33,14 @@ class SoftwareStatementNotAccepted(ClientError):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class DPoPError(Exception):
+    """A DPoP proof (RFC 9449) cannot be accepted: `error` is invalid_dpop_proof, or
+    use_dpop_nonce with the `nonce` the client must put in its next proof (§8)."""
+
+    def __init__(self, description: str, *, error: str = "invalid_dpop_proof", nonce: str | None = None):
+        super().__init__(description)
+        self.description = description
+        self.error = error
+        self.nonce = nonce

@@ -28,6 +28,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
+from idp.oidc.dpop import bound_key
 from idp.oidc.models import ClientAssertionJti
 from idp.oidc.token_queries import GrantContext, Person
 from idp.ops import metrics
@@ -104,7 +105,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         context = self.server.tokens().context_of(authorization_code)
         self.request.grant_context = context
         token = self.server.tokens().issue(
-            context, include_refresh_token=self.request.client.check_grant_type("refresh_token"))
+            context, include_refresh_token=self.request.client.check_grant_type("refresh_token"),
+            dpop_jkt=bound_key(self.request))
         metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
@@ -157,7 +159,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         # A narrower scope narrows this access token only; the grant keeps its scope.
         context = tokens.context_of(parent, scope=self.request.payload.scope or parent.grant_scope)
         self.request.grant_context = context
-        token = tokens.issue(context, include_refresh_token=True)
+        token = tokens.issue(context, include_refresh_token=True, dpop_jkt=bound_key(self.request))
         metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
@@ -179,7 +181,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         scope = " ".join(requested or [v for v in client.scopes if v not in USER_SCOPES])
         context = GrantContext(grant_id=new_token(16), client_id=client.client_id, user_id=None, session_id=None, scope=scope)
         self.request.grant_context = context
-        token = self.server.tokens().issue(context, include_refresh_token=False)
+        token = self.server.tokens().issue(context, include_refresh_token=False, dpop_jkt=bound_key(self.request))
         metrics.count_token(self.GRANT_TYPE, context.client_id)
         return 200, token, self.TOKEN_RESPONSE_HEADER
 

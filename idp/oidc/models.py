@@ -60,6 +60,11 @@ class Client(Base):
     # Dynamic registration (RFC 7592): the keyed hash of the token that lets the client read,
     # update and delete its own registration; None for clients an operator registered.
     registration_access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # DPoP (RFC 9449): this client's token requests must carry a proof, so every access token
+    # it gets is bound to its key (§5.2, `idp clients create|update --require-dpop`); and its
+    # proofs must carry a nonce from Passerelle (§8), whatever OIDC_DPOP_REQUIRE_NONCE says.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    dpop_require_nonce: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -126,6 +131,9 @@ class Token(Base):
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # DPoP (RFC 9449 §6.1): the JWK SHA-256 thumbprint of the key this access token is bound
+    # to (`cnf.jkt`); for a public client its refresh token is bound to the same key (§5).
+    dpop_jkt: Mapped[str | None] = mapped_column(String(43))
 
 
 class Consent(Base):
@@ -169,6 +177,17 @@ class ClientAssertionJti(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DPoPProofJti(Base):
+    """Seen DPoP proofs (RFC 9449 §11.1), by a keyed hash of their key's thumbprint and `jti`,
+    kept until their `iat` is out of the accepted window: any host refuses a replay."""
+
+    __tablename__ = "dpop_proof_jtis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class PushedAuthorizationRequest(Base):

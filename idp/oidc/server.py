@@ -20,6 +20,7 @@ from idp.extensions import db
 from idp.oidc import claims as oidc_claims
 from idp.oidc.client_keys import ClientKeys
 from idp.oidc.directory import ClientDirectory, KeyRing, OAuthClient
+from idp.oidc.dpop import DPoPBinding, DPoPVerifier
 from idp.oidc.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -76,9 +77,11 @@ class PasserelleServer(AuthorizationServer):
         self.client_keys = ClientKeys()  # jwks or jwks_uri: private_key_jwt, request objects
         self.init_app(app, query_client=lambda client_id: self.clients.get(db.session, client_id))
         self.scopes_supported = None  # each client's registered scopes decide
-        self.register_grant(AuthorizationCodeGrant, [PasserelleCodeChallenge(required=True), NonceCheck(), IdTokenExtension()])
-        self.register_grant(RefreshTokenGrant, [IdTokenExtension()])
-        self.register_grant(ClientCredentialsGrant)
+        # DPoPBinding: a proof in the DPoP header binds the tokens to its key (RFC 9449).
+        self.register_grant(AuthorizationCodeGrant, [PasserelleCodeChallenge(required=True), NonceCheck(), IdTokenExtension(),
+                                                     DPoPBinding()])
+        self.register_grant(RefreshTokenGrant, [IdTokenExtension(), DPoPBinding()])
+        self.register_grant(ClientCredentialsGrant, [DPoPBinding()])
         self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWT(self))
 
@@ -86,6 +89,9 @@ class PasserelleServer(AuthorizationServer):
 
     def tokens(self) -> TokenService:
         return TokenService(db.session, self.context.settings, self.context.clock, self.context.hasher)
+
+    def dpop(self) -> DPoPVerifier:
+        return DPoPVerifier(db.session, self.context.settings, self.context.clock, self.context.hasher)
 
     def keys(self) -> KeyService:
         return KeyService(db.session, self.context.settings, self.context.clock, self.context.secret_box)

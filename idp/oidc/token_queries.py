@@ -106,6 +106,7 @@ class FoundToken:
     refresh_expires_at: datetime | None
     rotated_at: datetime | None
     revoked_at: datetime | None
+    dpop_jkt: str | None  # the key a DPoP-bound token is bound to (cnf.jkt), else None
     session_alive: bool  # the session that made the grant is still live (_SESSION_ALIVE)
     person: Person | None
 

@@ -100,9 +100,10 @@ class TokenService:
 
     # Tokens --------------------------------------------------------------------------------
 
-    def issue(self, context: GrantContext, *, include_refresh_token: bool) -> dict[str, Any]:
+    def issue(self, context: GrantContext, *, include_refresh_token: bool, dpop_jkt: str | None = None) -> dict[str, Any]:
         """Create an opaque access token (and a refresh token) for the grant; return the
-        token response. One Core INSERT: the row is never read back in this request."""
+        token response. One Core INSERT: the row is never read back in this request. With
+        dpop_jkt the tokens are bound to that DPoP key (RFC 9449 §5: token_type DPoP)."""
         now = self.clock()
         ttl = self.settings.OIDC_ACCESS_TOKEN_TTL
         plain_access = new_token(32)
@@ -127,8 +128,10 @@ class TokenService:
             "issued_at": now,
             "access_expires_at": now + timedelta(seconds=ttl),
             "refresh_expires_at": refresh_expires_at,
+            "dpop_jkt": dpop_jkt,
         })
-        response: dict[str, Any] = {"access_token": plain_access, "token_type": "Bearer", "expires_in": ttl}
+        response: dict[str, Any] = {"access_token": plain_access, "token_type": "DPoP" if dpop_jkt else "Bearer",
+                                    "expires_in": ttl}
         if context.scope:
             response["scope"] = context.scope
         if plain_refresh:

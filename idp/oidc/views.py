@@ -72,6 +72,9 @@ def token():
     response = server.create_token_response()
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
+    if "DPoP" in request.headers and "DPoP-Nonce" not in response.headers:
+        # The nonce for the next proof, for clients that must send one (RFC 9449 §8.2).
+        response.headers["DPoP-Nonce"] = server.dpop().nonce()
     return response
 
 
@@ -98,6 +101,7 @@ def provider_metadata_dict() -> dict:
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     status, body, headers = endpoints.userinfo(authorization.oidc_server(), request)
+    db.session.commit()  # a DPoP proof's jti, spent (RFC 9449 §11.1)
     response = json_response(json.dumps(body), status=status)
     response.headers.update(headers)
     return response

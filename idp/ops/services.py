@@ -24,7 +24,7 @@ from idp.invitations.models import Invitation
 from idp.logout.models import LogoutDelivery
 from idp.mail.models import OutboxMessage, OutboxState
 from idp.mfa.models import EmailCode, WebAuthnChallenge
-from idp.oidc.models import AuthorizationCode, ClientAssertionJti, Token
+from idp.oidc.models import AuthorizationCode, ClientAssertionJti, DPoPProofJti, Token
 from idp.robot.models import SpentRobotChallenge
 from idp.signin.models import SigninTransaction, UserSession
 
@@ -116,6 +116,7 @@ PRUNE_RULES: tuple[PruneRule, ...] = (
     PruneRule("authorization_codes", AuthorizationCode, lambda cutoff: AuthorizationCode.expires_at < cutoff),
     PruneRule("tokens", Token, _tokens_dead),
     PruneRule("client_assertion_jtis", ClientAssertionJti, lambda cutoff: ClientAssertionJti.expires_at < cutoff),
+    PruneRule("dpop_proof_jtis", DPoPProofJti, lambda cutoff: DPoPProofJti.expires_at < cutoff),
     # Before sessions and transactions: partner requests, codes and challenges point at them.
     PruneRule("partner_requests", PartnerRequest, lambda cutoff: PartnerRequest.expires_at < cutoff),
     PruneRule("email_codes", EmailCode, lambda cutoff: EmailCode.expires_at < cutoff),
