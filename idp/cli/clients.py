@@ -47,6 +47,7 @@ def _client_dict(client) -> dict[str, Any]:
         "jwks_uri": client.jwks_uri,
         "require_signed_request_object": client.require_signed_request_object,
         "allow_unsigned_request_objects": client.allow_unsigned_request_objects,
+        "profile": client.profile,
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "dpop_require_nonce": client.dpop_require_nonce,
         "created_at": client.created_at,
@@ -167,6 +168,9 @@ def clients() -> None:
 @PKCE_OPTION
 @REQUIRE_PAR_OPTION
 @request_object_options
+@click.option("--profile", type=click.Choice(["fapi2"]),
+              help="Apply a policy set: fapi2 = private_key_jwt (the default auth method then), PKCE, PAR and "
+                   "signed request objects required (docs/oidc.md, The fapi2 profile).")
 @dpop_options
 @logout_options
 @json_option
@@ -176,7 +180,7 @@ def clients_create(
     subject_type, require_consent, id_token_alg, jwks_file, client_id, sector_identifier, scope,
     initiate_login_uri, min_acr, require_pkce, backchannel_logout_uri, backchannel_logout_session_required,
     frontchannel_logout_uri, frontchannel_logout_session_required, require_par, jwks_uri,
-    require_signed_request_object, allow_unsigned_request_objects, dpop_bound_access_tokens, dpop_require_nonce,
+    require_signed_request_object, allow_unsigned_request_objects, profile, dpop_bound_access_tokens, dpop_require_nonce,
     as_json,
 ) -> None:
     """Register a client. The secret is printed once: it is stored only as a keyed hash."""
@@ -192,7 +196,7 @@ def clients_create(
         name=name,
         redirect_uris=redirect_uris,
         post_logout_redirect_uris=post_logout_redirect_uris,
-        auth_method=auth_method or ("none" if is_public else "client_secret_basic"),
+        auth_method=auth_method or ("none" if is_public else "private_key_jwt" if profile else "client_secret_basic"),
         is_public=is_public,
         subject_type=subject_type,
         require_consent=require_consent,
@@ -211,6 +215,7 @@ def clients_create(
         jwks_uri=jwks_uri or None,
         require_signed_request_object=bool(require_signed_request_object),
         allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
+        profile=profile,
         dpop_bound_access_tokens=bool(dpop_bound_access_tokens),
         dpop_require_nonce=bool(dpop_require_nonce),
         **options,
@@ -268,19 +273,21 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @REQUIRE_PAR_OPTION
 @click.option("--jwks-file", type=click.File("r"), help="Replace the client's public keys (JSON Web Key Set).")
 @request_object_options
+@click.option("--profile", type=click.Choice(["fapi2", "none"]),
+              help="Apply the fapi2 policy set (the client must use private_key_jwt), or lift it (none).")
 @dpop_options
 @logout_options
 @json_option
 @in_app
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
                    require_par: bool | None, jwks_file, jwks_uri: str | None, require_signed_request_object: bool | None,
-                   allow_unsigned_request_objects: bool | None, dpop_bound_access_tokens: bool | None,
+                   allow_unsigned_request_objects: bool | None, profile: str | None, dpop_bound_access_tokens: bool | None,
                    dpop_require_nonce: bool | None, as_json: bool, **logout: Any) -> None:
     """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
     from idp.extensions import db as database
 
     keys = {"jwks": _read_jwks(jwks_file) if jwks_file else None, "jwks_uri": jwks_uri,
-            "require_signed_request_object": require_signed_request_object,
+            "require_signed_request_object": require_signed_request_object, "profile": profile,
             "allow_unsigned_request_objects": allow_unsigned_request_objects,
             "dpop_bound_access_tokens": dpop_bound_access_tokens, "dpop_require_nonce": dpop_require_nonce}
     if scope is None and initiate_login_uri is None and require_pkce is None and require_par is None and all(

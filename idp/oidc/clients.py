@@ -26,6 +26,7 @@ from idp.security.secrets import KeyedHasher
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
 SECRET_PURPOSE = "client_secret"
+PROFILES = ("fapi2",)  # policy sets an operator applies (--profile); docs/oidc.md
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SUBJECT_TYPES = ("public", "pairwise")
@@ -92,6 +93,7 @@ class ClientService:
         jwks_uri: str | None = None,
         require_signed_request_object: bool = False,
         allow_unsigned_request_objects: bool = False,
+        profile: str | None = None,
         dpop_bound_access_tokens: bool = False,
         dpop_require_nonce: bool = False,
     ) -> tuple[Client, str | None]:
@@ -101,6 +103,9 @@ class ClientService:
         Raises InvalidClientMetadata naming the first rule the registration breaks.
         """
         name = _check_name(name)
+        if profile is not None:
+            _check_profile_name(profile)
+            require_pushed_authorization_requests = require_signed_request_object = True
         redirect_uris = [_check_uri(uri, "redirect URI") for uri in redirect_uris]
         post_logout_redirect_uris = [_check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
         grant_types = _check_grant_types(grant_types, redirect_uris)
@@ -150,11 +155,13 @@ class ClientService:
             jwks_uri=jwks_uri,
             require_signed_request_object=bool(require_signed_request_object),
             allow_unsigned_request_objects=bool(allow_unsigned_request_objects),
+            profile=profile,
             dpop_bound_access_tokens=bool(dpop_bound_access_tokens),
             dpop_require_nonce=bool(dpop_require_nonce),
             created_at=now,
             updated_at=now,
         )
+        _check_profile(client)
         self.session.add(client)
         self.session.flush()
         return client, plain_secret
@@ -185,7 +192,7 @@ class ClientService:
                require_pushed_authorization_requests: bool | None = None,
                jwks: Mapping[str, Any] | None = None, jwks_uri: str | None = None,
                require_signed_request_object: bool | None = None,
-               allow_unsigned_request_objects: bool | None = None,
+               allow_unsigned_request_objects: bool | None = None, profile: str | None = None,
                dpop_bound_access_tokens: bool | None = None, dpop_require_nonce: bool | None = None) -> Client:
         """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
         requirement or logout session requirements, with the checks of create(). Workers may
@@ -211,6 +218,13 @@ class ClientService:
             client.allow_unsigned_request_objects = allow_unsigned_request_objects
         _check_request_objects(client.require_signed_request_object, client.allow_unsigned_request_objects,
                                client.jwks or client.jwks_uri)
+        if profile == "none":
+            client.profile = None  # the settings stay; each may now be changed
+        elif profile is not None:
+            _check_profile_name(profile)
+            client.profile = profile
+            client.require_pkce = client.require_pushed_authorization_requests = True
+            client.require_signed_request_object = True
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:
@@ -222,6 +236,7 @@ class ClientService:
             client.dpop_bound_access_tokens = dpop_bound_access_tokens
         if dpop_require_nonce is not None:
             client.dpop_require_nonce = dpop_require_nonce
+        _check_profile(client)
         client.updated_at = self.clock()
         self.session.flush()
         return client
@@ -337,6 +352,30 @@ def _check_auth_method(auth_method: str, is_public: bool, grant_types: Sequence[
     if is_public and "client_credentials" in grant_types:
         # A public client cannot prove who it is, so it cannot act on its own behalf (RFC 6749 §4.4).
         raise InvalidClientMetadata("public clients cannot use client_credentials")
+
+
+def _check_profile_name(profile: str) -> None:
+    if profile not in PROFILES:
+        raise InvalidClientMetadata(f"profile must be one of {', '.join(PROFILES)} (or none on update)")
+
+
+def _check_profile(client: Client) -> None:
+    """FAPI 2.0 Security Profile §5.3.2 and Message Signing §5, as far as Passerelle reaches
+    (docs/oidc.md, The fapi2 profile): a confidential client authenticating with
+    private_key_jwt, PKCE, pushed and signed authorization requests. The authorization
+    response always carries `iss` (RFC 9207). Raises InvalidClientMetadata naming what breaks it."""
+    if client.profile != "fapi2":
+        return
+    needs = [problem for broken, problem in (
+        (client.token_endpoint_auth_method != "private_key_jwt", "private_key_jwt client authentication"),
+        (not client.require_pkce, "PKCE (--pkce)"),
+        (not client.require_pushed_authorization_requests, "pushed authorization requests (--require-par)"),
+        (not client.require_signed_request_object, "signed request objects (--require-signed-request-object)"),
+        (client.allow_unsigned_request_objects, "no unsigned request objects (--no-allow-unsigned-request-objects)"),
+    ) if broken]
+    if needs:
+        raise InvalidClientMetadata(f"the fapi2 profile needs {', '.join(needs)}; "
+                                    "`idp clients update CLIENT_ID --profile none` lifts the profile first")
 
 
 def _check_pkce(require_pkce: bool, is_public: bool) -> None:

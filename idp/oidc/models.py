@@ -60,6 +60,9 @@ class Client(Base):
     # Dynamic registration (RFC 7592): the keyed hash of the token that lets the client read,
     # update and delete its own registration; None for clients an operator registered.
     registration_access_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # A policy set an operator applied (`--profile fapi2`): while set, the settings it
+    # requires cannot be weakened one by one.
+    profile: Mapped[str | None] = mapped_column(String(16))
     # DPoP (RFC 9449): this client's token requests must carry a proof, so every access token
     # it gets is bound to its key (§5.2, `idp clients create|update --require-dpop`); and its
     # proofs must carry a nonce from Passerelle (§8), whatever OIDC_DPOP_REQUIRE_NONCE says.
