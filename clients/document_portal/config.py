@@ -110,7 +110,7 @@ class Settings:
     DOCUMENT_PORTAL_SMTP_SECURITY: str
     DOCUMENT_PORTAL_SMTP_USERNAME: str
     DOCUMENT_PORTAL_SMTP_PASSWORD: str = field(repr=False)
-    DOCUMENT_PORTAL_SMTP_TIMEOUT: int
+    DOCUMENT_PORTAL_SMTP_TIMEOUT: float
 
     @property
     def is_development(self) -> bool:

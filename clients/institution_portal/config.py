@@ -1,17 +1,19 @@
 """The institution portal's settings (PORTAL_* keys), loaded and validated at start.
 
-Load order: DEFAULTS, then the TOML file named by the PORTAL_CONFIG environment variable (if
-any), then every PORTAL_* environment variable, then the overrides given to create_app (tests).
-Services receive the frozen Settings, never app.config.
+Load order (portal_kit.config): DEFAULTS, then the TOML file named by the PORTAL_CONFIG
+environment variable (if any), then every PORTAL_* environment variable, then the overrides
+given to create_app (tests). Services receive the frozen Settings, never app.config.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from dataclasses import dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit
+
+from clients.portal_kit.config import ConfigError, check_core, check_mail, number
+from clients.portal_kit.config import load as load_values
+
+__all__ = ["DEFAULTS", "ConfigError", "Settings", "load", "validate"]
 
 DEFAULTS: dict[str, Any] = {
     # "development" or "production". Outside development the session cookie is Secure and
@@ -71,15 +73,11 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_REPORT_MAX_ROWS": 5000,
 }
 
-# Cookie names the portal must not use: Passerelle's and the demo relying party's.
-RESERVED_COOKIE_NAMES = frozenset({"passerelle_session", "passerelle_lang", "demo_rp_session", "session"})
+PREFIX = "PORTAL_"
 REQUIRED = ("PORTAL_ISSUER", "PORTAL_CLIENT_ID", "PORTAL_CLIENT_SECRET", "PORTAL_BASE_URL", "PORTAL_SECRET_KEY",
             "PORTAL_DATABASE_URL")
-ENVIRONMENTS = ("development", "production")
-
-
-class ConfigError(RuntimeError):
-    """The settings are missing something or contradict themselves: the portal does not start."""
+# Besides Passerelle's and the demo relying party's (portal_kit.config): the other portal's.
+OTHER_PORTAL_COOKIES = ("document_portal_session",)
 
 
 @dataclass(frozen=True)
@@ -128,77 +126,22 @@ class Settings:
 
 
 def load(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Every setting from the four sources, later ones winning."""
-    environ = os.environ if environ is None else environ
-    values = dict(DEFAULTS)
-    path = environ.get("PORTAL_CONFIG")
-    if path:
-        with open(path, "rb") as handle:
-            values.update({key: value for key, value in tomllib.load(handle).items() if key.startswith("PORTAL_")})
-    for name in DEFAULTS:
-        if name in environ:
-            values[name] = environ[name]
-    values.update(overrides or {})
-    return values
+    """Every setting from the four sources, later ones winning (portal_kit.config.load)."""
+    return load_values(DEFAULTS, PREFIX, overrides, environ)
 
 
 def validate(values: dict[str, Any]) -> Settings:
     """Refuse to start on a missing secret, an unknown environment, an http:// address that
     is not loopback outside development, a short secret key or a borrowed cookie name."""
-    missing = [name for name in REQUIRED if not values.get(name)]
-    if missing:
-        raise ConfigError(f"missing settings: {', '.join(missing)}")
-    if values["PORTAL_ENV"] not in ENVIRONMENTS:
-        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
-    if len(str(values["PORTAL_SECRET_KEY"])) < 32:
-        raise ConfigError("PORTAL_SECRET_KEY must hold at least 32 random characters")
-    for name in ("PORTAL_ISSUER", "PORTAL_BASE_URL"):
-        values[name] = str(values[name]).rstrip("/")
-        parts = urlsplit(values[name])
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name} must be an http(s) URL")
-        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise ConfigError(f"{name} must use https (http is only for loopback)")
-    if values["PORTAL_SESSION_COOKIE_NAME"] in RESERVED_COOKIE_NAMES:
-        raise ConfigError("PORTAL_SESSION_COOKIE_NAME must differ from Passerelle's and the demo RP's cookie names")
+    check_core(values, PREFIX, REQUIRED, OTHER_PORTAL_COOKIES)
     if not str(values["PORTAL_REQUIRED_ACR"]).strip():
         raise ConfigError("PORTAL_REQUIRED_ACR must name an assurance level")
-    try:
-        values["PORTAL_SESSION_MAX_AGE"] = int(values["PORTAL_SESSION_MAX_AGE"])
-    except (TypeError, ValueError) as error:
-        raise ConfigError("PORTAL_SESSION_MAX_AGE must be a number of seconds") from error
-    validate_mail(values)
+    check_mail(values, PREFIX)
     validate_periods(values)
-    values["PORTAL_REPORT_CORRECTION_DAYS"] = _number(values, "PORTAL_REPORT_CORRECTION_DAYS", 0, 366)
-    values["PORTAL_REPORT_MAX_BYTES"] = _number(values, "PORTAL_REPORT_MAX_BYTES", 1024, 100 * 1024 * 1024)
-    values["PORTAL_REPORT_MAX_ROWS"] = _number(values, "PORTAL_REPORT_MAX_ROWS", 1, 1_000_000)
+    values["PORTAL_REPORT_CORRECTION_DAYS"] = number(values, "PORTAL_REPORT_CORRECTION_DAYS", 0, 366)
+    values["PORTAL_REPORT_MAX_BYTES"] = number(values, "PORTAL_REPORT_MAX_BYTES", 1024, 100 * 1024 * 1024)
+    values["PORTAL_REPORT_MAX_ROWS"] = number(values, "PORTAL_REPORT_MAX_ROWS", 1, 1_000_000)
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
-
-
-SMTP_SECURITIES = ("starttls", "tls", "none")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def validate_mail(values: dict[str, Any]) -> None:
-    """The SMTP settings: a known security, numbers that are numbers, no clear text to a
-    relay off this host outside development, a sender that is an address."""
-    if values["PORTAL_SMTP_SECURITY"] not in SMTP_SECURITIES:
-        raise ConfigError("PORTAL_SMTP_SECURITY must be starttls, tls or none")
-    if (values["PORTAL_SMTP_SECURITY"] == "none" and values["PORTAL_ENV"] != "development"
-            and values["PORTAL_SMTP_HOST"] not in LOOPBACK):
-        raise ConfigError("PORTAL_SMTP_SECURITY none sends mail in clear: only to a loopback SMTP relay")
-    values["PORTAL_SMTP_PORT"] = _number(values, "PORTAL_SMTP_PORT", 1, 65535)
-    try:
-        values["PORTAL_SMTP_TIMEOUT"] = float(values["PORTAL_SMTP_TIMEOUT"])
-    except (TypeError, ValueError) as error:
-        raise ConfigError("PORTAL_SMTP_TIMEOUT must be a number of seconds") from error
-    if not 0 < values["PORTAL_SMTP_TIMEOUT"] <= 300:
-        raise ConfigError("PORTAL_SMTP_TIMEOUT must be between 0 and 300 seconds")
-    values["PORTAL_SMTP_USERNAME"] = values["PORTAL_SMTP_USERNAME"] or ""
-    values["PORTAL_SMTP_PASSWORD"] = values["PORTAL_SMTP_PASSWORD"] or ""
-    sender = values["PORTAL_MAIL_FROM"]
-    if sender is not None and "@" not in str(sender):
-        raise ConfigError("PORTAL_MAIL_FROM must be an email address")
 
 
 def validate_periods(values: dict[str, Any]) -> None:
@@ -208,8 +151,8 @@ def validate_periods(values: dict[str, Any]) -> None:
     if not months or len(set(months)) != len(months):
         raise ConfigError("PORTAL_PERIOD_MONTHS must name each month once (1-12), e.g. 4,11")
     values["PORTAL_PERIOD_MONTHS"] = tuple(sorted(months))
-    values["PORTAL_PERIOD_OPENING_DAY"] = _number(values, "PORTAL_PERIOD_OPENING_DAY", 1, 28)
-    values["PORTAL_PERIOD_DAYS"] = days = _number(values, "PORTAL_PERIOD_DAYS", 1, 366)
+    values["PORTAL_PERIOD_OPENING_DAY"] = number(values, "PORTAL_PERIOD_OPENING_DAY", 1, 28)
+    values["PORTAL_PERIOD_DAYS"] = days = number(values, "PORTAL_PERIOD_DAYS", 1, 366)
     # The shortest gap between two openings, in days (28-day February counted short): a
     # report must be due before the next period opens.
     ordered = values["PORTAL_PERIOD_MONTHS"]
@@ -243,13 +186,3 @@ def _numbers(values: dict[str, Any], name: str, low: int, high: int) -> tuple[in
     if any(not low <= number <= high for number in numbers):
         raise ConfigError(f"{name} must be between {low} and {high}")
     return numbers
-
-
-def _number(values: dict[str, Any], name: str, low: int, high: int) -> int:
-    try:
-        number = int(values[name])
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{name} must be a whole number") from error
-    if not low <= number <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}")
-    return number

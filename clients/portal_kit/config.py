@@ -90,7 +90,12 @@ def check_mail(values: dict[str, Any], prefix: str) -> None:
     if security == "none" and values[f"{prefix}ENV"] != "development" and values[f"{prefix}SMTP_HOST"] not in LOOPBACK:
         raise ConfigError(f"{prefix}SMTP_SECURITY none sends mail in clear: only to a loopback SMTP relay")
     values[f"{prefix}SMTP_PORT"] = number(values, f"{prefix}SMTP_PORT", 1, 65535)
-    values[f"{prefix}SMTP_TIMEOUT"] = number(values, f"{prefix}SMTP_TIMEOUT", 1, 300)
+    try:
+        values[f"{prefix}SMTP_TIMEOUT"] = float(values[f"{prefix}SMTP_TIMEOUT"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{prefix}SMTP_TIMEOUT must be a number of seconds") from error
+    if not 0 < values[f"{prefix}SMTP_TIMEOUT"] <= 300:
+        raise ConfigError(f"{prefix}SMTP_TIMEOUT must be between 0 and 300 seconds")
     values[f"{prefix}SMTP_USERNAME"] = values[f"{prefix}SMTP_USERNAME"] or ""
     values[f"{prefix}SMTP_PASSWORD"] = values[f"{prefix}SMTP_PASSWORD"] or ""
     sender = values[f"{prefix}MAIL_FROM"]
