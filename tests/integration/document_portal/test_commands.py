@@ -74,3 +74,22 @@ def test_demo_issue_gives_the_demo_user_one_transcript_through_passerelle(live_s
         [document] = portal_db.session.scalars(select(Document)).all()
         assert document.learner_email == "demo@passerelle.test" and document.kind == "transcript"
         assert document.invitation_id and document.issuer_name_fr == "École Imaginaire"
+
+
+def test_the_demo_issue_command_runs_as_make_run_calls_it(live_server, tmp_path):
+    from tests.document_portal_support import register_document_portal
+
+    registration = register_document_portal(live_server.app)
+    config = tmp_path / "document-portal.toml"
+    assert run_with({}, ["demo", "pki", "--directory", str(tmp_path / "pki"), "--config", str(config),
+                         "--organization-number", "E000000000001"]) == 0
+    environ = {**ENVIRON, "DOCUMENT_PORTAL_ENV": "development", "DOCUMENT_PORTAL_ISSUER": live_server.url,
+               "DOCUMENT_PORTAL_CLIENT_ID": registration.client_id,
+               "DOCUMENT_PORTAL_CLIENT_SECRET": registration.client_secret,
+               "DOCUMENT_PORTAL_CONFIG": str(config), "DOCUMENT_PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    assert run_with(environ, ["db", "upgrade"]) == 0
+    demo = ["demo", "issue", "--email", "demo@passerelle.test", "--organization-id", "org-demo",
+            "--organization-number", "E000000000001", "--organization-name-fr", "École Imaginaire",
+            "--organization-name-en", "Imaginary School"]
+    assert run_with(environ, demo) == 0
+    assert run_with({**environ, "DOCUMENT_PORTAL_ENV": "production"}, demo) == 2  # development only
