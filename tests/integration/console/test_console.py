@@ -240,3 +240,44 @@ def test_console_pages_speak_french(app, client, desk_id, person_id):
     client.set_cookie("passerelle_lang", "fr")
     page = client.get(f"/admin/people/{person_id}")
     assert page.status_code == 200 and '<html lang="fr">' in page.text and "Clé de sécurité" in page.text and "Blue key" in page.text
+
+
+@pytest.mark.settings(MFA_REQUIRED=False)  # the person signs in with the emailed code alone
+def test_ending_all_sessions_tells_the_services_and_shows_them_first(app, client, desk_id):
+    """The person's session signed into a portal: the person page names it, and ending all
+    sessions from the console queues its back-channel logout (idp/logout)."""
+    from tests.logout_support import deliveries, logout_client, sign_in_to
+    from tests.oidc_support import make_user
+
+    person_id = make_user(app)  # zoe@example.ca, as sign_in_to expects
+    portal = logout_client(app, "Portail des établissements", backchannel="https://eed.example/bcl")
+    sign_in_to(app.test_client(), portal)
+    sign_in_as(app, client, desk_id)
+    page = client.get(f"/admin/people/{person_id}")
+    assert "Connected services: Portail des établissements" in page.text
+    form = client.get(f"/admin/people/{person_id}/end-sessions")
+    done = client.post(f"/admin/people/{person_id}/end-sessions",
+                       data={"csrf_token": csrf_token(form.text), "reason": "Téléphone volé"})
+    assert done.status_code == 303
+    assert [delivery.client_id for delivery in deliveries(app)] == [portal.client_id]
+    assert "No active session." in client.get(f"/admin/people/{person_id}").text
+    [event] = tags(app, EventTag.SESSIONS_ENDED)
+    assert event.details["agent_id"] == desk_id and event.details["reason"] == "Téléphone volé"
+
+
+@pytest.mark.parametrize("data", [{"reason": "x" * 1001}, {"reason": "a\x00b"}, {"reason": ["a", "b"]}])
+def test_odd_reasons_get_a_clear_answer(app, client, desk_id, person_id, data):
+    sign_in_as(app, client, desk_id)
+    form = client.get(f"/admin/people/{person_id}/disable")
+    response = client.post(f"/admin/people/{person_id}/disable", data={"csrf_token": csrf_token(form.text), **data})
+    assert 400 <= response.status_code < 500 or response.status_code == 303
+    with app.app_context():
+        assert (db.session.get(User, person_id).disabled_at is None) == (response.status_code != 303)
+
+
+@pytest.mark.parametrize("email", ["a" * 400 + "@example.ca", "zoe@example.ca\x00", "<script>@example.ca", "é@é"])
+def test_odd_searches_get_a_clear_answer(app, client, desk_id, person_id, email):
+    sign_in_as(app, client, desk_id)
+    page = client.get("/admin/")
+    response = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "email": email})
+    assert response.status_code in (200, 400, 422) and "<script>@" not in response.text
