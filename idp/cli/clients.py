@@ -169,8 +169,8 @@ def clients() -> None:
 @REQUIRE_PAR_OPTION
 @request_object_options
 @click.option("--profile", type=click.Choice(["fapi2"]),
-              help="Apply a policy set: fapi2 = private_key_jwt (the default auth method then), PKCE, PAR and "
-                   "signed request objects required (docs/oidc.md, The fapi2 profile).")
+              help="Apply a policy set: fapi2 = private_key_jwt (the default auth method then), PKCE, PAR, "
+                   "signed request objects and DPoP required (docs/oidc.md, The fapi2 profile).")
 @dpop_options
 @logout_options
 @json_option

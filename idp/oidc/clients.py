@@ -106,6 +106,7 @@ class ClientService:
         if profile is not None:
             _check_profile_name(profile)
             require_pushed_authorization_requests = require_signed_request_object = True
+            dpop_bound_access_tokens = True  # sender-constrained tokens (FAPI 2.0 §5.3.2.1): DPoP
         redirect_uris = [_check_uri(uri, "redirect URI") for uri in redirect_uris]
         post_logout_redirect_uris = [_check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
         grant_types = _check_grant_types(grant_types, redirect_uris)
@@ -224,7 +225,7 @@ class ClientService:
             _check_profile_name(profile)
             client.profile = profile
             client.require_pkce = client.require_pushed_authorization_requests = True
-            client.require_signed_request_object = True
+            client.require_signed_request_object = client.dpop_bound_access_tokens = True
         if scope is not None:
             client.scope = _check_scope(scope)
         if initiate_login_uri is not None:
@@ -362,7 +363,7 @@ def _check_profile_name(profile: str) -> None:
 def _check_profile(client: Client) -> None:
     """FAPI 2.0 Security Profile §5.3.2 and Message Signing §5, as far as Passerelle reaches
     (docs/oidc.md, The fapi2 profile): a confidential client authenticating with
-    private_key_jwt, PKCE, pushed and signed authorization requests. The authorization
+    private_key_jwt, PKCE, pushed and signed authorization requests, DPoP-bound tokens. The authorization
     response always carries `iss` (RFC 9207). Raises InvalidClientMetadata naming what breaks it."""
     if client.profile != "fapi2":
         return
@@ -372,6 +373,7 @@ def _check_profile(client: Client) -> None:
         (not client.require_pushed_authorization_requests, "pushed authorization requests (--require-par)"),
         (not client.require_signed_request_object, "signed request objects (--require-signed-request-object)"),
         (client.allow_unsigned_request_objects, "no unsigned request objects (--no-allow-unsigned-request-objects)"),
+        (not client.dpop_bound_access_tokens, "DPoP-bound access tokens (--require-dpop)"),
     ) if broken]
     if needs:
         raise InvalidClientMetadata(f"the fapi2 profile needs {', '.join(needs)}; "
