@@ -36,7 +36,7 @@ _MARKUP = re.compile(r"[<>\"'()\[\]\\,;:`&]")
 _ADDRESS = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 _NAME_MARKUP = re.compile(r"[<>{}\[\]\\`]")
 MAX_COURSES = 200
-LIMITS = {"given_name": 100, "family_name": 100, "title_fr": 200, "title_en": 200}
+LIMITS = {"given_name": 100, "family_name": 100, "title_fr": 200, "title_en": 200, "program": 200, "learner_number": 40}
 
 
 @dataclass(frozen=True)

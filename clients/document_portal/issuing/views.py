@@ -26,6 +26,8 @@ from clients.document_portal.issuing.services import (
     DocumentRequest,
     IssuingService,
     Staff,
+    clean,
+    clean_text,
     parse_courses,
 )
 from clients.document_portal.mail import tell_learner_of_withdrawal
@@ -185,6 +187,7 @@ def new():
         given_name=form.given_name.data, family_name=form.family_name.data, email=form.email.data,
         locale=form.locale.data, contact_email=form.contact_email.data)
     try:
+        document_request = clean(document_request)  # before anything is rendered or signed
         pdf = the_pdf(form, service)
         document = service.issue(staff(), document_request, pdf)
     except InvalidField as error:
@@ -205,14 +208,13 @@ def new():
 def the_pdf(form: IssueForm, service: IssuingService) -> bytes:
     """The uploaded PDF, or the transcript rendered from the form. Raises InvalidField."""
     if form.source.data == "transcript":
-        if not (form.program.data or "").strip():
-            raise InvalidField("program", "missing")
         person = current_portal_session()
         transcript = TranscriptData(
             school_name=person.organization_name(form.locale.data),
             learner_name=f"{form.given_name.data.strip()} {form.family_name.data.strip()}",
-            program=form.program.data.strip(), courses=parse_courses(form.courses.data),
-            issued_on=portal().clock().date(), learner_number=(form.learner_number.data or "").strip())
+            program=clean_text("program", form.program.data), courses=parse_courses(form.courses.data),
+            issued_on=portal().clock().date(),
+            learner_number=clean_text("learner_number", form.learner_number.data) if form.learner_number.data else "")
         return service.render(transcript, form.locale.data)
     upload = form.pdf.data
     if not upload or not getattr(upload, "filename", None):

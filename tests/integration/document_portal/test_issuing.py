@@ -359,3 +359,18 @@ def test_passerelle_out_of_reach_is_a_clear_503_never_a_500(tmp_path, pki):
                                    tmp_path / "down.db", pki)
     page = portal.test_client().get("/login", headers={"Accept-Language": "en"})
     assert page.status_code == 503 and "Passerelle cannot be reached right now." in page.get_data(as_text=True)
+
+
+def test_a_transcript_form_with_markup_or_control_characters_is_refused_before_rendering(portal, live_server, school,
+                                                                                        clock):
+    browser = staff_browser(portal, live_server, school, clock)
+    for fields in ({"program": "<font size=90>BA</font>"}, {"program": "BA\x00"}, {"learner_number": "12\u202e34"},
+                   {"given_name": "<b>Zoé</b>"}):
+        form = issue_form(source="transcript", pdf=(io.BytesIO(b""), ""), program="Bachelor of Arts",
+                          courses="MAT101; Calculus I; A; 3")
+        form.update(fields)
+        refused = browser.post("/issuing/new", data=form, content_type="multipart/form-data",
+                               headers={"Accept-Language": "en"})
+        assert refused.status_code == 400, fields
+        assert "Remove the markup, control or invisible characters." in refused.get_data(as_text=True)
+    assert documents(portal) == []
