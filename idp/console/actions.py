@@ -20,8 +20,16 @@ from idp.accounts.unlock import UnlockService
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
-from idp.console.errors import NothingToDo, OwnAccount, ReasonRequired, UnknownPerson, VerificationRequired
+from idp.console.errors import (
+    NotAllowed,
+    NothingToDo,
+    OwnAccount,
+    ReasonRequired,
+    UnknownPerson,
+    VerificationRequired,
+)
 from idp.console.people import LOCKED, PENDING, status_of
+from idp.console.models import AccountRole
 from idp.console.roles import Agent
 from idp.mfa.enrolment import ACCOUNT_PATH
 from idp.mfa.models import EmailCode, RecoveryCode, TotpAuthenticator, WebAuthnCredential
@@ -67,6 +75,9 @@ class PersonActions:
             raise UnknownPerson
         if user.id == agent.user_id:
             raise OwnAccount
+        if not agent.is_operator and self.session.scalar(
+                select(AccountRole.id).where(AccountRole.user_id == user.id).limit(1)) is not None:
+            raise NotAllowed  # the service desk cannot lock out or reset another agent
         return user, checked_reason(reason)
 
     def _record(self, tag: EventTag, user: User, agent: Agent, reason: str, **details: Any) -> None:

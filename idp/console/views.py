@@ -31,6 +31,7 @@ ERROR_MESSAGES = {
     VerificationRequired: _l("Choose how you verified the person's identity."),
     NotAllowed: _l("Only operators can search by name."),
 }
+AGENT_ACCOUNT = _l("Only an operator can act on the account of a console agent.")
 VERIFICATION_NAMES = {
     "video_call_id_document": _l("Video call with a government-issued photo ID"),
     "in_person_id_document": _l("In person, with a government-issued photo ID"),
@@ -141,6 +142,8 @@ def act(user_id: int, action: str):
             abort(404)
         except (ReasonRequired, OwnAccount, NothingToDo) as error:
             form.reason.errors.append(ERROR_MESSAGES[type(error)])
+        except NotAllowed:
+            form.reason.errors.append(AGENT_ACCOUNT)
         else:
             if spec.destructive:
                 spend_key()
@@ -165,6 +168,8 @@ def reset_two_factor(user_id: int):
             form.verification.errors.append(ERROR_MESSAGES[type(error)])
         except (ReasonRequired, OwnAccount, NothingToDo) as error:
             form.reason.errors.append(ERROR_MESSAGES[type(error)])
+        except NotAllowed:
+            form.reason.errors.append(AGENT_ACCOUNT)
         else:
             spend_key()
             db.session.commit()

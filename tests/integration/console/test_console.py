@@ -281,3 +281,12 @@ def test_odd_searches_get_a_clear_answer(app, client, desk_id, person_id, email)
     page = client.get("/admin/")
     response = client.post("/admin/", data={"csrf_token": csrf_token(page.text), "email": email})
     assert response.status_code in (200, 400, 422) and "<script>@" not in response.text
+
+
+def test_a_service_desk_agent_cannot_disable_an_operator(app, client, desk_id, operator_id):
+    sign_in_as(app, client, desk_id)
+    form = client.get(f"/admin/people/{operator_id}/disable")
+    response = client.post(f"/admin/people/{operator_id}/disable", data={"csrf_token": csrf_token(form.text), "reason": "x"})
+    assert response.status_code == 422 and "Only an operator can act on the account of a console agent." in response.text
+    with app.app_context():
+        assert db.session.get(User, operator_id).disabled_at is None

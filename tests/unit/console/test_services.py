@@ -173,3 +173,16 @@ def test_unlock_and_resend_need_the_right_state(ctx, actions, desk, person, rese
     person.activated_at = None
     actions.resend_activation(desk, person.id, "Lien perdu")
     assert resent == [person] and len(events(EventTag.CONSOLE_ACTIVATION_RESENT)) == 1
+
+
+def test_the_service_desk_cannot_act_on_another_agent(ctx, roles, actions, desk):
+    operator = create_person("ops@example.ca", "Olivier", "Ops")
+    roles.grant(operator, OPERATOR)
+    add_app_and_codes(operator)
+    with pytest.raises(NotAllowed):
+        actions.disable(desk, operator.id, "Pourquoi pas")
+    with pytest.raises(NotAllowed):
+        actions.reset_two_factor(desk, operator.id, "callback_known_number", "Appel")
+    assert operator.disabled_at is None and operator.mfa_enrolled_at is not None
+    as_operator = roles.agent(operator)
+    actions.disable(as_operator, desk.user_id, "Départ de l'agente")  # an operator may
