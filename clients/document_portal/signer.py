@@ -43,11 +43,14 @@ class Signer:
 
     def sign(self, pdf: bytes, organization_number: str, *, reason: str) -> bytes:
         """The PDF signed with the school's certificate. Raises NoSignerForOrganization,
-        CredentialsError, TimestampUnavailable or SigningError."""
+        CredentialsError (SignerNotTrusted among them), TimestampUnavailable or SigningError."""
         config = self.settings.signer_for(organization_number)
         with self._lock:
             if organization_number not in self._credentials:
-                self._credentials[organization_number] = load_signer(config, self._environ)
+                # Checked against the trust roots once, when loaded: a wrong root or an expired
+                # certificate stops the first issue rather than every document verifying untrusted.
+                self._credentials[organization_number] = load_signer(
+                    config, self._environ, trust_roots=self.trust_roots or None, at=self._clock())
             credentials = self._credentials[organization_number]
         return sign_pdf(pdf, credentials, reason=reason, location=config.location, contact=config.contact,
                         timestamper=make_timestamper(self.settings.tsa_url, self.settings.tsa_timeout),

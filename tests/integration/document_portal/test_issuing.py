@@ -374,3 +374,16 @@ def test_a_transcript_form_with_markup_or_control_characters_is_refused_before_r
         assert refused.status_code == 400, fields
         assert "Remove the markup, control or invisible characters." in refused.get_data(as_text=True)
     assert documents(portal) == []
+
+
+def test_a_school_certificate_outside_the_trust_roots_stops_the_first_issue(live_server, registration, tmp_path, pki,
+                                                                           school, clock):
+    portal = build_document_portal(live_server.url, registration, tmp_path / "untrusted.db", pki,
+                                   WTF_CSRF_ENABLED=False, TESTING=True,
+                                   DOCUMENT_PORTAL_TRUST_ROOTS=[str(make_demo_pki(tmp_path / "other").ca_certificate)])
+    browser = staff_browser(portal, live_server, school, clock)
+    refused = browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data",
+                           headers={"Accept-Language": "en"})
+    assert refused.status_code == 400
+    assert "Your school's signing certificate cannot be opened" in refused.get_data(as_text=True)
+    assert documents(portal) == []
