@@ -35,6 +35,7 @@ from clients.document_portal.signing.errors import (
     CredentialsError,
     NoSignerForOrganization,
     PdfRefused,
+    SignerNotTrusted,
     SigningError,
     TimestampUnavailable,
 )
@@ -92,6 +93,9 @@ FIELD_LABELS = {
 TROUBLE_MESSAGES = {
     NoSignerForOrganization: _l("No signing certificate is set up for your school yet: the portal's operator must "
                                 "add it. Nothing was issued."),
+    SignerNotTrusted: _l("Your school's signing certificate is not trusted by the portal (its authority is not "
+                         "among the trust roots, or it expired): the portal's operator must check it. Nothing was "
+                         "issued."),
     CredentialsError: _l("Your school's signing certificate cannot be opened: the portal's operator must check it. "
                          "Nothing was issued."),
     TimestampUnavailable: _l("The timestamp service did not answer. Nothing was issued: try again in a few "

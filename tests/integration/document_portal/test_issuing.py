@@ -385,5 +385,5 @@ def test_a_school_certificate_outside_the_trust_roots_stops_the_first_issue(live
     refused = browser.post("/issuing/new", data=issue_form(), content_type="multipart/form-data",
                            headers={"Accept-Language": "en"})
     assert refused.status_code == 400
-    assert "Your school's signing certificate cannot be opened" in refused.get_data(as_text=True)
+    assert "Your school's signing certificate is not trusted by the portal" in refused.get_data(as_text=True)
     assert documents(portal) == []
