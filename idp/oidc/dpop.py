@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -122,7 +123,7 @@ class DPoPVerifier:
         jti, iat = claims.get("jti"), claims.get("iat")
         if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI_LENGTH:
             raise DPoPError("The DPoP proof needs a 'jti' of at most 256 characters.")
-        if not isinstance(iat, int | float) or isinstance(iat, bool):
+        if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
             raise DPoPError("The DPoP proof needs a numeric 'iat'.")
         now = self.clock().timestamp()
         if iat < now - self.settings.OIDC_DPOP_PROOF_MAX_AGE:

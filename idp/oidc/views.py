@@ -101,7 +101,8 @@ def provider_metadata_dict() -> dict:
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     status, body, headers = endpoints.userinfo(authorization.oidc_server(), request)
-    db.session.commit()  # a DPoP proof's jti, spent (RFC 9449 §11.1)
+    if "DPoP" in request.headers:
+        db.session.commit()  # the proof's jti, spent (RFC 9449 §11.1)
     response = json_response(json.dumps(body), status=status)
     response.headers.update(headers)
     return response

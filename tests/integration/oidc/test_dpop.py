@@ -177,6 +177,8 @@ BAD_PROOFS = {
     "too old": lambda key, clock: proof(key, clock, iat=int(clock().timestamp()) - 61),
     "in the future": lambda key, clock: proof(key, clock, iat=int(clock().timestamp()) + 11),
     "iat a string": lambda key, clock: proof(key, clock, iat="now"),
+    "iat NaN": lambda key, clock: proof(key, clock, iat=float("nan")),
+    "iat infinite": lambda key, clock: proof(key, clock, iat=float("-inf")),
     "no jti": lambda key, clock: proof(key, clock, jti=None),
     "huge jti": lambda key, clock: proof(key, clock, jti="j" * 300),
 }
@@ -357,3 +359,25 @@ def test_userinfo_asks_for_a_nonce_when_nonces_are_required(app, client, clock, 
                                                               ath=ath(token["access_token"]),
                                                               nonce=asked.headers["DPoP-Nonce"]))
     assert answered.status_code == 200, answered.get_json()
+
+
+# Operators ---------------------------------------------------------------------------------------
+
+def test_operators_require_dpop_and_nonces_per_client(app, client, clock, key, service):
+    from click.testing import CliRunner
+
+    from idp.cli import main
+
+    def run(*args):
+        result = CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    shown = run("clients", "update", service.client_id, "--require-dpop", "--require-dpop-nonce", "--json")
+    assert shown["dpop_bound_access_tokens"] and shown["dpop_require_nonce"]
+    with app.app_context():
+        app.extensions["oidc_server"].clients._entries.clear()  # as after OIDC_CLIENT_CACHE_TTL
+    assert client_credentials(client, service).get_json()["error"] == "invalid_dpop_proof"
+    assert client_credentials(client, service, proof(key, clock)).get_json()["error"] == "use_dpop_nonce"
+    shown = run("clients", "update", service.client_id, "--no-require-dpop", "--no-require-dpop-nonce", "--json")
+    assert not shown["dpop_bound_access_tokens"] and not shown["dpop_require_nonce"]
