@@ -5,7 +5,8 @@ idp.signin.assurance) used less than CONSOLE_KEY_MAX_AGE ago. The console then k
 own session, shorter than the IdP's: a signed cookie bound to the IdP session (it ends with
 it, and with every new sign-in or step-up), at most CONSOLE_SESSION_MAX_AGE long and
 CONSOLE_SESSION_IDLE_TIMEOUT idle. A destructive action needs a key use less than
-CONSOLE_CONFIRM_MAX_AGE old that no earlier action spent (one key touch, one action).
+CONSOLE_CONFIRM_MAX_AGE old that no earlier action spent (one key touch, one action: the
+spent uses are rows of console_key_uses, so no replayed cookie or racing request reuses one).
 No Flask here: idp.console.web reads and writes the cookie.
 """
 
@@ -15,8 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
+from idp.clock import Clock
 from idp.config import Settings
+from idp.console.models import ConsoleKeyUse
 from idp.signin.assurance import ACR_MFA_PHISHING_RESISTANT
 from idp.signin.models import UserSession
 
@@ -25,19 +31,15 @@ COOKIE_SALT = "passerelle console session v1"
 
 @dataclass(frozen=True)
 class ConsoleSession:
-    """The console's own session: which IdP session it belongs to, when it started, when a
-    console page was last seen, and the key use (auth_time) the last action spent."""
+    """The console's own session: which IdP session it belongs to, when it started, and
+    when a console page was last seen."""
 
     session_id: int
     started_at: float
     seen_at: float
-    spent_key_at: float | None = None
 
     def seen(self, now: datetime) -> ConsoleSession:
         return replace(self, seen_at=now.timestamp())
-
-    def spend(self, user_session: UserSession) -> ConsoleSession:
-        return replace(self, spent_key_at=user_session.auth_time.timestamp())
 
 
 def has_recent_key(user_session: UserSession, now: datetime, max_age: int) -> bool:
@@ -57,8 +59,7 @@ class ConsoleAccess:
             return None
         try:
             data = self.serializer.loads(value)
-            console = ConsoleSession(int(data["s"]), float(data["t"]), float(data["l"]),
-                                     float(data["k"]) if data.get("k") is not None else None)
+            console = ConsoleSession(int(data["s"]), float(data["t"]), float(data["l"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
         stamp = now.timestamp()
@@ -69,8 +70,7 @@ class ConsoleAccess:
         return console
 
     def write(self, console: ConsoleSession) -> str:
-        return self.serializer.dumps({"s": console.session_id, "t": console.started_at,
-                                      "l": console.seen_at, "k": console.spent_key_at})
+        return self.serializer.dumps({"s": console.session_id, "t": console.started_at, "l": console.seen_at})
 
     def start(self, user_session: UserSession, now: datetime) -> ConsoleSession | None:
         """A new console session when the key is recent enough (CONSOLE_KEY_MAX_AGE)."""
@@ -78,7 +78,29 @@ class ConsoleAccess:
             return None
         return ConsoleSession(user_session.id, now.timestamp(), now.timestamp())
 
-    def may_act(self, console: ConsoleSession, user_session: UserSession, now: datetime) -> bool:
-        """A destructive action may go ahead: a recent key use that no action spent yet."""
-        return (has_recent_key(user_session, now, self.settings.CONSOLE_CONFIRM_MAX_AGE)
-                and console.spent_key_at != user_session.auth_time.timestamp())
+    def has_fresh_key(self, user_session: UserSession, now: datetime) -> bool:
+        """The key was used recently enough to confirm a destructive action
+        (CONSOLE_CONFIRM_MAX_AGE); KeyUses says whether an action already spent it."""
+        return has_recent_key(user_session, now, self.settings.CONSOLE_CONFIRM_MAX_AGE)
+
+
+class KeyUses:
+    """The key uses destructive actions spent: one per IdP session (a step-up makes a new
+    session, so each key touch is a new one)."""
+
+    def __init__(self, session: Session, clock: Clock):
+        self.session = session
+        self.clock = clock
+
+    def is_spent(self, session_id: int) -> bool:
+        return self.session.scalar(select(ConsoleKeyUse.id).where(ConsoleKeyUse.session_id == session_id)) is not None
+
+    def spend(self, session_id: int) -> bool:
+        """Record that this session's key use confirmed an action; False if another action
+        (a racing request) already spent it: the caller rolls back and asks for the key."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(ConsoleKeyUse(session_id=session_id, used_at=self.clock()))
+        except IntegrityError:
+            return False
+        return True

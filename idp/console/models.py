@@ -24,3 +24,15 @@ class AccountRole(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsoleKeyUse(Base):
+    """A security-key use (one IdP session: each step-up makes a new one) that confirmed a
+    destructive console action. One row per session, so a key touch confirms one action,
+    whatever cookie is replayed and however many requests race (the unique constraint)."""
+
+    __tablename__ = "console_key_uses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), unique=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

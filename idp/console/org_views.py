@@ -11,7 +11,14 @@ from idp.console.errors import ReasonRequired
 from idp.console.forms import ReasonForm
 from idp.console.organizations import APPROVE, REJECT
 from idp.console.views import ERROR_MESSAGES, bp
-from idp.console.web import console_page, current_agent, current_agent_email, get_console_organizations, spend_key
+from idp.console.web import (
+    console_page,
+    current_agent,
+    current_agent_email,
+    get_console_organizations,
+    key_again,
+    spend_key,
+)
 from idp.extensions import db
 from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
 from idp.orgs.errors import (
@@ -81,8 +88,8 @@ def decide(reference: str, decision: str):
             db.session.rollback()
             form.reason.errors.append(DECISION_ERRORS[type(error)])
         else:
-            if decision == APPROVE:
-                spend_key()
+            if decision == APPROVE and not spend_key():
+                return key_again()
             db.session.commit()
             return redirect(url_for("console.requests", done=decision), code=303)
     return render_template("console/decide.html", form=form, row=row, decision=decision, **NAMES), 422 if form.errors else 200

@@ -18,6 +18,7 @@ from idp.console.web import (
     end_console_session,
     get_people_service,
     get_person_actions,
+    key_again,
     spend_key,
 )
 from idp.extensions import db
@@ -145,8 +146,8 @@ def act(user_id: int, action: str):
         except NotAllowed:
             form.reason.errors.append(AGENT_ACCOUNT)
         else:
-            if spec.destructive:
-                spend_key()
+            if spec.destructive and not spend_key():
+                return key_again()
             db.session.commit()
             return redirect(url_for("console.person", user_id=user_id, done=action), code=303)
     return render_template("console/action.html", form=form, action=action, spec=spec, user_id=user_id, name=name), (
@@ -171,7 +172,8 @@ def reset_two_factor(user_id: int):
         except NotAllowed:
             form.reason.errors.append(AGENT_ACCOUNT)
         else:
-            spend_key()
+            if not spend_key():
+                return key_again()
             db.session.commit()
             return redirect(url_for("console.person", user_id=user_id, done="reset-two-factor"), code=303)
     choices = [(value, str(VERIFICATION_NAMES[value]), None) for value in VERIFICATIONS]

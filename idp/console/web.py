@@ -14,7 +14,7 @@ from flask import abort, g, make_response, render_template, request
 from idp.accounts.models import User
 from idp.accounts.unlock import UnlockService
 from idp.audit import EventTag, record_event
-from idp.console.access import ConsoleAccess
+from idp.console.access import ConsoleAccess, KeyUses
 from idp.console.actions import PersonActions
 from idp.console.people import PeopleService
 from idp.console.roles import Agent, RoleService
@@ -71,9 +71,17 @@ def get_console_organizations():
     return ConsoleOrganizations(get_organization_service())
 
 
-def spend_key() -> None:
-    """A destructive action went ahead: the key use that confirmed it confirms nothing else."""
-    g.console_session = g.console_session.spend(g.console_user_session)
+def spend_key() -> bool:
+    """A destructive action went ahead: the key use that confirmed it confirms nothing else.
+    False when a racing request spent it first: the caller rolls back (see key_again)."""
+    return KeyUses(db.session, app_context().clock).spend(g.console_user_session.id)
+
+
+def key_again():
+    """After a lost race for the key use: nothing was done; ask for the key again."""
+    db.session.rollback()
+    user_session = g.console_user_session
+    return ask_for_key(user_session, db.session.get(User, user_session.user_id), request.path)
 
 
 def ask_for_key(user_session: UserSession, user: User, return_to: str):
@@ -127,7 +135,8 @@ def console_page(*, operator_only: bool = False, destructive: bool | Callable[..
                 db.session.commit()
                 return make_response(render_template("console/forbidden.html"), 403)
             is_destructive = destructive(**kwargs) if callable(destructive) else destructive
-            if is_destructive and not access.may_act(console, user_session, now):
+            if is_destructive and (not access.has_fresh_key(user_session, now)
+                                   or KeyUses(db.session, ctx.clock).is_spent(user_session.id)):
                 return ask_for_key(user_session, user, request.path)
             g.console_agent, g.console_session, g.console_user_session = agent, console, user_session
             response = make_response(view(*args, **kwargs))

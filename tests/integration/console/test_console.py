@@ -290,3 +290,33 @@ def test_a_service_desk_agent_cannot_disable_an_operator(app, client, desk_id, o
     assert response.status_code == 422 and "Only an operator can act on the account of a console agent." in response.text
     with app.app_context():
         assert db.session.get(User, operator_id).disabled_at is None
+
+
+def test_a_replayed_console_cookie_does_not_confirm_a_second_action(app, client, desk_id, person_id):
+    """The key use a destructive action spent is kept server-side (console_key_uses)."""
+    sign_in_as(app, client, desk_id)
+    form = client.get(f"/admin/people/{person_id}/end-sessions")
+    before = client.get_cookie("passerelle_console").value
+    done = client.post(f"/admin/people/{person_id}/end-sessions", data={"csrf_token": csrf_token(form.text), "reason": "Vol"})
+    assert done.status_code == 303
+    client.set_cookie("passerelle_console", before)
+    again = client.post(f"/admin/people/{person_id}/disable", data={"csrf_token": csrf_token(form.text), "reason": "Vol"})
+    assert again.status_code == 303 and again.headers["Location"] == "/signin/second-factor"
+    with app.app_context():
+        assert db.session.get(User, person_id).disabled_at is None
+
+
+def test_two_actions_racing_for_one_key_use_spend_it_once(app, desk_id):
+    from idp.console.access import KeyUses
+
+    with app.app_context():
+        from idp.signin.services import SessionService
+
+        ctx = app_context()
+        user_session, _ = SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher).create(
+            desk_id, ["pwd", "hwk", "mfa"], "urn:passerelle:acr:mfa-phr", ctx.clock(), None)
+        session_id = user_session.id
+        uses = KeyUses(db.session, ctx.clock)
+        assert not uses.is_spent(session_id)
+        assert uses.spend(session_id) and not uses.spend(session_id)
+        assert uses.is_spent(session_id)
