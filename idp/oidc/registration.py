@@ -98,6 +98,7 @@ class RegistrationService:
             initiate_login_uri=fields.get("initiate_login_uri"),
             require_pushed_authorization_requests=bool(fields.get("require_pushed_authorization_requests")),
             require_signed_request_object=bool(fields.get("require_signed_request_object")),
+            dpop_bound_access_tokens=bool(fields.get("dpop_bound_access_tokens")),
             **{name: fields[name] for name in LOGOUT_FIELDS if name in fields},
         )
         plain_token = new_token(32)
@@ -143,6 +144,7 @@ class RegistrationService:
             jwks=fields.get("jwks"), jwks_uri=fields.get("jwks_uri") or ("" if not fields.get("jwks") else None),
             require_pushed_authorization_requests=bool(fields.get("require_pushed_authorization_requests")),
             require_signed_request_object=bool(fields.get("require_signed_request_object")),
+            dpop_bound_access_tokens=bool(fields.get("dpop_bound_access_tokens")),
             backchannel_logout_uri=fields.get("backchannel_logout_uri") or "",
             frontchannel_logout_uri=fields.get("frontchannel_logout_uri") or "",
             backchannel_logout_session_required=bool(fields.get("backchannel_logout_session_required")),
@@ -185,6 +187,10 @@ def parse_metadata(metadata: Mapping[str, Any], server_metadata: Mapping[str, An
                  *LOGOUT_FIELDS):
         if name in metadata:
             fields[name] = metadata[name]
+    if "dpop_bound_access_tokens" in metadata:  # RFC 9449 §5.2
+        if not isinstance(metadata["dpop_bound_access_tokens"], bool):
+            raise InvalidClientMetadata("dpop_bound_access_tokens must be true or false")
+        fields["dpop_bound_access_tokens"] = metadata["dpop_bound_access_tokens"]
     for name in ("redirect_uris", "post_logout_redirect_uris", "grant_types"):
         if name in fields and not (isinstance(fields[name], list) and all(isinstance(v, str) for v in fields[name])):
             raise InvalidClientMetadata(f"{name} must be an array of strings")
@@ -219,6 +225,7 @@ def describe(client: Client) -> dict[str, Any]:
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
         "require_signed_request_object": client.require_signed_request_object,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
     }

@@ -381,3 +381,22 @@ def test_operators_require_dpop_and_nonces_per_client(app, client, clock, key, s
     assert client_credentials(client, service, proof(key, clock)).get_json()["error"] == "use_dpop_nonce"
     shown = run("clients", "update", service.client_id, "--no-require-dpop", "--no-require-dpop-nonce", "--json")
     assert not shown["dpop_bound_access_tokens"] and not shown["dpop_require_nonce"]
+
+
+@pytest.mark.settings(OIDC_DYNAMIC_REGISTRATION=True)
+def test_a_dynamically_registered_client_may_ask_for_dpop_bound_tokens(app, client, clock, key):
+    """RFC 9449 §5.2: dpop_bound_access_tokens is client metadata, kept and shown, a boolean."""
+    from tests.integration.oidc.test_dynamic_registration import initial_token, refused, register
+
+    not_boolean = register(client, initial_token(app), dpop_bound_access_tokens="yes")
+    refused(not_boolean, 400, "invalid_client_metadata")
+    created = register(client, initial_token(app), dpop_bound_access_tokens=True)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = created.get_json()
+    assert body["dpop_bound_access_tokens"] is True
+    with app.app_context():
+        from idp.oidc.models import Client
+        assert db.session.query(Client).filter_by(client_id=body["client_id"]).one().dpop_bound_access_tokens
+    shown = client.get(f"/register/{body['client_id']}",
+                       headers={"Authorization": f"Bearer {body['registration_access_token']}"}).get_json()
+    assert shown["dpop_bound_access_tokens"] is True
