@@ -114,7 +114,7 @@ class DPoPVerifier:
                require_nonce: bool = False) -> Proof:
         """The verified proof `raw` for a `method` request to `url` (with `access_token` at a
         resource: its `ath` must match). Raises DPoPError; the proof's jti is spent last."""
-        header, claims, key = self._verified_jwt(raw)
+        claims, key = self._verified_jwt(raw)
         if claims.get("htm") != method:
             raise DPoPError("The DPoP proof is for another HTTP method ('htm').")
         expected = normalized_url(url)
@@ -164,8 +164,8 @@ class DPoPVerifier:
 
     # Internals -------------------------------------------------------------------------------
 
-    def _verified_jwt(self, raw) -> tuple[dict, dict, jwk.Key]:
-        """Header, claims and public key of a proof whose header and signature check out."""
+    def _verified_jwt(self, raw) -> tuple[dict, jwk.Key]:
+        """Claims and public key of a proof whose header and signature check out."""
         if not isinstance(raw, str) or not raw or len(raw) > MAX_PROOF_LENGTH:
             raise DPoPError("The DPoP proof is missing, empty or too large.")
         try:
@@ -202,7 +202,7 @@ class DPoPVerifier:
             raise DPoPError("The DPoP proof's signature does not verify with its 'jwk'.") from None
         if not isinstance(claims, dict):
             raise DPoPError("The DPoP proof's claims must be a JSON object.")
-        return header, claims, key
+        return claims, key
 
     def _spend(self, proof: Proof) -> bool:
         """Record the proof's jti (per key) until its iat leaves the window; False when any
