@@ -90,6 +90,9 @@ class EventTag(StrEnum):
     # An operator decided an organization's change request from the console (user_id: the
     # requester); organization:request:approved|rejected is recorded too.
     CONSOLE_REQUEST_DECIDED = "console:organization:request_decided"
+    # An operator disabled or enabled an organization from the console (no user_id; with
+    # organization:disabled|enabled).
+    CONSOLE_ORGANIZATION_CHANGED = "console:organization:state_changed"
 
 
 class SecurityEvent(Base):

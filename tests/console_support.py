@@ -99,6 +99,7 @@ def console_template_contexts() -> dict:
         events=(EventRow("account:signin:success", when, "192.0.2.1"),),
     )
     agent = Agent(1, frozenset({OPERATOR}))
+    from idp.console.org_views import STATE_ACTIONS
     from idp.console.organizations import MemberRow, OrganizationPage, OrganizationRow, RequestRow
     from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
 
@@ -130,4 +131,7 @@ def console_template_contexts() -> dict:
             organization, (MemberRow(3, "Pat Citoyenne", "pat@example.ca", "primary"),), (pending, decided)), **names},
         "console/requests.html": lambda: {"requests": [pending], "notice": None, **names},
         "console/decide.html": lambda: {"form": ReasonForm(), "row": pending, "decision": "approve", **names},
+        "console/organization_state.html": lambda: {
+            "form": ReasonForm(), "page": OrganizationPage(organization, (), ()), "action": "disable",
+            "title": STATE_ACTIONS["disable"][0], "explanation": STATE_ACTIONS["disable"][1]},
     }

@@ -146,6 +146,7 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.CONSOLE_ACTIVATION_RESENT: _l("The service desk sent you a new activation email"),
     EventTag.CONSOLE_TWO_FACTOR_RESET: _l("The service desk reset your two-factor authentication after verifying your identity"),
     EventTag.CONSOLE_REQUEST_DECIDED: _l("An operator decided your request about your organization's users"),
+    EventTag.CONSOLE_ORGANIZATION_CHANGED: _l("An operator disabled or enabled an organization from the console"),
 }
 OTHER_EVENT = _l("Other account activity")
 

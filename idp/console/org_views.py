@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp.console.errors import ReasonRequired
+from idp.console.errors import NothingToDo, ReasonRequired
 from idp.console.forms import ReasonForm
-from idp.console.organizations import APPROVE, REJECT
+from idp.console.organizations import APPROVE, DISABLE, ENABLE, REJECT
 from idp.console.views import ERROR_MESSAGES, bp
 from idp.console.web import (
     console_page,
@@ -41,6 +41,15 @@ DECISION_ERRORS = {
 }
 NAMES = {"kind_names": KIND_NAMES, "request_kind_names": REQUEST_KIND_NAMES,
          "request_state_names": REQUEST_STATE_NAMES, "role_names": ROLE_NAMES}
+STATE_ACTIONS = {
+    DISABLE: (_l("Disable the organization"), _l(
+        "Its members can no longer act for it: each member's sessions end, pending invitations are "
+        "withdrawn, and the members are emailed. Enabling it later gives them back nothing they had.")),
+    ENABLE: (_l("Enable the organization"), _l("Its members can act for it again; they are emailed.")),
+}
+ALREADY_SO = _l("Nothing to do: the organization is already in this state. Another operator may have just changed it.")
+STATE_DONE = {DISABLE: _l("The organization is disabled; its members are emailed."),
+              ENABLE: _l("The organization is enabled; its members are emailed.")}
 DECIDED = {APPROVE: _l("The request was approved and applied; the people concerned are emailed."),
            REJECT: _l("The request was rejected; the requester is emailed.")}
 
@@ -59,7 +68,35 @@ def organization(reference: str):
         page = get_console_organizations().show(current_agent(), reference)
     except (OrganizationNotFound, InvalidOrganization):
         abort(404)
-    return render_template("console/organization.html", page=page, **NAMES)
+    return render_template("console/organization.html", page=page, notice=STATE_DONE.get(request.args.get("done")),
+                           **NAMES)
+
+
+@bp.route("/organizations/<reference>/<action>", methods=["GET", "POST"])
+@console_page(operator_only=True, destructive=lambda reference, action: action == DISABLE)
+def organization_state(reference: str, action: str):
+    """Disable or enable an organization, with a reason."""
+    if action not in STATE_ACTIONS:
+        abort(404)
+    service, form = get_console_organizations(), ReasonForm()
+    try:
+        page = service.show(current_agent(), reference)
+    except (OrganizationNotFound, InvalidOrganization):
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            service.change_state(current_agent(), current_agent_email(), reference, action, form.reason.data)
+        except (ReasonRequired, NothingToDo) as error:
+            db.session.rollback()
+            form.reason.errors.append(ALREADY_SO if isinstance(error, NothingToDo) else ERROR_MESSAGES[type(error)])
+        else:
+            if action == DISABLE and not spend_key():
+                return key_again()
+            db.session.commit()
+            return redirect(url_for("console.organization", reference=page.organization.public_id, done=action), code=303)
+    title, explanation = STATE_ACTIONS[action]
+    return render_template("console/organization_state.html", form=form, page=page, action=action, title=title,
+                           explanation=explanation), 422 if form.errors else 200
 
 
 @bp.route("/requests")

@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from idp.accounts.models import User
 from idp.audit import EventTag, record_event
 from idp.console.actions import checked_reason
+from idp.console.errors import NothingToDo
 from idp.console.roles import Agent
 from idp.orgs.models import ChangeRequest, Membership, Organization, RequestState
 from idp.orgs.requests import ChangeRequestService
 
 APPROVE, REJECT = "approve", "reject"
+DISABLE, ENABLE = "disable", "enable"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,21 @@ class ConsoleOrganizations:
         record_event(self.session, self.clock, EventTag.CONSOLE_REQUEST_DECIDED, user_id=request.requested_by_user_id,
                      agent_id=agent.user_id, request=request.public_id, decision=decision, reason=reason)
         return self._request_row(request)
+
+    def change_state(self, agent: Agent, agent_email: str | None, reference: str, action: str, reason: str | None) -> None:
+        """Disable (every member's access ends, pending invitations are revoked, members are
+        told) or enable an organization, as `idp orgs disable|enable` does, with a reason.
+        Raises NotAllowed, ReasonRequired, OrganizationNotFound, NothingToDo (already so)."""
+        agent.require_operator()
+        reason = checked_reason(reason)
+        organization = self.service.get(reference)
+        before = organization.state
+        method = self.service.disable if action == DISABLE else self.service.enable
+        organization = method(organization.id, by_operator=f"{agent_email or agent.user_id} (console)")
+        if organization.state == before:
+            raise NothingToDo
+        record_event(self.session, self.clock, EventTag.CONSOLE_ORGANIZATION_CHANGED, agent_id=agent.user_id,
+                     organization=organization.public_id, action=action, reason=reason)
 
     def _request_row(self, request: ChangeRequest) -> RequestRow:
         organization = self.session.get(Organization, request.organization_id)

@@ -89,3 +89,28 @@ def test_bad_request_references_are_404(app, client, operator_id, request_id):
     sign_in_as(app, client, operator_id)
     assert client.get("/admin/requests/nope/approve").status_code == 404
     assert client.get(f"/admin/requests/{request_id}/maybe").status_code == 404
+
+
+def test_operator_disables_then_enables_an_organization_with_a_reason(app, client, operator_id, request_id):
+    sign_in_as(app, client, operator_id)
+    page = client.get("/admin/organizations/O123456789012")
+    assert "/admin/organizations/" in page.text and "Disable the organization" in page.text
+    reference = "O123456789012"  # a number or a public id
+    form = client.get(f"/admin/organizations/{reference}/disable")
+    assert form.status_code == 200
+    empty = client.post(f"/admin/organizations/{reference}/disable", data={"csrf_token": csrf_token(form.text), "reason": ""})
+    assert empty.status_code == 422
+    done = client.post(f"/admin/organizations/{reference}/disable",
+                       data={"csrf_token": csrf_token(form.text), "reason": "Désignation retirée"})
+    assert done.status_code == 303
+    assert "The organization is disabled" in client.get(done.headers["Location"]).text
+    with app.app_context():
+        [event] = db.session.scalars(select(SecurityEvent).where(
+            SecurityEvent.tag == str(EventTag.CONSOLE_ORGANIZATION_CHANGED)))
+        assert event.details["agent_id"] == operator_id and event.details["reason"] == "Désignation retirée"
+    enable = client.get(f"/admin/organizations/{reference}/enable")  # not destructive: no key asked
+    again = client.post(f"/admin/organizations/{reference}/enable", data={"csrf_token": csrf_token(enable.text), "reason": "Rétablie"})
+    assert again.status_code == 303
+    twice = client.post(f"/admin/organizations/{reference}/enable", data={"csrf_token": csrf_token(enable.text), "reason": "Encore"})
+    assert twice.status_code == 422 and "already in this state" in twice.text
+    assert client.get(f"/admin/organizations/{reference}/explode").status_code == 404
