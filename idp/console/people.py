@@ -9,7 +9,7 @@ audit event naming the agent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from idp.signin.models import UserSession
 PENDING, ACTIVE, LOCKED, DISABLED = "pending", "active", "locked", "disabled"
 NAME_RESULTS = 20
 EVENTS_SHOWN = 20
+VIEW_EVENT_WINDOW = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ class PeopleService:
         user = self.session.get(User, user_id)
         if user is None:
             raise UnknownPerson
-        record_event(self.session, self.clock, EventTag.CONSOLE_PERSON_VIEWED, user_id=user.id, agent_id=agent.user_id)
+        if not self._viewed_lately(agent, user.id):
+            record_event(self.session, self.clock, EventTag.CONSOLE_PERSON_VIEWED, user_id=user.id,
+                         agent_id=agent.user_id)
         return Profile(
             id=user.id, name=user.name, email=user.email, locale=user.locale,
             status=status_of(user, self.clock()),
@@ -174,6 +177,15 @@ class PeopleService:
             events=tuple(EventRow(event.tag, event.created_at, event.ip_address)
                          for event in recent_events(self.session, user.id, EVENTS_SHOWN)),
         )
+
+    def _viewed_lately(self, agent: Agent, user_id: int) -> bool:
+        """This agent's view of this person is already recorded within VIEW_EVENT_WINDOW: one
+        event per visit, so the person's own recent activity is not flooded by page loads."""
+        since = self.clock() - VIEW_EVENT_WINDOW
+        details = self.session.scalars(select(SecurityEvent.details).where(
+            SecurityEvent.user_id == user_id, SecurityEvent.tag == str(EventTag.CONSOLE_PERSON_VIEWED),
+            SecurityEvent.created_at >= since))
+        return any((item or {}).get("agent_id") == agent.user_id for item in details)
 
     def _last_signin(self, user_id: int) -> datetime | None:
         return self.session.scalar(select(func.max(SecurityEvent.created_at)).where(

@@ -320,3 +320,17 @@ def test_two_actions_racing_for_one_key_use_spend_it_once(app, desk_id):
         assert not uses.is_spent(session_id)
         assert uses.spend(session_id) and not uses.spend(session_id)
         assert uses.is_spent(session_id)
+
+
+def test_the_person_sees_on_their_account_page_what_the_service_desk_did(app, client, desk_id, person_id):
+    sign_in_as(app, client, desk_id)
+    assert client.get(f"/admin/people/{person_id}").status_code == 200
+    page = client.get(f"/admin/people/{person_id}/reset-two-factor")
+    client.post(f"/admin/people/{person_id}/reset-two-factor", data={
+        "csrf_token": csrf_token(page.text), "verification": "in_person_id_document", "reason": "Au comptoir"})
+    person_browser = app.test_client()
+    sign_in_as(app, person_browser, person_id, amr=["pwd", "email"])
+    home = person_browser.get("/account").text
+    assert "The service desk looked at your account" in home
+    assert "The service desk reset your two-factor authentication after verifying your identity" in home
+    assert "Au comptoir" not in home and "Agent" not in home  # neither the note nor the agent's name

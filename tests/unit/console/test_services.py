@@ -186,3 +186,12 @@ def test_the_service_desk_cannot_act_on_another_agent(ctx, roles, actions, desk)
     assert operator.disabled_at is None and operator.mfa_enrolled_at is not None
     as_operator = roles.agent(operator)
     actions.disable(as_operator, desk.user_id, "Départ de l'agente")  # an operator may
+
+
+def test_a_view_is_recorded_once_per_visit(ctx, people, desk, person):
+    people.profile(desk, person.id)
+    people.profile(desk, person.id)  # the page again after an action
+    assert len(events(EventTag.CONSOLE_PERSON_VIEWED)) == 1
+    ctx.clock.advance(minutes=31)
+    people.profile(desk, person.id)
+    assert len(events(EventTag.CONSOLE_PERSON_VIEWED)) == 2
