@@ -10,7 +10,10 @@ from urllib.parse import urlencode
 import pytest
 from click.testing import CliRunner
 
+from idp import create_app
 from idp.cli import main
+from idp.extensions import db
+from tests.conftest import build_app
 from tests.integration.oidc.test_code_flow import decode_id_token, exchange
 from tests.oidc_support import (
     SignIn,
@@ -208,3 +211,25 @@ def test_a_request_uri_of_the_clients_own_is_not_fetched(app, client):
     response = client.get("/authorize", query_string={**authorization_params(rp),
                                                       "request_uri": "https://rp.example/request.jwt"})
     assert query_of(response.headers["Location"])["error"] == "request_uri_not_supported"
+
+
+def test_a_request_uri_pushed_to_one_host_is_spent_on_another_once(database_uri, clock):
+    """Two apps on one database stand for two hosts behind a load balancer: the pushed
+    request is in the database, not in a worker's memory."""
+    first = build_app(database_uri, clock)
+    # The second host: the same settings and database, without build_app's reset.
+    second = create_app({name: first.config[name] for name in (
+        "SQLALCHEMY_DATABASE_URI", "OIDC_ISSUER", "SMTP_HOST", "SMTP_PORT", "SQLALCHEMY_ENGINE_OPTIONS")}, clock=clock)
+    second.test_client_class = first.test_client_class
+    try:
+        make_user(first)
+        rp = make_client(first)
+        request_uri = push(first.test_client(), rp)[0].get_json()["request_uri"]
+        other_host = second.test_client()
+        assert "code" in SignIn(other_host).code_for({"client_id": rp.client_id, "request_uri": request_uri})
+        refused_page(authorize_with(first.test_client(), rp, request_uri), "invalid_request_uri")
+    finally:
+        for app in (first, second):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
