@@ -33,7 +33,7 @@ from clients.document_portal.web import (
 )
 from clients.portal_kit.signin import SigninClient, register
 from clients.portal_kit.state_store import StateStore
-from clients.portal_kit.web import PROJECT_ROOT, configure
+from clients.portal_kit.web import PROJECT_ROOT, configure, register_error_pages
 
 SCOPE = "openid profile email organization"
 
@@ -85,11 +85,4 @@ ERROR_KINDS = {403: "forbidden", 404: "not_found", 405: "not_found", 413: "too_l
 
 def _error_pages(app: Flask) -> None:
     """Every error is a translated page with the portal's layout, never a bare 500."""
-    for error, kind in ERROR_KINDS.items():
-        status = 400 if error is CSRFError else error
-        app.register_error_handler(error, lambda _error, kind=kind, status=status: page("error.html", status, kind=kind))
-
-    @app.errorhandler(500)
-    def server_error(error):
-        database.session.rollback()
-        return page("error.html", 500, kind="server")
+    register_error_pages(app, page, database.session.rollback, ERROR_KINDS)

@@ -19,7 +19,7 @@ from clients.institution_portal.db import db as database
 from clients.institution_portal.db import utcnow
 from clients.institution_portal.passerelle import Passerelle, StateStore, register
 from clients.institution_portal.web import Portal, page, security_headers, select_locale
-from clients.portal_kit.web import PROJECT_ROOT, configure
+from clients.portal_kit.web import PROJECT_ROOT, configure, register_error_pages
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
@@ -60,11 +60,4 @@ ERROR_KINDS = {404: "not_found", 405: "not_found", 413: "bad_request", CSRFError
 
 def _error_pages(app: Flask) -> None:
     """Every error is a translated page with the portal's layout, never a bare 500."""
-    for error, kind in ERROR_KINDS.items():
-        status = 400 if error is CSRFError else error
-        app.register_error_handler(error, lambda _error, kind=kind, status=status: page("error.html", status, kind=kind))
-
-    @app.errorhandler(500)
-    def server_error(error):
-        database.session.rollback()
-        return page("error.html", 500, kind="server")
+    register_error_pages(app, page, database.session.rollback, ERROR_KINDS)

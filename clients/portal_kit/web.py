@@ -105,3 +105,20 @@ def origin_of(url: str) -> str:
     """scheme://host[:port] of a URL (a Content-Security-Policy source)."""
     scheme, rest = url.split("://", 1)
     return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def register_error_pages(app: Flask, page: Callable[..., Any], rollback: Callable[[], None],
+                         kinds: dict[Any, str]) -> None:
+    """Every error is a translated page with the portal's layout (its error.html, told the
+    kind), never a bare 500; a CSRF failure is a 400. kinds maps a status or an exception
+    class to the kind."""
+    from flask_wtf.csrf import CSRFError
+
+    for error, kind in kinds.items():
+        status = 400 if error is CSRFError else error
+        app.register_error_handler(error, lambda _error, kind=kind, status=status: page("error.html", status, kind=kind))
+
+    @app.errorhandler(500)
+    def server_error(error):
+        rollback()
+        return page("error.html", 500, kind="server")

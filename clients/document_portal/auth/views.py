@@ -16,13 +16,11 @@ from clients.document_portal.claims import check_identity
 from clients.document_portal.db import db
 from clients.document_portal.errors import (
     BadState,
-    InvalidIdToken,
     InvitationsApiError,
     ProviderError,
     ProviderUnavailable,
     SigninError,
     StaffNeedsTwoFactor,
-    WrongIssuer,
 )
 from clients.document_portal.web import (
     SESSION_TOKEN_KEY,
@@ -36,27 +34,23 @@ from clients.portal_kit.backchannel_view import (
     backchannel_logout_response,
     exempt_from_csrf,
 )
+from clients.portal_kit.messages import (
+    PROVIDER_FALLBACK,
+    SIGNED_OUT_MISMATCH,
+    SIGNIN_MESSAGES,
+)
+from clients.portal_kit.messages import PROVIDER_MESSAGES as KIT_PROVIDER_MESSAGES
 from clients.portal_kit.web import restart_session
 
 bp = Blueprint("auth", __name__)
 exempt_from_csrf(bp, "clients.document_portal.auth.views.backchannel_logout")
 
 STEP_UP_KEY = "step_up"
-MESSAGES = {
-    BadState: _l("This sign-in response does not match a sign-in started in this browser, or it was already used. "
-                 "Start again from the sign-in page."),
-    WrongIssuer: _l("The sign-in response did not come from Passerelle. Start again from the sign-in page."),
-    InvalidIdToken: _l("Passerelle's answer could not be verified. Start again from the sign-in page."),
-    ProviderUnavailable: _l("Passerelle cannot be reached right now. Try again in a few minutes."),
-}
+MESSAGES = SIGNIN_MESSAGES
 PROVIDER_MESSAGES = {
-    "access_denied": _l("The sign-in was cancelled, or you did not allow Passerelle to share your information "
-                        "with the portal."),
+    **KIT_PROVIDER_MESSAGES,
     "unmet_authentication_requirements": _l("Staff of a school must sign in with two-factor authentication, and "
                                             "your Passerelle account has no method that provides it yet."),
-    "login_required": _l("You need to sign in at Passerelle again."),
-    "interaction_required": _l("You need to sign in at Passerelle again."),
-    "temporarily_unavailable": _l("Passerelle is temporarily unavailable. Try again in a few minutes."),
 }
 
 
@@ -117,7 +111,7 @@ def refused(error: SigninError):
     if isinstance(error, StaffNeedsTwoFactor):
         return page("refused_two_factor.html", 403)
     if isinstance(error, ProviderError):
-        message = PROVIDER_MESSAGES.get(error.code, _l("Passerelle did not complete the sign-in."))
+        message = PROVIDER_MESSAGES.get(error.code, PROVIDER_FALLBACK)
         return page("refused.html", 400, message=message, code=error.code)
     return page("refused.html", 503 if isinstance(error, ProviderUnavailable) else 400, message=MESSAGES[type(error)])
 
@@ -141,7 +135,7 @@ def logout():
 def signed_out():
     if request.args.get("state") and not portal().passerelle.is_our_logout_response():
         db.session.commit()
-        return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
+        return page("refused.html", 400, message=SIGNED_OUT_MISMATCH)
     db.session.commit()
     return page("signed_out.html")
 

@@ -11,13 +11,11 @@ from clients.institution_portal.db import db
 from clients.institution_portal.errors import (
     AssuranceTooLow,
     BadState,
-    InvalidIdToken,
     NoMembership,
     NotAnInstitution,
     ProviderError,
     ProviderUnavailable,
     SigninError,
-    WrongIssuer,
 )
 from clients.institution_portal.models import PortalSession
 from clients.institution_portal.terms.services import TermsService
@@ -33,6 +31,12 @@ from clients.portal_kit.backchannel_view import (
     backchannel_logout_response,
     exempt_from_csrf,
 )
+from clients.portal_kit.messages import (
+    PROVIDER_FALLBACK,
+    SIGNED_OUT_MISMATCH,
+    SIGNIN_MESSAGES,
+)
+from clients.portal_kit.messages import PROVIDER_MESSAGES as KIT_PROVIDER_MESSAGES
 from clients.portal_kit.web import restart_session
 
 bp = Blueprint("auth", __name__)
@@ -44,21 +48,11 @@ REFUSALS = {
     NoMembership: ("refused_membership.html", 403),
     NotAnInstitution: ("refused_membership.html", 403),
 }
-MESSAGES = {
-    BadState: _l("This sign-in response does not match a sign-in started in this browser, or it was already used. "
-                 "Start again from the sign-in page."),
-    WrongIssuer: _l("The sign-in response did not come from Passerelle. Start again from the sign-in page."),
-    InvalidIdToken: _l("Passerelle's answer could not be verified. Start again from the sign-in page."),
-    ProviderUnavailable: _l("Passerelle cannot be reached right now. Try again in a few minutes."),
-}
+MESSAGES = SIGNIN_MESSAGES
 PROVIDER_MESSAGES = {
-    "access_denied": _l("The sign-in was cancelled, or you did not allow Passerelle to share your information "
-                        "with the portal."),
+    **KIT_PROVIDER_MESSAGES,
     "unmet_authentication_requirements": _l("The portal requires two-factor authentication, and your Passerelle "
                                             "account has no method that provides it yet."),
-    "login_required": _l("You need to sign in at Passerelle again."),
-    "interaction_required": _l("You need to sign in at Passerelle again."),
-    "temporarily_unavailable": _l("Passerelle is temporarily unavailable. Try again in a few minutes."),
 }
 
 
@@ -102,7 +96,7 @@ def refused(error: SigninError):
         template, status = REFUSALS[type(error)]
         return page(template, status, not_an_institution=isinstance(error, NotAnInstitution))
     if isinstance(error, ProviderError):
-        message = PROVIDER_MESSAGES.get(error.code, _l("Passerelle did not complete the sign-in."))
+        message = PROVIDER_MESSAGES.get(error.code, PROVIDER_FALLBACK)
         return page("refused.html", 400, message=message, code=error.code,
                     two_factor=error.code == "unmet_authentication_requirements")
     return page("refused.html", 503 if isinstance(error, ProviderUnavailable) else 400, message=MESSAGES[type(error)])
@@ -134,7 +128,7 @@ def sign_out(declined: bool = False):
 def signed_out():
     if request.args.get("state") and not portal().passerelle.is_our_logout_response():
         db.session.commit()
-        return page("refused.html", 400, message=_l("This sign-out response does not match a sign-out started here."))
+        return page("refused.html", 400, message=SIGNED_OUT_MISMATCH)
     db.session.commit()
     return page("signed_out.html", declined=session.pop("declined_terms", False))
 
