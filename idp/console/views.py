@@ -88,7 +88,9 @@ def _is_destructive(user_id: int, action: str) -> bool:
     return action in ACTIONS and ACTIONS[action].destructive
 
 
-@bp.route("/", methods=["GET", "POST"])
+# strict_slashes off: /admin must not redirect to /admin/ for everyone, which would reveal
+# the console to people without a role (they get 404 either way).
+@bp.route("/", methods=["GET", "POST"], strict_slashes=False)
 @console_page()
 def index():
     """Find a person by exact email (and by name for operators). POST: no address in logs."""

@@ -52,7 +52,8 @@ def tags(app, tag: EventTag) -> list[SecurityEvent]:
 
 def test_someone_without_a_role_gets_404(app, client, person_id):
     sign_in_as(app, client, person_id)
-    for path in ("/admin/", f"/admin/people/{person_id}", f"/admin/people/{person_id}/disable"):
+    for path in ("/admin", "/admin/", f"/admin/people/{person_id}", f"/admin/people/{person_id}/disable",
+                 "/admin/organizations", "/admin/requests"):
         assert client.get(path).status_code == 404
     assert client.post("/admin/", data={}).status_code in (400, 404)  # no CSRF token: refused before anything
 
