@@ -56,7 +56,7 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
     if token is None:
         return _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
     if token.dpop_jkt is not None or scheme == "dpop":
-        refusal = _dpop_refusal(server, request, token, plain_token, scheme)
+        refusal = dpop_refusal(server, request, token, plain_token, scheme)
         if refusal:
             return refusal
     if token.user_id is None or "openid" not in token.scope.split():
@@ -75,9 +75,10 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
     return 200, body, {}
 
 
-def _dpop_refusal(server: PasserelleServer, request: Request, token, plain_token: str, scheme: str):
-    """Why a DPoP-bound token (or one sent with the DPoP scheme) may not be used here, as
-    the (status, body, headers) to answer, or None (RFC 9449 §7)."""
+def dpop_refusal(server: PasserelleServer, request: Request, token, plain_token: str, scheme: str):
+    """Why a DPoP-bound token (or one sent with the DPoP scheme) may not be used at this
+    resource (UserInfo, the APIs of idp/web/bearer.py), as the (status, body, headers) to
+    answer, or None (RFC 9449 §7). A good proof's jti is spent: the caller commits."""
     if token.dpop_jkt is None:
         return _dpop_error("invalid_token", "This access token is not DPoP-bound: send it with the Bearer scheme.")
     if scheme != "dpop":

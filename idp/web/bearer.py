@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from idp.extensions import csrf, db
 from idp.oidc.directory import OAuthClient
+from idp.oidc.endpoints import dpop_refusal
 
 MAX_TOKEN_LENGTH = 512  # ours are 43 characters; userinfo applies the same cap
 
@@ -49,9 +50,10 @@ def bearer_challenge(error: str, description: str, status: int, scope: str) -> A
 
 
 def presented_token() -> str | None:
+    """The access token of the Authorization header: Bearer, or DPoP for a DPoP-bound one."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
+    if scheme.lower() not in ("bearer", "dpop") or not value.strip():
         return None
     return value.strip()
 
@@ -85,6 +87,14 @@ def authenticated_client(scope: str) -> OAuthClient:
     client = oidc_server().clients.get(db.session, token.client_id)
     if client is None:
         raise bearer_challenge("invalid_token", "The access token is no longer valid.", 401, scope)
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    if token.dpop_jkt is not None or scheme == "dpop":
+        # A DPoP-bound token only with a proof by its key, never as Bearer (RFC 9449 §7).
+        refusal = dpop_refusal(oidc_server(), request, token, presented_token(), scheme)
+        if refusal:
+            status, body, headers = refusal
+            raise ApiError(status, body["error"], body["error_description"], headers)
+        db.session.commit()  # the proof's jti, spent whatever the view does next
     # A person's token (authorization code grant) never uses these APIs, even if the client
     # could ask for the scope there: only the client acting for itself does.
     if token.user_id is not None or scope not in token.scope.split() or scope not in client.scopes:

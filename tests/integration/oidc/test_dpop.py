@@ -400,3 +400,28 @@ def test_a_dynamically_registered_client_may_ask_for_dpop_bound_tokens(app, clie
     shown = client.get(f"/register/{body['client_id']}",
                        headers={"Authorization": f"Bearer {body['registration_access_token']}"}).get_json()
     assert shown["dpop_bound_access_tokens"] is True
+
+
+# Passerelle's own APIs (idp/web/bearer.py) honour the binding like UserInfo --------------------
+
+def test_the_apis_take_a_bound_token_only_with_a_proof(app, client, clock, key):
+    from tests.invitations_support import make_api_client
+
+    rp = make_api_client(app)
+    token = client.post("/token", data={"grant_type": "client_credentials", "scope": "invitations"},
+                        headers={**basic_auth(rp), "DPoP": proof(key, clock)}).get_json()["access_token"]
+    url = ISSUER + "/api/invitations"
+    as_bearer = client.get("/api/invitations", headers={"Authorization": f"Bearer {token}"})
+    assert as_bearer.status_code == 401 and as_bearer.get_json()["error"] == "invalid_token"
+    no_ath = client.get("/api/invitations", headers={"Authorization": f"DPoP {token}",
+                                                      "DPoP": proof(key, clock, htm="GET", htu=url)})
+    assert no_ath.status_code == 401 and no_ath.get_json()["error"] == "invalid_dpop_proof"
+    used = proof(key, clock, htm="GET", htu=url, ath=ath(token))
+    listed = client.get("/api/invitations", headers={"Authorization": f"DPoP {token}", "DPoP": used})
+    assert listed.status_code == 200, listed.get_json()
+    replayed = client.get("/api/invitations", headers={"Authorization": f"DPoP {token}", "DPoP": used})
+    assert replayed.status_code == 401 and replayed.get_json()["error"] == "invalid_dpop_proof"
+    # A token without a binding is still a Bearer token there.
+    plain = client.post("/token", data={"grant_type": "client_credentials", "scope": "invitations"},
+                        headers=basic_auth(rp)).get_json()["access_token"]
+    assert client.get("/api/invitations", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
