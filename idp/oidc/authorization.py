@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc9101.errors import InvalidRequestUriError
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     InteractionRequiredError,
@@ -29,8 +30,9 @@ from idp.extensions import db
 from idp.i18n import first_supported
 from idp.logout.services import LogoutService
 from idp.oidc import claims as oidc_claims
-from idp.oidc import pushed, request_objects
+from idp.oidc import request_objects
 from idp.oidc.models import Consent
+from idp.oidc.pushed_requests import REQUEST_URI_PREFIX, PushedRequestService
 from idp.oidc.responses import RESPONSE_MODES, authorization_response, error_page, error_response
 from idp.oidc.server import PasserelleServer
 from idp.oidc.token_queries import GrantContext
@@ -162,10 +164,10 @@ def resolve(server: PasserelleServer, oauth_request, params: dict[str, str]):
     if "request_uri" in params:
         if "request" in params:
             raise InvalidRequestError("The 'request' and 'request_uri' parameters are mutually exclusive.", redirect_uri=outer)
-        if not params["request_uri"].startswith(pushed.REQUEST_URI_PREFIX):
+        if not params["request_uri"].startswith(REQUEST_URI_PREFIX):
             # Passerelle fetches nothing a client points at (RFC 9101 §5.2): only PAR's URNs.
             raise RequestURINotSupportedError(redirect_uri=outer)
-        resolved, signed = pushed.take(server, client, params)
+        resolved, signed = take_pushed(server, client, params)
     else:
         if client.require_pushed_authorization_requests:
             raise InvalidRequestError(
@@ -361,3 +363,16 @@ def verified_id_token_claims(server: PasserelleServer, token: str) -> dict | Non
     except (JoseError, ValueError, TypeError):
         return None
     return claims if claims.get("iss") == server.issuer else None
+
+
+def take_pushed(server: PasserelleServer, client, params: dict[str, str]) -> tuple[dict[str, str], bool]:
+    """Spend the request_uri of an /authorize request from `client` (PAR, RFC 9126). Returns
+    the pushed parameters and whether they came signed. Raises InvalidRequestUriError (a
+    page: without the stored request, no redirect URI can be trusted)."""
+    service = PushedRequestService(db.session, server.context.clock, server.context.hasher)
+    pushed = service.take(client.client_id, params["request_uri"])
+    # Spent for good, whatever happens next (RFC 9126 §4: one-time use).
+    db.session.commit()
+    if pushed is None:
+        raise InvalidRequestUriError(description="The 'request_uri' is unknown, expired, already used or another client's.")
+    return {key: str(value) for key, value in pushed.params.items()}, pushed.signed

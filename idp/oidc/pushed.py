@@ -8,16 +8,15 @@ endpoint; they get every check /authorize makes, and the answer is a one-time re
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oauth2.rfc9101.errors import InvalidRequestUriError
 from flask import Request, Response
 
 from idp.extensions import db
-from idp.oidc import endpoints
+from idp.oidc import authorization, endpoints
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.pushed_requests import REQUEST_URI_PREFIX, PushedRequestService
 from idp.oidc.server import PasserelleServer
 
-__all__ = ["REQUEST_URI_PREFIX", "push", "take"]
+__all__ = ["REQUEST_URI_PREFIX", "push"]
 
 # Client authentication travels with the request but is not part of it.
 CLIENT_AUTH_PARAMS = ("client_secret", "client_assertion", "client_assertion_type")
@@ -30,8 +29,6 @@ def pushed_requests(server: PasserelleServer) -> PushedRequestService:
 def push(server: PasserelleServer, request: Request) -> tuple[Response | None, dict | None]:
     """The pushed authorization request endpoint (RFC 9126 §2). Returns (error response,
     None) or (None, the 201 body). Errors are the token endpoint's JSON errors, never a redirect."""
-    from idp.oidc import authorization  # the authorization endpoint's checks, reused whole
-
     problem = endpoints.form_problem(request, required=None)
     if problem:
         return json_error(server, InvalidRequestError(problem)), None
@@ -53,18 +50,6 @@ def push(server: PasserelleServer, request: Request) -> tuple[Response | None, d
     request_uri, expires_in = pushed_requests(server).push(client.client_id, params, signed=signed)
     db.session.commit()
     return None, {"request_uri": request_uri, "expires_in": expires_in}
-
-
-def take(server: PasserelleServer, client, params: dict[str, str]) -> tuple[dict[str, str], bool]:
-    """Spend the request_uri of an /authorize request from `client`. Returns the pushed
-    parameters and whether they came signed. Raises InvalidRequestUriError (a page: without
-    the stored request, no redirect URI can be trusted)."""
-    pushed = pushed_requests(server).take(client.client_id, params["request_uri"])
-    # Spent for good, whatever happens next (RFC 9126 §4: one-time use).
-    db.session.commit()
-    if pushed is None:
-        raise InvalidRequestUriError(description="The 'request_uri' is unknown, expired, already used or another client's.")
-    return {key: str(value) for key, value in pushed.params.items()}, pushed.signed
 
 
 def json_error(server: PasserelleServer, error: OAuth2Error) -> Response:
