@@ -24,8 +24,10 @@ def test_demo_makes_the_demo_user_primary_of_a_demo_dli_and_stays_idempotent(app
     assert data["organization_name_en"] == "Imaginary College"  # the institution portal's demo reads it
     assert again["organization_id"] == data["organization_id"]
     with app.app_context():
-        organization = db.session.scalar(select(Organization))
-        rows = db.session.execute(select(Membership, User).join(User, User.id == Membership.user_id)).all()
+        # The demo DLI; `idp demo` also makes the document portal's issuing school (issue 13).
+        organization = db.session.scalar(select(Organization).where(Organization.kind == "dli"))
+        rows = db.session.execute(select(Membership, User).join(User, User.id == Membership.user_id)
+                                  .where(Membership.organization_id == organization.id)).all()
         assert [(user.email, membership.role, membership.state) for membership, user in rows] == [
             ("demo@passerelle.test", "primary", "active")]
         assert organization.public_id == data["organization_id"] and organization.kind == "dli"
