@@ -149,18 +149,24 @@ def test_the_commands_sync_import_provinces_and_send_each_reminder_once(passerel
     assert f"O123456789012\tON\tactive\t{dli.public_id}" in capsys.readouterr().out
 
     clock.now = datetime(2026, 11, 1, 6, tzinfo=UTC)
-    mailbox.clear()  # Passerelle's invitations when the test made the DLI's members
+    mailbox.clear()
+
+    def notices() -> list:
+        # The portal's own mail only: Passerelle's invitations to the DLI's members, sent by
+        # its sender thread, may still arrive after the clear.
+        return [message for message in mailbox.to(PRIMARY_EMAIL) if "eed.example.ca" in message["From"]]
+
     sent = []
     for _ in range(62):  # cron twice a day, through the whole period
         for _ in range(2):
             assert run_command(app, ["periods", "run"]) == 0
-        sent += [message["Subject"] for message in mailbox.to(PRIMARY_EMAIL)[len(sent):]]
+        sent += [message["Subject"] for message in notices()[len(sent):]]
         clock.advance(days=1)
     assert len(sent) == 4, sent
     assert sent[0] == "Votre rapport de conformité est attendu / Your compliance report is due"
     assert all("Rappel" in subject and "Reminder" in subject for subject in sent[1:])
     assert mailbox.to(SECONDARY_EMAIL) == []
-    first = mailbox.to(PRIMARY_EMAIL)[0]
+    first = notices()[0]
     assert "O123456789012" in text_body(first) and "http://127.0.0.1:5003/" in text_body(first)
     assert "31 décembre 2026" in text_body(first) and "December 31, 2026" in text_body(first)
 
