@@ -1,5 +1,5 @@
 """Every page and every email has its own title within its site (issue 9, item 21; WCAG 2.4.2): two
-with different purposes never share one, nor do two emails."""
+pages with different purposes never share one, nor do two emails."""
 
 from __future__ import annotations
 
