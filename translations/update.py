@@ -61,12 +61,13 @@ def fill_english() -> None:
 
 
 def fill_french_from_incoming() -> None:
-    """Fill empty French entries from translations/incoming/*.json ({msgid: French}).
+    """Fill empty French entries from translations/incoming/*.json ({msgid: French}; for a
+    plural message, {singular msgid: [French singular, French plural]}).
 
     Lets several people add strings at once without rewriting the same .po file by hand;
     the JSON files are folded into the catalog and deleted when their work lands.
     """
-    incoming: dict[str, str] = {}
+    incoming: dict[str, str | list[str]] = {}
     for path in sorted((TRANSLATIONS / "incoming").glob("*.json")):
         incoming.update(json.loads(path.read_text(encoding="utf-8")))
     if not incoming:
@@ -76,8 +77,14 @@ def fill_french_from_incoming() -> None:
         catalog = read_po(handle, locale="fr")
     changed = False
     for message in catalog:
-        if message.id and isinstance(message.id, str) and not message.string and message.id in incoming:
-            message.string = incoming[message.id]
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            if not message.string and isinstance(incoming.get(message.id), str):
+                message.string = incoming[message.id]
+                changed = True
+        elif not any(message.string) and isinstance(incoming.get(message.id[0]), list):
+            message.string = tuple(incoming[message.id[0]])
             changed = True
     if changed:
         with path.open("wb") as handle:

@@ -7,6 +7,8 @@ given to create_app (tests). Services receive the frozen Settings, never app.con
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -43,6 +45,11 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_SESSION_COOKIE_NAME": "institution_portal_session",
     # Where the help link of every page leads; the portal's own help page by default.
     "PORTAL_HELP_URL": None,
+    # The institutions' mailbox (seed 002, « la boîte aux lettres des EED ») that the help
+    # page names for technical difficulties, and the answer it promises, in business days.
+    # Empty: the help page names no mailbox.
+    "PORTAL_SUPPORT_EMAIL": None,
+    "PORTAL_SUPPORT_RESPONSE_DAYS": 10,
     # The portal's own mail (clients/institution_portal/mail): the sender's address, required
     # to send (e.g. "Portail pour les EED <no-reply@eed.example.ca>"), and its SMTP relay.
     "PORTAL_MAIL_FROM": None,
@@ -96,6 +103,8 @@ class Settings:
     PORTAL_SESSION_MAX_AGE: int
     PORTAL_SESSION_COOKIE_NAME: str
     PORTAL_HELP_URL: str | None
+    PORTAL_SUPPORT_EMAIL: str | None
+    PORTAL_SUPPORT_RESPONSE_DAYS: int
     PORTAL_MAIL_FROM: str | None
     PORTAL_SMTP_HOST: str
     PORTAL_SMTP_PORT: int
@@ -141,6 +150,10 @@ def validate(values: dict[str, Any]) -> Settings:
     values["PORTAL_REPORT_CORRECTION_DAYS"] = number(values, "PORTAL_REPORT_CORRECTION_DAYS", 0, 366)
     values["PORTAL_REPORT_MAX_BYTES"] = number(values, "PORTAL_REPORT_MAX_BYTES", 1024, 100 * 1024 * 1024)
     values["PORTAL_REPORT_MAX_ROWS"] = number(values, "PORTAL_REPORT_MAX_ROWS", 1, 1_000_000)
+    values["PORTAL_SUPPORT_RESPONSE_DAYS"] = number(values, "PORTAL_SUPPORT_RESPONSE_DAYS", 1, 60)
+    support = values.get("PORTAL_SUPPORT_EMAIL")
+    if support and not re.fullmatch(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+", str(support)):
+        raise ConfigError("PORTAL_SUPPORT_EMAIL must be a plain email address")
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
 
 

@@ -35,7 +35,9 @@ def index():
 
 @bp.get("/help")
 def help():
-    return page("help.html")
+    settings = portal().settings
+    return page("help.html", support_email=settings.PORTAL_SUPPORT_EMAIL,
+                response_days=settings.PORTAL_SUPPORT_RESPONSE_DAYS)
 
 
 @bp.get("/lang/<code>")
