@@ -48,3 +48,28 @@ def test_the_help_page_says_the_support_team_helps_with_signing_in_only_and_how_
 def test_without_a_configured_contact_the_help_page_promises_no_support_team(client, locale):
     section = lost_two_factor_section(client, locale)
     assert WORDS[locale]["scope"] not in section and "mailto:" not in section
+
+
+RESET_BY_SUPPORT = {
+    "fr": "Sans code de récupération, communiquez avec notre équipe de soutien (ci-dessous). Après avoir vérifié "
+          "votre identité, elle peut retirer vos méthodes d'authentification à deux facteurs",
+    "en": "Without a recovery code, contact our support team (below). After checking that you are who you say you "
+          "are, they can remove your two-factor methods",
+}
+NO_RECOVERY = {"fr": "pas même par notre équipe de soutien", "en": "not even by our support team"}
+
+
+@pytest.mark.settings(**SUPPORT)
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_with_a_support_team_the_help_page_says_it_can_reset_two_factor_after_checking_identity(client, locale):
+    """What the console lets the service desk do (issue 16, docs/console.md), the help page
+    says; it no longer also says that nobody can help (docs/seeds.md, G3)."""
+    section = lost_two_factor_section(client, locale)
+    assert RESET_BY_SUPPORT[locale] in section
+    assert NO_RECOVERY[locale] not in section
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_without_a_support_team_the_help_page_keeps_the_seeds_answer(client, locale):
+    section = lost_two_factor_section(client, locale)
+    assert NO_RECOVERY[locale] in section and RESET_BY_SUPPORT[locale] not in section
