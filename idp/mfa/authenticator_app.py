@@ -49,6 +49,13 @@ class TotpService:
     def find(self, user_id: int) -> TotpAuthenticator | None:
         return self.session.scalar(select(TotpAuthenticator).where(TotpAuthenticator.user_id == user_id))
 
+    def was_just_confirmed(self, user_id: int) -> bool:
+        """Whether the app was confirmed within the drift window: it may still show the code
+        that confirmed it, which works once, so the sign-in that follows says to wait."""
+        authenticator = self.find(user_id)
+        return (authenticator is not None and authenticator.confirmed_at is not None
+                and self.clock() - authenticator.confirmed_at < totp.JUST_USED)
+
     def is_confirmed(self, user_id: int) -> bool:
         authenticator = self.find(user_id)
         return authenticator is not None and authenticator.confirmed_at is not None

@@ -8,7 +8,7 @@ stores the last accepted step so a code is never accepted twice (RFC 6238 §5.2,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 import segno
@@ -16,6 +16,8 @@ import segno
 DIGITS = 6
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
+# How long a code an app just showed may still be on its screen (its step and the drift).
+JUST_USED = timedelta(seconds=STEP_SECONDS * (DRIFT_STEPS + 1))
 SECRET_BYTES = 20  # 160 bits, RFC 4226 §4's recommended shared-secret length
 
 

@@ -30,6 +30,7 @@ from idp.mfa.web import (
     get_account_recovery_service,
     get_email_code_service,
     get_mfa_service,
+    get_totp_service,
 )
 from idp.signin.current import (
     continue_signin,
@@ -214,7 +215,8 @@ def authenticator_app():
     done = _verify_factor(txn, user, TOTP, form, APP_ERROR_MESSAGES)
     if done is not None:
         return done
-    return render_step("mfa/app_code.html", txn, 422 if form.errors else 200, form=form)
+    return render_step("mfa/app_code.html", txn, 422 if form.errors else 200, form=form,
+                       just_set_up=get_totp_service().was_just_confirmed(user.id))
 
 
 @bp.route("/signin/methods")

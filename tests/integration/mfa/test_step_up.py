@@ -187,6 +187,8 @@ def test_a_new_person_at_a_client_that_requires_two_factor_sets_up_then_uses_the
     assert len(codes_on(codes_page.text)) == 10
     response = client.post("/signin/setup/done", data={"csrf_token": csrf_token(codes_page.text)})
     assert client.get(response.headers["Location"]).headers["Location"] == "/signin/app"
+    # The app may still show the code that confirmed it: the page says to wait for the next.
+    assert "affiche peut-être encore le code que vous avez utilisé" in client.get("/signin/app").text
     clock.advance(seconds=30)
     response = step_up_with_app(client, client.get("/signin/second-factor"), secret, clock)
     claims = exchange(client, oidc_client, query_of(response.headers["Location"])["code"], verifier)

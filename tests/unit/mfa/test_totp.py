@@ -124,3 +124,13 @@ def test_a_quick_second_guess_waits(service, user, clock, ctx):
             service.verify(user.id, "000000", CONTEXT)
     with pytest.raises(AttemptTooEarly):
         service.verify(user.id, "000000", CONTEXT)
+
+
+def test_an_app_counts_as_just_confirmed_while_its_confirming_code_may_still_be_on_screen(service, user, clock):
+    assert not service.was_just_confirmed(user.id)  # no app
+    enrol(service, user, clock)
+    assert service.was_just_confirmed(user.id)
+    clock.advance(seconds=59)
+    assert service.was_just_confirmed(user.id)
+    clock.advance(seconds=1)
+    assert not service.was_just_confirmed(user.id)  # the confirming code has left the window
