@@ -22,7 +22,7 @@ LOCALES = ("fr", "en")
 GENDERS = ("masculine", "feminine")  # of the French name: "Un Relevé … transmis", "Une Attestation … transmise"
 MAX_LABEL_LENGTH = 200
 MAX_URL_LENGTH = 2000
-DETAILS_MEMBERS = {"document_type", "issuer_name", "contact_email", "faq_url"}
+DETAILS_MEMBERS = {"document_type", "issuer_name", "contact_email", "faq_url", "issuer_info_url"}
 # Characters no address we send mail to needs, and that markup or a display name needs:
 # "<b>x</b>@example.ca" and "Zoé <zoe@example.ca>" are refused, not escaped.
 _MARKUP = re.compile(r"[<>\"()\[\]\\,;:`]")
@@ -102,7 +102,8 @@ def origin(url: str) -> tuple[str, str, int | None] | None:
 
 def check_details(value: Any) -> dict[str, Any]:
     """The document's description as stored: names in both languages, the school's contact
-    address, the FAQ link if any. Raises InvalidInvitation."""
+    address, the FAQ link and the school's own page about the service if any. Raises
+    InvalidInvitation."""
     if not isinstance(value, dict):
         raise InvalidInvitation("details", "must be an object")
     unknown = sorted(str(name) for name in value if name not in DETAILS_MEMBERS)
@@ -119,8 +120,9 @@ def check_details(value: Any) -> dict[str, Any]:
         "issuer_name": _bilingual("details.issuer_name", value.get("issuer_name")),
         "contact_email": clean_address("details.contact_email", value.get("contact_email")),
     }
-    if value.get("faq_url") is not None:
-        details["faq_url"] = _url("details.faq_url", value.get("faq_url"))
+    for link in ("faq_url", "issuer_info_url"):  # the FAQ; the school's page about the service
+        if value.get(link) is not None:
+            details[link] = _url(f"details.{link}", value.get(link))
     return details
 
 

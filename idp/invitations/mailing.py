@@ -58,6 +58,7 @@ def document_context(settings: Settings, invitation: Invitation, plain_secret: s
         "issuer_name": document["issuer_name"][locale],
         "contact_email": document["contact_email"],
         "faq_url": document.get("faq_url"),
+        "issuer_info_url": document.get("issuer_info_url"),
         "expires_at": invitation.expires_at.isoformat(),
     }
     if invitation.subject_user_id is not None:

@@ -27,6 +27,7 @@ DETAILS = {
     "issuer_name": {"fr": "École Imaginaire", "en": "Imaginary School"},
     "contact_email": "info@ecole-imaginaire.ca",
     "faq_url": f"{PORTAL}/faq",
+    "issuer_info_url": "https://ecole-imaginaire.ca/mescertif",
 }
 BODY = {"email": "Zoe@Example.ca", "given_name": "Zoé", "family_name": "Citoyenne", "locale": "fr",
         "purpose": "document", "details": DETAILS, "return_url": RETURN_URL}
@@ -99,6 +100,10 @@ def test_a_new_address_gets_the_sign_up_invitation_worded_as_the_seed_in_french(
     html = html_body(message)
     assert ">M&#39;inscrire</a>" in html or ">M'inscrire</a>" in html
     assert f'href="{PORTAL}/faq"' in html and "Foire aux questions" in html
+    # Seed 000: « Des renseignements généraux … par École Imaginaire se trouvent sur la [École Imaginaire] »
+    assert ("Des renseignements généraux à propos de l'utilisation de Passerelle par École Imaginaire se trouvent "
+            "sur la page de l'établissement : https://ecole-imaginaire.ca/mescertif") in " ".join(text.split())
+    assert 'href="https://ecole-imaginaire.ca/mescertif"' in html
 
 
 def test_a_new_address_gets_the_sign_up_invitation_in_english(client, headers, mailbox):
@@ -346,6 +351,7 @@ def test_an_expired_new_document_link_still_leads_to_the_document_without_accept
         ({"details": {**DETAILS, "issuer_name": {"fr": "École\u202eImaginaire", "en": "x"}}}, "details.issuer_name.fr"),
         ({"details": {**DETAILS, "contact_email": "<script>@example.ca"}}, "details.contact_email"),
         ({"details": {**DETAILS, "faq_url": "javascript:alert(1)"}}, "details.faq_url"),
+        ({"details": {**DETAILS, "issuer_info_url": "javascript:alert(1)"}}, "details.issuer_info_url"),
         ({"details": {**DETAILS, "surprise": 1}}, "details.surprise"),
         ({"kind": "code"}, "kind"),
     ],
