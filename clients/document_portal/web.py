@@ -10,14 +10,10 @@ from typing import Any
 from flask import (
     abort,
     current_app,
-    g,
     redirect,
-    render_template,
-    request,
     session,
     url_for,
 )
-from flask_babel import get_locale
 
 from clients.document_portal.auth.services import SessionService
 from clients.document_portal.config import Settings
@@ -27,12 +23,15 @@ from clients.portal_kit.signin import SigninClient
 from clients.portal_kit.web import (
     LOCALES,
     apply_security_headers,
+    cached_session,
     is_local_path,
+    locale,
     login_required,
+    render_page,
     select_locale,
 )
 
-__all__ = ["LOCALES", "is_local_path", "select_locale"]
+__all__ = ["LOCALES", "is_local_path", "locale", "select_locale"]
 
 SESSION_TOKEN_KEY = "document_portal_session"
 EXTENSION = "document_portal"
@@ -53,26 +52,12 @@ def portal() -> Portal:
     return current_app.extensions[EXTENSION]
 
 
-def locale() -> str:
-    return str(get_locale())
-
-
 def page(template: str, status: int = 200, **context: Any):
-    current = locale()
-    other = "en" if current == "fr" else "fr"
     settings = portal().settings
     person = current_portal_session()
-    return render_template(
-        f"clients/document_portal/{template}",
-        locale=current,
-        other_locale=other,
-        language_toggle_url=url_for("home.language", code=other, next=request.full_path.rstrip("?")),
-        help_url=settings.DOCUMENT_PORTAL_HELP_URL or url_for("home.help"),
-        passerelle_account_url=f"{settings.DOCUMENT_PORTAL_ISSUER}/account",
-        signed_in=person is not None,
-        person=person,
-        **context,
-    ), status
+    return render_page(f"clients/document_portal/{template}", status,
+                       help_url=settings.DOCUMENT_PORTAL_HELP_URL or url_for("home.help"),
+                       issuer=settings.DOCUMENT_PORTAL_ISSUER, signed_in=person is not None, person=person, **context)
 
 
 def session_service() -> SessionService:
@@ -81,9 +66,7 @@ def session_service() -> SessionService:
 
 def current_portal_session():
     """The signed-in person's portal session, or None (cached for the request)."""
-    if "portal_session" not in g:
-        g.portal_session = session_service().find(session.get(SESSION_TOKEN_KEY))
-    return g.portal_session
+    return cached_session(lambda: session_service().find(session.get(SESSION_TOKEN_KEY)))
 
 
 def signin_required(view):

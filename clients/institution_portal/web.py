@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask import current_app, session, url_for
 
 from clients.institution_portal.auth.services import SessionService
 from clients.institution_portal.config import Settings
@@ -16,12 +15,15 @@ from clients.institution_portal.passerelle import Passerelle
 from clients.portal_kit.web import (
     LOCALES,
     apply_security_headers,
+    cached_session,
     is_local_path,
+    locale,
     login_required,
+    render_page,
     select_locale,
 )
 
-__all__ = ["LOCALES", "is_local_path", "select_locale"]
+__all__ = ["LOCALES", "is_local_path", "locale", "select_locale"]
 
 SESSION_TOKEN_KEY = "portal_session"
 
@@ -39,24 +41,11 @@ def portal() -> Portal:
     return current_app.extensions["institution_portal"]
 
 
-def locale() -> str:
-    return str(get_locale())
-
-
 def page(template: str, status: int = 200, **context: Any):
-    current = locale()
-    other = "en" if current == "fr" else "fr"
-    return render_template(
-        f"clients/institution_portal/{template}",
-        locale=current,
-        other_locale=other,
-        language_toggle_url=url_for("home.language", code=other, next=request.full_path.rstrip("?")),
-        help_url=portal().settings.PORTAL_HELP_URL or url_for("home.help"),
-        passerelle_account_url=f"{portal().settings.PORTAL_ISSUER}/account",
-        passerelle_logout_url=f"{portal().settings.PORTAL_ISSUER}/logout",
-        signed_in=current_portal_session() is not None,
-        **context,
-    ), status
+    settings = portal().settings
+    return render_page(f"clients/institution_portal/{template}", status,
+                       help_url=settings.PORTAL_HELP_URL or url_for("home.help"), issuer=settings.PORTAL_ISSUER,
+                       signed_in=current_portal_session() is not None, **context)
 
 
 def session_service() -> SessionService:
@@ -65,9 +54,7 @@ def session_service() -> SessionService:
 
 def current_portal_session():
     """The signed-in person's portal session, or None (cached for the request)."""
-    if "portal_session" not in g:
-        g.portal_session = session_service().find(session.get(SESSION_TOKEN_KEY))
-    return g.portal_session
+    return cached_session(lambda: session_service().find(session.get(SESSION_TOKEN_KEY)))
 
 
 def signin_required(view):

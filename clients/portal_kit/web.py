@@ -8,7 +8,8 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 
 LOCALES = ("fr", "en")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +123,33 @@ def register_error_pages(app: Flask, page: Callable[..., Any], rollback: Callabl
     def server_error(error):
         rollback()
         return page("error.html", 500, kind="server")
+
+
+def locale() -> str:
+    """The page's language (select_locale's choice, through Flask-Babel)."""
+    return str(get_locale())
+
+
+def render_page(template: str, status: int, *, help_url: str, issuer: str, signed_in: bool, **context: Any):
+    """A portal page with what every layout needs: the language and its toggle (back to this
+    page), the help link, Passerelle's account and logout pages, whether someone is signed in."""
+    current = locale()
+    other = "en" if current == "fr" else "fr"
+    return render_template(
+        template,
+        locale=current,
+        other_locale=other,
+        language_toggle_url=url_for("home.language", code=other, next=request.full_path.rstrip("?")),
+        help_url=help_url,
+        passerelle_account_url=f"{issuer}/account",
+        passerelle_logout_url=f"{issuer}/logout",
+        signed_in=signed_in,
+        **context,
+    ), status
+
+
+def cached_session(find: Callable[[], Any]):
+    """The signed-in person's portal session (find() looks it up), cached for the request."""
+    if "portal_session" not in g:
+        g.portal_session = find()
+    return g.portal_session
