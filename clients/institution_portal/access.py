@@ -7,7 +7,7 @@ from functools import wraps
 
 from flask import redirect, url_for
 
-from clients.institution_portal.terms.views import get_terms_service
+from clients.institution_portal.terms.web import get_terms_service
 from clients.institution_portal.web import current_portal_session, page
 
 PRIMARY = "primary"

@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, url_for
 
 from clients.institution_portal.auth.forms import SignoutForm
 from clients.institution_portal.db import db
-from clients.institution_portal.letters.views import get_letter_service
+from clients.institution_portal.letters.web import get_letter_service
 from clients.institution_portal.periods.display import reporting_for
-from clients.institution_portal.terms.views import get_terms_service
+from clients.institution_portal.terms.web import get_terms_service
 from clients.institution_portal.web import (
     current_portal_session,
     locale,

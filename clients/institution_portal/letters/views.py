@@ -21,9 +21,9 @@ from clients.institution_portal.letters.errors import (
     UnknownDecision,
 )
 from clients.institution_portal.letters.forms import CHOOSE_A_DECISION, DecisionForm
-from clients.institution_portal.letters.services import LetterService
-from clients.institution_portal.users.views import get_organizations_api
-from clients.institution_portal.web import current_portal_session, page, portal
+from clients.institution_portal.letters.web import get_letter_service
+from clients.institution_portal.users.web import get_organizations_api
+from clients.institution_portal.web import current_portal_session, page
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -34,10 +34,6 @@ ERROR_MESSAGES = {
 }
 ALREADY_DECIDED = _l("Someone in your institution decided this letter already. Nothing was changed; their decision "
                      "is below.")
-
-
-def get_letter_service() -> LetterService:
-    return LetterService(db.session, portal().clock)
 
 
 def person_name(person) -> str:

@@ -80,7 +80,7 @@ def get_notifier():
     found = current_app.extensions.get("institution_portal_report_notifier")
     if found is None:
         # The users pages' client of the organizations API: one token cache per process.
-        from clients.institution_portal.users.views import get_organizations_api
+        from clients.institution_portal.users.web import get_organizations_api
 
         found = EmailNotifier.from_settings(portal().settings, portal().clock, get_organizations_api())
     return found

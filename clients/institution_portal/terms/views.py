@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, url_for
 
-from clients.institution_portal.auth.views import sign_out
+from clients.institution_portal.auth.web import sign_out
 from clients.institution_portal.db import db
 from clients.institution_portal.terms.forms import TermsForm
-from clients.institution_portal.terms.services import TermsService
+from clients.institution_portal.terms.web import get_terms_service
 from clients.institution_portal.web import (
     current_portal_session,
     page,
-    portal,
     signin_required,
 )
 
 bp = Blueprint("terms", __name__)
-
-
-def get_terms_service() -> TermsService:
-    return TermsService(db.session, portal().settings, portal().clock)
 
 
 @bp.route("/terms", methods=["GET", "POST"])

@@ -25,7 +25,6 @@ from clients.institution_portal.errors import (
     PrimaryExists,
     RequestAlreadyPending,
 )
-from clients.institution_portal.organizations_api import OrganizationsApi
 from clients.institution_portal.users.forms import (
     CHOOSE_A_MEMBER,
     NEW_PRIMARY,
@@ -34,10 +33,10 @@ from clients.institution_portal.users.forms import (
     RemoveSecondaryForm,
 )
 from clients.institution_portal.users.services import UsersService
+from clients.institution_portal.users.web import get_organizations_api
 from clients.institution_portal.web import current_portal_session, locale, page, portal
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-API_KEY = "institution_portal_organizations_api"
 
 ERROR_MESSAGES = {
     AlreadyMember: _l("This address already belongs to a user of your institution."),
@@ -60,13 +59,6 @@ FIELD_MESSAGES = {
     "reason": _l("The reason cannot contain the characters < or >, nor invisible or text-direction characters."),
 }
 PASSERELLE_UNAVAILABLE = _l("Passerelle cannot be reached right now. Try again in a few minutes.")
-
-
-def get_organizations_api() -> OrganizationsApi:
-    """One client per app, so its access token serves every request until near expiry."""
-    if API_KEY not in current_app.extensions:
-        current_app.extensions[API_KEY] = OrganizationsApi(portal().settings, portal().clock)
-    return current_app.extensions[API_KEY]
 
 
 def get_users_service() -> UsersService:
