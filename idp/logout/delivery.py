@@ -22,6 +22,7 @@ from idp.extensions import db
 from idp.logout.services import LogoutService
 from idp.logout.tokens import LOGOUT_TOKEN_TYPE, logout_token_claims
 from idp.oidc.models import Client
+from idp.ops import metrics
 
 log = logging.getLogger(__name__)
 MAX_ERROR_BODY = 200  # characters of a refusal's body kept for the operator
@@ -81,6 +82,7 @@ def deliver_logouts(*, stop: Callable[[], bool] | None = None, limit: int = 100)
             service.record_attempt(delivery, None, "the client was deleted or no longer has a backchannel_logout_uri",
                                    0, permanent=True)
             db.session.commit()
+            metrics.count_logout_delivery("failed")
             missed += 1
             continue
         started = time.monotonic()
@@ -88,6 +90,7 @@ def deliver_logouts(*, stop: Callable[[], bool] | None = None, limit: int = 100)
                                           timeout)
         outcome = service.record_attempt(delivery, status, error, int((time.monotonic() - started) * 1000))
         db.session.commit()
+        metrics.count_logout_delivery({"delivered": "delivered", "failed": "failed"}.get(outcome.state, "retry"))
         if outcome.state == "delivered":
             delivered += 1
             continue

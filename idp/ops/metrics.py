@@ -44,6 +44,8 @@ TOKENS = Counter(f"{PREFIX}_tokens_issued", "Token responses issued, by grant ty
 RATE_LIMITED = Counter(f"{PREFIX}_rate_limit_refusals", "Requests refused by a rate limit (429), by endpoint.",
                        ["endpoint"])
 MAIL = Counter(f"{PREFIX}_mail_deliveries", "Outbox delivery attempts, by outcome.", ["outcome"])
+LOGOUT_DELIVERIES = Counter(f"{PREFIX}_backchannel_logout_deliveries",
+                            "Back-channel logout token deliveries, by outcome (delivered, retry, failed).", ["outcome"])
 
 # Event tags (idp.audit.EventTag values) and what they count beyond EVENTS.
 _SIGNIN_SUCCESS = "account:signin:success"
@@ -109,6 +111,11 @@ def count_token(grant_type: str, client_id: str) -> None:
 
 def count_mail(outcome: str) -> None:
     MAIL.labels(outcome).inc()
+
+
+def count_logout_delivery(outcome: str) -> None:
+    """delivered, retry (network error or 5xx, tried again later) or failed (given up)."""
+    LOGOUT_DELIVERIES.labels(outcome).inc()
 
 
 def is_multiprocess() -> bool:

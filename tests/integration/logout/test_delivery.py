@@ -67,8 +67,10 @@ def attempts(app) -> list[LogoutAttempt]:
 def test_the_worker_posts_a_logout_token_signed_like_the_id_tokens(app, client, receiver, alg):
     rp, tokens, _ = sign_in_and_out(app, client, receiver.url, id_token_alg=alg)
     assert receiver.received == []  # the request only queued
+    delivered_before = logout_deliveries_counted("delivered")
     run_worker(app)
     assert len(receiver.received) == 1 and list(receiver.received[0]) == ["logout_token"]
+    assert logout_deliveries_counted("delivered") == delivered_before + 1
     keys = KeySet.import_key_set(client.get("/jwks").get_json())
     token = jwt.decode(receiver.tokens()[0], keys, algorithms=[alg])
     id_token = jwt.decode(tokens["id_token"], keys, algorithms=[alg])
@@ -82,6 +84,7 @@ def test_the_worker_posts_a_logout_token_signed_like_the_id_tokens(app, client, 
     assert delivery.state == "delivered" and delivery.attempts == 1
     assert [(attempt.status, attempt.outcome) for attempt in attempts(app)] == [(200, "delivered")]
     run_worker(app)
+    assert logout_deliveries_counted("delivered") == delivered_before + 1  # nothing more was sent
     assert len(receiver.received) == 1  # never twice
 
 
@@ -141,8 +144,10 @@ def test_a_receiver_that_is_down_is_retried(app, client, clock):
 @pytest.mark.settings(**FAST)
 @pytest.mark.parametrize("receiver", ["refuse"], indirect=True)
 def test_a_4xx_is_never_retried(app, client, receiver, clock):
+    failed_before = logout_deliveries_counted("failed")
     sign_in_and_out(app, client, receiver.url)
     run_worker(app)
+    assert logout_deliveries_counted("failed") == failed_before + 1  # the metric operators watch
     clock.advance(hours=2)
     run_worker(app)
     assert len(receiver.received) == 1
@@ -188,3 +193,10 @@ def test_the_worker_prunes_finished_deliveries_after_a_week(app, client, receive
     with app.app_context():
         deleted = Worker(app, jobs=("prune",)).prune()
     assert deleted["logout_deliveries"] == 1 and deliveries(app) == [] and attempts(app) == []
+
+
+def logout_deliveries_counted(outcome: str) -> float:
+    """passerelle_backchannel_logout_deliveries_total{outcome} in this process (issue 15)."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("passerelle_backchannel_logout_deliveries_total", {"outcome": outcome}) or 0.0
