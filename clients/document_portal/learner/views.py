@@ -3,15 +3,11 @@ and verified. Only documents whose learner_sub is the person's: any other id is 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response
+from flask import Blueprint
 
-from clients.document_portal.db import db
-from clients.document_portal.learner.errors import DocumentNotFound
-from clients.document_portal.learner.responses import allow_viewer, pdf_response
-from clients.document_portal.learner.services import LearnerDocuments
-from clients.document_portal.shares.forms import RevokeForm, ShareForm
-from clients.document_portal.shares.services import ShareService
-from clients.document_portal.verify.views import get_verify_service
+from clients.document_portal.learner.responses import pdf_response
+from clients.document_portal.shares.forms import ShareForm
+from clients.document_portal.learner.web import document_page, get_learner_documents, own_document
 from clients.document_portal.web import (
     current_portal_session,
     locale,
@@ -21,17 +17,6 @@ from clients.document_portal.web import (
 )
 
 bp = Blueprint("learner", __name__, url_prefix="/documents")
-
-
-def get_learner_documents() -> LearnerDocuments:
-    return LearnerDocuments(db.session)
-
-
-def own_document(public_id: str):
-    try:
-        return get_learner_documents().get(current_portal_session().sub, public_id)
-    except DocumentNotFound:
-        abort(404)
 
 
 @bp.get("")
@@ -45,18 +30,6 @@ def index():
 @signin_required
 def show(public_id: str):
     return document_page(own_document(public_id), ShareForm())
-
-
-def document_page(document, share_form: ShareForm, status: int = 200):
-    """The document, its viewer, its verification and its shares (also after a refused share)."""
-    settings = portal().settings
-    shares = ShareService(db.session, settings.DOCUMENT_PORTAL_SECRET_KEY, portal().clock).active(
-        current_portal_session().sub, document.public_id)
-    response = make_response(page("learner/document.html", status, document=document, shares=shares,
-                                  verdict=get_verify_service().verify_document(document),
-                                  share_form=share_form, revoke_form=RevokeForm()))
-    return allow_viewer(response, form_action_origin=portal().passerelle.issuer_origin(),
-                        https=settings.DOCUMENT_PORTAL_BASE_URL.startswith("https://"))
 
 
 @bp.get("/<public_id>/pdf")

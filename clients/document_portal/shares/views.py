@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from clients.document_portal.db import db
 from clients.document_portal.learner.errors import DocumentNotFound
 from clients.document_portal.learner.responses import allow_viewer, pdf_response
-from clients.document_portal.learner.views import document_page, own_document
+from clients.document_portal.learner.web import document_page, own_document
 from clients.document_portal.shares.errors import (
     DocumentWithdrawn,
     InvalidExpiry,
@@ -32,7 +32,7 @@ from clients.document_portal.shares.errors import (
 )
 from clients.document_portal.shares.forms import AccessCodeForm, RevokeForm, ShareForm
 from clients.document_portal.shares.services import AttemptLimiter, ShareService
-from clients.document_portal.verify.views import get_verify_service
+from clients.document_portal.verify.web import get_verify_service
 from clients.document_portal.web import (
     current_portal_session,
     locale,

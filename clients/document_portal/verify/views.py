@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
-from clients.document_portal.db import db
 from clients.document_portal.verify.errors import (
     FileTooLarge,
     NoFile,
@@ -15,7 +14,7 @@ from clients.document_portal.verify.errors import (
     VerifyError,
 )
 from clients.document_portal.verify.forms import VerifyForm
-from clients.document_portal.verify.services import VerifyService
+from clients.document_portal.verify.web import get_verify_service
 from clients.document_portal.web import page, portal
 
 bp = Blueprint("verify", __name__)
@@ -27,11 +26,6 @@ ERROR_MESSAGES = {
     UnreadablePdf: _l("This PDF cannot be read: it is damaged or protected by a password."),
 }
 ERROR_STATUS = {FileTooLarge: 413}
-
-
-def get_verify_service() -> VerifyService:
-    settings = portal().settings
-    return VerifyService(db.session, portal().signing.verify, settings.DOCUMENT_PORTAL_MAX_PDF_BYTES)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
