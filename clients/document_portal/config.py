@@ -49,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
     "DOCUMENT_PORTAL_HELP_URL": None,
     # The learners' FAQ the invitation email links to; the portal's own help page by default.
     "DOCUMENT_PORTAL_FAQ_URL": None,
+    # Each school's own page about how it uses the portal, by organization number (seed 000:
+    # « Des renseignements généraux … se trouvent sur la [École Imaginaire] »), linked in
+    # the invitation email. A table in the settings file:
+    #   [DOCUMENT_PORTAL_SCHOOL_PAGES]
+    #   "E000000000001" = "https://ecole-imaginaire.ca/mescertif"
+    "DOCUMENT_PORTAL_SCHOOL_PAGES": {},
     # The largest CSV + ZIP of a bulk issue, in bytes (the largest PDF is
     # DOCUMENT_PORTAL_MAX_PDF_BYTES, with the signing settings). Anything larger is refused
     # before it is read (413).
@@ -99,6 +105,7 @@ class Settings:
     DOCUMENT_PORTAL_SESSION_COOKIE_NAME: str
     DOCUMENT_PORTAL_HELP_URL: str | None
     DOCUMENT_PORTAL_FAQ_URL: str | None
+    DOCUMENT_PORTAL_SCHOOL_PAGES: dict[str, str]
     DOCUMENT_PORTAL_MAX_PDF_BYTES: int
     DOCUMENT_PORTAL_MAX_BULK_BYTES: int
     DOCUMENT_PORTAL_API_TIMEOUT: int
@@ -124,6 +131,9 @@ class Settings:
     def post_logout_redirect_uri(self) -> str:
         return f"{self.DOCUMENT_PORTAL_BASE_URL}/signed-out"
 
+    def school_page(self, organization_number: str | None) -> str | None:
+        return self.DOCUMENT_PORTAL_SCHOOL_PAGES.get(organization_number or "")
+
     @property
     def faq_url(self) -> str:
         return self.DOCUMENT_PORTAL_FAQ_URL or f"{self.DOCUMENT_PORTAL_BASE_URL}/help"
@@ -148,6 +158,7 @@ def validate(values: dict[str, Any]) -> Settings:
     for name in (f"{PREFIX}HELP_URL", f"{PREFIX}FAQ_URL"):
         if values[name]:
             values[name] = check_url(name, values[name])
+    values[f"{PREFIX}SCHOOL_PAGES"] = school_pages(values[f"{PREFIX}SCHOOL_PAGES"])
     values[f"{PREFIX}MAX_PDF_BYTES"] = number(values, f"{PREFIX}MAX_PDF_BYTES", 1024, 100 * MEGABYTE)
     values[f"{PREFIX}MAX_BULK_BYTES"] = number(values, f"{PREFIX}MAX_BULK_BYTES", 1024, 100 * MEGABYTE)
     values[f"{PREFIX}API_TIMEOUT"] = number(values, f"{PREFIX}API_TIMEOUT", 1, 120)
@@ -155,3 +166,11 @@ def validate(values: dict[str, Any]) -> Settings:
     values[f"{PREFIX}SHARE_ATTEMPTS_LIMIT"] = number(values, f"{PREFIX}SHARE_ATTEMPTS_LIMIT", 1, 10_000)
     values[f"{PREFIX}SHARE_ATTEMPTS_WINDOW"] = number(values, f"{PREFIX}SHARE_ATTEMPTS_WINDOW", 60, 86_400)
     return Settings(**{field.name: values[field.name] for field in fields(Settings)})
+
+
+def school_pages(value: Any) -> dict[str, str]:
+    """{organization number: https URL}, from a table of the settings file."""
+    name = f"{PREFIX}SCHOOL_PAGES"
+    if not isinstance(value, dict):
+        raise ConfigError(f"{name} must be a table of the settings file: organization number = URL")
+    return {str(number_): check_url(f"{name}.{number_}", url) for number_, url in value.items()}

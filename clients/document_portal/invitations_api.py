@@ -42,6 +42,7 @@ class DocumentInvitation:
     issuer_name_fr: str
     issuer_name_en: str
     contact_email: str
+    organization_number: str | None = None  # the school's, for its own page (SCHOOL_PAGES)
 
 
 class InvitationsApi:
@@ -77,6 +78,9 @@ class InvitationsApi:
             },
             "return_url": f"{self.settings.DOCUMENT_PORTAL_BASE_URL}/login",
         }
+        school_page = self.settings.school_page(invitation.organization_number)
+        if school_page:
+            body["details"]["issuer_info_url"] = school_page
         answer = self._call("POST", self.base, json=body)
         invitation_id = answer.get("id")
         if not isinstance(invitation_id, str) or not invitation_id:

@@ -160,7 +160,7 @@ class IssuingService:
             email=request.email, given_name=request.given_name, family_name=request.family_name,
             locale=request.locale, kind=request.kind, title_fr=request.title_fr, title_en=request.title_en,
             issuer_name_fr=staff.organization_name_fr, issuer_name_en=staff.organization_name_en,
-            contact_email=request.contact_email,
+            contact_email=request.contact_email, organization_number=staff.organization_number,
         ))
         document = Document(
             issuer_organization_id=staff.organization_id, issuer_name_fr=staff.organization_name_fr,
