@@ -83,9 +83,20 @@ PORTAL := PORTAL_ENV=development PORTAL_ISSUER="$$($(DEMO_FIELD) issuer)" PORTAL
 # The document portal (issue 13, clients/document_portal) on port 5004: its own database, secret
 # key and demo certificates under var/ (its settings file names the demo school's signer), its
 # client registered by `idp demo` (docs/document-portal.md).
-# FIXME(dp-app): ip-periods overwrote this file by mistake at 09:51 UTC and lost your uncommitted
-# lines from here on (the DOCS := variable and its steps in `run`); the lines above are yours as
-# they were. Please add the rest again and delete this note.
+DOCS := DOCUMENT_PORTAL_ENV=development DOCUMENT_PORTAL_CONFIG=var/document-portal.toml \
+  DOCUMENT_PORTAL_ISSUER="$$($(DEMO_FIELD) issuer)" DOCUMENT_PORTAL_BASE_URL=http://127.0.0.1:5004 \
+  DOCUMENT_PORTAL_MAIL_FROM="Portail de documents <no-reply@documents.passerelle.test>" \
+  DOCUMENT_PORTAL_SMTP_HOST=127.0.0.1 DOCUMENT_PORTAL_SMTP_PORT=8025 DOCUMENT_PORTAL_SMTP_SECURITY=none \
+  DOCUMENT_PORTAL_CLIENT_ID="$$($(DEMO_FIELD) document_portal_client_id)" \
+  DOCUMENT_PORTAL_CLIENT_SECRET="$$($(DEMO_FIELD) document_portal_client_secret)" \
+  DOCUMENT_PORTAL_SECRET_KEY="$$(cat var/document-portal.key)" \
+  DOCUMENT_PORTAL_DATABASE_URL="sqlite:///$(CURDIR)/var/document-portal.sqlite3" $(PY) -m clients.document_portal
+# The demo transcript for the demo user, once Passerelle answers (it sends the email).
+DOCS_DEMO_ISSUE := demo issue --email "$$($(DEMO_FIELD) email)" --wait 60 \
+  --organization-id "$$($(DEMO_FIELD) issuer_organization_id)" \
+  --organization-number "$$($(DEMO_FIELD) issuer_organization_number)" \
+  --organization-name-fr "$$($(DEMO_FIELD) issuer_organization_name)" \
+  --organization-name-en "$$($(DEMO_FIELD) issuer_organization_name_en)"
 
 run: $(STAMP) compile-translations
 	@mkdir -p var
@@ -96,6 +107,10 @@ run: $(STAMP) compile-translations
 	@[ -s var/institution-portal.key ] || $(PY) -c 'import secrets; print(secrets.token_urlsafe(48))' > var/institution-portal.key
 	@$(PORTAL) db upgrade
 	@$(PORTAL) demo var/demo.json
+	@[ -s var/document-portal.key ] || $(PY) -c 'import secrets; print(secrets.token_urlsafe(48))' > var/document-portal.key
+	@$(DOCS) demo pki --directory var/document-portal-pki --config var/document-portal.toml \
+	  --organization-number "$$($(DEMO_FIELD) issuer_organization_number)"
+	@$(DOCS) db upgrade
 	@echo
 	@echo "  Passerelle     $$($(DEMO_FIELD) issuer)"
 	@echo "  Demo RP        http://127.0.0.1:5001"
@@ -106,6 +121,7 @@ run: $(STAMP) compile-translations
 	@echo "  Demo user      $$($(DEMO_FIELD) email) / $$($(DEMO_FIELD) password)"
 	@echo "  Demo DLI       $$($(DEMO_FIELD) organization_name) $$($(DEMO_FIELD) organization_number)  (its primary user is the demo user)"
 	@echo "  Portal (EED)   http://127.0.0.1:5003  (the institution portal: sign in as the demo user, two-factor required)"
+	@echo "  Documents      http://127.0.0.1:5004  (the document portal: the demo user's transcript; school staff $$($(DEMO_FIELD) staff_email) / $$($(DEMO_FIELD) staff_password))"
 	@echo "  Bank customer  $$($(BANK_FIELD) email) / $$($(BANK_FIELD) password)"
 	@echo "  Ctrl-C stops them all."
 	@echo
@@ -121,7 +137,9 @@ run: $(STAMP) compile-translations
 	$(IDP) worker --interval 1 & worker_pid=$$!; \
 	$(PY) -m clients.demo_rp & rp_pid=$$!; \
 	$(PORTAL) run & portal_pid=$$!; \
-	pids="$$mail_pid $$bank_pid $$idp_pid $$worker_pid $$rp_pid $$portal_pid"; \
+	$(DOCS) run & docs_pid=$$!; \
+	$(DOCS) $(DOCS_DEMO_ISSUE) & \
+	pids="$$mail_pid $$bank_pid $$idp_pid $$worker_pid $$rp_pid $$portal_pid $$docs_pid"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null; exit 0' INT TERM; \
 	wait -n $$pids; status=$$?; \
 	kill $$pids 2>/dev/null || true; wait 2>/dev/null || true; exit $$status

@@ -193,6 +193,7 @@ def demo(as_json: bool) -> None:
         "issuer_organization_id": issuer.public_id,
         "issuer_organization_number": issuer.number,
         "issuer_organization_name": issuer.name_fr,
+        "issuer_organization_name_en": issuer.name_en,
         "staff_email": DEMO_STAFF_EMAIL,
         "staff_password": staff_password,
     }
