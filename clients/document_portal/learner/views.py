@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from clients.document_portal.learner.responses import pdf_response
-from clients.document_portal.shares.forms import ShareForm
 from clients.document_portal.learner.web import document_page, get_learner_documents, own_document
+from clients.document_portal.shares.forms import ShareForm
 from clients.document_portal.web import (
     current_portal_session,
     locale,

@@ -6,14 +6,10 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 
 from clients.institution_portal.auth.forms import SigninChoiceForm, SignoutForm
 from clients.institution_portal.auth.models import SeenLogoutToken
-from clients.institution_portal.db import db
-from clients.institution_portal.errors import (
-    BadState,
-    ProviderUnavailable,
-    SigninError,
-)
-from clients.institution_portal.models import PortalSession
 from clients.institution_portal.auth.web import MESSAGES, refused, sign_out
+from clients.institution_portal.db import db
+from clients.institution_portal.errors import BadState, ProviderUnavailable, SigninError
+from clients.institution_portal.models import PortalSession
 from clients.institution_portal.terms.services import TermsService
 from clients.institution_portal.web import (
     SESSION_TOKEN_KEY,
@@ -27,13 +23,12 @@ from clients.portal_kit.backchannel_view import (
     backchannel_logout_response,
     exempt_from_csrf,
 )
-from clients.portal_kit.messages import (
-    SIGNED_OUT_MISMATCH,
-)
+from clients.portal_kit.messages import SIGNED_OUT_MISMATCH
 from clients.portal_kit.web import restart_session
 
 bp = Blueprint("auth", __name__)
 exempt_from_csrf(bp, "clients.institution_portal.auth.views.backchannel_logout")
+
 
 @bp.get("/login")
 def login():
