@@ -53,7 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     configure(app, secret_key=settings.DOCUMENT_PORTAL_SECRET_KEY, database_url=settings.DOCUMENT_PORTAL_DATABASE_URL,
               cookie_name=settings.DOCUMENT_PORTAL_SESSION_COOKIE_NAME, development=settings.is_development,
               session_max_age=settings.DOCUMENT_PORTAL_SESSION_MAX_AGE, max_content_length=settings.max_request_bytes,
-              overrides=overrides or {}, prefix=config.PREFIX)
+              overrides=overrides or {}, prefix=config.PREFIX, proxies=settings.DOCUMENT_PORTAL_PROXY_FIX_X_FOR)
 
     database.init_app(app)
     Babel(app, locale_selector=select_locale)

@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "DOCUMENT_PORTAL_SESSION_MAX_AGE": 8 * 3600,
     # A cookie name of its own (cookies ignore ports: one host serves every portal in development).
     "DOCUMENT_PORTAL_SESSION_COOKIE_NAME": "document_portal_session",
+    # How many reverse proxies in front of the portal set X-Forwarded-For (0: none). Behind
+    # them, the client's address that per-address limits count comes from that header.
+    "DOCUMENT_PORTAL_PROXY_FIX_X_FOR": 0,
     # Where the help link of every page leads; the portal's own help page by default.
     "DOCUMENT_PORTAL_HELP_URL": None,
     # The learners' FAQ the invitation email links to; the portal's own help page by default.
@@ -103,6 +106,7 @@ class Settings:
     DOCUMENT_PORTAL_REQUIRED_ACR: str
     DOCUMENT_PORTAL_SESSION_MAX_AGE: int
     DOCUMENT_PORTAL_SESSION_COOKIE_NAME: str
+    DOCUMENT_PORTAL_PROXY_FIX_X_FOR: int
     DOCUMENT_PORTAL_HELP_URL: str | None
     DOCUMENT_PORTAL_FAQ_URL: str | None
     DOCUMENT_PORTAL_SCHOOL_PAGES: dict[str, str]

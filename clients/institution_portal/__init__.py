@@ -30,7 +30,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     configure(app, secret_key=settings.PORTAL_SECRET_KEY, database_url=settings.PORTAL_DATABASE_URL,
               cookie_name=settings.PORTAL_SESSION_COOKIE_NAME, development=settings.is_development,
               session_max_age=settings.PORTAL_SESSION_MAX_AGE, max_content_length=64 * 1024,
-              overrides=overrides or {}, prefix="PORTAL_")
+              overrides=overrides or {}, prefix="PORTAL_", proxies=settings.PORTAL_PROXY_FIX_X_FOR)
 
     database.init_app(app)
     Babel(app, locale_selector=select_locale)

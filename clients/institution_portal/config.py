@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     # Cookie names of its own: on one host, cookies ignore ports, so a name shared with
     # Passerelle (passerelle_session) or the demo RP (demo_rp_session) would mix sessions.
     "PORTAL_SESSION_COOKIE_NAME": "institution_portal_session",
+    # How many reverse proxies in front of the portal set X-Forwarded-For (0: none). Behind
+    # them, the client's address that per-address limits count comes from that header.
+    "PORTAL_PROXY_FIX_X_FOR": 0,
     # Where the help link of every page leads; the portal's own help page by default.
     "PORTAL_HELP_URL": None,
     # The institutions' mailbox (seed 002, « la boîte aux lettres des EED ») that the help
@@ -102,6 +105,7 @@ class Settings:
     PORTAL_TERMS_VERSION: str
     PORTAL_SESSION_MAX_AGE: int
     PORTAL_SESSION_COOKIE_NAME: str
+    PORTAL_PROXY_FIX_X_FOR: int
     PORTAL_HELP_URL: str | None
     PORTAL_SUPPORT_EMAIL: str | None
     PORTAL_SUPPORT_RESPONSE_DAYS: int

@@ -57,6 +57,7 @@ def check_core(values: dict[str, Any], prefix: str, required: Iterable[str], own
         raise ConfigError(f"{prefix}SESSION_COOKIE_NAME must differ from Passerelle's, the demo RP's and the "
                           "other portal's cookie names")
     values[f"{prefix}SESSION_MAX_AGE"] = number(values, f"{prefix}SESSION_MAX_AGE", 60, 7 * 24 * 3600)
+    values[f"{prefix}PROXY_FIX_X_FOR"] = number(values, f"{prefix}PROXY_FIX_X_FOR", 0, 5)
 
 
 def check_url(name: str, value: Any) -> str:

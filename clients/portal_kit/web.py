@@ -10,13 +10,15 @@ from typing import Any
 
 from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 LOCALES = ("fr", "en")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def configure(app: Flask, *, secret_key: str, database_url: str, cookie_name: str, development: bool,
-              session_max_age: int, max_content_length: int, overrides: dict[str, Any], prefix: str) -> None:
+              session_max_age: int, max_content_length: int, overrides: dict[str, Any], prefix: str,
+              proxies: int = 0) -> None:
     """A portal's Flask settings: its own cookie (HttpOnly, SameSite=Lax because Passerelle's
     redirect back is a top-level GET, Secure outside development), the shared catalog, CSRF
     tokens without a time limit, the largest body it reads; then the test overrides that are
@@ -36,6 +38,11 @@ def configure(app: Flask, *, secret_key: str, database_url: str, cookie_name: st
     )
     app.config.update({key: value for key, value in overrides.items() if not key.startswith(prefix)})
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    if proxies:
+        # Behind that many proxies, the client's address (what per-address limits count) and
+        # the scheme come from their X-Forwarded-For and -Proto; never without them, or anyone
+        # could choose their address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def restart_session() -> None:

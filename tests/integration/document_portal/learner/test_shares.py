@@ -228,3 +228,27 @@ def test_guessing_links_is_rate_limited_per_address(tmp_path, demo_pki, clock):
 @pytest.mark.parametrize("token", ["é" * 43, "x" * 500, "%00", "..%2F..%2Fetc"])
 def test_odd_tokens_are_just_not_available(app, token):
     assert visitor(app, "192.0.2.77").get(f"/s/{token}").status_code == 404
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_the_address_the_proxy_saw(tmp_path, demo_pki, clock):
+    """DOCUMENT_PORTAL_PROXY_FIX_X_FOR: behind one proxy, every request comes from the proxy's
+    address; the limit then counts the client's from X-Forwarded-For, so one guesser does not
+    lock everyone out. Without the setting, the header is ignored (anyone could set it)."""
+    proxied = build_app(tmp_path / "proxied.db", demo_pki, clock, DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT=3,
+                        DOCUMENT_PORTAL_PROXY_FIX_X_FOR=1)
+    proxy = proxied.test_client()
+    guess = f"/s/guess{1:039d}"
+    for _ in range(3):
+        assert proxy.get(guess, environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                         headers={"X-Forwarded-For": "203.0.113.50"}).status_code == 404
+    assert proxy.get(guess, environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                     headers={"X-Forwarded-For": "203.0.113.50"}).status_code == 429
+    assert proxy.get(guess, environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                     headers={"X-Forwarded-For": "198.51.100.9"}).status_code == 404  # someone else
+
+    direct = build_app(tmp_path / "direct.db", demo_pki, clock, DOCUMENT_PORTAL_SHARE_ATTEMPTS_LIMIT=3)
+    client = direct.test_client()
+    for forwarded in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        client.get(guess, environ_base={"REMOTE_ADDR": "192.0.2.8"}, headers={"X-Forwarded-For": forwarded})
+    assert client.get(guess, environ_base={"REMOTE_ADDR": "192.0.2.8"},
+                      headers={"X-Forwarded-For": "203.0.113.4"}).status_code == 429
