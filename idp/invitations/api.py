@@ -40,7 +40,7 @@ from idp.web.bearer import ApiError
 
 bp = bearer.api_blueprint("invitations_api", __name__)
 
-API_SCOPE = "invitations"  # one of idp.oidc.clients.API_SCOPES
+API_SCOPE = "invitations"  # one of idp.oidc.client_rules.API_SCOPES
 MAX_LIST_LIMIT = 100
 # Members a client may send when creating an invitation; anything else is refused, so a
 # misspelt member is an error rather than silently ignored.

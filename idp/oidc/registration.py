@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from idp.clock import Clock
 from idp.config import Settings
-from idp.oidc.clients import SUPPORTED_SCOPES, ClientService
-from idp.oidc.clients import _check_jwks as check_jwks
+from idp.oidc.client_rules import SUPPORTED_SCOPES, check_jwks
+from idp.oidc.clients import ClientService
 from idp.oidc.errors import InvalidClientMetadata, SoftwareStatementNotAccepted
 from idp.oidc.models import Client, InitialAccessToken
 from idp.security.secrets import KeyedHasher, equal, new_token

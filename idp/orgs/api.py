@@ -38,7 +38,7 @@ from idp.web.bearer import ApiError
 
 bp = bearer.api_blueprint("organizations_api", __name__)
 
-API_SCOPE = "organizations"  # one of idp.oidc.clients.API_SCOPES
+API_SCOPE = "organizations"  # one of idp.oidc.client_rules.API_SCOPES
 MAX_SUB_LENGTH = 255
 INVITATION_MEMBERS = {"acting_sub", "email", "locale"}
 REQUEST_MEMBERS = {"acting_sub", "kind", "reason", "target_sub", "new_email", "locale", "former_primary_becomes"}

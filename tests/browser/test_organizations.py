@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 from idp.accounts.models import User
 from idp.cli import main
 from idp.extensions import db
-from idp.oidc.clients import DEFAULT_SCOPE
+from idp.oidc.client_rules import DEFAULT_SCOPE
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.support import RedirectReceiver, create_client
 from tests.browser.test_authorization import CONSENT, authorization_url, jwt_payload, pkce_pair

@@ -10,7 +10,7 @@ import pytest
 
 from idp.accounts.models import User
 from idp.extensions import db
-from idp.oidc.clients import DEFAULT_SCOPE
+from idp.oidc.client_rules import DEFAULT_SCOPE
 from tests.integration.oidc.test_code_flow import exchange
 from tests.integration.oidc.test_session_bound_tokens import ALIVE, ENDED, state_of
 from tests.oidc_support import SignIn, authorization_params, make_client

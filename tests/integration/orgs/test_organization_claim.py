@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from idp.oidc.clients import DEFAULT_SCOPE
+from idp.oidc.client_rules import DEFAULT_SCOPE
 from tests.integration.oidc.test_code_flow import decode_id_token, exchange
 from tests.oidc_support import SignIn, authorization_params, basic_auth, make_client, make_user
 from tests.orgs_access_support import PRIMARY_EMAIL, SECONDARY_EMAIL, dli_with_members

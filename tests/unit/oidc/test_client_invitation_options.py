@@ -7,7 +7,8 @@ import pytest
 from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.claims import SUPPORTED_SCOPES as ADVERTISED_SCOPES
-from idp.oidc.clients import API_SCOPES, DEFAULT_SCOPE, ClientService
+from idp.oidc.client_rules import API_SCOPES, DEFAULT_SCOPE
+from idp.oidc.clients import ClientService
 from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
 
 WEB = "https://portal.example.ca/callback"
