@@ -115,14 +115,17 @@ def reset_database(database_uri: str) -> None:
     """Leave every table empty. SQLite gets a new file per test, so it is created afresh.
 
     One PostgreSQL database serves the whole run: its tables are created once per run, then
-    emptied with one TRUNCATE per test, which is far cheaper than dropping and creating a
-    dozen tables. A test that dropped tables (migrations, CLI) makes the TRUNCATE fail, and
-    the schema is rebuilt.
+    emptied before each test by a DELETE per table (dependents first) and its sequences
+    restarted. A test leaves a few rows, so that is about 5 ms, where TRUNCATE ... RESTART
+    IDENTITY, which rewrites every table's files, took 135 ms: nine minutes of a run. A test
+    that dropped tables (migrations, CLI) makes a DELETE fail, and the schema is rebuilt.
     """
     if is_postgres(database_uri) and database_uri in _postgres_schema_ready:
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
         try:
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.execute(text("SELECT setval(oid, 1, false) FROM pg_class "
+                                    "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"))
             db.session.commit()
             return
         except ProgrammingError:
