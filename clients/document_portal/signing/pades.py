@@ -25,6 +25,7 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from clients.document_portal.signing.credentials import SigningCredentials
 from clients.document_portal.signing.errors import SigningError, TimestampUnavailable
+from clients.document_portal.signing.event_loop import outside_any_event_loop
 
 DIGEST = "sha256"
 # The new signature field's name: PortalSignature1, or the next number free in the upload.
@@ -66,7 +67,8 @@ def sign_pdf(pdf: bytes, credentials: SigningCredentials, *, reason: str, locati
     signer = _ClockedPdfSigner(metadata, credentials.signer, timestamper=timestamper,
                                clock=clock or (lambda: datetime.now(UTC)))
     try:
-        output = signer.sign_pdf(writer, bytes_reserved=_reservation(credentials, timestamper))
+        output = outside_any_event_loop(signer.sign_pdf, writer,
+                                        bytes_reserved=_reservation(credentials, timestamper))
     except TimestampRequestError:
         raise TimestampUnavailable() from None
     except PyHankoSigningError as error:

@@ -38,6 +38,7 @@ from clients.document_portal.signing.credentials import (
     subject_organization,
 )
 from clients.document_portal.signing.errors import SignerNotTrusted
+from clients.document_portal.signing.event_loop import outside_any_event_loop
 
 # A school's certificate may carry non-repudiation (content commitment), digital signature, or both.
 KEY_USAGE = KeyUsageConstraints(key_usage={"non_repudiation", "digital_signature"}, match_all_key_usages=False)
@@ -145,7 +146,8 @@ def check_signer_trusted(credentials: SigningCredentials, trust_roots: list[asn1
     context = ValidationContext(trust_roots=list(trust_roots), other_certs=list(credentials.chain), moment=at,
                                 allow_fetching=False)
     try:
-        asyncio.run(CertificateValidator(credentials.certificate, validation_context=context).async_validate_path())
+        validator = CertificateValidator(credentials.certificate, validation_context=context)
+        outside_any_event_loop(asyncio.run, validator.async_validate_path())
         KEY_USAGE.validate(credentials.certificate)
     except (PathError, ValidationError, ValueError):
         raise SignerNotTrusted() from None
@@ -158,8 +160,8 @@ def _validate(embedded, trust_roots, timestamp_trust_roots, moment: datetime | N
         trust_roots=list(trust_roots if timestamp_trust_roots is None else timestamp_trust_roots),
         moment=timestamp_moment, allow_fetching=False)
     # The difference analysis is skipped: a VALID verdict requires whole-file coverage anyway.
-    return validate_pdf_signature(embedded, signer_context, timestamp_context, key_usage_settings=KEY_USAGE,
-                                  skip_diff=True)
+    return outside_any_event_loop(validate_pdf_signature, embedded, signer_context, timestamp_context,
+                                  key_usage_settings=KEY_USAGE, skip_diff=True)
 
 
 def _result(pdf: bytes, embedded, status: PdfSignatureStatus, file_sha256: str, count: int) -> VerificationResult:
