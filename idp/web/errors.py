@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -84,9 +84,20 @@ RETRY_AFTER_SECONDS = 5
 READ_ONLY_SQLSTATE = "25006"
 
 
+def is_connection_lost(error: SQLAlchemyError) -> bool:
+    """The server went away under this request (a connection closed or invalidated, or a
+    session that cannot reconnect until its dead transaction is rolled back), whatever class
+    the driver gave it: the database is unavailable, not the request wrong."""
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
+    return isinstance(error, PendingRollbackError) and "reconnect" in str(error)
+
+
 def handle_database_unavailable(error: SQLAlchemyError):
     """A database that is locked, read-only or unreachable: 503 "try again" with Retry-After,
     at once (DATABASE_LOCK_TIMEOUT_MS bounds the wait), after rolling the session back."""
+    if not isinstance(error, (OperationalError, PoolTimeoutError, InternalError)) and not is_connection_lost(error):
+        return handle_unexpected_error(InternalServerError(original_exception=error))
     if isinstance(error, InternalError) and getattr(error.orig, "sqlstate", None) != READ_ONLY_SQLSTATE:
         return handle_unexpected_error(InternalServerError(original_exception=error))
     current_app.logger.warning("database unavailable, answered 503: %s", getattr(error, "orig", None) or error)
@@ -101,5 +112,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
-    for unavailable in (OperationalError, PoolTimeoutError, InternalError):
+    for unavailable in (OperationalError, PoolTimeoutError, InternalError, DBAPIError, PendingRollbackError):
         app.register_error_handler(unavailable, handle_database_unavailable)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.web.served import BIN, ROOT, read_env_file, wait_until_serving
+from tests.integration.web.served import BIN, ROOT, raw_request, read_env_file
 from tests.support import free_port
 
 
@@ -221,6 +221,7 @@ class Instance:
         self.port = free_port()
         self.metrics = directory / f"prometheus-{name}"
         self.worker_log = directory / f"worker-{name}.log"
+        self.server_log = directory / f"server-{name}.log"
         self.env: dict[str, str] = {}
         self.server: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
@@ -236,13 +237,28 @@ class Instance:
         self.metrics.mkdir(parents=True)
         granian = {**read_env_file(ROOT / "config" / "granian.env"), "GRANIAN_PORT": str(self.port),
                    "GRANIAN_WORKERS": "1", "GRANIAN_LOG_ACCESS_ENABLED": "false"}
-        self.server = subprocess.Popen([str(BIN / "granian"), "idp:create_app"], cwd=ROOT, env={**self.env, **granian},
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        wait_until_serving(self.port, self.server)
+        with self.server_log.open("ab") as log:  # the application's log lines: read them when a test fails
+            self.server = subprocess.Popen([str(BIN / "granian"), "idp:create_app"], cwd=ROOT,
+                                           env={**self.env, **granian}, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+        self._wait_until_serving()
         with self.worker_log.open("ab") as log:  # read it when mail goes astray
             self.worker = subprocess.Popen([str(BIN / "idp"), "worker", "--interval", "0.3"], cwd=ROOT, env=self.env,
                                            stdout=log, stderr=subprocess.STDOUT)
         return self
+
+    def _wait_until_serving(self, limit: float = 60) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"host {self.name} exited: {self.server_log.read_text()[-2000:]}")
+            try:
+                if raw_request(self.port, b"GET /help HTTP/1.1", timeout=2).startswith(b"HTTP/1.1 200"):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"host {self.name} did not answer within {limit} s")
 
     def kill(self) -> None:
         """SIGKILL the server's whole process group: no shutdown, no goodbye."""
@@ -259,5 +275,3 @@ class Instance:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        if self.server is not None and self.server.stderr is not None:
-            self.server.stderr.close()

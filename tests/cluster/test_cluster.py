@@ -268,7 +268,9 @@ def test_a_database_restart_gives_503s_never_500s_and_heals_alone(cluster, brows
     figures("PostgreSQL restarted (3 s down)", {
         "requests": len(statuses), "by status": dict(Counter(status for _, _, status in statuses)),
         "while down": dict(during), "after (2 s on)": dict(Counter(last))})
-    assert 500 not in {status for _, _, status in statuses}
+    errors = [line for instance in (cluster.a, cluster.b) for line in instance.server_log.read_text().splitlines()
+              if "Traceback" in line or "Error" in line][-20:]
+    assert 500 not in {status for _, _, status in statuses}, "\n".join(errors)
     assert 0 not in {status for _, name, status in statuses if name != "haproxy"}  # the hosts always answer
     assert during[503] > 0
     assert last and set(last) == {200}

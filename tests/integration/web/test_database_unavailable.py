@@ -136,3 +136,28 @@ def test_a_postgresql_server_that_refuses_connections_gives_a_prompt_503(clock):
         "client_id": "x", "response_type": "code", "scope": "openid", "redirect_uri": "https://rp.example/callback"}))
     assert_page_503(response, seconds, "en")
     assert "Service busy" in response.text
+
+
+def connection_lost(kind: str) -> Exception:
+    """What SQLAlchemy raises when the server goes away mid-request, besides OperationalError:
+    a closed connection (InterfaceError, invalidated) or a session that cannot reconnect
+    until its dead transaction is rolled back. The cluster test met one as a 500."""
+    from sqlalchemy.exc import InterfaceError, PendingRollbackError
+
+    if kind == "interface":
+        return InterfaceError("SELECT 1", {}, Exception("the connection is closed"), connection_invalidated=True)
+    return PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+
+
+@pytest.mark.parametrize("kind", ["interface", "pending_rollback"])
+def test_a_connection_lost_mid_request_is_a_503_not_a_500(rp, client, monkeypatch, kind):
+    from idp.oidc import grants
+
+    def lost(*args, **kwargs):
+        raise connection_lost(kind)
+
+    monkeypatch.setattr(grants.ClientCredentialsGrant, "validate_token_request", lost)
+    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+    assert_json_503(response, seconds)
+    monkeypatch.undo()
+    assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
