@@ -20,6 +20,7 @@ main.add_command(orgs.orgs)
 main.add_command(audit.audit)
 main.add_command(worker.worker)
 main.add_command(worker.serve_management)
+main.add_command(worker.serve)
 main.add_command(doctor.doctor)
 main.add_command(logout.logout)
 
