@@ -17,6 +17,7 @@ from idp import config as config_module
 from idp import context, extensions, i18n, settings_checks
 from idp import models  # noqa: F401  (registers every table)
 from idp.accounts import password_text
+from idp.accounts import session_views  # noqa: F401  (its routes join accounts' blueprint)
 from idp.accounts import views as accounts_views
 from idp.clock import Clock, system_clock
 from idp.console import org_views  # noqa: F401  (its routes join the console's blueprint)

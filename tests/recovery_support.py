@@ -10,7 +10,8 @@ def recovery_template_contexts() -> dict:
 
     from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm
     from idp.accounts.models import User
-    from idp.accounts.views import EventRow, SessionRow
+    from idp.accounts.session_views import SessionRow
+    from idp.accounts.views import EventRow
     from idp.mfa.enrolment import Status
     from idp.recovery.forms import CantSignInForm, ResetPasswordForm
     from idp.signin.forms import SignoutForm

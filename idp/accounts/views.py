@@ -27,7 +27,6 @@ from flask import (
 from flask_babel import LazyString, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
-from idp.accounts.devices import describe_user_agent
 from idp.accounts.errors import (
     IncorrectCurrentPassword,
     TooManyPasswordAttempts,
@@ -38,7 +37,7 @@ from idp.accounts.errors import (
     UnlockLinkUsed,
     WeakPassword,
 )
-from idp.accounts.forms import ChangePasswordForm, EndOtherSessionsForm, UnlockForm, check_new_password_fields
+from idp.accounts.forms import ChangePasswordForm, UnlockForm, check_new_password_fields
 from idp.accounts.home import AccountHomeService
 from idp.accounts.password_text import describe_problem
 from idp.accounts.services import AccountService
@@ -48,14 +47,13 @@ from idp.audit import EventTag, SecurityEvent
 from idp.context import app_context
 from idp.extensions import db, limiter
 from idp.i18n import LOCALES
-from idp.logout.web import frontchannel_urls, get_logout_service, signed_out_page
+from idp.logout.web import get_logout_service
 from idp.mail.services import MailService
 from idp.mfa.web import two_factor_status
 from idp.orgs.web import organization_summaries
 from idp.security.redirects import safe_local_path
 from idp.signin.current import ACCOUNT_PATH, begin_local_signin, current_session
 from idp.signin.forms import SignoutForm
-from idp.signin.models import UserSession
 from idp.web import cookies
 from idp.web.text import FORM_TEXT
 
@@ -147,6 +145,11 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.CONSOLE_TWO_FACTOR_RESET: _l("The service desk reset your two-factor authentication after verifying your identity"),
     EventTag.CONSOLE_REQUEST_DECIDED: _l("An operator decided your request about your organization's users"),
     EventTag.CONSOLE_ORGANIZATION_CHANGED: _l("An operator disabled or enabled an organization from the console"),
+    EventTag.CONSOLE_KEYS_ROTATED: _l("You rotated the signing keys from the console"),
+    EventTag.CONSOLE_MAIL_RETRIED: _l("You sent an email of the outbox again from the console"),
+    EventTag.CONSOLE_MAIL_DISCARDED: _l("You discarded an email of the outbox from the console"),
+    EventTag.CONSOLE_AUDIT_VIEWED: _l("You looked at the audit log in the console"),
+    EventTag.CONSOLE_AUDIT_EXPORTED: _l("You exported the audit log from the console"),
 }
 OTHER_EVENT = _l("Other account activity")
 
@@ -262,60 +265,6 @@ def change_password():
     return render_template("accounts/password.html", form=form, user=user), 422 if form.errors else 200
 
 
-@bp.route("/account/sessions")
-def sessions():
-    user_session = current_session()
-    if user_session is None:
-        return begin_local_signin(request.path)
-    live = get_account_home_service().live_sessions(user_session.user_id)
-    return render_template(
-        "accounts/sessions.html",
-        sessions=[describe_session(each, user_session) for each in live],
-        has_others=any(each.id != user_session.id for each in live),
-        notices=get_flashed_messages(),
-        form=EndOtherSessionsForm(),
-    )
-
-
-@bp.route("/account/sessions/end-others", methods=["POST"])
-def end_other_sessions():
-    """Sign out everywhere else (SES-06): every other session of this person ends now."""
-    user_session = current_session()
-    if user_session is None:
-        return begin_local_signin(url_for("accounts.sessions"))
-    form = EndOtherSessionsForm()
-    if form.validate_on_submit():
-        get_account_home_service().end_other_sessions(
-            user_session.user_id,
-            user_session.id,
-            ip_address=request.remote_addr,
-            user_agent=request.user_agent.string,
-        )
-        db.session.commit()
-        flash(_l("You were signed out on every other device."))
-    return redirect(url_for("accounts.sessions"), code=303)
-
-
-@bp.route("/account/sign-out-everywhere", methods=["GET", "POST"])
-def sign_out_everywhere():
-    """« Se déconnecter partout » (issue 14): asks first (a GET changes nothing), then ends
-    every session of the person, this one too, and every grant; each relying party is told
-    (back-channel logout from `idp worker`; this browser's front-channel iframes too)."""
-    user_session = current_session()
-    if user_session is None:
-        return begin_local_signin(request.path)
-    form = EndOtherSessionsForm()
-    if not form.validate_on_submit():
-        return render_template("accounts/sign_out_everywhere.html", form=form), 422 if form.errors else 200
-    frames = frontchannel_urls(user_session)
-    get_account_home_service().sign_out_everywhere(
-        user_session.user_id, ip_address=request.remote_addr, user_agent=request.user_agent.string)
-    db.session.commit()
-    response = signed_out_page("accounts/signed_out_everywhere.html", frames)
-    cookies.delete_private_cookie(response, cookies.session_cookie_name())
-    return response
-
-
 @bp.route("/language/<code>")
 def language(code: str):
     """Switch language and return to the same page; only local paths (no open redirect)."""
@@ -375,34 +324,6 @@ def display_phone(e164: str | None) -> str | None:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def describe_device(user_agent: str | None) -> str:
-    browser, system = describe_user_agent(user_agent)
-    if browser and system:
-        return _l("%(browser)s on %(system)s", browser=browser, system=system)
-    if browser:
-        return browser
-    if system:
-        return _l("A browser on %(system)s", system=system)
-    return _l("Unknown device")
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    device: str
-    started_at: str
-    last_seen_at: str
-    is_current: bool
-
-
-def describe_session(user_session: UserSession, current: UserSession) -> SessionRow:
-    return SessionRow(
-        device=str(describe_device(user_session.user_agent)),
-        started_at=when(user_session.created_at),
-        last_seen_at=when(user_session.last_seen_at),
-        is_current=user_session.id == current.id,
-    )
 
 
 @dataclass(frozen=True)
