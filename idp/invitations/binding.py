@@ -1,6 +1,16 @@
 """Document invitations (issue 13) and the person they are bound to: the "new document"
 link, binding at registration, and the lookups behind `?subject=`. No Flask here; built
-on InvitationService (whose module docstring states the binding rules), the caller commits.
+on InvitationService, the caller commits.
+
+The rules. A document invitation is bound to one account: the one the address has when
+the invitation is created (an active or disabled account; a pending one has proven
+nothing), else whoever registers through its link (accept). Document invitations never
+revoke one another (two documents for one learner are two invitations) and are never
+accepted by a registration through another route, so whoever registers the address later
+cannot capture them. Their state stays pending until the person acts (the link), whether
+or not the account existed, so the API's answers never tell. InvitationService applies
+them where an invitation is created (the address's account becomes its subject) and
+accepted (by its subject only); this module does the rest.
 """
 
 from __future__ import annotations

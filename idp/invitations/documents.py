@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from idp.accounts.errors import InvalidEmail
 from idp.accounts.services import canonical_email
 from idp.invitations.errors import InvalidInvitation
+from idp.invitations.models import InvitationKind
 from idp.security.unicode_forms import has_hidden_characters
 
 LOCALES = ("fr", "en")
@@ -134,3 +135,16 @@ def check_return_url(value: Any, redirect_uris: Iterable[str]) -> str:
     if origin(url) not in allowed:
         raise InvalidInvitation("return_url", "must be on the origin of one of the client's redirect URIs")
     return url
+
+
+def check_document(
+    kind: str, document: Any, return_url: Any, redirect_uris: Iterable[str]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """A document invitation's stored details and return URL, or (None, None) for an
+    invitation without a document. Raises InvalidInvitation: a document invitation is a
+    link invitation, its details and return_url are checked as above."""
+    if document is None:
+        return None, None
+    if kind != InvitationKind.LINK:
+        raise InvalidInvitation("kind", "a document invitation is a link invitation")
+    return check_details(document), check_return_url(return_url, redirect_uris)

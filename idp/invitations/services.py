@@ -9,13 +9,8 @@ Decisions (docs/operators.md, Invitations):
 - One live invitation per address *per creator*: a new invitation from the same creator to
   the same address revokes the creator's earlier pending one. Invitations from different
   creators (two schools) stay independent, so one relying party never sees another's act.
-- Document invitations (issue 13, idp/invitations/documents.py) are bound to one account:
-  the one the address has when the invitation is created (an active or disabled account;
-  a pending one has proven nothing), else whoever registers through its link (accept).
-  They never revoke one another (two documents for one learner are two invitations) and
-  are never accepted by a registration through another route, so whoever registers the
-  address later cannot capture them. Their state stays pending until the person acts (the
-  link), whether or not the account existed, so the API's answers never tell.
+- Document invitations (issue 13) are bound to one account: idp/invitations/binding.py
+  states the rules; documents.py checks what they say about the document.
 - Resending replaces the secret (only its hash is stored, so the old one cannot be sent
   again; the old link or code stops working) and restarts the validity period from now.
 """
@@ -37,7 +32,7 @@ from idp.accounts.services import canonical_email
 from idp.clock import Clock
 from idp.config import Settings
 from idp.invitations.codes import new_invitation_code, normalise_code
-from idp.invitations.documents import check_details, check_return_url, clean_address
+from idp.invitations.documents import check_document, clean_address
 from idp.invitations.errors import (
     InvalidInvitation,
     InvitationAlreadyUsed,
@@ -46,12 +41,19 @@ from idp.invitations.errors import (
     InvitationNotFound,
     InvitationRevoked,
 )
+from idp.invitations.fields import (
+    MAX_CLIENT_ID_LENGTH,
+    MAX_CREATOR_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PURPOSE_LENGTH,
+    optional_text,
+    required_text,
+)
 from idp.invitations.mailing import email_context, email_template
 from idp.invitations.models import CreatorKind, Invitation, InvitationKind, InvitationState
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 from idp.security.secrets import KeyedHasher, equal, new_token
-from idp.security.unicode_forms import has_hidden_characters
 
 LOCALES = ("fr", "en")
 LINK_PURPOSE = "invitation-link"
@@ -59,35 +61,7 @@ CODE_PURPOSE = "invitation-code"
 # Registration's routes (owned by idp/registration): the email links to these.
 
 MAX_TOKEN_LENGTH = 200  # our tokens are 43 characters; anything far longer is not one
-
-MAX_NAME_LENGTH = 200
-MAX_PURPOSE_LENGTH = 500
-MAX_CREATOR_ID_LENGTH = 200
-MAX_CLIENT_ID_LENGTH = 64
 _PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # secrets.token_urlsafe output
-
-
-def _optional_text(field: str, value: str | None, max_length: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInvitation(field, "not text")
-    cleaned = value.strip()
-    if not cleaned:
-        return None
-    if len(cleaned) > max_length:
-        raise InvalidInvitation(field, f"longer than {max_length} characters")
-    if has_hidden_characters(cleaned):
-        # Names and purpose are shown in the email: no header break, no disguised name.
-        raise InvalidInvitation(field, "control, bidirectional or invisible characters are not allowed")
-    return cleaned
-
-
-def _required_text(field: str, value: str | None, max_length: int) -> str:
-    cleaned = _optional_text(field, value, max_length)
-    if cleaned is None:
-        raise InvalidInvitation(field, "missing")
-    return cleaned
 
 
 class InvitationService:
@@ -128,15 +102,10 @@ class InvitationService:
         invitation to the same address is revoked (one live invitation per address and
         creator), except between document invitations. With a document (its details and a
         return_url on one of redirect_uris' origins), the invitation is a link one, bound at
-        once to the address's account if it has one: see the module docstring.
+        once to the address's account if it has one: see idp/invitations/binding.py.
         """
         address = clean_address("email", email)
-        details = url = None
-        if document is not None:
-            if kind != InvitationKind.LINK:
-                raise InvalidInvitation("kind", "a document invitation is a link invitation")
-            details = check_details(document)
-            url = check_return_url(return_url, redirect_uris)
+        details, url = check_document(kind, document, return_url, redirect_uris)
         if kind not in tuple(InvitationKind):
             raise InvalidInvitation("kind", "must be link or code")
         if locale is None or (isinstance(locale, str) and not locale.strip()):
@@ -150,14 +119,14 @@ class InvitationService:
             public_id=secrets.token_urlsafe(12),
             email=address,
             kind=kind,
-            given_name=_optional_text("given_name", given_name, MAX_NAME_LENGTH),
-            family_name=_optional_text("family_name", family_name, MAX_NAME_LENGTH),
+            given_name=optional_text("given_name", given_name, MAX_NAME_LENGTH),
+            family_name=optional_text("family_name", family_name, MAX_NAME_LENGTH),
             locale=locale,
-            inviter_name=_required_text("inviter_name", inviter_name, MAX_NAME_LENGTH),
-            purpose=_optional_text("purpose", purpose, MAX_PURPOSE_LENGTH),
+            inviter_name=required_text("inviter_name", inviter_name, MAX_NAME_LENGTH),
+            purpose=optional_text("purpose", purpose, MAX_PURPOSE_LENGTH),
             created_by_kind=created_by_kind,
-            created_by_id=_required_text("created_by_id", created_by_id, MAX_CREATOR_ID_LENGTH),
-            client_id=_optional_text("client_id", client_id, MAX_CLIENT_ID_LENGTH),
+            created_by_id=required_text("created_by_id", created_by_id, MAX_CREATOR_ID_LENGTH),
+            client_id=optional_text("client_id", client_id, MAX_CLIENT_ID_LENGTH),
             created_at=now,
             expires_at=now + self.ttl,
             send_count=0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.invitations.documents import check_details, check_return_url, clean_address
+from idp.invitations.documents import check_details, check_document, check_return_url, clean_address
 from idp.invitations.errors import InvalidInvitation
 
 REDIRECT_URIS = ("https://documents.example.ca/callback", "http://127.0.0.1:5004/callback")
@@ -42,3 +42,23 @@ def test_details_are_trimmed_and_the_gender_defaults_to_masculine():
 def test_addresses_with_markup_or_several_are_refused(address):
     with pytest.raises(InvalidInvitation):
         clean_address("email", address)
+
+
+DETAILS = {"document_type": {"fr": "Relevé", "en": "Transcript"}, "issuer_name": {"fr": "École", "en": "School"},
+           "contact_email": "info@ecole.ca"}
+
+
+def test_an_invitation_without_a_document_has_no_details_and_no_return_url():
+    assert check_document("code", None, "https://documents.example.ca/", REDIRECT_URIS) == (None, None)
+
+
+def test_a_document_invitation_keeps_its_checked_details_and_return_url():
+    details, url = check_document("link", DETAILS, "https://documents.example.ca/documents/1", REDIRECT_URIS)
+    assert details == check_details(DETAILS)
+    assert url == "https://documents.example.ca/documents/1"
+
+
+def test_a_document_invitation_is_a_link_invitation():
+    with pytest.raises(InvalidInvitation) as raised:
+        check_document("code", DETAILS, "https://documents.example.ca/", REDIRECT_URIS)
+    assert raised.value.field == "kind"
