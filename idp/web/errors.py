@@ -8,7 +8,13 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InternalError, OperationalError, PendingRollbackError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InternalError,
+    OperationalError,
+    PendingRollbackError,
+    SQLAlchemyError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -104,11 +110,34 @@ def handle_database_unavailable(error: SQLAlchemyError):
     try:
         db.session.rollback()
     except SQLAlchemyError:
-        db.session.remove()
+        remove_session()
     return error_response(503, ServiceUnavailable(retry_after=RETRY_AFTER_SECONDS))
 
 
+def remove_session(_error: BaseException | None = None) -> None:
+    """End the request's database session even if the server died under it: closing rolls
+    back on the connection, which raises when the connection is gone. The failed close has
+    already invalidated that connection, so a second close succeeds and the next request
+    gets a fresh one; nothing escapes into the WSGI call, where it would be a 500 for an
+    answer already made."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError as error:
+        current_app.logger.warning("database connection lost while closing the session: %s",
+                                   getattr(error, "orig", None) or error)
+        try:
+            db.session.remove()
+        except SQLAlchemyError:
+            pass  # the registry is cleared below whatever the connection says
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    """After db.init_app: Flask-SQLAlchemy's teardown (session.remove) gives way to
+    remove_session, which a lost connection cannot turn into a 500."""
+    teardowns = app.teardown_appcontext_funcs
+    teardowns[:] = [remove_session if getattr(f, "__func__", None) is type(db)._teardown_session else f
+                    for f in teardowns]
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)

@@ -161,3 +161,55 @@ def test_a_connection_lost_mid_request_is_a_503_not_a_500(rp, client, monkeypatc
     assert_json_503(response, seconds)
     monkeypatch.undo()
     assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
+
+
+def fails_once(monkeypatch, target, name: str, error: Exception):
+    """Make target.name raise error on its first call only, as a connection that died
+    between a request's last query and the end of the request does."""
+    original = getattr(target, name)
+    calls = []
+
+    def patched(self, *args, **kwargs):
+        calls.append(name)
+        if len(calls) == 1:
+            raise error
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(target, name, patched)
+    return calls
+
+
+def admin_shutdown() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+
+def test_a_connection_lost_when_the_request_ends_does_not_turn_its_answer_into_a_500(rp, client, monkeypatch):
+    """The cluster test's last 500: PostgreSQL went down after the request's last query, and
+    closing the session at teardown raised out of the WSGI call."""
+    from sqlalchemy.orm import Session
+
+    calls = fails_once(monkeypatch, Session, "close", admin_shutdown())
+    response = client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp))
+    assert response.status_code == 200
+    assert len(calls) >= 2  # closed again after the failure: the next request gets a fresh session
+    monkeypatch.undo()
+    assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
+
+
+def test_a_503_stays_a_503_when_rolling_back_and_closing_fail_too(rp, client, monkeypatch):
+    from sqlalchemy.orm import Session
+
+    from idp.oidc import grants
+
+    def lost(*args, **kwargs):
+        raise admin_shutdown()
+
+    monkeypatch.setattr(grants.ClientCredentialsGrant, "validate_token_request", lost)
+    fails_once(monkeypatch, Session, "rollback", admin_shutdown())
+    fails_once(monkeypatch, Session, "close", admin_shutdown())
+    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+    assert_json_503(response, seconds)
+    monkeypatch.undo()
+    assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
