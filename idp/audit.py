@@ -93,6 +93,24 @@ class EventTag(StrEnum):
     # An operator disabled or enabled an organization from the console (no user_id; with
     # organization:disabled|enabled).
     CONSOLE_ORGANIZATION_CHANGED = "console:organization:state_changed"
+    # Relying parties and initial access tokens from the console (no user_id; details: agent_id,
+    # client_id, the client's name, the reason; never a secret or a token).
+    CONSOLE_CLIENT_CREATED = "console:client:created"
+    CONSOLE_CLIENT_UPDATED = "console:client:updated"  # with the names of the fields changed
+    CONSOLE_CLIENT_SECRET_ROTATED = "console:client:secret_rotated"  # with the overlap
+    CONSOLE_CLIENT_DISABLED = "console:client:disabled"
+    CONSOLE_CLIENT_ENABLED = "console:client:enabled"
+    CONSOLE_CLIENT_DELETED = "console:client:deleted"
+    CONSOLE_INITIAL_TOKEN_ISSUED = "console:initial_token:issued"  # with its id and expiry
+    CONSOLE_INITIAL_TOKEN_REVOKED = "console:initial_token:revoked"
+    # Operators' keys, mail and audit pages (user_id is the agent; details say what, and the
+    # reason for a change): signing keys rotated, an outbox message sent again or given up,
+    # the audit log viewed or exported (with the filters, people as ids).
+    CONSOLE_KEYS_ROTATED = "console:keys:rotated"
+    CONSOLE_MAIL_RETRIED = "console:mail:retried"
+    CONSOLE_MAIL_DISCARDED = "console:mail:discarded"
+    CONSOLE_AUDIT_VIEWED = "console:audit:viewed"
+    CONSOLE_AUDIT_EXPORTED = "console:audit:exported"
 
 
 class SecurityEvent(Base):
