@@ -76,6 +76,15 @@ def sign_in_as(app, client, user_id: int, *, amr=None, key_age: int = 0) -> None
     client.set_cookie("passerelle_lang", "en")  # the pages in English unless a test says otherwise
 
 
+def find_person(client, email: str):
+    """Search the console by exact address, as a service-desk agent must before opening a
+    person's pages (PeopleService.require_found). Returns the search's response."""
+    from tests.oidc_support import csrf_token
+
+    page = client.get("/admin/")
+    return client.post("/admin/", data={"csrf_token": csrf_token(page.text), "email": email})
+
+
 def console_template_contexts() -> dict:
     """Contexts for the console's templates, for the every-template test
     (tests/unit/test_translations.py)."""

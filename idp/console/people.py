@@ -148,6 +148,19 @@ class PeopleService:
     def _row(self, user: User) -> PersonRow:
         return PersonRow(user.id, user.name, user.email, status_of(user, self.clock()))
 
+    def require_found(self, agent: Agent, user_id: int, since: datetime) -> None:
+        """A service-desk agent opens only a person they found by exact address since
+        `since` (their console session's start), or their own account: person pages have
+        numbers in their address, and walking them would list people. Operators open anyone
+        (organization pages link members). Raises UnknownPerson, as for no account at all."""
+        if agent.is_operator or user_id == agent.user_id:
+            return
+        details = self.session.scalars(select(SecurityEvent.details).where(
+            SecurityEvent.user_id == agent.user_id, SecurityEvent.tag == str(EventTag.CONSOLE_PERSON_SEARCHED),
+            SecurityEvent.created_at >= since))
+        if not any((item or {}).get("found") == user_id for item in details):
+            raise UnknownPerson
+
     def name_of(self, user_id: int) -> str:
         """The person's name, for an action's page. Raises UnknownPerson."""
         user = self.session.get(User, user_id)

@@ -14,6 +14,7 @@ from idp.console.errors import NotAllowed, NothingToDo, OwnAccount, ReasonRequir
 from idp.console.forms import ReasonForm, ResetTwoFactorForm, SearchForm
 from idp.console.web import (
     console_page,
+    console_started_at,
     current_agent,
     end_console_session,
     get_people_service,
@@ -78,8 +79,11 @@ RESET_DONE = _l("Two-factor was reset. The person was emailed and sets up a new 
 
 
 def _name_or_404(user_id: int) -> str:
+    """The person's name if this agent may open them (PeopleService.require_found), else 404."""
+    people = get_people_service()
     try:
-        return get_people_service().name_of(user_id)
+        people.require_found(current_agent(), user_id, console_started_at())
+        return people.name_of(user_id)
     except UnknownPerson:
         abort(404)
 
@@ -119,8 +123,10 @@ def index():
 @bp.route("/people/<int:user_id>")
 @console_page()
 def person(user_id: int):
+    people = get_people_service()
     try:
-        profile = get_people_service().profile(current_agent(), user_id)
+        people.require_found(current_agent(), user_id, console_started_at())
+        profile = people.profile(current_agent(), user_id)
     except UnknownPerson:
         abort(404)
     db.session.commit()

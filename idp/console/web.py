@@ -6,7 +6,9 @@ the key asked again before a destructive action (idp.console.access).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 
 from flask import abort, g, make_response, render_template, request
@@ -62,6 +64,11 @@ def current_agent() -> Agent:
 def current_agent_email() -> str | None:
     user = db.session.get(User, g.console_agent.user_id)
     return user.email if user is not None else None
+
+
+def console_started_at() -> datetime:
+    """When this console session started, to the second below (searches since then count)."""
+    return datetime.fromtimestamp(math.floor(g.console_session.started_at), UTC)
 
 
 def get_console_organizations():

@@ -18,31 +18,18 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.mfa.models import WebAuthnCredential
 from idp.signin.models import UserSession
-from tests.console_support import APP_AMR, add_app_and_codes, add_key, create_person, make_agent, sign_in_as
+from tests.console_support import (
+    APP_AMR,
+    add_key,
+    create_person,
+    find_person,
+    make_agent,
+    sign_in_as,
+)
 from tests.oidc_support import csrf_token
 from tests.webauthn_support import unb64url
 
 pytestmark = pytest.mark.settings(MFA_REQUIRED=True)
-
-
-@pytest.fixture
-def desk_id(app):
-    return make_agent(app, "desk@example.ca", SERVICE_DESK)
-
-
-@pytest.fixture
-def operator_id(app):
-    return make_agent(app, "ops@example.ca", OPERATOR)
-
-
-@pytest.fixture
-def person_id(app):
-    with app.app_context():
-        user = create_person("zoe@example.ca", locale="en")
-        add_app_and_codes(user)
-        add_key(user, nickname="Blue key")
-        db.session.commit()
-        return user.id
 
 
 def tags(app, tag: EventTag) -> list[SecurityEvent]:
@@ -168,6 +155,7 @@ def test_operator_searches_by_name(app, client, operator_id, person_id):
 
 def test_every_action_needs_a_reason_and_csrf(app, client, desk_id, person_id):
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     for action in ("end-sessions", "disable", "unlock", "resend-activation"):
         page = client.get(f"/admin/people/{person_id}/{action}")
         assert page.status_code == 200
@@ -188,6 +176,7 @@ def test_every_action_needs_a_reason_and_csrf(app, client, desk_id, person_id):
 
 def test_reset_two_factor_then_the_key_is_asked_again(app, client, desk_id, person_id, clock):
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     page = client.get(f"/admin/people/{person_id}/reset-two-factor")
     response = client.post(f"/admin/people/{person_id}/reset-two-factor", data={
         "csrf_token": csrf_token(page.text), "verification": "callback_known_number",
@@ -206,6 +195,7 @@ def test_reset_two_factor_then_the_key_is_asked_again(app, client, desk_id, pers
 
 def test_a_key_older_than_the_confirm_window_is_asked_again_before_disabling(app, client, desk_id, person_id):
     sign_in_as(app, client, desk_id, key_age=301)
+    find_person(client, "zoe@example.ca")
     assert client.get("/admin/").status_code == 200
     assert client.get(f"/admin/people/{person_id}/disable").status_code == 303
     page = client.get(f"/admin/people/{person_id}/enable")  # not destructive
@@ -238,6 +228,7 @@ def test_a_revoked_role_closes_the_console(app, client, desk_id):
 
 def test_console_pages_speak_french(app, client, desk_id, person_id):
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     client.set_cookie("passerelle_lang", "fr")
     page = client.get(f"/admin/people/{person_id}")
     assert page.status_code == 200 and '<html lang="fr">' in page.text and "Clé de sécurité" in page.text and "Blue key" in page.text
@@ -254,6 +245,7 @@ def test_ending_all_sessions_tells_the_services_and_shows_them_first(app, client
     portal = logout_client(app, "Portail des établissements", backchannel="https://eed.example/bcl")
     sign_in_to(app.test_client(), portal)
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     page = client.get(f"/admin/people/{person_id}")
     assert "Connected services: Portail des établissements" in page.text
     form = client.get(f"/admin/people/{person_id}/end-sessions")
@@ -269,6 +261,7 @@ def test_ending_all_sessions_tells_the_services_and_shows_them_first(app, client
 @pytest.mark.parametrize("data", [{"reason": "x" * 1001}, {"reason": "a\x00b"}, {"reason": ["a", "b"]}])
 def test_odd_reasons_get_a_clear_answer(app, client, desk_id, person_id, data):
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     form = client.get(f"/admin/people/{person_id}/disable")
     response = client.post(f"/admin/people/{person_id}/disable", data={"csrf_token": csrf_token(form.text), **data})
     assert 400 <= response.status_code < 500 or response.status_code == 303
@@ -286,6 +279,7 @@ def test_odd_searches_get_a_clear_answer(app, client, desk_id, person_id, email)
 
 def test_a_service_desk_agent_cannot_disable_an_operator(app, client, desk_id, operator_id):
     sign_in_as(app, client, desk_id)
+    find_person(client, "ops@example.ca")
     form = client.get(f"/admin/people/{operator_id}/disable")
     response = client.post(f"/admin/people/{operator_id}/disable", data={"csrf_token": csrf_token(form.text), "reason": "x"})
     assert response.status_code == 422 and "Only an operator can act on the account of a console agent." in response.text
@@ -296,6 +290,7 @@ def test_a_service_desk_agent_cannot_disable_an_operator(app, client, desk_id, o
 def test_a_replayed_console_cookie_does_not_confirm_a_second_action(app, client, desk_id, person_id):
     """The key use a destructive action spent is kept server-side (console_key_uses)."""
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     form = client.get(f"/admin/people/{person_id}/end-sessions")
     before = client.get_cookie("passerelle_console").value
     done = client.post(f"/admin/people/{person_id}/end-sessions", data={"csrf_token": csrf_token(form.text), "reason": "Vol"})
@@ -325,6 +320,7 @@ def test_two_actions_racing_for_one_key_use_spend_it_once(app, desk_id):
 
 def test_the_person_sees_on_their_account_page_what_the_service_desk_did(app, client, desk_id, person_id):
     sign_in_as(app, client, desk_id)
+    find_person(client, "zoe@example.ca")
     assert client.get(f"/admin/people/{person_id}").status_code == 200
     page = client.get(f"/admin/people/{person_id}/reset-two-factor")
     client.post(f"/admin/people/{person_id}/reset-two-factor", data={

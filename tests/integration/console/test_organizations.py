@@ -4,33 +4,14 @@ decided with a reason through the organizations service, the approval behind the
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from idp.audit import EventTag, SecurityEvent
-from idp.console.roles import OPERATOR, SERVICE_DESK
+from idp.console.roles import SERVICE_DESK
 from idp.extensions import db
 from idp.orgs.models import ChangeRequest, Membership, MembershipState
 from tests.console_support import make_agent, sign_in_as
 from tests.oidc_support import csrf_token
-from tests.orgs_support import org_service, org_with_members
-
-
-@pytest.fixture
-def request_id(app):
-    """A pending request of the primary user to remove sam@example.ca; returns its public id."""
-    with app.app_context():
-        service = org_service()
-        organization, (_primary, primary_user), [(secondary, _user)] = org_with_members(service)
-        request = service.submit_request(organization.id, by_user_id=primary_user.id, kind="remove_secondary",
-                                         reason="Sam a quitté le collège", target_membership_id=secondary.id)
-        db.session.commit()
-        return request.public_id
-
-
-@pytest.fixture
-def operator_id(app):
-    return make_agent(app, "ops@example.ca", OPERATOR)
 
 
 def test_service_desk_gets_a_403_page_on_organizations(app, client, request_id):
