@@ -20,7 +20,7 @@ from flask_babel import Babel
 from flask_wtf import CSRFProtect
 
 from clients.demo_rp import views
-from clients.demo_rp.logouts import EndedSessions
+from clients.demo_rp.logouts import EndedSessions, database_engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCOPE = "openid profile email phone address offline_access"
@@ -38,6 +38,7 @@ def create_app(
     post_logout_redirect_uri: str | None = None,
     scope: str = DEFAULT_SCOPE,
     secret_key: str | None = None,
+    database_url: str | None = None,
     config: Mapping[str, Any] | None = None,
 ) -> Flask:
     """Build the relying party for one client registration at one issuer.
@@ -45,6 +46,9 @@ def create_app(
     post_logout_redirect_uri defaults to the origin of redirect_uri plus "/" (the home page),
     which is what `idp demo` registers. secret_key signs this app's own session cookie; a
     random one is used when not given (sessions then end when the process stops).
+    database_url (DEMO_RP_DATABASE_URL) is the database the back-channel logouts are kept
+    in, its tables created here; every worker of one relying party names the same one.
+    Without it the app keeps them in a private in-memory database (one process: tests).
     """
     parts = urlsplit(redirect_uri)
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
@@ -60,6 +64,7 @@ def create_app(
         DEMO_RP_CLIENT_ID=client_id,
         DEMO_RP_REDIRECT_URI=redirect_uri,
         DEMO_RP_POST_LOGOUT_REDIRECT_URI=post_logout_redirect_uri or f"{parts.scheme}://{parts.netloc}/",
+        DEMO_RP_DATABASE_URL=database_url,
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(config or {})
@@ -68,7 +73,7 @@ def create_app(
 
     Babel(app, locale_selector=views.select_locale)
     CSRFProtect(app).exempt(views.backchannel_logout)  # server to server: the token is the proof
-    app.extensions["demo_rp_ended_sessions"] = EndedSessions()
+    app.extensions["demo_rp_ended_sessions"] = EndedSessions(database_engine(app.config["DEMO_RP_DATABASE_URL"]))
     oauth = OAuth(app)
     oauth.register(
         "passerelle",

@@ -2,7 +2,8 @@
 
 Reads DEMO_RP_ISSUER, DEMO_RP_CLIENT_ID and DEMO_RP_CLIENT_SECRET (printed by `idp demo`),
 and DEMO_RP_SCOPE if set (the scopes to ask for; `idp demo` prints the demo client's, which
-include organization); `make run` sets them.
+include organization); `make run` sets them. DEMO_RP_DATABASE_URL names the database where
+the back-channel logouts are kept (default: var/demo-rp.sqlite3, created on start).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
-from clients.demo_rp import DEFAULT_SCOPE, create_app
+from clients.demo_rp import DEFAULT_SCOPE, PROJECT_ROOT, create_app
 
 HOST, PORT = "127.0.0.1", 5001
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'demo-rp.sqlite3'}"
 
 
 def main() -> None:
@@ -25,6 +27,7 @@ def main() -> None:
         client_secret=os.environ["DEMO_RP_CLIENT_SECRET"],
         redirect_uri=f"http://{HOST}:{PORT}/callback",
         scope=os.environ.get("DEMO_RP_SCOPE") or DEFAULT_SCOPE,
+        database_url=os.environ.get("DEMO_RP_DATABASE_URL") or DEFAULT_DATABASE_URL,
     )
     app.run(host=HOST, port=PORT, debug=False, use_reloader=False)
 

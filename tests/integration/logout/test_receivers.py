@@ -70,19 +70,26 @@ class PortalReceiver:
 
 
 class DemoRpReceiver:
-    def __init__(self, app, client_id: str):
+    """The demo relying party; with several apps (workers sharing one database), each token
+    goes to the next worker in turn and another one is asked which sign-ins ended."""
+
+    def __init__(self, app, client_id: str, *others):
         self.app, self.client_id = app, client_id
+        self.workers = [app, *others]
+        self.posted = 0
 
     def post(self, token):
-        return self.app.test_client().post("/backchannel-logout", data={} if token is None else {"logout_token": token})
+        worker = self.workers[self.posted % len(self.workers)]
+        self.posted += 1
+        return worker.test_client().post("/backchannel-logout", data={} if token is None else {"logout_token": token})
 
     def live_sids(self) -> set[str]:
-        ended = self.app.extensions["demo_rp_ended_sessions"]
+        ended = self.workers[self.posted % len(self.workers)].extensions["demo_rp_ended_sessions"]
         return {sid for sid in ("s1", "s2", "s3")
                 if not ended.has_ended({"sid": sid, "sub": SUB if sid != "s3" else "someone-else", "iat": 0})}
 
 
-@pytest.fixture(params=["institution_portal", "document_portal", "demo_rp"])
+@pytest.fixture(params=["institution_portal", "document_portal", "demo_rp", "demo_rp_two_workers"])
 def receiver(request, live_server, tmp_path):
     if request.param == "institution_portal":
         registration = register_portal(live_server.app)
@@ -96,9 +103,11 @@ def receiver(request, live_server, tmp_path):
                                     request.getfixturevalue("pki"), TESTING=True)
         return PortalReceiver(app, document_db, DocumentSession, registration.client_id, role="learner")
     registration = make_client(live_server.app, name="Demo", redirect_uris=["http://127.0.0.1:5001/callback"])
-    app = create_demo_rp(live_server.url, registration.client_id, registration.client_secret,
-                         "http://127.0.0.1:5001/callback", secret_key="insecure-test-rp-key")
-    return DemoRpReceiver(app, registration.client_id)
+    workers = 2 if request.param == "demo_rp_two_workers" else 1
+    apps = [create_demo_rp(live_server.url, registration.client_id, registration.client_secret,
+                           "http://127.0.0.1:5001/callback", secret_key="insecure-test-rp-key",
+                           database_url=f"sqlite:///{tmp_path / 'demo-rp.sqlite3'}") for _ in range(workers)]
+    return DemoRpReceiver(*apps[:1], registration.client_id, *apps[1:])
 
 
 def passerelle_token(live_server, clock, receiver, *, typ="logout+jwt", alg="ES256", **changes) -> str:
@@ -129,6 +138,20 @@ def test_a_token_with_sub_only_ends_every_session_of_the_person(live_server, clo
     assert receiver.post(passerelle_token(live_server, clock, receiver, sid=None)).status_code == 200
     if isinstance(receiver, PortalReceiver):
         assert receiver.live_sids() == {"s3"}
+
+
+def test_the_demo_rp_workers_share_replays_and_ended_sign_ins(live_server, clock, tmp_path):
+    """Two workers of the demo relying party on one database behave as one: a jti used at
+    one is refused at the other, which also forgets the sign-in the token ended."""
+    registration = make_client(live_server.app, name="Demo", redirect_uris=["http://127.0.0.1:5001/callback"])
+    first, second = (create_demo_rp(live_server.url, registration.client_id, registration.client_secret,
+                                    "http://127.0.0.1:5001/callback", secret_key="insecure-test-rp-key",
+                                    database_url=f"sqlite:///{tmp_path / 'demo-rp.sqlite3'}") for _ in range(2))
+    receiver = DemoRpReceiver(first, registration.client_id)
+    token = passerelle_token(live_server, clock, receiver)
+    assert first.test_client().post("/backchannel-logout", data={"logout_token": token}).status_code == 200
+    assert_refused(second.test_client().post("/backchannel-logout", data={"logout_token": token}))
+    assert DemoRpReceiver(second, registration.client_id).live_sids() == {"s2", "s3"}
 
 
 def test_a_replayed_jti_is_refused(live_server, clock, receiver):
