@@ -125,7 +125,10 @@ def console_template_contexts() -> dict:
                 "locale": str(get_locale()), "email_text": EMAIL_TEXT, "given_name": "Ana",
                 "account_url": "http://127.0.0.1:5000/account", "reset_at": when.isoformat()}
 
+    from tests.console_ops_support import console_ops_template_contexts
+
     return {
+        **console_ops_template_contexts(),
         "console/index.html": lambda: {"form": SearchForm(), "results": [], "message": None, "agent": agent},
         "console/person.html": lambda: {"person": profile, "actions": ACTIONS, "notice": ACTIONS["unlock"].done,
                                         "agent": agent, "is_self": False},

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import click
 
-from idp.cli.base import in_app, json_default
+from idp.cli.base import in_app
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -33,9 +32,9 @@ def export(since: str, until: str | None, output_format: str) -> None:
     tag, user_id, ip_address, user_agent, details (with request_id). Streams: memory stays
     flat however many there are."""
     from idp.extensions import db
-    from idp.ops.services import export_events
+    from idp.ops.services import export_lines
 
     start = parse_time(since, "--since")
     end = parse_time(until, "--until") if until else None
-    for event in export_events(db.session, start, end):
-        click.echo(json.dumps(event, default=json_default, ensure_ascii=False, sort_keys=True))
+    for line in export_lines(db.session, start, end):
+        click.echo(line)

@@ -18,18 +18,12 @@ def key_service():
 
 
 def _key_dict(key, now: datetime) -> dict[str, Any]:
-    if key.retire_after is not None and key.retire_after <= now:
-        state = "retired"
-    elif key.activates_at > now:
-        state = "published"
-    elif key.superseded_at is not None and key.superseded_at <= now:
-        state = "verifying"
-    else:
-        state = "signing"
+    from idp.oidc.keys import key_state
+
     return {
         "kid": key.kid,
         "alg": key.alg,
-        "state": state,
+        "state": key_state(key, now),
         "created_at": key.created_at,
         "activates_at": key.activates_at,
         "superseded_at": key.superseded_at,

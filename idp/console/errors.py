@@ -34,3 +34,13 @@ class VerificationRequired(ConsoleError):
 class NothingToDo(ConsoleError):
     """The person is not in the state the action needs (already enabled, nothing to reset,
     not pending, not locked): another agent may just have done it."""
+
+
+class BadFilter(ConsoleError):
+    """An audit log filter the console cannot apply: field names the form field, problem
+    one of "no_account", "unknown_event", "bad_time", "empty_range", "bad_page"."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

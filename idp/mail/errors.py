@@ -27,3 +27,21 @@ class MailTransportError(MailError):
 
 class NotADeadLetter(MailError):
     """No message with this id is a dead letter (unknown, queued, sent or expired)."""
+
+
+class UnknownMessage(MailError):
+    """No message in the outbox has this id."""
+
+
+class MessageBusy(MailError):
+    """A sender may be sending this message right now (its claim's lease may be running):
+    acting on it now could send it twice, or lose the act. Try again after the lease."""
+
+
+class MessageNotWaiting(MailError):
+    """The message is not waiting to be sent: already sent, dropped, discarded, or (for a
+    retry) already due now."""
+
+
+class MessageExpired(MailError):
+    """The code or link the message carries has expired: sending it again would only drop it."""

@@ -16,6 +16,7 @@ class OutboxState(StrEnum):
     SENT = "sent"  # the relay took it
     FAILED = "failed"  # a dead letter: refused for good (5xx), or out of attempts
     EXPIRED = "expired"  # its code's lifetime ended before it could be sent: dropped
+    DISCARDED = "discarded"  # an operator gave it up from the console: never sent
 
 
 class OutboxMessage(Base):

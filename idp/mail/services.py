@@ -12,13 +12,20 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.audit import EventTag, record_event
 from idp.clock import Clock
 from idp.config import Settings
-from idp.mail.errors import NotADeadLetter
+from idp.mail.errors import (
+    MailError,
+    MessageBusy,
+    MessageExpired,
+    MessageNotWaiting,
+    NotADeadLetter,
+    UnknownMessage,
+)
 from idp.mail.models import OutboxMessage, OutboxState
 from idp.security.encryption import SecretBox
 
@@ -27,6 +34,9 @@ QUEUED_IDS = "mail_queued_ids"
 LOCALES = ("fr", "en")
 # A sender owns a claimed row this long; a crashed sender's rows are retried after it.
 CLAIM_LEASE = timedelta(minutes=2)
+# Hosts' clocks may differ by this much (NTP keeps them far closer): a queued message whose
+# next attempt is due within CLAIM_LEASE + this may be held by a sender on another host.
+LEASE_MARGIN = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=1)
 # Messages with a budget of their own: template -> the setting that caps them per address
 # and per account in any 24 hours. They are neither refused by the shared caps nor counted
@@ -268,22 +278,93 @@ class MailService:
 
     def requeue(self, message_id: int) -> OutboxMessage:
         """Queue a dead letter again with a fresh set of attempts (the operator fixed the
-        address or the relay). Its Message-ID stays. Raises NotADeadLetter."""
-        message = self.session.get(OutboxMessage, message_id)
-        if message is None or message.state != OutboxState.FAILED:
+        address or the relay). Its Message-ID stays. Raises NotADeadLetter. One conditional
+        UPDATE: two operators (or hosts) requeueing at once queue it once, and a message a
+        sender took meanwhile is not touched."""
+        changed = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.FAILED)
+            .values(state=OutboxState.QUEUED, attempts=0, next_attempt_at=self.clock(), failed_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
             raise NotADeadLetter(message_id)
-        message.state = OutboxState.QUEUED
-        message.attempts = 0
-        message.next_attempt_at = self.clock()
-        message.failed_at = None
-        self.session.flush()
+        return self._reloaded(message_id)
+
+    def _reloaded(self, message_id: int) -> OutboxMessage:
+        message = self.session.get(OutboxMessage, message_id)
+        self.session.refresh(message)
         return message
+
+    def _is_not_held(self):
+        """A queued message no sender holds: due (a sender must still claim it, with the
+        conditional UPDATE that an operator's conditional UPDATE races fairly), or waiting
+        for a retry further ahead than any claim's lease reaches (claim() sets
+        next_attempt_at to at most now + CLAIM_LEASE, give or take the hosts' clocks)."""
+        now = self.clock()
+        return and_(OutboxMessage.state == OutboxState.QUEUED,
+                    or_(OutboxMessage.next_attempt_at <= now,
+                        OutboxMessage.next_attempt_at > now + CLAIM_LEASE + LEASE_MARGIN))
+
+    def _refusal(self, message_id: int) -> MailError:
+        """Why a conditional UPDATE of the console changed nothing."""
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None:
+            return UnknownMessage(message_id)
+        self.session.refresh(message)
+        if message.state == OutboxState.QUEUED:
+            return MessageBusy(message_id)
+        return MessageNotWaiting(message_id)
+
+    def retry_now(self, message_id: int) -> OutboxMessage:
+        """Back to queued, due now: a dead letter with a fresh set of attempts (requeue), or a
+        queued message waiting for its next retry. Raises UnknownMessage, MessageExpired (its
+        code expired: a sender would only drop it), MessageNotWaiting (sent, dropped, or
+        already due), MessageBusy (a sender may be sending it right now)."""
+        message = self.session.get(OutboxMessage, message_id)
+        if message is None:
+            raise UnknownMessage(message_id)
+        if self.is_expired(message):
+            raise MessageExpired(message_id)
+        if message.state == OutboxState.FAILED:
+            try:
+                return self.requeue(message_id)
+            except NotADeadLetter:
+                raise self._refusal(message_id) from None
+        now = self.clock()
+        if message.state == OutboxState.QUEUED and message.next_attempt_at <= now:
+            raise MessageNotWaiting(message_id)
+        changed = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, self._is_not_held(), OutboxMessage.next_attempt_at > now)
+            .values(next_attempt_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise self._refusal(message_id)
+        return self._reloaded(message_id)
+
+    def discard(self, message_id: int) -> OutboxMessage:
+        """Give a message up for good (state "discarded"); its context (codes, links) goes
+        at once. Only a dead letter or a queued message no sender holds: one conditional
+        UPDATE, so a sender never sends a message discarded meanwhile, and a message being
+        sent is not reported discarded. Raises UnknownMessage, MessageNotWaiting,
+        MessageBusy."""
+        changed = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id,
+                   or_(OutboxMessage.state == OutboxState.FAILED, self._is_not_held()))
+            .values(state=OutboxState.DISCARDED, context_encrypted=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise self._refusal(message_id)
+        return self._reloaded(message_id)
 
     def purge_sent(self, older_than: timedelta = timedelta(days=2)) -> int:
         """Forget sent messages once no cap counts them any more."""
         result = self.session.execute(
             delete(OutboxMessage).where(
-                OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED]),
+                OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED, OutboxState.DISCARDED]),
                 OutboxMessage.created_at < self.clock() - older_than,
             )
         )

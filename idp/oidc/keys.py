@@ -138,6 +138,19 @@ class KeyService:
         return key_class.import_key(pem, {"kid": row.kid, "alg": row.alg, "use": "sig"})
 
 
+def key_state(key: SigningKey, now: datetime) -> str:
+    """Where a key is in its life: "published" (the next key: in the JWKS, not signing
+    yet), "signing", "verifying" (superseded: still in the JWKS for the tokens it signed)
+    or "retired" (out of the JWKS)."""
+    if key.retire_after is not None and key.retire_after <= now:
+        return "retired"
+    if key.activates_at > now:
+        return "published"
+    if key.superseded_at is not None and key.superseded_at <= now:
+        return "verifying"
+    return "signing"
+
+
 def _import_public(jwk: dict) -> ECKey | RSAKey:
     key_class = ECKey if jwk["kty"] == "EC" else RSAKey
     return key_class.import_key(jwk)

@@ -5,7 +5,8 @@ here (design.md, Where code goes): the views, the worker and the CLI pass the se
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,7 +143,7 @@ class PruneService:
         kept = self.clock() - MAIL_KEPT
         mail = PruneRule(
             "mail_outbox", OutboxMessage,
-            lambda _cutoff: and_(OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED]),
+            lambda _cutoff: and_(OutboxMessage.state.in_([OutboxState.SENT, OutboxState.EXPIRED, OutboxState.DISCARDED]),
                                  OutboxMessage.created_at < kept),
         )
         finished = self.clock() - LOGOUT_DELIVERIES_KEPT
@@ -162,12 +163,14 @@ class PruneService:
 
 # --- audit export -------------------------------------------------------------------------
 
-def export_events(session: Session, since: datetime, until: datetime | None, batch: int = 500) -> Iterator[dict]:
+def export_events(session: Session, since: datetime, until: datetime | None, batch: int = 500,
+                  where: Sequence[ColumnElement[bool]] = ()) -> Iterator[dict]:
     """Security events from `since` (inclusive) to `until` (exclusive), oldest first, one
-    dict each, read `batch` rows at a time (keyset on id): memory stays flat however many."""
+    dict each, read `batch` rows at a time (keyset on id): memory stays flat however many.
+    where: more conditions (the console's audit log filters)."""
     last_id = 0
     while True:
-        query = select(SecurityEvent).where(SecurityEvent.created_at >= since, SecurityEvent.id > last_id)
+        query = select(SecurityEvent).where(SecurityEvent.created_at >= since, SecurityEvent.id > last_id, *where)
         if until is not None:
             query = query.where(SecurityEvent.created_at < until)
         rows = list(session.scalars(query.order_by(SecurityEvent.id).limit(batch)))
@@ -185,3 +188,17 @@ def export_events(session: Session, since: datetime, until: datetime | None, bat
             return
         last_id = rows[-1].id
         session.expunge_all()
+
+
+def export_lines(session: Session, since: datetime, until: datetime | None,
+                 where: Sequence[ColumnElement[bool]] = ()) -> Iterator[str]:
+    """export_events as JSON lines (no newline): the format of `idp audit export --format
+    jsonl`, which the console's export shares."""
+    for event in export_events(session, since, until, where=where):
+        yield json.dumps(event, default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
