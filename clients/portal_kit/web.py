@@ -8,8 +8,10 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask import Flask, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 LOCALES = ("fr", "en")
@@ -128,8 +130,50 @@ def register_error_pages(app: Flask, page: Callable[..., Any], rollback: Callabl
 
     @app.errorhandler(500)
     def server_error(error):
-        rollback()
+        _quietly(rollback)
         return page("error.html", 500, kind="server")
+
+    def database_unavailable(error):
+        """The database went away or is busy: "try again" (503, Retry-After), rendered
+        without asking the database who is signed in."""
+        _quietly(rollback)
+        g.setdefault("portal_session", None)
+        response = make_response(page("error.html", 503, kind="server"))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for unavailable in (OperationalError, PoolTimeoutError):
+        app.register_error_handler(unavailable, database_unavailable)
+    database = app.extensions["sqlalchemy"]
+    app.teardown_appcontext_funcs[:] = [
+        (lambda _error: _remove_session(database)) if getattr(f, "__self__", None) is database else f
+        for f in app.teardown_appcontext_funcs]
+
+
+# Seconds a person's browser is asked to wait after a 503 (RFC 9110 §10.2.3).
+RETRY_AFTER_SECONDS = 5
+
+
+def _quietly(rollback: Callable[[], None]) -> None:
+    """Roll back what a failed request left, even if the connection is gone."""
+    try:
+        rollback()
+    except SQLAlchemyError:
+        pass  # the failed rollback invalidated the connection; the teardown ends the session
+
+
+def _remove_session(database) -> None:
+    """End the request's session even when the connection died under it (closing rolls back
+    on it): a second close succeeds on the invalidated connection, and nothing escapes into
+    the WSGI call, where it would turn an answer already made into a bare 500."""
+    try:
+        database.session.remove()
+    except SQLAlchemyError:
+        try:
+            database.session.remove()
+        except SQLAlchemyError:
+            pass
+        database.session.registry.clear()
 
 
 def locale() -> str:
