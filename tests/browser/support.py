@@ -137,3 +137,24 @@ def finish_signin_steps(page, locale: str, email: str, codes_before: int, accept
                 page.get_by_role("button", name=text["accept"], exact=True).click()
         else:
             return
+
+
+def plug_in_key(page, key) -> None:
+    """Chromium's virtual authenticator (CDP) on this page's browser, holding the key of a
+    tests.webauthn_support.SoftwareAuthenticator registered for rp id "localhost"."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    authenticator = devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})["authenticatorId"]
+    pkcs8 = key.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption())
+    devtools.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": {
+        "credentialId": base64.b64encode(key.credential_id).decode(), "isResidentCredential": False,
+        "rpId": "localhost", "privateKey": base64.b64encode(pkcs8).decode(), "signCount": 0,
+    }})

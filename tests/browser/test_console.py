@@ -5,17 +5,15 @@ and the person's next sign-in sets up two-factor again after the emailed code.""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterator
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.support import finish_signin_steps
+from tests.browser.support import finish_signin_steps, plug_in_key
 from tests.browser.test_security_key import TEXT as KEY_TEXT
 from tests.browser.test_security_key import localhost_server  # noqa: F401  (fixture)
 from tests.browser.test_signin import submit_signin
@@ -67,18 +65,7 @@ def agent_page(browser: Browser, localhost_server, request) -> Iterator[Page]:  
     context = browser.new_context(base_url=localhost_server.url, locale=f"{locale}-CA")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    devtools = context.new_cdp_session(page)
-    devtools.send("WebAuthn.enable")
-    authenticator = devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
-        "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})["authenticatorId"]
-    pkcs8 = key.private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption())
-    devtools.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": {
-        "credentialId": base64.b64encode(key.credential_id).decode(), "isResidentCredential": False,
-        "rpId": "localhost", "privateKey": base64.b64encode(pkcs8).decode(), "signCount": 0,
-    }})
+    plug_in_key(page, key)
     yield page
     context.close()
 
