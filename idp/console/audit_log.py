@@ -89,7 +89,10 @@ def parse_time(value: str | None) -> datetime | None:
     if len(text) > 40:
         raise ValueError(text[:40])
     moment = datetime.fromisoformat(text)
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:  # year 1 or 9999 shifted out of range by its offset
+        raise ValueError(text) from None
 
 
 class AuditLog:

@@ -72,9 +72,11 @@ def test_service_desk_gets_a_403_page_on_the_audit_log(app, client):
 def test_the_log_is_newest_first_and_looking_is_recorded(app, client, operator_id, person_id):
     record(app, START, EventTag.SIGNIN_FAILURE, person_id)
     record(app, START + timedelta(hours=1), EventTag.ACCOUNT_LOCKED, person_id)
+    record(app, START, EventTag.CONSOLE_PERSON_VIEWED, person_id, agent_id=operator_id, reason="<script>alert(1)</script>")
     sign_in_as(app, client, operator_id)
     page = client.get("/admin/audit")
     assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text  # markup escaped
     shown = shown_ids(page.text)
     assert shown.index("account:signin:locked") < shown.index("account:signin:failure")
     assert "zoe@example.ca" in page.text and "192.0.2.7" in page.text
@@ -114,6 +116,8 @@ def test_filters_by_person_agent_type_and_time(app, client, operator_id, person_
     ({"tag": "account:everything"}, "Choose an event type from the list."),
     ({"since": "yesterday"}, "Enter a date like 2026-12-01"),
     ({"until": "2026-13-45"}, "Enter a date like 2026-12-01"),
+    ({"since": "0001-01-01T00:00+05:00"}, "Enter a date like 2026-12-01"),
+    ({"until": "9999-12-31T23:59-05:00"}, "Enter a date like 2026-12-01"),
     ({"since": "2026-12-02", "until": "2026-12-01"}, "This time must come after the start of the range."),
     ({"page": "0"}, "This page of results does not exist."),
     ({"page": "many"}, "This page of results does not exist."),

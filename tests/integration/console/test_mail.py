@@ -137,6 +137,22 @@ def test_a_message_a_sender_may_hold_is_left_alone(app, client, operator_id, clo
     assert events(app, EventTag.CONSOLE_MAIL_DISCARDED) == []
 
 
+@pytest.mark.parametrize(("ahead", "busy"), [(timedelta(minutes=2), True), (timedelta(minutes=3), True),
+                                             (timedelta(minutes=3, seconds=1), False)])
+def test_a_retry_further_ahead_than_any_claim_may_be_hurried(app, clock, ahead, busy):
+    """Past a claim's lease (2 minutes) and the hosts' clock margin (1 minute), a message
+    waiting for its retry cannot be one a sender holds."""
+    from idp.mail.errors import MessageBusy
+
+    waiting = queue(app, attempts=1, last_error="timed out", next_attempt_at=clock() + ahead)
+    with app.app_context():
+        if busy:
+            with pytest.raises(MessageBusy):
+                get_mail_service().retry_now(waiting)
+        else:
+            assert get_mail_service().retry_now(waiting).next_attempt_at == clock()
+
+
 def test_discarding_erases_the_content_and_the_worker_never_sends_it(app, client, operator_id, clock):
     waiting = queue(app)
     sign_in_as(app, client, operator_id)
