@@ -20,6 +20,7 @@ from idp.accounts import password_text
 from idp.accounts import session_views  # noqa: F401  (its routes join accounts' blueprint)
 from idp.accounts import views as accounts_views
 from idp.clock import Clock, system_clock
+from idp.console import client_views  # noqa: F401  (its routes join the console's blueprint)
 from idp.console import org_views  # noqa: F401  (its routes join the console's blueprint)
 from idp.console import ops_views  # noqa: F401  (keys, mail, audit: the console's blueprint too)
 from idp.console import views as console_views

@@ -127,7 +127,10 @@ def console_template_contexts() -> dict:
 
     from tests.console_ops_support import console_ops_template_contexts
 
+    from tests.console_clients_support import client_template_contexts
+
     return {
+        **client_template_contexts(),
         **console_ops_template_contexts(),
         "console/index.html": lambda: {"form": SearchForm(), "results": [], "message": None, "agent": agent},
         "console/person.html": lambda: {"person": profile, "actions": ACTIONS, "notice": ACTIONS["unlock"].done,

@@ -323,12 +323,12 @@ def clients_delete(client_id: str, yes: bool) -> None:
     click.echo(f"deleted {client_id}")
 
 
-def _duration(value: str) -> int:
+def _duration(value: str, option: str = "--expires-in") -> int:
     """Seconds from 3600, 90m, 24h or 7d."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = (value[:-1], value[-1]) if value and value[-1] in units else (value, "s")
     if not number.isdigit():
-        raise click.BadParameter("a number of seconds, or a number followed by s, m, h or d", param_hint="--expires-in")
+        raise click.BadParameter("a number of seconds, or a number followed by s, m, h or d", param_hint=option)
     return int(number) * units[unit]
 
 
@@ -359,15 +359,25 @@ def clients_initial_token(expires_in: str, as_json: bool) -> None:
 
 @clients.command("rotate-secret")
 @click.argument("client_id")
+@click.option("--overlap", default="0", show_default=True,
+              help="How long the old secret keeps working beside the new one: 3600, 90m, 24h, 7d (30d at most). "
+                   "0: it stops at once.")
 @json_option
 @in_app
-def clients_rotate_secret(client_id: str, as_json: bool) -> None:
-    """Replace a client's secret; the old one stops working at once."""
+def clients_rotate_secret(client_id: str, overlap: str, as_json: bool) -> None:
+    """Replace a client's secret; the old one works until the overlap ends (at once by default)."""
+    from datetime import timedelta
+
     from idp.extensions import db as database
 
-    plain_secret = client_service().rotate_secret(client_id)
+    service = client_service()
+    plain_secret = service.rotate_secret(client_id, timedelta(seconds=_duration(overlap, "--overlap")))
+    client = service.get(client_id)
     database.session.commit()
+    until = client.previous_secret_expires_at
     if as_json:
-        print_json({"client_id": client_id, "client_secret": plain_secret})
+        print_json({"client_id": client_id, "client_secret": plain_secret, "previous_secret_expires_at": until})
     else:
         click.echo(f"client_secret  {plain_secret}")
+        if until is not None:
+            click.echo(f"The previous secret works until {until.isoformat()}.")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp.clock import Clock
@@ -36,12 +37,11 @@ from idp.oidc.client_rules import (
     check_uri,
     sector_for,
 )
+from idp.oidc.client_secrets import MAX_SECRET_OVERLAP, SECRET_PURPOSE, secret_matches
 from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
-from idp.oidc.models import AuthorizationCode, Client, ClientAssertionJti, Consent, Token
+from idp.oidc.models import AuthorizationCode, Client, ClientAssertionJti, Consent, PushedAuthorizationRequest, Token
 from idp.security.secrets import KeyedHasher
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
-
-SECRET_PURPOSE = "client_secret"
 
 
 def new_client_id() -> str:
@@ -187,12 +187,19 @@ class ClientService:
                jwks: Mapping[str, Any] | None = None, jwks_uri: str | None = None,
                require_signed_request_object: bool | None = None,
                allow_unsigned_request_objects: bool | None = None, profile: str | None = None,
-               dpop_bound_access_tokens: bool | None = None, dpop_require_nonce: bool | None = None) -> Client:
+               dpop_bound_access_tokens: bool | None = None, dpop_require_nonce: bool | None = None,
+               require_consent: bool | None = None, min_acr: str | None = None) -> Client:
         """Change a client's scope, initiate_login_uri, logout URIs ("" removes a URI), PKCE
-        requirement or logout session requirements, with the checks of create(). Workers may
-        reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds. Raises
-        ClientNotFound or InvalidClientMetadata."""
+        requirement, logout session requirements, consent or minimum acr ("" removes it),
+        with the checks of create(). Workers may reuse a cached client record for
+        OIDC_CLIENT_CACHE_TTL seconds. Raises ClientNotFound or InvalidClientMetadata."""
         client = self.get(client_id)
+        if min_acr is not None:
+            if min_acr and min_acr not in ACR_VALUES_SUPPORTED:
+                raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
+            client.min_acr = min_acr or None
+        if require_consent is not None:
+            client.require_consent = require_consent
         if backchannel_logout_uri is not None:
             client.backchannel_logout_uri = check_logout_uri(backchannel_logout_uri or None, "backchannel_logout_uri")
         if frontchannel_logout_uri is not None:
@@ -253,26 +260,75 @@ class ClientService:
         self.session.flush()
         return client
 
-    def rotate_secret(self, client_id: str) -> str:
-        """Replace the secret; the old one stops working at once. Returns the new plain secret.
+    def rotate_secret(self, client_id: str, overlap: timedelta = timedelta(0)) -> str:
+        """Replace the secret. Returns the new plain secret (shown once).
 
+        With an overlap, the old secret keeps authenticating for that long beside the new
+        one, so the relying party can switch without an outage; without, it stops at once.
+        Only two secrets live at a time: rotating again during an overlap drops the oldest.
         Workers may reuse a cached client record for OIDC_CLIENT_CACHE_TTL seconds.
-        Raises ClientNotFound, or InvalidClientMetadata for clients that have no secret.
+        Raises ClientNotFound, or InvalidClientMetadata for clients that have no secret or
+        an overlap outside 0 to MAX_SECRET_OVERLAP.
         """
         client = self.get(client_id)
         if client.token_endpoint_auth_method in ("none", "private_key_jwt"):
             raise InvalidClientMetadata(f"{client.token_endpoint_auth_method} clients have no secret to rotate")
+        if not timedelta(0) <= overlap <= MAX_SECRET_OVERLAP:
+            raise InvalidClientMetadata(f"the overlap lasts between 0 seconds and {MAX_SECRET_OVERLAP.days} days")
+        now = self.clock()
         plain_secret = secrets.token_urlsafe(32)
+        if overlap and client.secret_hash:
+            client.previous_secret_hash, client.previous_secret_expires_at = client.secret_hash, now + overlap
+        else:
+            client.previous_secret_hash = client.previous_secret_expires_at = None
         client.secret_hash = self.hasher.hash(SECRET_PURPOSE, plain_secret)
-        client.updated_at = self.clock()
+        client.updated_at = now
         self.session.flush()
         return plain_secret
 
     def is_secret_valid(self, client: Client, plain_secret: str) -> bool:
-        """Constant-time check of a presented secret against the stored keyed hash."""
-        if not client.secret_hash:
+        """Constant-time check of a presented secret against the stored keyed hashes: the
+        current secret, or the previous one while a rotation's overlap runs."""
+        return secret_matches(self.hasher, plain_secret, client.secret_hash, client.previous_secret_hash,
+                              client.previous_secret_expires_at, self.clock())
+
+    def disable(self, client_id: str) -> bool:
+        """The client becomes unknown to every endpoint (sign-in, token, introspection, ...),
+        and everything issued to it ends: tokens revoked, codes and pushed requests not yet
+        used expire. Enabling it later brings none of them back. False when it was already
+        disabled (one effect when two operators race: a conditional UPDATE). Raises
+        ClientNotFound."""
+        client = self.get(client_id)
+        now = self.clock()
+        changed = self.session.execute(
+            update(Client).where(Client.id == client.id, Client.disabled_at.is_(None))
+            .values(disabled_at=now, updated_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        self.session.expire(client, ["disabled_at", "updated_at"])
+        if not changed:
             return False
-        return self.hasher.matches(SECRET_PURPOSE, plain_secret, client.secret_hash)
+        self.session.execute(
+            update(Token).where(Token.client_id == client_id, Token.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False))
+        for model, used in ((AuthorizationCode, AuthorizationCode.consumed_at),
+                            (PushedAuthorizationRequest, PushedAuthorizationRequest.used_at)):
+            self.session.execute(
+                update(model).where(model.client_id == client_id, used.is_(None), model.expires_at > now)
+                .values(expires_at=now).execution_options(synchronize_session=False))
+        self.session.flush()
+        return True
+
+    def enable(self, client_id: str) -> bool:
+        """A disabled client works again (with new sign-ins only). False when it was not
+        disabled. Raises ClientNotFound."""
+        client = self.get(client_id)
+        changed = self.session.execute(
+            update(Client).where(Client.id == client.id, Client.disabled_at.is_not(None))
+            .values(disabled_at=None, updated_at=self.clock()).execution_options(synchronize_session=False)
+        ).rowcount
+        self.session.expire(client, ["disabled_at", "updated_at"])
+        self.session.flush()
+        return bool(changed)
 
     def _check_client_id(self, client_id: str) -> str:
         if not CLIENT_ID_PATTERN.fullmatch(client_id):

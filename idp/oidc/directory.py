@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from idp.oidc.client_secrets import secret_matches
 from idp.oidc.keys import ActiveKeys, KeyService
 from idp.oidc.models import Client
 from idp.security.secrets import KeyedHasher
@@ -48,9 +51,13 @@ class OAuthClient(ClientMixin):
     allow_unsigned_request_objects: bool = False  # alg none accepted (operator's choice)
     dpop_bound_access_tokens: bool = False  # every token request carries a DPoP proof (RFC 9449 §5.2)
     dpop_require_nonce: bool = False  # its DPoP proofs carry a nonce from Passerelle (§8)
+    # The secret a rotation replaced, accepted until its overlap ends (idp.oidc.client_secrets).
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: datetime | None = None
+    clock: Callable[[], datetime] | None = None  # the app's clock: when the overlap ends
 
     @classmethod
-    def from_record(cls, record: Client, hasher: KeyedHasher) -> OAuthClient:
+    def from_record(cls, record: Client, hasher: KeyedHasher, clock: Callable[[], datetime] | None = None) -> OAuthClient:
         return cls(
             client_id=record.client_id,
             name=record.name,
@@ -75,6 +82,9 @@ class OAuthClient(ClientMixin):
             allow_unsigned_request_objects=record.allow_unsigned_request_objects,
             dpop_bound_access_tokens=record.dpop_bound_access_tokens,
             dpop_require_nonce=record.dpop_require_nonce,
+            previous_secret_hash=record.previous_secret_hash,
+            previous_secret_expires_at=record.previous_secret_expires_at,
+            clock=clock,
         )
 
     def get_client_id(self) -> str:
@@ -94,7 +104,10 @@ class OAuthClient(ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return bool(self.secret_hash) and self.hasher.matches("client_secret", client_secret, self.secret_hash)
+        """The current secret, or the previous one while a rotation's overlap runs."""
+        now = self.clock() if self.clock is not None and self.previous_secret_hash else None
+        return secret_matches(self.hasher, client_secret, self.secret_hash, self.previous_secret_hash,
+                              self.previous_secret_expires_at, now)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return method == self.token_endpoint_auth_method
@@ -112,9 +125,10 @@ class OAuthClient(ClientMixin):
 class ClientDirectory:
     """Client lookups for one app, cached per worker for a few seconds."""
 
-    def __init__(self, hasher: KeyedHasher, ttl: float):
+    def __init__(self, hasher: KeyedHasher, ttl: float, clock: Callable[[], datetime] | None = None):
         self.hasher = hasher
         self.ttl = ttl
+        self.clock = clock
         self._entries: dict[str, tuple[float, OAuthClient | None]] = {}
         self._lock = threading.Lock()
 
@@ -126,7 +140,8 @@ class ClientDirectory:
         if entry and entry[0] > now:
             return entry[1]
         record = session.scalars(select(Client).where(Client.client_id == client_id)).one_or_none()
-        client = OAuthClient.from_record(record, self.hasher) if record else None
+        # A disabled client is unknown to every endpoint (the console, idp.console.clients).
+        client = OAuthClient.from_record(record, self.hasher, self.clock) if record and not record.disabled_at else None
         if self.ttl > 0:
             with self._lock:
                 if len(self._entries) > 10_000:

@@ -17,6 +17,14 @@ class Client(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # The secret a rotation replaced, kept (as a keyed hash too) while the overlap the
+    # operator chose runs: until previous_secret_expires_at both secrets authenticate, so
+    # the relying party can switch without downtime (`idp clients rotate-secret --overlap`).
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An operator disabled the client (the console): it is unknown to every endpoint until
+    # enabled again; its tokens and codes ended when it was disabled.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     name: Mapped[str] = mapped_column(String(200))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -223,3 +231,4 @@ class InitialAccessToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # an operator withdrew it unused

@@ -69,10 +69,32 @@ class RegistrationService:
         spent = self.session.execute(
             update(InitialAccessToken)
             .where(InitialAccessToken.token_hash == self.hasher.hash(INITIAL_TOKEN_PURPOSE, plain),
-                   InitialAccessToken.used_at.is_(None), InitialAccessToken.expires_at > now)
+                   InitialAccessToken.used_at.is_(None), InitialAccessToken.revoked_at.is_(None),
+                   InitialAccessToken.expires_at > now)
             .values(used_at=now)
         )
         return spent.rowcount == 1
+
+    def unused_initial_tokens(self) -> list[InitialAccessToken]:
+        """Tokens that may still register a client (neither used, revoked nor expired),
+        soonest to expire first. Their values are not kept: only the records."""
+        return list(self.session.scalars(
+            select(InitialAccessToken)
+            .where(InitialAccessToken.used_at.is_(None), InitialAccessToken.revoked_at.is_(None),
+                   InitialAccessToken.expires_at > self.clock())
+            .order_by(InitialAccessToken.expires_at, InitialAccessToken.id)))
+
+    def revoke_initial_token(self, token_id: int) -> bool:
+        """Withdraw an unused token (one conditional UPDATE); False when it was already used,
+        revoked or expired, or does not exist."""
+        now = self.clock()
+        revoked = self.session.execute(
+            update(InitialAccessToken)
+            .where(InitialAccessToken.id == token_id, InitialAccessToken.used_at.is_(None),
+                   InitialAccessToken.revoked_at.is_(None), InitialAccessToken.expires_at > now)
+            .values(revoked_at=now)
+        )
+        return revoked.rowcount == 1
 
     # Registration ---------------------------------------------------------------------------
 
@@ -111,7 +133,7 @@ class RegistrationService:
         if not client_id or len(client_id) > 64 or not plain_token or len(plain_token) > 200:
             return None
         client = self.session.scalar(select(Client).where(Client.client_id == client_id))
-        if client is None or not client.registration_access_token_hash:
+        if client is None or not client.registration_access_token_hash or client.disabled_at is not None:
             return None
         presented = self.hasher.hash(REGISTRATION_TOKEN_PURPOSE, plain_token)
         return client if equal(presented, client.registration_access_token_hash) else None

@@ -72,7 +72,7 @@ class PasserelleServer(AuthorizationServer):
         settings = context.settings
         self.context = context
         self.issuer = settings.OIDC_ISSUER
-        self.clients = ClientDirectory(context.hasher, settings.OIDC_CLIENT_CACHE_TTL)
+        self.clients = ClientDirectory(context.hasher, settings.OIDC_CLIENT_CACHE_TTL, context.clock)
         self.key_ring = KeyRing(settings.OIDC_KEY_CACHE_TTL)
         self.client_keys = ClientKeys()  # jwks or jwks_uri: private_key_jwt, request objects
         self.init_app(app, query_client=lambda client_id: self.clients.get(db.session, client_id))

@@ -1,0 +1,284 @@
+"""The console's relying-party pages (issue 16), operators only: the list, one client,
+register, edit, rotate the secret with an overlap, disable / enable / delete, and the
+initial access tokens of dynamic registration. ConsoleClients (idp.console.clients) does
+the work through the services of `idp clients`; a secret or a token is shown once, on the
+page that answers the POST that made it, and never again. Routes join the console's
+blueprint (idp/app.py imports this module)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from idp.console.client_forms import (
+    AUTH_METHOD_CHOICES,
+    OVERLAP_CHOICES,
+    TOKEN_LIFETIMES,
+    ClientForm,
+    InitialTokenForm,
+    NewClientForm,
+    RotateSecretForm,
+    lines,
+    optional,
+    rule_message,
+)
+from idp.console.clients import DELETE, DISABLE, ENABLE, POLICY_FIELDS, ConsoleClients
+from idp.console.errors import NothingToDo, ReasonRequired
+from idp.console.forms import ReasonForm
+from idp.console.views import ERROR_MESSAGES, bp
+from idp.console.web import console_page, current_agent, key_again, spend_key
+from idp.context import app_context
+from idp.extensions import db
+from idp.oidc.clients import ClientService
+from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
+from idp.oidc.registration import RegistrationService
+from idp.signin.assurance import ACR_VALUES_SUPPORTED
+
+STATE_ACTIONS = {
+    DISABLE: (_l("Disable the relying party"), _l(
+        "It can no longer sign anyone in nor get tokens; every token and code it holds ends now. "
+        "Enabling it later brings none of them back.")),
+    ENABLE: (_l("Enable the relying party"), _l("It can sign people in and get tokens again.")),
+    DELETE: (_l("Delete the relying party"), _l(
+        "Its registration goes, with every token, code and consent issued to it. This cannot be undone: "
+        "the same relying party would have to be registered again, with new credentials.")),
+}
+DONE = {
+    DISABLE: _l("The relying party is disabled."), ENABLE: _l("The relying party is enabled."),
+    DELETE: _l("The relying party is deleted."), "edit": _l("The changes are saved."),
+    "revoked": _l("The initial access token is revoked."),
+}
+ALREADY_SO = _l("Nothing to do: the relying party is already in this state. Another operator may have just changed it.")
+NO_CHANGE = _l("Nothing to change: every value is as it was.")
+TOKEN_GONE = _l("Nothing to do: this token was used, revoked or expired meanwhile.")
+BAD_JWKS = _l("The public keys are not JSON: paste the JSON Web Key Set as the relying party gave it.")
+AUTH_METHOD_NAMES = {
+    "client_secret_basic": _l("Client secret, HTTP Basic (client_secret_basic)"),
+    "client_secret_post": _l("Client secret, in the request body (client_secret_post)"),
+    "private_key_jwt": _l("Signed assertion with the client's key (private_key_jwt)"),
+    "none": _l("None: a public client (PKCE only)"),
+}
+SUBJECT_NAMES = {"pairwise": _l("Pairwise: each sector sees its own identifier (recommended)"),
+                 "public": _l("Public: the same identifier for every client")}
+OVERLAP_NAMES = {"0": _l("None: the current secret stops now"), "3600": _l("1 hour"), "86400": _l("1 day"),
+                 "604800": _l("7 days"), "2592000": _l("30 days")}
+LIFETIME_NAMES = {"3600": _l("1 hour"), "86400": _l("1 day"), "604800": _l("7 days"), "2592000": _l("30 days")}
+ACR_NAMES = {"": _l("Any (no minimum)"), **{value: value for value in ACR_VALUES_SUPPORTED}}
+
+
+def get_console_clients() -> ConsoleClients:
+    ctx = app_context()
+    return ConsoleClients(db.session, ctx.clock, ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher),
+                          RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher))
+
+
+def _show_or_404(client_id: str):
+    try:
+        return get_console_clients().show(current_agent(), client_id)
+    except ClientNotFound:
+        abort(404)
+
+
+def _choices(names) -> list:
+    return [(value, str(label), None) for value, label in names.items()]
+
+
+def _policies(form: ClientForm) -> dict:
+    """The edit page's policies as ClientService.update's keywords (None: no URI)."""
+    values = {name: getattr(form, name).data for name in POLICY_FIELDS}
+    for name in ("initiate_login_uri", "backchannel_logout_uri", "frontchannel_logout_uri", "jwks_uri"):
+        values[name] = optional(values[name])
+    values["scope"] = (values["scope"] or "").strip()
+    values["min_acr"] = optional(values["min_acr"])
+    return values
+
+
+def _refused(form, error: InvalidClientMetadata) -> None:
+    field, message = rule_message(error, form._fields)
+    form[field].errors = [*form[field].errors, message]
+
+
+def _choice_lists() -> dict:
+    return {"auth_methods": _choices({value: AUTH_METHOD_NAMES[value] for value in AUTH_METHOD_CHOICES}),
+            "subject_types": _choices(SUBJECT_NAMES), "acr_choices": _choices(ACR_NAMES)}
+
+
+@bp.route("/clients")
+@console_page(operator_only=True)
+def clients():
+    return render_template("console/clients.html", clients=get_console_clients().list(current_agent()),
+                           notice=DONE.get(request.args.get("done")))
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+@console_page(operator_only=True)
+def new_client():
+    """Register a relying party; the secret is on the page that answers, and nowhere else."""
+    form = NewClientForm()
+    if form.validate_on_submit():
+        jwks = None
+        if (form.jwks.data or "").strip():
+            try:
+                jwks = json.loads(form.jwks.data)
+            except ValueError:
+                form.jwks.errors.append(BAD_JWKS)
+        if not form.errors:
+            fields = dict(
+                name=form.name.data, redirect_uris=lines(form.redirect_uris.data),
+                post_logout_redirect_uris=lines(form.post_logout_redirect_uris.data),
+                grant_types=form.grant_types(), auth_method=form.auth_method.data,
+                is_public=form.auth_method.data == "none", subject_type=form.subject_type.data,
+                sector_identifier=optional(form.sector_identifier.data), jwks=jwks,
+                profile="fapi2" if form.fapi2.data else None, **_policies(form))
+            try:
+                row, plain_secret = get_console_clients().create(current_agent(), form.reason.data, fields)
+            except InvalidClientMetadata as error:
+                db.session.rollback()
+                _refused(form, error)
+            except ReasonRequired as error:
+                form.reason.errors.append(ERROR_MESSAGES[type(error)])
+            else:
+                db.session.commit()
+                return render_template("console/client_secret.html", row=row, secret=plain_secret, created=True,
+                                       until=None)
+    return render_template("console/client_form.html", form=form, row=None, heading=_l("Register a relying party"),
+                           **_choice_lists()), (
+        422 if form.errors else 200)
+
+
+@bp.route("/clients/<client_id>")
+@console_page(operator_only=True)
+def client(client_id: str):
+    return render_template("console/client.html", row=_show_or_404(client_id),
+                           notice=DONE.get(request.args.get("done")), auth_method_names=AUTH_METHOD_NAMES)
+
+
+@bp.route("/clients/<client_id>/edit", methods=["GET", "POST"])
+@console_page(operator_only=True)
+def edit_client(client_id: str):
+    """Change the name, redirect URIs and policies (as `idp clients update`), with a reason."""
+    row = _show_or_404(client_id)
+    record = row.record
+    if request.method == "POST":
+        form = ClientForm()
+    else:
+        form = ClientForm(data={
+            **{name: getattr(record, name) for name in POLICY_FIELDS}, "name": record.name,
+            "min_acr": record.min_acr or "", "fapi2": record.profile == "fapi2",
+            "redirect_uris": "\n".join(record.redirect_uris or ()),
+            "post_logout_redirect_uris": "\n".join(record.post_logout_redirect_uris or ())})
+    if form.validate_on_submit():
+        registration = {"name": (form.name.data or "").strip(), "redirect_uris": lines(form.redirect_uris.data),
+                        "post_logout_redirect_uris": lines(form.post_logout_redirect_uris.data)}
+        try:
+            get_console_clients().edit(current_agent(), client_id, form.reason.data, registration, _policies(form),
+                                       "fapi2" if form.fapi2.data else None)
+        except InvalidClientMetadata as error:
+            db.session.rollback()
+            _refused(form, error)
+        except (ReasonRequired, NothingToDo) as error:
+            db.session.rollback()
+            form.reason.errors.append(NO_CHANGE if isinstance(error, NothingToDo) else ERROR_MESSAGES[type(error)])
+        else:
+            db.session.commit()
+            return redirect(url_for("console.client", client_id=client_id, done="edit"), code=303)
+    return render_template("console/client_form.html", form=form, row=row, heading=_l("Edit: %(name)s", name=row.name),
+                           **_choice_lists()), (
+        422 if form.errors else 200)
+
+
+@bp.route("/clients/<client_id>/rotate-secret", methods=["GET", "POST"])
+@console_page(operator_only=True, destructive=True)
+def rotate_client_secret(client_id: str):
+    """A new secret, shown once; the current one keeps working for the overlap chosen."""
+    row = _show_or_404(client_id)
+    form = RotateSecretForm()
+    if form.validate_on_submit():
+        try:
+            seconds = int(form.overlap.data) if form.overlap.data in OVERLAP_CHOICES else -1
+            plain_secret, until = get_console_clients().rotate_secret(
+                current_agent(), client_id, timedelta(seconds=seconds), form.reason.data)
+        except InvalidClientMetadata as error:
+            db.session.rollback()
+            _refused(form, error)
+        except ReasonRequired as error:
+            form.reason.errors.append(ERROR_MESSAGES[type(error)])
+        else:
+            if not spend_key():
+                return key_again()
+            db.session.commit()
+            return render_template("console/client_secret.html", row=row, secret=plain_secret, created=False,
+                                   until=until)
+    return render_template("console/client_rotate.html", form=form, row=row, choices=_choices(OVERLAP_NAMES)), (
+        422 if form.errors else 200)
+
+
+@bp.route("/clients/<client_id>/<action>", methods=["GET", "POST"])
+@console_page(operator_only=True, destructive=lambda client_id, action: action in (DISABLE, DELETE))
+def client_state(client_id: str, action: str):
+    """Disable, enable or delete, with a reason; disabling and deleting ask for the key."""
+    if action not in STATE_ACTIONS:
+        abort(404)
+    row, form = _show_or_404(client_id), ReasonForm()
+    if form.validate_on_submit():
+        try:
+            get_console_clients().change_state(current_agent(), client_id, action, form.reason.data)
+        except (ReasonRequired, NothingToDo) as error:
+            db.session.rollback()
+            form.reason.errors.append(ALREADY_SO if isinstance(error, NothingToDo) else ERROR_MESSAGES[type(error)])
+        else:
+            if action in (DISABLE, DELETE) and not spend_key():
+                return key_again()
+            db.session.commit()
+            if action == DELETE:
+                return redirect(url_for("console.clients", done=DELETE), code=303)
+            return redirect(url_for("console.client", client_id=client_id, done=action), code=303)
+    title, explanation = STATE_ACTIONS[action]
+    return render_template("console/client_action.html", form=form, row=row, action=action, title=title,
+                           explanation=explanation), 422 if form.errors else 200
+
+
+@bp.route("/initial-tokens", methods=["GET", "POST"])
+@console_page(operator_only=True)
+def initial_tokens():
+    """The unused initial access tokens (without their values) and issuing a new one."""
+    form, service = InitialTokenForm(), get_console_clients()
+    if form.validate_on_submit():
+        try:
+            seconds = int(form.expires_in.data) if form.expires_in.data in TOKEN_LIFETIMES else -1
+            plain, record = service.issue_initial_token(current_agent(), timedelta(seconds=seconds), form.reason.data)
+        except InvalidClientMetadata as error:
+            db.session.rollback()
+            _refused(form, error)
+        except ReasonRequired as error:
+            form.reason.errors.append(ERROR_MESSAGES[type(error)])
+        else:
+            db.session.commit()
+            return render_template("console/client_token_issued.html", token=plain, record=record,
+                                   registration_on=app_context().settings.OIDC_DYNAMIC_REGISTRATION)
+    return render_template("console/client_tokens.html", form=form, tokens=service.initial_tokens(current_agent()),
+                           choices=_choices(LIFETIME_NAMES), notice=DONE.get(request.args.get("done"))), (
+        422 if form.errors else 200)
+
+
+@bp.route("/initial-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@console_page(operator_only=True)
+def revoke_initial_token(token_id: int):
+    form, service = ReasonForm(), get_console_clients()
+    record = next((token for token in service.initial_tokens(current_agent()) if token.id == token_id), None)
+    if record is None and request.method == "GET":
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            service.revoke_initial_token(current_agent(), token_id, form.reason.data)
+        except (ReasonRequired, NothingToDo) as error:
+            db.session.rollback()
+            form.reason.errors.append(TOKEN_GONE if isinstance(error, NothingToDo) else ERROR_MESSAGES[type(error)])
+        else:
+            db.session.commit()
+            return redirect(url_for("console.initial_tokens", done="revoked"), code=303)
+    return render_template("console/client_token_revoke.html", form=form, record=record, token_id=token_id), (
+        422 if form.errors else 200)

@@ -1,0 +1,70 @@
+"""A secret rotated with an overlap (issue 16): wherever a client authenticates with
+client_secret_basic or client_secret_post (token, introspection, revocation, pushed
+authorization requests), the old secret works beside the new one until the overlap ends,
+then only the new one does."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from idp.context import app_context
+from idp.extensions import db
+from idp.oidc.clients import ClientService
+from tests.oidc_support import authorization_params, basic_auth, make_client
+
+
+def rotate(app, client_id: str, overlap: timedelta) -> str:
+    with app.app_context():
+        ctx = app_context()
+        plain = ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher).rotate_secret(client_id, overlap)
+        db.session.commit()
+        return plain
+
+
+def token(http, rp, post: bool = False):
+    if post:
+        return http.post("/token", data={"grant_type": "client_credentials", "client_id": rp.client_id,
+                                          "client_secret": rp.client_secret})
+    return http.post("/token", data={"grant_type": "client_credentials"}, headers=basic_auth(rp))
+
+
+def test_both_secrets_authenticate_everywhere_until_the_overlap_ends(app, client, clock):
+    old = make_client(app, grant_types=("client_credentials",), redirect_uris=(), post_logout_redirect_uris=(),
+                      auth_method="client_secret_post")
+    new = replace(old, client_secret=rotate(app, old.client_id, timedelta(hours=2)))
+    for rp in (old, new):
+        assert token(client, rp, post=True).status_code == 200
+    clock.advance(hours=2)
+    assert token(client, old, post=True).status_code == 401
+    assert token(client, new, post=True).status_code == 200
+
+
+def test_introspection_revocation_and_par_accept_the_previous_secret_during_the_overlap(app, client, clock):
+    old = make_client(app, grant_types=("authorization_code", "client_credentials"))
+    new = replace(old, client_secret=rotate(app, old.client_id, timedelta(minutes=30)))
+    issued = token(client, new).get_json()["access_token"]
+    for rp in (old, new):
+        assert token(client, rp).status_code == 200
+        introspected = client.post("/introspect", data={"token": issued}, headers=basic_auth(rp))
+        assert introspected.status_code == 200 and introspected.get_json()["active"] is True
+        params = authorization_params(rp)
+        params.pop("client_id")
+        assert client.post("/par", data=params, headers=basic_auth(rp)).status_code == 201
+    assert client.post("/revoke", data={"token": token(client, old).get_json()["access_token"]},
+                       headers=basic_auth(old)).status_code == 200
+    clock.advance(minutes=30)
+    assert token(client, old).status_code == 401
+    assert client.post("/introspect", data={"token": issued}, headers=basic_auth(old)).status_code == 401
+    assert client.post("/revoke", data={"token": issued}, headers=basic_auth(old)).status_code == 401
+    params = authorization_params(old)
+    params.pop("client_id")
+    assert client.post("/par", data=params, headers=basic_auth(old)).status_code == 401
+    assert token(client, new).status_code == 200
+
+
+def test_a_rotation_without_overlap_ends_the_old_secret_at_once(app, client):
+    old = make_client(app, grant_types=("client_credentials",), redirect_uris=(), post_logout_redirect_uris=())
+    new = replace(old, client_secret=rotate(app, old.client_id, timedelta(0)))
+    assert token(client, old).status_code == 401
+    assert token(client, new).status_code == 200
