@@ -7,8 +7,8 @@ Starts Passerelle on a loopback port with a throwaway SQLite database holding th
 set up and a pending change request; then drives Chromium (/usr/bin/chromium, or
 $PASSERELLE_CHROMIUM; the browser tests' flags: headless, nothing leaves loopback) through
 the console in English: the sign-in with the key (Chromium's virtual authenticator), the
-search, a person, the two-factor reset form, then every page the console's navigation links
-and the first pages each of those links to. Each page is saved as console-<view>.png (the
+search, a person, the two-factor reset form, then every page the console's navigation links,
+the pages those link to and theirs in turn. Each view is saved as console-<view>.png (the
 Flask view's name), 1200 px wide, reduced to a small palette. Nothing is submitted: the
 pages are only looked at.
 """
@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from click.testing import CliRunner
 from PIL import Image
 from playwright.sync_api import Page, sync_playwright
+from werkzeug.exceptions import HTTPException
 
 from idp import create_app
 from idp.cli import main as idp_cli
@@ -120,10 +121,19 @@ class Camera:
         self.app, self.page, self.out = app, page, out
         self.adapter = app.url_map.bind("localhost")
         self.saved: list[Path] = []
+        self.names: set[str] = set()
 
     def view_of(self, path: str) -> tuple[str, dict]:
         endpoint, args = self.adapter.match(path, method="GET")
         return endpoint, args
+
+    def wanted(self, path: str) -> bool:
+        """A console page opened with GET whose view has no screenshot yet."""
+        try:
+            endpoint, _args = self.view_of(path)
+        except HTTPException:  # not a page (a POST-only route), or not Passerelle's
+            return False
+        return endpoint not in SKIPPED_VIEWS and self.name_of(path) not in self.names
 
     def name_of(self, path: str) -> str:
         endpoint, args = self.view_of(path)
@@ -139,7 +149,9 @@ class Camera:
 
     def shoot(self, name: str | None = None) -> Path:
         path = urlsplit(self.page.url).path
-        target = self.out / f"{name or self.name_of(path)}.png"
+        name = name or self.name_of(path)
+        self.names.add(name)
+        target = self.out / f"{name}.png"
         height = min(MAX_HEIGHT, self.page.evaluate("document.documentElement.scrollHeight"))
         self.page.screenshot(path=str(target), full_page=True, clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
         with Image.open(target) as image:
@@ -194,28 +206,22 @@ def run(out: Path) -> list[Path]:
                 camera.shoot()
                 person = urlsplit(page.url).path
                 for href in camera.links("main a[href^='/admin/people/']"):
-                    if href.startswith(person + "/"):
+                    if href.startswith(person + "/") and camera.wanted(href):
                         camera.open(href)
                         camera.shoot()
 
+                # Every page the navigation links, the pages those link to and theirs in
+                # turn (an item, its forms): one screenshot per view, nothing submitted.
                 camera.open("/admin/")
-                for nav_path in camera.links("nav.console-nav a"):
-                    if camera.view_of(nav_path)[0] in SKIPPED_VIEWS or nav_path.rstrip("/") == "/admin":
+                queue = [(href, 0) for href in camera.links("nav.console-nav a")]
+                while queue:
+                    href, depth = queue.pop(0)
+                    if not camera.wanted(urlsplit(href).path):
                         continue
-                    camera.open(nav_path)
+                    camera.open(href)
                     camera.shoot()
-                    # The pages this one leads to (an item, a form), one of each view.
-                    seen = set()
-                    for href in camera.links("main a"):
-                        if not href.startswith(nav_path.rstrip("/") + "/"):
-                            continue
-                        name = camera.name_of(urlsplit(href).path)
-                        if name in seen or camera.view_of(urlsplit(href).path)[0] in SKIPPED_VIEWS:
-                            continue
-                        seen.add(name)
-                        camera.open(href)
-                        camera.shoot()
-                        camera.open(nav_path)
+                    if depth < 2:
+                        queue += [(link, depth + 1) for link in camera.links("main a")]
                 browser.close()
         finally:
             server.stop()

@@ -265,32 +265,35 @@ def test_operators_open_person_pages_from_an_organization(app, client, operator_
 
 # --- Two agents resetting the same person at once: one effect ------------------------------------
 
-def test_two_agents_resetting_the_same_person_at_once_have_one_effect(app, desk_id, person_id, monkeypatch):
-    """Both agents have read the person (two-factor set up) before either changes anything."""
+@pytest.mark.parametrize("action,tag", [("reset-two-factor", EventTag.CONSOLE_TWO_FACTOR_RESET),
+                                        ("disable", EventTag.ACCOUNT_DISABLED)])
+def test_two_agents_acting_on_the_same_person_at_once_have_one_effect(app, desk_id, person_id, monkeypatch,
+                                                                      action, tag):
+    """Both agents' requests have read the person before either changes anything."""
     second_id = make_agent(app, "desk2@example.ca", SERVICE_DESK)
     clients = [app.test_client(), app.test_client()]
     tokens = []
     for agent_id, agent_client in zip((desk_id, second_id), clients):
         sign_in_as(app, agent_client, agent_id)
         find_person(agent_client, "zoe@example.ca")
-        tokens.append(csrf_token(agent_client.get(f"/admin/people/{person_id}/reset-two-factor").text))
+        tokens.append(csrf_token(agent_client.get(f"/admin/people/{person_id}/{action}").text))
     both_read = threading.Barrier(2, timeout=10)
-    removed_kinds = PersonActions._removed_kinds
+    target = PersonActions._target
 
-    def read_then_wait(self, user):
-        kinds = removed_kinds(self, user)
+    def read_then_wait(self, agent, user_id, reason):
+        found = target(self, agent, user_id, reason)
         both_read.wait()
-        return kinds
+        return found
 
-    monkeypatch.setattr(PersonActions, "_removed_kinds", read_then_wait)
+    monkeypatch.setattr(PersonActions, "_target", read_then_wait)
     responses = [None, None]
 
-    def reset(index: int) -> None:
-        responses[index] = clients[index].post(f"/admin/people/{person_id}/reset-two-factor", data={
+    def act(index: int) -> None:
+        responses[index] = clients[index].post(f"/admin/people/{person_id}/{action}", data={
             "csrf_token": tokens[index], "verification": "callback_known_number",
             "reason": f"Rappel de l'agent {index + 1}"})
 
-    threads = [threading.Thread(target=reset, args=(index,)) for index in range(2)]
+    threads = [threading.Thread(target=act, args=(index,)) for index in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -299,10 +302,12 @@ def test_two_agents_resetting_the_same_person_at_once_have_one_effect(app, desk_
     assert statuses == [303, 422], [response.text[:300] for response in responses]
     loser = next(response for response in responses if response.status_code == 422)
     assert "Nothing to do" in loser.text
-    assert len(events(app, EventTag.CONSOLE_TWO_FACTOR_RESET)) == 1
-    assert count(app, OutboxMessage, OutboxMessage.template == "two-factor-reset") == 1
+    assert len(events(app, tag)) == 1
     with app.app_context():
-        assert db.session.get(User, person_id).mfa_enrolled_at is None
+        user = db.session.get(User, person_id)
+        assert (user.mfa_enrolled_at is None) if action == "reset-two-factor" else (user.disabled_at is not None)
+    if action == "reset-two-factor":
+        assert count(app, OutboxMessage, OutboxMessage.template == "two-factor-reset") == 1
 
 
 # --- Markup in a reason or a name: escaped -------------------------------------------------------
