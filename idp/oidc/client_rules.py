@@ -18,6 +18,10 @@ from idp.oidc.errors import InvalidClientMetadata
 from idp.oidc.models import Client
 
 PROFILES = ("fapi2",)  # policy sets an operator applies (--profile); docs/oidc.md
+# What a fapi2 client may sign with (FAPI 2.0 Security Profile §5.4.1), and its ID tokens'
+# algorithm: ES256, the one of the two Passerelle signs ID tokens with.
+FAPI2_SIGNING_ALGS = ("PS256", "ES256")
+FAPI2_ID_TOKEN_ALG = "ES256"
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SUBJECT_TYPES = ("public", "pairwise")
@@ -115,7 +119,8 @@ def check_profile_name(profile: str) -> None:
 def check_profile(client: Client) -> None:
     """FAPI 2.0 Security Profile §5.3.2 and Message Signing §5, as far as Passerelle reaches
     (docs/oidc.md, The fapi2 profile): a confidential client authenticating with
-    private_key_jwt, PKCE, pushed and signed authorization requests, DPoP-bound tokens. The authorization
+    private_key_jwt, PKCE, pushed and signed authorization requests, DPoP-bound tokens, ES256
+    ID tokens (what it may sign with: signing_algs_for). The authorization
     response always carries `iss` (RFC 9207). Raises InvalidClientMetadata naming what breaks it."""
     if client.profile != "fapi2":
         return
@@ -126,10 +131,20 @@ def check_profile(client: Client) -> None:
         (not client.require_signed_request_object, "signed request objects (--require-signed-request-object)"),
         (client.allow_unsigned_request_objects, "no unsigned request objects (--no-allow-unsigned-request-objects)"),
         (not client.dpop_bound_access_tokens, "DPoP-bound access tokens (--require-dpop)"),
+        (client.id_token_signed_response_alg != FAPI2_ID_TOKEN_ALG, f"{FAPI2_ID_TOKEN_ALG} ID tokens (--id-token-alg)"),
     ) if broken]
     if needs:
         raise InvalidClientMetadata(f"the fapi2 profile needs {', '.join(needs)}; "
                                     "`idp clients update CLIENT_ID --profile none` lifts the profile first")
+
+
+def signing_algs_for(client: Any, supported: Iterable[str]) -> list[str]:
+    """The algorithms of `supported` this client may sign its request objects, client
+    assertions and DPoP proofs with: all of them, or under the fapi2 profile only PS256 and
+    ES256 (FAPI 2.0 Security Profile §5.4.1). client: a Client record or its snapshot."""
+    if client.profile != "fapi2":
+        return list(supported)
+    return [alg for alg in supported if alg in FAPI2_SIGNING_ALGS]
 
 
 def check_pkce(require_pkce: bool, is_public: bool) -> None:

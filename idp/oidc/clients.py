@@ -21,6 +21,7 @@ from idp.config import Settings
 from idp.oidc.client_rules import (
     CLIENT_ID_PATTERN,
     DEFAULT_SCOPE,
+    FAPI2_ID_TOKEN_ALG,
     ID_TOKEN_ALGS,
     SUBJECT_TYPES,
     check_auth_method,
@@ -100,6 +101,7 @@ class ClientService:
             check_profile_name(profile)
             require_pushed_authorization_requests = require_signed_request_object = True
             dpop_bound_access_tokens = True  # sender-constrained tokens (FAPI 2.0 §5.3.2.1): DPoP
+            id_token_alg = id_token_alg or FAPI2_ID_TOKEN_ALG
         redirect_uris = [check_uri(uri, "redirect URI") for uri in redirect_uris]
         post_logout_redirect_uris = [check_uri(uri, "post-logout redirect URI") for uri in post_logout_redirect_uris]
         grant_types = check_grant_types(grant_types, redirect_uris)
@@ -226,6 +228,7 @@ class ClientService:
             client.profile = profile
             client.require_pkce = client.require_pushed_authorization_requests = True
             client.require_signed_request_object = client.dpop_bound_access_tokens = True
+            client.id_token_signed_response_alg = FAPI2_ID_TOKEN_ALG
         if scope is not None:
             client.scope = check_scope(scope)
         if initiate_login_uri is not None:

@@ -51,6 +51,7 @@ class OAuthClient(ClientMixin):
     allow_unsigned_request_objects: bool = False  # alg none accepted (operator's choice)
     dpop_bound_access_tokens: bool = False  # every token request carries a DPoP proof (RFC 9449 §5.2)
     dpop_require_nonce: bool = False  # its DPoP proofs carry a nonce from Passerelle (§8)
+    profile: str | None = None  # a policy set (fapi2: the algorithms it may sign with, client_rules)
     # The secret a rotation replaced, accepted until its overlap ends (idp.oidc.client_secrets).
     previous_secret_hash: str | None = None
     previous_secret_expires_at: datetime | None = None
@@ -82,6 +83,7 @@ class OAuthClient(ClientMixin):
             allow_unsigned_request_objects=record.allow_unsigned_request_objects,
             dpop_bound_access_tokens=record.dpop_bound_access_tokens,
             dpop_require_nonce=record.dpop_require_nonce,
+            profile=record.profile,
             previous_secret_hash=record.previous_secret_hash,
             previous_secret_expires_at=record.previous_secret_expires_at,
             clock=clock,

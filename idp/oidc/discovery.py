@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
 from idp.oidc.dpop import SIGNING_ALGS as DPOP_ALGS
-from idp.oidc.grants import TOKEN_AUTH_METHODS
+from idp.oidc.grants import ASSERTION_ALGS, TOKEN_AUTH_METHODS
 from idp.oidc.keys import SUPPORTED_ALGS
 from idp.oidc.request_objects import SIGNING_ALGS as REQUEST_OBJECT_ALGS
 from idp.oidc.server import ENDPOINT_PATHS
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
-
-ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
 
 
 def provider_metadata(issuer: str) -> dict:

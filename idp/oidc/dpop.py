@@ -23,6 +23,7 @@ import hmac
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from joserfc import jwk, jws
 from joserfc.errors import JoseError, SecurityWarning
 from sqlalchemy.exc import IntegrityError
 
+from idp.oidc.client_rules import signing_algs_for
 from idp.oidc.errors import DPoPError
 from idp.oidc.models import DPoPProofJti
 from idp.oidc.token_queries import FoundToken
@@ -101,6 +103,12 @@ def normalized_url(url) -> tuple[str, str, str] | None:
     return scheme, netloc, parts.path or "/"
 
 
+def algorithms_for(client) -> list[str]:
+    """What this client's DPoP proofs may be signed with (a fapi2 client: PS256 or ES256);
+    every supported algorithm when the client is unknown."""
+    return signing_algs_for(client, SIGNING_ALGS) if client is not None else list(SIGNING_ALGS)
+
+
 class DPoPVerifier:
     """Checks proofs and makes nonces; one per request (session, settings, clock, hasher)."""
 
@@ -111,10 +119,11 @@ class DPoPVerifier:
         self.hasher = hasher
 
     def verify(self, raw: str, *, method: str, url: str, access_token: str | None = None,
-               require_nonce: bool = False) -> Proof:
+               require_nonce: bool = False, algorithms: Sequence[str] = SIGNING_ALGS) -> Proof:
         """The verified proof `raw` for a `method` request to `url` (with `access_token` at a
-        resource: its `ath` must match). Raises DPoPError; the proof's jti is spent last."""
-        claims, key = self._verified_jwt(raw)
+        resource: its `ath` must match), signed with one of `algorithms` (the client's:
+        algorithms_for). Raises DPoPError; the proof's jti is spent last."""
+        claims, key = self._verified_jwt(raw, algorithms)
         if claims.get("htm") != method:
             raise DPoPError("The DPoP proof is for another HTTP method ('htm').")
         expected = normalized_url(url)
@@ -164,7 +173,7 @@ class DPoPVerifier:
 
     # Internals -------------------------------------------------------------------------------
 
-    def _verified_jwt(self, raw) -> tuple[dict, jwk.Key]:
+    def _verified_jwt(self, raw, algorithms: Sequence[str]) -> tuple[dict, jwk.Key]:
         """Claims and public key of a proof whose header and signature check out."""
         if not isinstance(raw, str) or not raw or len(raw) > MAX_PROOF_LENGTH:
             raise DPoPError("The DPoP proof is missing, empty or too large.")
@@ -176,8 +185,8 @@ class DPoPVerifier:
         if not isinstance(header, dict) or str(header.get("typ", "")).lower() != PROOF_TYPE:
             raise DPoPError("The DPoP proof must have 'typ: dpop+jwt'.")
         alg = header.get("alg")
-        if alg not in SIGNING_ALGS:
-            raise DPoPError(f"The DPoP proof must be signed with one of {', '.join(SIGNING_ALGS)}.")
+        if alg not in SIGNING_ALGS or alg not in algorithms:
+            raise DPoPError(f"The DPoP proof must be signed with one of {', '.join(algorithms)}.")
         key_data = header.get("jwk")
         if not isinstance(key_data, dict) or key_data.get("kty") not in KEY_TYPES:
             raise DPoPError("The DPoP proof must carry the client's public key ('jwk').")
@@ -260,7 +269,8 @@ class DPoPBinding:
                 request.dpop_jkt = None
                 return
             proof = grant.server.dpop().verify(raw, method=request.method, url=request.uri,
-                                               require_nonce=client.dpop_require_nonce)
+                                               require_nonce=client.dpop_require_nonce,
+                                               algorithms=algorithms_for(client))
             if bound_refresh and not hmac.compare_digest(proof.jkt, parent.dpop_jkt):
                 raise DPoPError("The refresh token is bound to another key: sign the DPoP proof with it.")
         except DPoPError as problem:

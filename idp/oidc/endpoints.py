@@ -90,7 +90,8 @@ def dpop_refusal(server: PasserelleServer, request: Request, token, plain_token:
             raise DPoPError("A DPoP proof (the DPoP header) is required with a DPoP-bound access token.")
         proof = server.dpop().verify(raw, method=request.method, url=server.issuer + request.path,
                                      access_token=plain_token,
-                                     require_nonce=client is not None and client.dpop_require_nonce)
+                                     require_nonce=client is not None and client.dpop_require_nonce,
+                                     algorithms=dpop.algorithms_for(client))
     except DPoPError as problem:
         return _dpop_error(problem.error, problem.description, problem.nonce)
     if not hmac.compare_digest(proof.jkt, token.dpop_jkt):

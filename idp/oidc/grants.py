@@ -24,10 +24,11 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
 
+from idp.oidc.client_rules import signing_algs_for
 from idp.oidc.dpop import bound_key
 from idp.oidc.models import ClientAssertionJti
 from idp.oidc.token_queries import GrantContext, Person
@@ -35,6 +36,9 @@ from idp.ops import metrics
 from idp.security.secrets import new_token
 
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+# Published as token_endpoint_auth_signing_alg_values_supported: what a client assertion may
+# be signed with (a fapi2 client: fewer, client_rules.signing_algs_for).
+ASSERTION_ALGS = ["RS256", "PS256", "ES256"]
 # A person's scopes: never on a client_credentials token, where no person is involved.
 USER_SCOPES = {"openid", "offline_access", "profile", "email", "phone", "address", "organization"}
 
@@ -234,6 +238,37 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def __init__(self, server):
         super().__init__(validate_jti=True, leeway=self.CLOCK_SKEW)
         self.server = server
+
+    def __call__(self, query_client, request):
+        def client_whose_algorithm_checks_out(client_id):
+            client = query_client(client_id)
+            if client is not None:
+                self.check_algorithm(client, request.form.get("client_assertion"))
+            return client
+
+        return super().__call__(client_whose_algorithm_checks_out, request)
+
+    @staticmethod
+    def check_algorithm(client, assertion: str) -> None:
+        """The assertion's alg is one this client may sign with (a fapi2 client: PS256 or
+        ES256). Raises InvalidClientError."""
+        allowed = signing_algs_for(client, ASSERTION_ALGS)
+        try:
+            alg = jws.extract_compact(assertion.encode()).protected.get("alg")
+        except (JoseError, ValueError, TypeError, AttributeError):
+            alg = None  # Authlib refuses what does not parse
+        if alg not in allowed:
+            raise InvalidClientError(description=f"The client assertion must be signed with one of {', '.join(allowed)}.")
+
+    def process_assertion_claims(self, assertion, resolve_key):
+        """Authlib's, with the algorithms Passerelle publishes: joserfc's default list
+        leaves out PS256. Raises InvalidClientError."""
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGS)
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from error
+        self.verify_claims(token.claims)
+        return token.claims
 
     def get_audiences(self):
         return [self.server.endpoint_url("token"), self.server.issuer]

@@ -17,6 +17,8 @@ from authlib.oauth2.rfc9101.errors import InvalidRequestObjectError, RequestNotS
 from joserfc import jws, jwt
 from joserfc.errors import JoseError, SecurityWarning
 
+from idp.oidc.client_rules import signing_algs_for
+
 # Published as request_object_signing_alg_values_supported; `none` only per client.
 SIGNING_ALGS = ["RS256", "PS256", "ES256"]
 MAX_REQUEST_OBJECT_LENGTH = 16 * 1024
@@ -49,7 +51,8 @@ class PasserelleRequestObjects(JWTAuthenticationRequest):
         return {"issuer": self.server.issuer, "request_object_signing_alg_values_supported": SIGNING_ALGS}
 
     def get_request_object_signing_algorithms(self, client):
-        return [*SIGNING_ALGS, "none"] if client.allow_unsigned_request_objects else list(SIGNING_ALGS)
+        algorithms = signing_algs_for(client, SIGNING_ALGS)
+        return [*algorithms, "none"] if client.allow_unsigned_request_objects else algorithms
 
     def get_client_require_signed_request_object(self, client) -> bool:
         return client.require_signed_request_object
@@ -71,6 +74,10 @@ def unpack(server, client, oauth_request) -> tuple[dict[str, str], bool]:
         raise RequestNotSupportedError(description="Unsigned request objects are not accepted from this client: "
                                                    "sign it with a registered key.", state=state)
     signed = alg != "none"
+    allowed = signing_algs_for(client, SIGNING_ALGS)
+    if signed and alg not in allowed:  # RFC 9101 §6.2: an invalid request object
+        raise InvalidRequestObjectError(
+            description=f"The request object must be signed with one of {', '.join(allowed)}.", state=state)
     with warnings.catch_warnings():
         # joserfc warns that `none` is deprecated: this client's operator chose to allow it.
         warnings.simplefilter("ignore", SecurityWarning)
