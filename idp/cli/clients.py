@@ -268,6 +268,10 @@ def clients_show(client_id: str, as_json: bool) -> None:
 @clients.command("update")
 @click.argument("client_id")
 @click.option("--scope", help="Replace the scopes the client may ask for (space-separated).")
+@click.option("--require-consent/--no-require-consent", default=None,
+              help="Ask people to consent before sharing their data with this client, or stop asking.")
+@click.option("--min-acr", type=click.Choice(["", *ACR_VALUES_SUPPORTED]),
+              help='Lowest assurance level accepted (weaker sessions are stepped up); "" removes it.')
 @click.option("--initiate-login-uri", help='Where invited people go after registering; "" removes it.')
 @PKCE_OPTION
 @REQUIRE_PAR_OPTION
@@ -282,18 +286,22 @@ def clients_show(client_id: str, as_json: bool) -> None:
 def clients_update(client_id: str, scope: str | None, initiate_login_uri: str | None, require_pkce: bool | None,
                    require_par: bool | None, jwks_file, jwks_uri: str | None, require_signed_request_object: bool | None,
                    allow_unsigned_request_objects: bool | None, profile: str | None, dpop_bound_access_tokens: bool | None,
-                   dpop_require_nonce: bool | None, as_json: bool, **logout: Any) -> None:
-    """Change a client's scopes, initiate_login_uri, PKCE requirement or logout URIs."""
+                   dpop_require_nonce: bool | None, as_json: bool, require_consent: bool | None = None,
+                   min_acr: str | None = None, **logout: Any) -> None:
+    """Change a client's scopes, consent, minimum acr, initiate_login_uri, PKCE requirement,
+    policies or logout URIs."""
     from idp.extensions import db as database
 
     keys = {"jwks": _read_jwks(jwks_file) if jwks_file else None, "jwks_uri": jwks_uri,
             "require_signed_request_object": require_signed_request_object, "profile": profile,
             "allow_unsigned_request_objects": allow_unsigned_request_objects,
-            "dpop_bound_access_tokens": dpop_bound_access_tokens, "dpop_require_nonce": dpop_require_nonce}
+            "dpop_bound_access_tokens": dpop_bound_access_tokens, "dpop_require_nonce": dpop_require_nonce,
+            "require_consent": require_consent, "min_acr": min_acr}
     if scope is None and initiate_login_uri is None and require_pkce is None and require_par is None and all(
             value is None for value in keys.values()) and all(
             value is None for value in logout.values()):
-        raise click.UsageError("nothing to change: give --scope, --initiate-login-uri, --pkce/--no-pkce "
+        raise click.UsageError("nothing to change: give --scope, --[no-]require-consent, --min-acr, "
+                               "--initiate-login-uri, --pkce/--no-pkce "
                                "--require-par/--no-require-par, a key, request object or DPoP option (--jwks-file, --jwks-uri, --require-dpop, ...) "
                                "and/or a logout option (--backchannel-logout-uri, --frontchannel-logout-uri, ...)")
     client = client_service().update(client_id, scope=scope, initiate_login_uri=initiate_login_uri,

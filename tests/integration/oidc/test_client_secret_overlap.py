@@ -68,3 +68,36 @@ def test_a_rotation_without_overlap_ends_the_old_secret_at_once(app, client):
     new = replace(old, client_secret=rotate(app, old.client_id, timedelta(0)))
     assert token(client, old).status_code == 401
     assert token(client, new).status_code == 200
+
+
+def test_the_cli_rotates_with_an_overlap_and_updates_consent_and_minimum_acr(app):
+    from click.testing import CliRunner
+
+    from idp.cli import main
+
+    rp = make_client(app, grant_types=("client_credentials",), redirect_uris=(), post_logout_redirect_uris=())
+
+    def idp(*args):
+        return CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+
+    bad = idp("clients", "rotate-secret", rp.client_id, "--overlap", "soon")
+    assert bad.exit_code == 2 and "--overlap" in bad.output
+    too_long = idp("clients", "rotate-secret", rp.client_id, "--overlap", "31d")
+    assert too_long.exit_code == 1 and "30 days" in too_long.output
+    rotated = idp("clients", "rotate-secret", rp.client_id, "--overlap", "2h", "--json")
+    assert rotated.exit_code == 0, rotated.output
+    import json
+
+    body = json.loads(rotated.output)
+    assert body["previous_secret_expires_at"] and body["client_secret"] != rp.client_secret
+    with app.app_context():
+        ctx = app_context()
+        service = ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher)
+        client = service.get(rp.client_id)
+        assert service.is_secret_valid(client, rp.client_secret) and service.is_secret_valid(client, body["client_secret"])
+    updated = idp("clients", "update", rp.client_id, "--require-consent", "--min-acr", "urn:passerelle:acr:mfa", "--json")
+    assert updated.exit_code == 0, updated.output
+    assert json.loads(updated.output)["require_consent"] is True
+    assert json.loads(updated.output)["min_acr"] == "urn:passerelle:acr:mfa"
+    removed = idp("clients", "update", rp.client_id, "--min-acr", "", "--json")
+    assert json.loads(removed.output)["min_acr"] is None
