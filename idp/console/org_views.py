@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp.console.errors import NothingToDo, ReasonRequired
+from idp.console.errors import NothingToDo, OwnAccount, ReasonRequired
 from idp.console.forms import ReasonForm
 from idp.console.organizations import APPROVE, DISABLE, ENABLE, REJECT
 from idp.console.views import ERROR_MESSAGES, bp
@@ -33,6 +33,7 @@ from idp.orgs.errors import (
 
 DECISION_ERRORS = {
     ReasonRequired: ERROR_MESSAGES[ReasonRequired],
+    OwnAccount: _l("This request is yours or concerns your own account. Ask another operator to decide it."),
     RequestAlreadyDecided: _l("This request was already decided, perhaps by another operator."),
     OrganizationDisabled: _l("The organization is disabled: enable it before approving."),
     MemberNotFound: _l("The member this request concerns is no longer in the organization: reject it."),

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from idp.accounts.models import User
 from idp.audit import EventTag, record_event
 from idp.console.actions import checked_reason
-from idp.console.errors import NothingToDo
+from idp.console.errors import NothingToDo, OwnAccount
 from idp.console.roles import Agent
 from idp.orgs.models import ChangeRequest, Membership, Organization, RequestState
 from idp.orgs.requests import ChangeRequestService
@@ -103,9 +103,12 @@ class ConsoleOrganizations:
 
     def decide(self, agent: Agent, agent_email: str | None, reference: str, decision: str, reason: str | None) -> RequestRow:
         """Approve or reject with a reason (required here, unlike the CLI), sent to the
-        requester by the service. Raises NotAllowed, ReasonRequired, and what
+        requester by the service. Raises NotAllowed, OwnAccount (the agent asked for it or it
+        concerns them: another operator decides), ReasonRequired, and what
         ChangeRequestService.approve / reject raise (the caller rolls back then)."""
         agent.require_operator()
+        if self._concerns(self.service.get_request(reference), agent, agent_email):
+            raise OwnAccount
         reason = checked_reason(reason)
         by_operator = f"{agent_email or agent.user_id} (console)"
         method = self.service.approve if decision == APPROVE else self.service.reject
@@ -128,6 +131,14 @@ class ConsoleOrganizations:
             raise NothingToDo
         record_event(self.session, self.clock, EventTag.CONSOLE_ORGANIZATION_CHANGED, agent_id=agent.user_id,
                      organization=organization.public_id, action=action, reason=reason)
+
+    def _concerns(self, request: ChangeRequest, agent: Agent, agent_email: str | None) -> bool:
+        """The agent asked for this request, or is the member it removes or the new primary."""
+        target = self.session.get(Membership, request.target_membership_id) if request.target_membership_id else None
+        return (request.requested_by_user_id == agent.user_id
+                or (target is not None and target.user_id == agent.user_id)
+                or (agent_email is not None and request.new_email is not None
+                    and request.new_email.lower() == agent_email.lower()))
 
     def _request_row(self, request: ChangeRequest) -> RequestRow:
         organization = self.session.get(Organization, request.organization_id)

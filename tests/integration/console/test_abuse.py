@@ -15,13 +15,15 @@ from werkzeug.routing import IntegerConverter
 from idp.accounts.models import User
 from idp.audit import EventTag, SecurityEvent
 from idp.console.actions import PersonActions
-from idp.console.roles import OPERATOR, SERVICE_DESK
+from idp.console.roles import OPERATOR, SERVICE_DESK, RoleService
+from idp.context import app_context
 from idp.extensions import db
 from idp.mail.models import OutboxMessage
 from idp.orgs.models import ChangeRequest, Organization
 from tests.console_support import (
     APP_AMR,
     add_app_and_codes,
+    add_key,
     create_person,
     find_person,
     make_agent,
@@ -123,6 +125,28 @@ def test_an_agent_cannot_act_on_their_own_account_by_any_action(app, client, rol
     assert response.status_code == 422 and "You cannot act on your own account" in response.text
     assert_unchanged(app, agent_id)
     assert events(app, EventTag.CONSOLE_TWO_FACTOR_RESET) == [] and events(app, EventTag.SESSIONS_ENDED) == []
+
+
+@pytest.mark.parametrize("email", ["pat@example.ca", "sam@example.ca"])  # the requester, the member concerned
+def test_an_operator_cannot_decide_a_change_request_about_themselves(app, client, request_id, email):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        add_key(user)
+        RoleService(db.session, app_context().clock).grant(user, OPERATOR)
+        db.session.commit()
+        agent_id = user.id
+    sign_in_as(app, client, agent_id)
+    for decision in ("approve", "reject"):
+        form = client.get(f"/admin/requests/{request_id}/{decision}")
+        response = client.post(f"/admin/requests/{request_id}/{decision}",
+                               data={"csrf_token": csrf_token(form.text), "reason": "Moi"})
+        assert response.status_code == 422 and "Ask another operator" in response.text, decision
+    client.set_cookie("passerelle_lang", "fr")
+    form = client.get(f"/admin/requests/{request_id}/reject")
+    response = client.post(f"/admin/requests/{request_id}/reject", data={"csrf_token": csrf_token(form.text), "reason": "Moi"})
+    assert response.status_code == 422 and "Demandez à un autre opérateur" in response.text
+    assert count(app, ChangeRequest, ChangeRequest.state == "pending") == 1
+    assert events(app, EventTag.CONSOLE_REQUEST_DECIDED) == []
 
 
 # --- A console session without mfa-phr, or older than 15 minutes ----------------------------
