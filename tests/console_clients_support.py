@@ -3,13 +3,18 @@ test (tests/unit/test_translations.py, through tests/console_support.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def client_template_contexts() -> dict:
-    from idp.console.client_forms import ClientForm, InitialTokenForm, NewClientForm, RotateSecretForm
     from flask_babel import lazy_gettext as _l
 
+    from idp.console.client_forms import (
+        ClientForm,
+        InitialTokenForm,
+        NewClientForm,
+        RotateSecretForm,
+    )
     from idp.console.client_views import (
         AUTH_METHOD_NAMES,
         LIFETIME_NAMES,
@@ -22,7 +27,7 @@ def client_template_contexts() -> dict:
     from idp.console.forms import ReasonForm
     from idp.oidc.models import Client, InitialAccessToken
 
-    when = datetime(2026, 12, 3, 19, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
     record = Client(client_id="cPortail", name="Portail <b>des</b> documents", redirect_uris=["https://rp.example/cb"],
                     post_logout_redirect_uris=[], grant_types=["authorization_code"], scope="openid email",
                     token_endpoint_auth_method="client_secret_basic", is_public=False, subject_type="pairwise",

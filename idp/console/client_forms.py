@@ -11,7 +11,13 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from idp.console.forms import reason_field
-from idp.oidc.client_rules import API_SCOPES, DEFAULT_SCOPE, MAX_NAME_LENGTH, OPERATOR_SCOPES, SUPPORTED_SCOPES
+from idp.oidc.client_rules import (
+    API_SCOPES,
+    DEFAULT_SCOPE,
+    MAX_NAME_LENGTH,
+    OPERATOR_SCOPES,
+    SUPPORTED_SCOPES,
+)
 from idp.oidc.errors import InvalidClientMetadata
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")

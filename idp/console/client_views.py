@@ -32,6 +32,7 @@ from idp.console.views import ERROR_MESSAGES, bp
 from idp.console.web import console_page, current_agent, key_again, spend_key
 from idp.context import app_context
 from idp.extensions import db
+from idp.oidc.client_rules import CLIENT_ID_PATTERN
 from idp.oidc.clients import ClientService
 from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
 from idp.oidc.registration import RegistrationService
@@ -66,7 +67,12 @@ SUBJECT_NAMES = {"pairwise": _l("Pairwise: each sector sees its own identifier (
 OVERLAP_NAMES = {"0": _l("None: the current secret stops now"), "3600": _l("1 hour"), "86400": _l("1 day"),
                  "604800": _l("7 days"), "2592000": _l("30 days")}
 LIFETIME_NAMES = {"3600": _l("1 hour"), "86400": _l("1 day"), "604800": _l("7 days"), "2592000": _l("30 days")}
-ACR_NAMES = {"": _l("Any (no minimum)"), **{value: value for value in ACR_VALUES_SUPPORTED}}
+MAX_ROW_ID = 2**31 - 1  # an INTEGER column: a larger number is no row, not a database error
+ACR_LABELS = dict(zip(ACR_VALUES_SUPPORTED, (
+    _l("A password alone"), _l("A password and a code sent by email"), _l("Two-factor authentication"),
+    _l("Two-factor with a security key or passkey (phishing-resistant)"))))
+ACR_NAMES = {"": _l("Any (no minimum)"),
+             **{value: _l("%(level)s (%(acr)s)", level=ACR_LABELS[value], acr=value) for value in ACR_VALUES_SUPPORTED}}
 
 
 def get_console_clients() -> ConsoleClients:
@@ -76,6 +82,8 @@ def get_console_clients() -> ConsoleClients:
 
 
 def _show_or_404(client_id: str):
+    if not CLIENT_ID_PATTERN.fullmatch(client_id):
+        abort(404)  # before the database: a NUL byte is an error to PostgreSQL, not a miss
     try:
         return get_console_clients().show(current_agent(), client_id)
     except ClientNotFound:
@@ -99,6 +107,24 @@ def _policies(form: ClientForm) -> dict:
 def _refused(form, error: InvalidClientMetadata) -> None:
     field, message = rule_message(error, form._fields)
     form[field].errors = [*form[field].errors, message]
+
+
+def _attempt(form, action):
+    """Run the service call; a refusal becomes the form's message (after a rollback) and
+    None is returned, so the view shows the form again."""
+    try:
+        return action()
+    except InvalidClientMetadata as error:
+        db.session.rollback()
+        _refused(form, error)
+    except ReasonRequired as error:
+        form.reason.errors.append(ERROR_MESSAGES[type(error)])
+    return None
+
+
+def _duration(value: str | None, choices) -> timedelta:
+    """One of the page's choices, in seconds; anything else is negative, which the service refuses."""
+    return timedelta(seconds=int(value) if value in choices else -1)
 
 
 def _choice_lists() -> dict:
@@ -133,16 +159,10 @@ def new_client():
                 is_public=form.auth_method.data == "none", subject_type=form.subject_type.data,
                 sector_identifier=optional(form.sector_identifier.data), jwks=jwks,
                 profile="fapi2" if form.fapi2.data else None, **_policies(form))
-            try:
-                row, plain_secret = get_console_clients().create(current_agent(), form.reason.data, fields)
-            except InvalidClientMetadata as error:
-                db.session.rollback()
-                _refused(form, error)
-            except ReasonRequired as error:
-                form.reason.errors.append(ERROR_MESSAGES[type(error)])
-            else:
+            created = _attempt(form, lambda: get_console_clients().create(current_agent(), form.reason.data, fields))
+            if created is not None:
                 db.session.commit()
-                return render_template("console/client_secret.html", row=row, secret=plain_secret, created=True,
+                return render_template("console/client_secret.html", row=created[0], secret=created[1], created=True,
                                        until=None)
     return render_template("console/client_form.html", form=form, row=None, heading=_l("Register a relying party"),
                            **_choice_lists()), (
@@ -197,21 +217,14 @@ def rotate_client_secret(client_id: str):
     row = _show_or_404(client_id)
     form = RotateSecretForm()
     if form.validate_on_submit():
-        try:
-            seconds = int(form.overlap.data) if form.overlap.data in OVERLAP_CHOICES else -1
-            plain_secret, until = get_console_clients().rotate_secret(
-                current_agent(), client_id, timedelta(seconds=seconds), form.reason.data)
-        except InvalidClientMetadata as error:
-            db.session.rollback()
-            _refused(form, error)
-        except ReasonRequired as error:
-            form.reason.errors.append(ERROR_MESSAGES[type(error)])
-        else:
+        rotated = _attempt(form, lambda: get_console_clients().rotate_secret(
+            current_agent(), client_id, _duration(form.overlap.data, OVERLAP_CHOICES), form.reason.data))
+        if rotated is not None:
             if not spend_key():
                 return key_again()
             db.session.commit()
-            return render_template("console/client_secret.html", row=row, secret=plain_secret, created=False,
-                                   until=until)
+            return render_template("console/client_secret.html", row=row, secret=rotated[0], created=False,
+                                   until=rotated[1])
     return render_template("console/client_rotate.html", form=form, row=row, choices=_choices(OVERLAP_NAMES)), (
         422 if form.errors else 200)
 
@@ -247,17 +260,11 @@ def initial_tokens():
     """The unused initial access tokens (without their values) and issuing a new one."""
     form, service = InitialTokenForm(), get_console_clients()
     if form.validate_on_submit():
-        try:
-            seconds = int(form.expires_in.data) if form.expires_in.data in TOKEN_LIFETIMES else -1
-            plain, record = service.issue_initial_token(current_agent(), timedelta(seconds=seconds), form.reason.data)
-        except InvalidClientMetadata as error:
-            db.session.rollback()
-            _refused(form, error)
-        except ReasonRequired as error:
-            form.reason.errors.append(ERROR_MESSAGES[type(error)])
-        else:
+        issued = _attempt(form, lambda: service.issue_initial_token(
+            current_agent(), _duration(form.expires_in.data, TOKEN_LIFETIMES), form.reason.data))
+        if issued is not None:
             db.session.commit()
-            return render_template("console/client_token_issued.html", token=plain, record=record,
+            return render_template("console/client_token_issued.html", token=issued[0], record=issued[1],
                                    registration_on=app_context().settings.OIDC_DYNAMIC_REGISTRATION)
     return render_template("console/client_tokens.html", form=form, tokens=service.initial_tokens(current_agent()),
                            choices=_choices(LIFETIME_NAMES), notice=DONE.get(request.args.get("done"))), (
@@ -267,6 +274,8 @@ def initial_tokens():
 @bp.route("/initial-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @console_page(operator_only=True)
 def revoke_initial_token(token_id: int):
+    if token_id > MAX_ROW_ID:
+        abort(404)
     form, service = ReasonForm(), get_console_clients()
     record = next((token for token in service.initial_tokens(current_agent()) if token.id == token_id), None)
     if record is None and request.method == "GET":

@@ -40,7 +40,14 @@ from idp.oidc.client_rules import (
 )
 from idp.oidc.client_secrets import MAX_SECRET_OVERLAP, SECRET_PURPOSE, secret_matches
 from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
-from idp.oidc.models import AuthorizationCode, Client, ClientAssertionJti, Consent, PushedAuthorizationRequest, Token
+from idp.oidc.models import (
+    AuthorizationCode,
+    Client,
+    ClientAssertionJti,
+    Consent,
+    PushedAuthorizationRequest,
+    Token,
+)
 from idp.security.secrets import KeyedHasher
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
 

@@ -81,8 +81,8 @@ def test_service_desk_gets_the_403_page_on_every_relying_party_page(app, client,
 
 
 def test_people_without_a_role_get_404(app, client, rp):
-    from tests.oidc_support import make_user
     from idp.signin.services import SessionService
+    from tests.oidc_support import make_user
 
     user_id = make_user(app, "nobody@example.ca")
     with app.app_context():
@@ -108,6 +108,9 @@ def test_operator_lists_and_shows_clients_with_markup_escaped(app, client, opera
     assert secret_hash not in page.text and secret_hash not in listing.text
     assert client.get("/admin/clients/nobody").status_code == 404
     assert client.get(f"/admin/clients/{'x' * 300}").status_code == 404
+    for path in ("/admin/clients/%00", "/admin/clients/a%00b/edit", "/admin/clients/%00/disable",
+                 "/admin/initial-tokens/99999999999999999999/revoke"):
+        assert client.get(path).status_code == 404, path
 
 
 def test_operator_registers_a_client_and_sees_the_secret_once(app, client, operator_id, caplog):

@@ -9,7 +9,12 @@ import pytest
 
 from idp.context import app_context
 from idp.extensions import db
-from idp.oidc.client_secrets import MAX_SECRET_OVERLAP, SECRET_PURPOSE, is_overlap_running, secret_matches
+from idp.oidc.client_secrets import (
+    MAX_SECRET_OVERLAP,
+    SECRET_PURPOSE,
+    is_overlap_running,
+    secret_matches,
+)
 from idp.oidc.clients import ClientService
 from idp.oidc.directory import OAuthClient
 from idp.oidc.errors import InvalidClientMetadata
