@@ -10,6 +10,10 @@ authorization endpoint and the token endpoint would store them:
         --redirect-uri http://127.0.0.1:9/cb --code-challenge X --ttl 60 --out codes.txt
     python bench/passerelle_seed.py mint --kind refresh --count 20000 --client-id C --user-id 1 \
         --out refresh.txt
+    python bench/passerelle_seed.py people --count 2000 --password P --out people.txt
+        -> the addresses, one a line, of people who sign in with password P (the sign-in row)
+    python bench/passerelle_seed.py sizes
+        -> rows, bytes and index bytes of the tables a token or a sign-in writes to
 
 `mint` writes the plain values, one a line; the database only ever sees their keyed hashes.
 Each code or refresh token gets its own grant_id, as one sign-in would.
@@ -68,6 +72,66 @@ def cmd_user(args: argparse.Namespace) -> None:
             db.session.add(user)
             db.session.commit()
         print(json.dumps({"user_id": user.id, "subject": user.subject}))
+
+
+def cmd_people(args: argparse.Namespace) -> None:
+    """People for the sign-in row, all with the same password: it is hashed once, with the
+    app's own argon2id at its configured cost (verifying it at sign-in costs what any
+    person's does), rather than once per person."""
+    from sqlalchemy import insert, select
+
+    from idp.accounts.models import User
+    from idp.extensions import db
+
+    app = _app()
+    now = datetime.now(UTC)
+    emails = [f"signin-{index}@example.test" for index in range(args.count)]
+    with app.app_context():
+        password_hash = app.extensions["idp"].passwords.hash(args.password)
+        existing = set(db.session.scalars(select(User.email).where(User.email.like("signin-%@example.test"))))
+        rows = [{
+            "subject": secrets.token_hex(16), "email": email, "email_verified": True, "activated_at": now,
+            "given_name": "Bench", "family_name": str(index), "locale": "en", "password_hash": password_hash,
+            "created_at": now, "updated_at": now,
+        } for index, email in enumerate(emails) if email not in existing]
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(insert(User), rows[start:start + BATCH])
+        db.session.commit()
+    Path(args.out).write_text("\n".join(emails) + "\n")
+    print(json.dumps({"count": len(emails), "created": len(rows), "out": args.out}))
+
+
+# The tables a token request or a sign-in writes to (docs/performance.md, Scale).
+SIZED_TABLES = ("tokens", "authorization_codes", "sessions", "session_clients", "signin_transactions",
+                "email_codes", "mail_outbox", "security_events")
+
+
+def cmd_sizes(args: argparse.Namespace) -> None:  # noqa: ARG001
+    """Rows per table, and on PostgreSQL the table's bytes with its indexes and TOAST
+    (pg_total_relation_size) and its indexes' (pg_indexes_size); on SQLite from dbstat when
+    the library has it."""
+    from sqlalchemy import text
+
+    from idp.extensions import db
+
+    app = _app()
+    sizes = {}
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        for table in SIZED_TABLES:
+            rows = db.session.scalar(text(f'SELECT count(*) FROM "{table}"'))
+            total = indexes = None
+            if dialect == "postgresql":
+                total, indexes = db.session.execute(
+                    text("SELECT pg_total_relation_size(:t), pg_indexes_size(:t)"), {"t": table}).one()
+            elif dialect == "sqlite":
+                try:
+                    total = db.session.scalar(text("SELECT sum(pgsize) FROM dbstat WHERE name = :t OR tbl_name = :t"),
+                                              {"t": table})
+                except Exception:  # noqa: BLE001  (dbstat is an optional SQLite module)
+                    db.session.rollback()
+            sizes[table] = {"rows": rows, "bytes": total, "index_bytes": indexes}
+    print(json.dumps({"dialect": dialect, "tables": sizes}))
 
 
 def cmd_mint(args: argparse.Namespace) -> None:
@@ -164,6 +228,13 @@ def main(argv: list[str] | None = None) -> None:
     user = sub.add_parser("user", help="create the bench user if missing; print its id")
     user.add_argument("--email", default="bench@example.test")
     user.set_defaults(func=cmd_user)
+    people = sub.add_parser("people", help="people who sign in with one password; write their addresses")
+    people.add_argument("--count", type=int, required=True)
+    people.add_argument("--password", required=True)
+    people.add_argument("--out", required=True)
+    people.set_defaults(func=cmd_people)
+    sized = sub.add_parser("sizes", help="rows and bytes of the tables tokens and sign-ins write to")
+    sized.set_defaults(func=cmd_sizes)
     mint = sub.add_parser("mint", help="insert fresh codes or refresh tokens; write the plain values")
     mint.add_argument("--kind", choices=("code", "refresh"), required=True)
     mint.add_argument("--count", type=int, required=True)

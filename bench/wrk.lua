@@ -3,6 +3,7 @@
 --   wrk -t T -c C -d D -s bench/wrk.lua URL -- MODE NTHREADS [AUTH] [BODY_PREFIX VALUES_FILE BODY_SUFFIX]
 --
 -- MODE get     GET URL (discovery, JWKS, hello)
+-- MODE bearer  GET URL with "Authorization: Bearer AUTH" (UserInfo, one access token throughout)
 -- MODE post    POST a fixed form body BODY_PREFIX with HTTP Basic AUTH (client_credentials);
 --              wrk builds the request once, so this costs no Lua per request
 -- MODE values  POST BODY_PREFIX .. value .. BODY_SUFFIX, one fresh value a request, values read
@@ -27,6 +28,10 @@ function init(args)
    used = 0
    exhausted = 0
    if mode == "get" then
+      return
+   end
+   if mode == "bearer" then
+      wrk.headers["Authorization"] = "Bearer " .. args[3]
       return
    end
    local headers = {}

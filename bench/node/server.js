@@ -14,6 +14,9 @@
 //   POST /mint?kind=code&count=N    mint N fresh authorization codes (PKCE S256), one Grant
 //                                   each; answers the code values, one a line
 //   POST /mint?kind=refresh&count=N same for refresh tokens (scope openid offline_access)
+//   POST /mint?kind=access&count=N  same for opaque access tokens (UserInfo, introspection):
+//                                   a token issued by a code exchange lives only in the memory
+//                                   of the worker that issued it
 //
 // Storage is oidc-provider's own in-memory adapter (lib/adapters/memory_adapter.js), given a
 // larger LRU: the stock one keeps only ~1000 entries, so pre-minted codes would be evicted by
@@ -142,8 +145,8 @@ function runPrimary() {
       if (req.method === 'POST' && url.pathname === '/mint') {
         const kind = url.searchParams.get('kind');
         const count = Number(url.searchParams.get('count') || '0');
-        if (!['code', 'refresh'].includes(kind) || !(count > 0 && count <= 2_000_000)) {
-          res.writeHead(400).end('kind=code|refresh&count=1..2000000\n');
+        if (!['code', 'refresh', 'access'].includes(kind) || !(count > 0 && count <= 2_000_000)) {
+          res.writeHead(400).end('kind=code|refresh|access&count=1..2000000\n');
           return;
         }
         const values = await mint(kind, count);
@@ -275,6 +278,10 @@ async function runWorker() {
         codeChallengeMethod: 'S256',
         nonce: 'bench-nonce',
       }).save();
+    } else if (kind === 'access') {
+      const token = new provider.AccessToken({ ...common, gty: 'authorization_code' });
+      token.format = 'opaque'; // set by the token id generator, skipped when the jti is given
+      await token.save();
     } else {
       await new provider.RefreshToken({
         ...common, gty: 'authorization_code', rotations: 0,
