@@ -46,19 +46,16 @@ from __future__ import annotations
 import argparse
 import base64
 import ctypes
-import email
 import hashlib
 import json
 import math
 import os
 import platform
-import re
 import secrets
 import shlex
 import shutil
 import signal
 import socket
-import socketserver
 import statistics
 import subprocess
 import sys
@@ -73,6 +70,9 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from signin_flow import SignInWalk, SmtpSink  # bench/, beside this file
+
 ROOT = BENCH.parent
 NODE_DIR = BENCH / "node"
 WRK_LUA = BENCH / "wrk.lua"
@@ -437,80 +437,6 @@ class NodeServer(Server):
             tmp.unlink(missing_ok=True)
 
 
-class SmtpSink:
-    """A loopback SMTP server that keeps the last 6-digit code sent to each address: where
-    Passerelle's sign-in codes go during the sign-in row. Only what the walk needs of SMTP."""
-
-    CODE = re.compile(rb"(?<!\d)(\d{6})(?!\d)")
-
-    def __init__(self) -> None:
-        self.codes: dict[str, str] = {}
-        self.changed = threading.Condition()
-        sink = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                self.wfile.write(b"220 bench sink\r\n")
-                recipients: list[str] = []
-                while line := self.rfile.readline():
-                    verb = line[:4].upper()
-                    if verb in (b"EHLO", b"HELO"):
-                        self.wfile.write(b"250 bench\r\n")
-                    elif verb == b"RCPT":
-                        recipients.append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
-                        self.wfile.write(b"250 ok\r\n")
-                    elif verb == b"DATA":
-                        self.wfile.write(b"354 go on\r\n")
-                        data = b""
-                        while (chunk := self.rfile.readline()) and chunk not in (b".\r\n", b".\n"):
-                            data += chunk
-                        sink.deliver(recipients, data)
-                        recipients = []
-                        self.wfile.write(b"250 queued\r\n")
-                    elif verb == b"QUIT":
-                        self.wfile.write(b"221 bye\r\n")
-                        return
-                    else:  # MAIL, RSET, NOOP
-                        self.wfile.write(b"250 ok\r\n")
-
-        socketserver.ThreadingTCPServer.daemon_threads = True
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer((LOOPBACK, 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self) -> SmtpSink:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def deliver(self, recipients: list[str], data: bytes) -> None:
-        message = email.message_from_bytes(data)
-        text = b""
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                text += part.get_payload(decode=True) or b""
-        match = self.CODE.search(text)
-        if match:
-            with self.changed:
-                for address in recipients:
-                    self.codes[address] = match.group(1).decode()
-                self.changed.notify_all()
-
-    def forget(self, address: str) -> None:
-        with self.changed:
-            self.codes.pop(address, None)
-
-    def wait_code(self, address: str, timeout: float = 30) -> str:
-        with self.changed:
-            if not self.changed.wait_for(lambda: address in self.codes, timeout=timeout):
-                raise BenchError(f"no sign-in code emailed to {address} within {timeout:.0f} s")
-            return self.codes.pop(address)
-
-
 class PasserelleServer(Server):
     """Passerelle under one server (granian or gunicorn), on a database of its own (SQLite)
     or the one --database-url names (shared by both servers then)."""
@@ -846,8 +772,6 @@ class Bench:
         """--signin-concurrency walkers sign people in back to back for `seconds`: sign-ins
         per second, their latency, and the server's CPU per whole sign-in. The walkers run
         in this process (their CPU counts as `others`, as wrk's would not)."""
-        from signin_flow import SignInWalk  # bench/, beside this file
-
         assert self.sink is not None
         latencies: list[float] = []
         failures: list[str] = []
@@ -915,8 +839,6 @@ def preflight(server: Server, endpoint: str) -> None:
             server.skipped[endpoint] = "Passerelle only (oidc-provider: see docs/performance.md)"
             return
         try:
-            from signin_flow import SignInWalk
-
             walk = SignInWalk(server.base, server.client_id, server.client_secret, REDIRECT_URI,
                               scope="openid offline_access")
             address = server.person()
@@ -1350,7 +1272,6 @@ def main(argv: list[str] | None = None) -> int:
     # Also when started in the background by a shell, which leaves SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.monotonic()
-    sys.path.insert(0, str(BENCH))
     sink = _SINK = SmtpSink().start()
     results: list[dict[str, Any]] = []
     try:

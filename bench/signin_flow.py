@@ -18,11 +18,14 @@ through granian and gunicorn.
 from __future__ import annotations
 
 import base64
+import email
 import hashlib
 import http.client
 import json
 import re
 import secrets
+import socketserver
+import threading
 import urllib.parse
 from collections.abc import Callable
 
@@ -178,3 +181,78 @@ class SignInWalk:
             return self.exchange(code, verifier)
         finally:
             self.close()
+
+
+class SmtpSink:
+    """A loopback SMTP server that keeps the last 6-digit code sent to each address: where
+    Passerelle's sign-in codes go during bench/run.py's sign-in row. Only what the walk
+    needs of SMTP."""
+
+    CODE = re.compile(rb"(?<!\d)(\d{6})(?!\d)")
+
+    def __init__(self) -> None:
+        self.codes: dict[str, str] = {}
+        self.changed = threading.Condition()
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                self.wfile.write(b"220 bench sink\r\n")
+                recipients: list[str] = []
+                while line := self.rfile.readline():
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        self.wfile.write(b"250 bench\r\n")
+                    elif verb == b"RCPT":
+                        recipients.append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
+                        self.wfile.write(b"250 ok\r\n")
+                    elif verb == b"DATA":
+                        self.wfile.write(b"354 go on\r\n")
+                        data = b""
+                        while (chunk := self.rfile.readline()) and chunk not in (b".\r\n", b".\n"):
+                            data += chunk
+                        sink.deliver(recipients, data)
+                        recipients = []
+                        self.wfile.write(b"250 queued\r\n")
+                    elif verb == b"QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:  # MAIL, RSET, NOOP
+                        self.wfile.write(b"250 ok\r\n")
+
+        socketserver.ThreadingTCPServer.daemon_threads = True
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer((LOOPBACK, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> SmtpSink:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def deliver(self, recipients: list[str], data: bytes) -> None:
+        message = email.message_from_bytes(data)
+        text = b""
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                text += part.get_payload(decode=True) or b""
+        match = self.CODE.search(text)
+        if match:
+            with self.changed:
+                for address in recipients:
+                    self.codes[address] = match.group(1).decode()
+                self.changed.notify_all()
+
+    def forget(self, address: str) -> None:
+        with self.changed:
+            self.codes.pop(address, None)
+
+    def wait_code(self, address: str, timeout: float = 30) -> str:
+        with self.changed:
+            if not self.changed.wait_for(lambda: address in self.codes, timeout=timeout):
+                raise SignInError(f"no sign-in code emailed to {address} within {timeout:.0f} s")
+            return self.codes.pop(address)

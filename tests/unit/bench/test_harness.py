@@ -99,7 +99,7 @@ def test_introspection_body_escapes_the_token():
 
 
 def test_the_smtp_sink_keeps_the_last_code_per_recipient():
-    sink = run.SmtpSink()
+    sink = signin_flow.SmtpSink()
     try:
         message = EmailMessage()
         message["Subject"] = "Your Passerelle sign-in code"
@@ -108,7 +108,7 @@ def test_the_smtp_sink_keeps_the_last_code_per_recipient():
         sink.deliver(["zoe@example.ca"], message.as_bytes())
         assert sink.wait_code("zoe@example.ca", timeout=1) == "123456"
         sink.forget("zoe@example.ca")
-        with pytest.raises(run.BenchError):
+        with pytest.raises(signin_flow.SignInError):
             sink.wait_code("zoe@example.ca", timeout=0.05)
     finally:
         sink.server.server_close()
