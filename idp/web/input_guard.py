@@ -6,17 +6,34 @@
   bare 500 without security headers. Such a request is malformed: 400, with the usual page.
 - NUL characters in any parameter: PostgreSQL text cannot hold NUL (0x00) and no legitimate
   OAuth or form value contains one, so 400 here instead of a database error (a 500) later.
+- A number in a path (`<int:...>`, a row id) larger than the database's integer columns
+  hold: the route does not match (404) instead of failing in the database (a 500).
 """
 
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from werkzeug.routing import IntegerConverter
 
 # Set in the WSGI environ of a request whose query string or path is not UTF-8.
 MALFORMED_INPUT = "passerelle.malformed_input"
 
 
+# The largest id an integer column holds (PostgreSQL's integer; SQLite's is larger).
+LARGEST_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: at most LARGEST_ROW_ID unless the route says otherwise."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, LARGEST_ROW_ID if max is None else max, signed)
+
+
 def init_app(app: Flask) -> None:
+    # Before any route is added: each binds its converters when it joins the map.
+    app.url_map.converters["int"] = RowIdConverter
     app.wsgi_app = UndecodableInputGuard(app.wsgi_app)  # type: ignore[method-assign]
     # First of the app's hooks, so none (CSRF, rate limits) reads a body refused here.
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_malformed_input)

@@ -287,6 +287,16 @@ def test_operators_open_person_pages_from_an_organization(app, client, operator_
     assert client.get(f"/admin/people/{sam}").status_code == 200
 
 
+@pytest.mark.parametrize("number", ["2147483648", "99999999999999999999"])
+def test_a_number_too_large_for_the_database_is_page_not_found(app, client, operator_id, number):
+    """Larger than any row id: the route does not match (it reached the database, a 500)."""
+    sign_in_as(app, client, operator_id)
+    for path in (f"/admin/people/{number}", f"/admin/people/{number}/disable",
+                 f"/admin/people/{number}/reset-two-factor"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Page not found" in response.text, path
+
+
 # --- Two agents resetting the same person at once: one effect ------------------------------------
 
 @pytest.mark.parametrize("action,tag", [("reset-two-factor", EventTag.CONSOLE_TWO_FACTOR_RESET),
