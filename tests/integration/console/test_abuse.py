@@ -233,6 +233,20 @@ def test_every_reason_left_empty_is_a_clear_translated_refusal(app, client, oper
         assert db.session.scalar(select(Organization.state)) == "active"
 
 
+@pytest.mark.parametrize("data", [{"reason": "x" * 5000}, {"reason": "a\x00b"}, {"reason": ["a", "b"]},
+                                  {"reason": "<b>oui</b>\u202e"}, {"reason": "é" * 1000}])
+def test_odd_reasons_on_the_organization_forms_get_a_clear_answer(app, client, operator_id, request_id, data):
+    sign_in_as(app, client, operator_id)
+    for path in ("/admin/organizations/O123456789012/disable", f"/admin/requests/{request_id}/reject",
+                 f"/admin/requests/{request_id}/approve"):
+        form = client.get(path)
+        response = client.post(path, data={"csrf_token": csrf_token(form.text), **data})
+        assert 400 <= response.status_code < 500 or response.status_code == 303, (path, response.status_code)
+        if response.status_code == 303:
+            break  # the organization disabled or the request decided: the next forms change
+    assert "<b>oui" not in client.get("/admin/requests").text
+
+
 # --- Enumerating people: exact address only for the service desk --------------------------------
 
 @pytest.mark.parametrize("email", ["zoe", "zoe@", "@example.ca", "example.ca", "zoe@example", "%@example.ca",
