@@ -50,6 +50,8 @@ def _client_dict(client) -> dict[str, Any]:
         "profile": client.profile,
         "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
         "dpop_require_nonce": client.dpop_require_nonce,
+        "disabled_at": client.disabled_at,
+        "previous_secret_expires_at": client.previous_secret_expires_at,
         "created_at": client.created_at,
         "updated_at": client.updated_at,
     }
@@ -329,6 +331,30 @@ def clients_delete(client_id: str, yes: bool) -> None:
     service.delete(client_id)
     database.session.commit()
     click.echo(f"deleted {client_id}")
+
+
+@clients.command("disable")
+@click.argument("client_id")
+@in_app
+def clients_disable(client_id: str) -> None:
+    """Make a client unknown to every endpoint and end every token and code it holds."""
+    from idp.extensions import db as database
+
+    changed = client_service().disable(client_id)
+    database.session.commit()
+    click.echo(f"disabled {client_id}" if changed else f"{client_id} was already disabled")
+
+
+@clients.command("enable")
+@click.argument("client_id")
+@in_app
+def clients_enable(client_id: str) -> None:
+    """Let a disabled client sign people in again (nothing it held comes back)."""
+    from idp.extensions import db as database
+
+    changed = client_service().enable(client_id)
+    database.session.commit()
+    click.echo(f"enabled {client_id}" if changed else f"{client_id} was not disabled")
 
 
 def _duration(value: str, option: str = "--expires-in") -> int:

@@ -101,3 +101,22 @@ def test_the_cli_rotates_with_an_overlap_and_updates_consent_and_minimum_acr(app
     assert json.loads(updated.output)["min_acr"] == "urn:passerelle:acr:mfa"
     removed = idp("clients", "update", rp.client_id, "--min-acr", "", "--json")
     assert json.loads(removed.output)["min_acr"] is None
+
+
+def test_the_cli_disables_and_enables_a_client(app, client):
+    from click.testing import CliRunner
+
+    from idp.cli import main
+
+    rp = make_client(app, grant_types=("client_credentials",), redirect_uris=(), post_logout_redirect_uris=())
+
+    def idp(*args):
+        return CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+
+    assert idp("clients", "disable", rp.client_id).output.strip() == f"disabled {rp.client_id}"
+    assert "already disabled" in idp("clients", "disable", rp.client_id).output
+    assert token(client, rp).status_code == 401
+    assert '"disabled_at": "' in idp("clients", "show", rp.client_id, "--json").output
+    assert idp("clients", "enable", rp.client_id).output.strip() == f"enabled {rp.client_id}"
+    assert token(client, rp).status_code == 200
+    assert idp("clients", "disable", "nobody").exit_code == 1
