@@ -142,7 +142,11 @@ class Camera:
         return "console-" + "-".join(words).replace("_", "-")
 
     def open(self, path: str) -> None:
-        self.page.goto(path)
+        """Open a console page (through the key if it is asked again); an error page stops
+        the run rather than end up in the documentation."""
+        response = self.page.goto(path)
+        if response is not None and response.status >= 400:
+            raise SystemExit(f"{path} answered {response.status}")
         through_signin(self.page)
         if urlsplit(self.page.url).path != urlsplit(path).path:
             raise SystemExit(f"{path} led to {self.page.url}")
