@@ -156,7 +156,7 @@ class Camera:
         name = name or self.name_of(path)
         self.names.add(name)
         target = self.out / f"{name}.png"
-        height = min(MAX_HEIGHT, self.page.evaluate("document.documentElement.scrollHeight"))
+        height = min(MAX_HEIGHT, self.page.evaluate("document.body.scrollHeight"))
         self.page.screenshot(path=str(target), full_page=True, clip={"x": 0, "y": 0, "width": WIDTH, "height": height})
         with Image.open(target) as image:
             small = image.convert("RGB").quantize(colors=COLOURS, dither=Image.Dither.NONE)
