@@ -12,6 +12,7 @@ from idp.oidc import authorization, endpoints, logout, pushed, registration_endp
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.server import PasserelleServer
+from idp.oidc.token_endpoint import lean_token_response
 from idp.signin.current import forget_signin
 
 bp = Blueprint("oidc", __name__)
@@ -69,7 +70,8 @@ def token():
         return problem_response(server, problem)
     # Any key reload happens now, not inside the write transaction the grant opens.
     server.active_keys()
-    response = server.create_token_response()
+    # The usual successful requests take the lean path; anything else, Authlib's grants.
+    response = lean_token_response(server, request._get_current_object(), db.session) or server.create_token_response()
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
     if "DPoP" in request.headers and "DPoP-Nonce" not in response.headers:
