@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     # cache the JWKS. `idp keys rotate --now` skips it for an emergency rotation.
     "OIDC_KEY_PUBLISH_AHEAD": 3600,
     "OIDC_KEY_CACHE_TTL": 10,  # seconds a worker reuses the keys it read from the database
+    # Failed client authentications (invalid_client) per client address at /token,
+    # /introspect and /revoke, then 429 until the window ends (Flask-Limiter syntax, counted
+    # in RATELIMIT_STORAGE_URI; "" turns it off).
+    "OIDC_CLIENT_AUTH_RATE_LIMIT": "30 per minute; 300 per hour",
     # Longest life of a private_key_jwt assertion (exp - iat, and its age when used), seconds.
     "OIDC_CLIENT_ASSERTION_MAX_AGE": 300,
     # DPoP proofs (RFC 9449 §11.1): accepted up to this many seconds after their `iat`, and

@@ -104,6 +104,11 @@ def _validate_signin(config: Mapping[str, Any]) -> None:
         parse_many(str(config.get("SIGNIN_RATE_LIMIT") or ""))
     except ValueError:
         raise ConfigError("SIGNIN_RATE_LIMIT must be a rate limit such as \"60 per minute; 600 per hour\"") from None
+    try:
+        if config.get("OIDC_CLIENT_AUTH_RATE_LIMIT"):
+            parse_many(str(config["OIDC_CLIENT_AUTH_RATE_LIMIT"]))
+    except ValueError:
+        raise ConfigError("OIDC_CLIENT_AUTH_RATE_LIMIT must be a rate limit such as \"30 per minute\", or \"\"") from None
 
 
 # The outbox keeps sent messages for two days (MailService.purge_sent), and the cooldown

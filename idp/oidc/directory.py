@@ -161,9 +161,16 @@ class KeyRing:
         self._imported: dict = {}  # kid -> private key, kept for the worker's life
         self._lock = threading.Lock()
 
-    def active(self, key_service: KeyService, commit) -> ActiveKeys:
+    def fresh(self) -> ActiveKeys | None:
+        """The keys read less than ttl seconds ago, or None when they must be read again."""
         active = self._active
         if active is not None and time.monotonic() - active.loaded_at < self.ttl:
+            return active
+        return None
+
+    def active(self, key_service: KeyService, commit) -> ActiveKeys:
+        active = self.fresh()
+        if active is not None:
             return active
         with self._lock:
             active = key_service.load_active(self._imported)

@@ -10,10 +10,11 @@ from flask import Request
 
 from idp.extensions import db
 from idp.oidc import claims as oidc_claims
-from idp.oidc import dpop
+from idp.oidc import dpop, resource_queries
 from idp.oidc.directory import OAuthClient
 from idp.oidc.errors import DPoPError
 from idp.oidc.server import PasserelleServer
+from idp.oidc.token_queries import FoundToken, Person
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Grant types are short ASCII names or URIs; Authlib echoes them into error descriptions.
@@ -61,18 +62,31 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
             return refusal
     if token.user_id is None or "openid" not in token.scope.split():
         return _bearer_error(403, "insufficient_scope", "The access token does not carry the openid scope.")
-    user = server.active_user(token.user_id)
+    person = active_person(token)
     client = server.clients.get(db.session, token.client_id)
-    if user is None or client is None:
+    if person is None or client is None:
         return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
     # The `claims` parameter's userinfo member adds nothing: the scopes already release
-    # every claim it may name (idp.oidc.claims.claims_for_scope).
+    # every claim it may name (idp.oidc.claims.claims_for_scope). The person's columns are
+    # read only when the scope releases some (not for `openid` alone).
+    released = {}
+    if oidc_claims.scope_claim_names(token.scope) - {"organization"}:
+        record = resource_queries.person_claims(db.session.connection(), person.id)
+        if record is None:
+            return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
+        released = oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(record))
     body = {
-        **oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(user)),
-        **server.organization_claims(token.scope, user.id),
-        "sub": server.subject(client, user),
+        **released,
+        **server.organization_claims(token.scope, person.id),
+        "sub": server.subject(client, person),
     }
     return 200, body, {}
+
+
+def active_person(token: FoundToken) -> Person | None:
+    """The token's person, read with it, when they may still sign in (User.is_active)."""
+    person = token.person
+    return person if person is not None and person.is_active else None
 
 
 def dpop_refusal(server: PasserelleServer, request: Request, token, plain_token: str, scheme: str):
@@ -127,11 +141,11 @@ def introspection(server: PasserelleServer, client: OAuthClient, plain_token: st
         body["cnf"] = {"jkt": token.dpop_jkt}
         if token_type == "Bearer":
             body["token_type"] = "DPoP"
-    user = server.active_user(token.user_id) if token.user_id else None
-    if token.user_id and user is None:
+    person = active_person(token) if token.user_id else None
+    if token.user_id and person is None:
         return {"active": False}
-    if user is not None:
-        body["sub"] = server.subject(client, user)
+    if person is not None:
+        body["sub"] = server.subject(client, person)
     return body
 
 

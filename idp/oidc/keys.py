@@ -9,6 +9,7 @@ every ID token it signed has expired.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ from idp.oidc.models import SigningKey
 from idp.security.encryption import SecretBox
 
 SUPPORTED_ALGS = ("ES256", "RS256")
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong ETag for a document's bytes (RFC 9110 §8.8.3): the same bytes give the same
+    tag on every worker and host, so a cache's If-None-Match holds wherever it lands."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def generate_key(alg: str) -> ECKey | RSAKey:
@@ -43,6 +50,7 @@ class ActiveKeys:
     jwks: dict
     loaded_at: float
     jwks_body: bytes = b""
+    jwks_etag: str = ""  # entity_tag(jwks_body): changes with the published keys
 
 
 class KeyService:
@@ -92,7 +100,9 @@ class KeyService:
         """
         imported = {} if imported is None else imported
         now = self.clock()
-        rows = self.session.scalars(select(SigningKey).order_by(SigningKey.activates_at)).all()
+        # The kid breaks ties, so every host lists the same keys in the same order: the same
+        # JWKS bytes and ETag everywhere.
+        rows = self.session.scalars(select(SigningKey).order_by(SigningKey.activates_at, SigningKey.kid)).all()
         signing: dict[str, tuple[str, ECKey | RSAKey]] = {}
         published: dict[str, ECKey | RSAKey] = {}
         public_jwks = []
@@ -106,8 +116,9 @@ class KeyService:
                 if row.kid not in imported:
                     imported[row.kid] = self._import_private(row)
                 signing[row.alg] = (row.kid, imported[row.kid])
+        body = json.dumps({"keys": public_jwks}).encode()
         return ActiveKeys(signing=signing, published=published, jwks={"keys": public_jwks}, loaded_at=time.monotonic(),
-                          jwks_body=json.dumps({"keys": public_jwks}).encode())
+                          jwks_body=body, jwks_etag=entity_tag(body))
 
     def _add(self, alg: str, activates_at: datetime, generation: int) -> SigningKey:
         key = generate_key(alg)

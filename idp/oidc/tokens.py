@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from idp.clock import Clock
 from idp.config import Settings
+from idp.oidc import resource_queries
 from idp.oidc.models import AuthorizationCode, Token
 from idp.oidc.token_queries import (
     ACCESS,
@@ -36,16 +37,12 @@ from idp.oidc.token_queries import (
 )
 from idp.security.secrets import KeyedHasher, new_token
 
-
 class TokenService:
-    def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher, connection=None):
+    def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher):
         self.session = session
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
-        # The session's connection when the caller already holds it (the token endpoint),
-        # valid until the session's transaction ends: saves asking the session per statement.
-        self.connection = connection
 
     # Authorization codes -----------------------------------------------------------------
 
@@ -92,10 +89,7 @@ class TokenService:
         """Spend a code once; True for the one request that did. A second redemption fails
         and revokes what the first issued (RFC 6749 §4.1.2). False for an unknown, expired,
         foreign or spent code."""
-        return self.spend_code_hash(self.hasher.hash(CODE, plain_code), client_id)
-
-    def spend_code_hash(self, code_hash: str, client_id: str) -> bool:
-        """spend_code for a code already hashed (the token endpoint hashes it once)."""
+        code_hash = self.hasher.hash(CODE, plain_code)
         connection = self._connection()
         spent = connection.execute(SPEND_CODE, {"hash": code_hash, "client": client_id, "now": self.clock()})
         if spent.rowcount == 1:
@@ -148,10 +142,7 @@ class TokenService:
     def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> bool:
         """Spend a refresh token once; True for the one request that did. Presenting a
         rotated one again revokes the whole grant (RFC 9700 §4.14.2)."""
-        return self.rotate_refresh_token_hash(self.hasher.hash(REFRESH, plain_refresh), client_id)
-
-    def rotate_refresh_token_hash(self, refresh_hash: str, client_id: str) -> bool:
-        """rotate_refresh_token for a token already hashed (the token endpoint hashes it once)."""
+        refresh_hash = self.hasher.hash(REFRESH, plain_refresh)
         connection = self._connection()
         spent = connection.execute(ROTATE_REFRESH, {"hash": refresh_hash, "client": client_id, "now": self.clock()})
         if spent.rowcount == 1:
@@ -205,7 +196,7 @@ class TokenService:
     def _connection(self):
         """The session's connection, in the session's transaction: Core statements run on it
         directly, without the ORM's per-statement work."""
-        return self.connection if self.connection is not None else self.session.connection()
+        return self.session.connection()
 
     # Revocation ------------------------------------------------------------------------------
 
@@ -219,15 +210,17 @@ class TokenService:
         """RFC 7009: revoke a token the client owns; a refresh token takes its grant with it.
         Unknown or foreign tokens are ignored, as the RFC asks (no oracle)."""
         lookups = (REFRESH, ACCESS) if hint != ACCESS else (ACCESS, REFRESH)
+        connection = self._connection()
         for kind in lookups:
-            column = Token.refresh_token_hash if kind == REFRESH else Token.access_token_hash
-            row = self.session.scalars(select(Token).where(column == self.hasher.hash(kind, plain_token))).one_or_none()
+            token_hash = self.hasher.hash(kind, plain_token)
+            statement = resource_queries.TOKEN_BY_REFRESH if kind == REFRESH else resource_queries.TOKEN_BY_ACCESS
+            row = connection.execute(statement, {"hash": token_hash}).one_or_none()
             if row is None or row.client_id != client_id:
                 continue
             if kind == REFRESH:
-                self.revoke_grant(row.grant_id)
+                connection.execute(resource_queries.REVOKE_GRANT, {"grant": row.grant_id, "now": self.clock()})
             elif row.revoked_at is None:
-                row.revoked_at = self.clock()
+                connection.execute(resource_queries.REVOKE_ACCESS, {"hash": token_hash, "now": self.clock()})
             return
 
     def revoke_all_for_user(self, user_id: int) -> None:

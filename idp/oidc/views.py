@@ -11,9 +11,11 @@ from idp.extensions import csrf, db
 from idp.oidc import authorization, endpoints, logout, pushed, registration_endpoint
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
+from idp.oidc.keys import entity_tag
 from idp.oidc.server import PasserelleServer
-from idp.oidc.token_endpoint import lean_token_response
 from idp.signin.current import forget_signin
+from idp.web import client_auth_limit, machine
+from idp.web import headers as security_headers
 
 bp = Blueprint("oidc", __name__)
 
@@ -25,10 +27,20 @@ def init_app(app: Flask) -> None:
     if server.context.settings.OIDC_DYNAMIC_REGISTRATION:
         metadata["registration_endpoint"] = server.issuer + registration_endpoint.REGISTER_PATH
     app.extensions["oidc_metadata"] = json.dumps(metadata).encode()
+    discovery_document = machine.Document(app.extensions["oidc_metadata"], entity_tag(app.extensions["oidc_metadata"]),
+                                          DISCOVERY_CACHE)
+    app.extensions["oidc_discovery_document"] = discovery_document
     app.register_blueprint(bp)
     for view in (authorize, token, userinfo, revoke, introspect, end_session, pushed_authorization_request,
                  register_client, registered_client):
         csrf.exempt(view)
+    machine.init_app(app)
+    lean_jwks = LeanJwks(app, server)
+    app.wsgi_app = machine.DocumentServer(app.wsgi_app, {  # type: ignore[method-assign]
+        "/.well-known/openid-configuration": ("oidc.discovery", lambda: discovery_document),
+        "/.well-known/oauth-authorization-server": ("oidc.discovery", lambda: discovery_document),
+        "/jwks": ("oidc.jwks", lean_jwks),
+    }, security_headers.every_response_headers(server.issuer))
 
 
 def json_response(body: bytes | str, status: int = 200, cache: str = "no-store") -> Response:
@@ -39,15 +51,59 @@ def json_response(body: bytes | str, status: int = 200, cache: str = "no-store")
     return response
 
 
+DISCOVERY_CACHE = "public, max-age=300"
+JWKS_CACHE = "public, max-age=60"
+
+
+# Usually answered by machine.DocumentServer before Flask: these views answer the requests it
+# leaves to Flask (a query string, a failed key reload), with the same bytes and headers.
 @bp.get("/.well-known/openid-configuration")
 @bp.get("/.well-known/oauth-authorization-server")
 def discovery():
-    return json_response(current_app.extensions["oidc_metadata"], cache="public, max-age=300")
+    return document_response(current_app.extensions["oidc_discovery_document"])
 
 
 @bp.get("/jwks")
 def jwks():
-    return json_response(authorization.oidc_server().active_keys().jwks_body, cache="public, max-age=60")
+    return document_response(jwks_document(authorization.oidc_server().active_keys()))
+
+
+def jwks_document(active) -> machine.Document:
+    return machine.Document(active.jwks_body, active.jwks_etag, JWKS_CACHE)
+
+
+class LeanJwks:
+    """The JWKS document for machine.DocumentServer: the worker's keys while fresh, else read
+    again from the database (the only source of truth: a rotation on any host reaches every
+    worker within OIDC_KEY_CACHE_TTL). None when that read fails: Flask then answers, and
+    its error handlers say why."""
+
+    def __init__(self, app: Flask, server: PasserelleServer):
+        self.app = app
+        self.server = server
+        self._last: tuple[object, machine.Document] | None = None
+
+    def __call__(self) -> machine.Document | None:
+        active = self.server.key_ring.fresh()
+        if active is None:
+            try:
+                with self.app.app_context():
+                    active = self.server.active_keys()
+            except Exception:  # noqa: BLE001 - Flask's view tries again and answers the error
+                return None
+        last = self._last
+        if last is not None and last[0] is active:
+            return last[1]
+        document = jwks_document(active)
+        self._last = (active, document)
+        return document
+
+
+def document_response(document: machine.Document) -> Response:
+    status = 304 if machine.etag_matches(request.headers.get("If-None-Match"), document.etag) else 200
+    response = json_response(document.body if status == 200 else b"", status=status, cache=document.cache_control)
+    response.headers["ETag"] = document.etag
+    return response
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -68,10 +124,13 @@ def token():
     problem = endpoints.form_problem(request, required="grant_type")
     if problem:
         return problem_response(server, problem)
+    refusal = client_auth_limit.refusal()  # this address failed client authentication too often
+    if refusal:
+        return refusal
     # Any key reload happens now, not inside the write transaction the grant opens.
     server.active_keys()
-    # The usual successful requests take the lean path; anything else, Authlib's grants.
-    response = lean_token_response(server, request._get_current_object(), db.session) or server.create_token_response()
+    response = server.create_token_response()
+    client_auth_limit.count_if_refused(response)
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
     if "DPoP" in request.headers and "DPoP-Nonce" not in response.headers:
@@ -149,9 +208,14 @@ def authenticated_client(server: PasserelleServer, methods: list[str], endpoint:
     problem = endpoints.form_problem(request, required="token")
     if problem:
         return None, problem_response(server, problem)
+    refusal = client_auth_limit.refusal()
+    if refusal:
+        return None, refusal
     try:
         return server.authenticate_client(server.create_oauth2_request(), methods, endpoint), None
     except OAuth2Error as error:
+        if isinstance(error, InvalidClientError):
+            client_auth_limit.count_failure()
         return None, server.handle_error_response(None, error)
 
 

@@ -28,24 +28,34 @@ def init_app(app: Flask) -> None:
 
 def start_request() -> None:
     g.request_started_at = time.perf_counter()
-    request_id = logs.request_id_from(request.headers.get(REQUEST_ID_HEADER), lambda: uuid.uuid4().hex)
+    request_id = new_request_id(request.headers.get(REQUEST_ID_HEADER))
     g.request_id = request_id
     g.request_id_token = logs.REQUEST_ID.set(request_id)
+
+
+def new_request_id(presented: str | None) -> str:
+    """The proxy's X-Request-Id when it is a valid one, else a new random id."""
+    return logs.request_id_from(presented, lambda: uuid.uuid4().hex)
 
 
 def finish_request(response: Response) -> Response:
     started = g.get("request_started_at")
     if started is None:  # the request failed before any hook ran
         return response
-    seconds = time.perf_counter() - started
     response.headers[REQUEST_ID_HEADER] = g.request_id
-    metrics.count_request(request.endpoint, request.method, response.status_code, seconds)
+    record_request(request.endpoint, request.method, response.status_code, time.perf_counter() - started)
+    return response
+
+
+def record_request(endpoint: str | None, method: str, status: int, seconds: float) -> None:
+    """Count the request and write its log line; also called by the documents answered
+    before Flask (idp.web.machine), with the request id set."""
+    metrics.count_request(endpoint, method, status, seconds)
     # The endpoint, never the path or query string: they may carry codes and tokens.
     if log.isEnabledFor(logging.INFO):
-        log.info("%s %s %s", request.method, request.endpoint or "-", response.status_code,
-                 extra={"endpoint": request.endpoint, "method": request.method, "status": response.status_code,
+        log.info("%s %s %s", method, endpoint or "-", status,
+                 extra={"endpoint": endpoint, "method": method, "status": status,
                         "duration_ms": round(seconds * 1000, 1)})
-    return response
 
 
 def end_request(_error: BaseException | None) -> None:

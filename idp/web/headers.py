@@ -71,11 +71,17 @@ ALWAYS = {
 }
 
 
+def every_response_headers(issuer: str) -> list[tuple[str, str]]:
+    """The headers of every response, HTML or not; HSTS when the issuer is https. The
+    documents answered before Flask (idp.web.machine) send these too."""
+    is_https = urlsplit(issuer).scheme == "https"
+    return [*ALWAYS.items(), *([("Strict-Transport-Security", HSTS)] if is_https else [])]
+
+
 def init_app(app: Flask) -> None:
     """Add the headers to every response; also give Flask's own cookie its own name."""
     cookies.init_app(app)
-    is_https = urlsplit(app.config["OIDC_ISSUER"]).scheme == "https"
-    every_response = [*ALWAYS.items(), *([("Strict-Transport-Security", HSTS)] if is_https else [])]
+    every_response = every_response_headers(app.config["OIDC_ISSUER"])
     html_responses = [
         # A view's own policy wins: the form_post page needs its own CSP (OIDC).
         ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
