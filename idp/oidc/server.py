@@ -21,6 +21,8 @@ from idp.oidc import claims as oidc_claims
 from idp.oidc.client_keys import ClientKeys
 from idp.oidc.directory import ClientDirectory, KeyRing, OAuthClient
 from idp.oidc.dpop import DPoPBinding, DPoPVerifier
+from idp.oidc.es256 import ALG as ES256_ALG
+from idp.oidc.es256 import ES256Signer
 from idp.oidc.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -75,6 +77,7 @@ class PasserelleServer(AuthorizationServer):
         self.clients = ClientDirectory(context.hasher, settings.OIDC_CLIENT_CACHE_TTL, context.clock)
         self.key_ring = KeyRing(settings.OIDC_KEY_CACHE_TTL)
         self.client_keys = ClientKeys()  # jwks or jwks_uri: private_key_jwt, request objects
+        self.es256 = ES256Signer()  # ID and logout tokens signed with ES256, without joserfc's overhead
         self.init_app(app, query_client=lambda client_id: self.clients.get(db.session, client_id))
         self.scopes_supported = None  # each client's registered scopes decide
         # DPoPBinding: a proof in the DPoP header binds the tokens to its key (RFC 9449).
@@ -181,6 +184,8 @@ class PasserelleServer(AuthorizationServer):
 
     def sign(self, payload: dict, alg: str, typ: str = "JWT") -> str:
         kid, key = self.active_keys().signing[alg]
+        if alg == ES256_ALG and self.es256.can_sign(key):
+            return self.es256.sign(kid, key, payload, typ)
         return jwt.encode({"alg": alg, "kid": kid, "typ": typ}, payload, key, algorithms=[alg])
 
 

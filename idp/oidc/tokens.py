@@ -37,12 +37,16 @@ from idp.oidc.token_queries import (
 )
 from idp.security.secrets import KeyedHasher, new_token
 
+
 class TokenService:
-    def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher):
+    def __init__(self, session, settings: Settings, clock: Clock, hasher: KeyedHasher, connection=None):
         self.session = session
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
+        # The session's connection when the caller already holds it (the token endpoint),
+        # valid until the session's transaction ends: saves asking the session per statement.
+        self.connection = connection
 
     # Authorization codes -----------------------------------------------------------------
 
@@ -89,7 +93,10 @@ class TokenService:
         """Spend a code once; True for the one request that did. A second redemption fails
         and revokes what the first issued (RFC 6749 §4.1.2). False for an unknown, expired,
         foreign or spent code."""
-        code_hash = self.hasher.hash(CODE, plain_code)
+        return self.spend_code_hash(self.hasher.hash(CODE, plain_code), client_id)
+
+    def spend_code_hash(self, code_hash: str, client_id: str) -> bool:
+        """spend_code for a code already hashed (the token endpoint hashes it once)."""
         connection = self._connection()
         spent = connection.execute(SPEND_CODE, {"hash": code_hash, "client": client_id, "now": self.clock()})
         if spent.rowcount == 1:
@@ -142,7 +149,10 @@ class TokenService:
     def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> bool:
         """Spend a refresh token once; True for the one request that did. Presenting a
         rotated one again revokes the whole grant (RFC 9700 §4.14.2)."""
-        refresh_hash = self.hasher.hash(REFRESH, plain_refresh)
+        return self.rotate_refresh_token_hash(self.hasher.hash(REFRESH, plain_refresh), client_id)
+
+    def rotate_refresh_token_hash(self, refresh_hash: str, client_id: str) -> bool:
+        """rotate_refresh_token for a token already hashed (the token endpoint hashes it once)."""
         connection = self._connection()
         spent = connection.execute(ROTATE_REFRESH, {"hash": refresh_hash, "client": client_id, "now": self.clock()})
         if spent.rowcount == 1:
@@ -196,7 +206,7 @@ class TokenService:
     def _connection(self):
         """The session's connection, in the session's transaction: Core statements run on it
         directly, without the ORM's per-statement work."""
-        return self.session.connection()
+        return self.connection if self.connection is not None else self.session.connection()
 
     # Revocation ------------------------------------------------------------------------------
 

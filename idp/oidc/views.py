@@ -13,6 +13,7 @@ from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import entity_tag
 from idp.oidc.server import PasserelleServer
+from idp.oidc.token_endpoint import lean_token_response
 from idp.signin.current import forget_signin
 from idp.web import client_auth_limit, machine
 from idp.web import headers as security_headers
@@ -129,7 +130,8 @@ def token():
         return refusal
     # Any key reload happens now, not inside the write transaction the grant opens.
     server.active_keys()
-    response = server.create_token_response()
+    # The usual successful requests take the lean path; anything else, Authlib's grants.
+    response = lean_token_response(server, request._get_current_object(), db.session) or server.create_token_response()
     client_auth_limit.count_if_refused(response)
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()
