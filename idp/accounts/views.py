@@ -150,6 +150,14 @@ EVENT_SENTENCES: dict[str, LazyString] = {
     EventTag.CONSOLE_MAIL_DISCARDED: _l("You discarded an email of the outbox from the console"),
     EventTag.CONSOLE_AUDIT_VIEWED: _l("You looked at the audit log in the console"),
     EventTag.CONSOLE_AUDIT_EXPORTED: _l("You exported the audit log from the console"),
+    EventTag.CONSOLE_CLIENT_CREATED: _l("You registered a relying party from the console"),
+    EventTag.CONSOLE_CLIENT_UPDATED: _l("You changed a relying party's registration from the console"),
+    EventTag.CONSOLE_CLIENT_SECRET_ROTATED: _l("You gave a relying party a new secret from the console"),
+    EventTag.CONSOLE_CLIENT_DISABLED: _l("You disabled a relying party from the console"),
+    EventTag.CONSOLE_CLIENT_ENABLED: _l("You enabled a relying party again from the console"),
+    EventTag.CONSOLE_CLIENT_DELETED: _l("You deleted a relying party from the console"),
+    EventTag.CONSOLE_INITIAL_TOKEN_ISSUED: _l("You issued an initial access token for registering relying parties"),
+    EventTag.CONSOLE_INITIAL_TOKEN_REVOKED: _l("You revoked an initial access token for registering relying parties"),
 }
 OTHER_EVENT = _l("Other account activity")
 
