@@ -448,6 +448,7 @@ class PasserelleServer(Server):
             kind, python, server_argv, workers, code_ttl, tmp)
         self.base_env, self.database_url, self.idp_env = env, database_url, idp_env
         self.smtp_port, self.people_count = smtp_port, people
+        self.secrets: dict[str, str] = {}  # the same for every server on one database: see run_once
         self.user_id = 0
         self.people: list[str] = []
         self.next_person = 0
@@ -487,10 +488,7 @@ class PasserelleServer(Server):
             "IDP_CONFIG": str(config),
             "IDP_OIDC_ISSUER": self.base,
             "IDP_SQLALCHEMY_DATABASE_URI": db_url,
-            "IDP_SECRET_KEY": secrets.token_urlsafe(48),
-            "IDP_SECRETS_HASH_KEY": secrets.token_urlsafe(48),
-            "IDP_KEYS_ENCRYPTION_KEY": secrets.token_urlsafe(48),
-            "IDP_OIDC_PAIRWISE_SALT": secrets.token_urlsafe(48),
+            **self.secrets,
         })
         log(f"{self.name}: idp db upgrade")
         self._idp("db", "upgrade")
@@ -1178,7 +1176,16 @@ def _on_sigterm(signum, frame):  # noqa: ARG001
     raise KeyboardInterrupt
 
 
-def run_once(args: argparse.Namespace, workers: int, sink: SmtpSink, started: float) -> dict[str, Any]:
+def instance_secrets() -> dict[str, str]:
+    """Random secrets for Passerelle. One set per harness run: on a shared --database-url the
+    signing keys one server wrote are encrypted with KEYS_ENCRYPTION_KEY, and every other
+    server (the other kind, the next --workers count) must decrypt them."""
+    return {name: secrets.token_urlsafe(48) for name in
+            ("IDP_SECRET_KEY", "IDP_SECRETS_HASH_KEY", "IDP_KEYS_ENCRYPTION_KEY", "IDP_OIDC_PAIRWISE_SALT")}
+
+
+def run_once(args: argparse.Namespace, workers: int, sink: SmtpSink, started: float,
+             shared_secrets: dict[str, str]) -> dict[str, Any]:
     """Start every server with `workers` processes, measure, stop them; the summary."""
     procs = Processes()
     tmp = Path(tempfile.mkdtemp(prefix="passerelle-bench-"))
@@ -1204,6 +1211,8 @@ def run_once(args: argparse.Namespace, workers: int, sink: SmtpSink, started: fl
                 servers[hello(kind)] = HelloServer(kind, launchers[kind], workers, tmp, env)
         for server in list(servers.values()):
             server.granian_changes = args.granian_changes
+            if isinstance(server, PasserelleServer):
+                server.secrets = shared_secrets if args.database_url else instance_secrets()
             log(f"starting {server.name}")
             try:
                 server.start(procs)
@@ -1274,9 +1283,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     sink = _SINK = SmtpSink().start()
     results: list[dict[str, Any]] = []
+    shared_secrets = instance_secrets()
     try:
         for workers in args.worker_counts:
-            results.append(run_once(args, workers, sink, started))
+            results.append(run_once(args, workers, sink, started, shared_secrets))
         if len(results) > 1:
             scale_report(results, args)
         out = Path(args.json_out)

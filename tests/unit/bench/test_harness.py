@@ -151,3 +151,9 @@ def test_a_row_with_no_valid_round_is_shown_from_its_invalid_rounds_and_marked()
     assert shown["valid"] is False and shown["rps"] == 400
     runs.append(make_run("passerelle-granian", "refresh", 900, 1.0, round_no=3))
     assert run.summarise(runs, "passerelle-granian", "refresh", or_invalid=True)["rps"] == 900
+
+
+def test_each_run_of_the_harness_draws_its_own_secrets():
+    first, second = run.instance_secrets(), run.instance_secrets()
+    assert set(first) == {"IDP_SECRET_KEY", "IDP_SECRETS_HASH_KEY", "IDP_KEYS_ENCRYPTION_KEY", "IDP_OIDC_PAIRWISE_SALT"}
+    assert all(len(value) >= 32 for value in first.values()) and first != second
