@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -149,17 +150,28 @@ def connection_lost(kind: str) -> Exception:
     return PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
 
 
+@contextmanager
+def statements_fail(app, error: Exception):
+    """Every statement the app sends raises error, whichever path (lean or Authlib's) sends it."""
+    from sqlalchemy import event
+
+    def fail(*args, **kwargs):
+        raise error
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail)
+
+
 @pytest.mark.parametrize("kind", ["interface", "pending_rollback"])
-def test_a_connection_lost_mid_request_is_a_503_not_a_500(rp, client, monkeypatch, kind):
-    from idp.oidc import grants
-
-    def lost(*args, **kwargs):
-        raise connection_lost(kind)
-
-    monkeypatch.setattr(grants.ClientCredentialsGrant, "validate_token_request", lost)
-    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+def test_a_connection_lost_mid_request_is_a_503_not_a_500(app, rp, client, kind):
+    with statements_fail(app, connection_lost(kind)):
+        response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
     assert_json_503(response, seconds)
-    monkeypatch.undo()
     assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
 
 
@@ -198,18 +210,13 @@ def test_a_connection_lost_when_the_request_ends_does_not_turn_its_answer_into_a
     assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
 
 
-def test_a_503_stays_a_503_when_rolling_back_and_closing_fail_too(rp, client, monkeypatch):
+def test_a_503_stays_a_503_when_rolling_back_and_closing_fail_too(app, rp, client, monkeypatch):
     from sqlalchemy.orm import Session
 
-    from idp.oidc import grants
-
-    def lost(*args, **kwargs):
-        raise admin_shutdown()
-
-    monkeypatch.setattr(grants.ClientCredentialsGrant, "validate_token_request", lost)
     fails_once(monkeypatch, Session, "rollback", admin_shutdown())
     fails_once(monkeypatch, Session, "close", admin_shutdown())
-    response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
+    with statements_fail(app, admin_shutdown()):
+        response, seconds = timed(lambda: client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)))
     assert_json_503(response, seconds)
     monkeypatch.undo()
     assert client.post("/token", data=CLIENT_CREDENTIALS, headers=basic_auth(rp)).status_code == 200
