@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: help run portal-periods test test-sqlite test-postgres system-deps browser-deps translations compile-translations bench lint clean
+.PHONY: help run portal-periods test test-sqlite test-postgres system-deps browser-deps translations compile-translations bench bench-postgres screenshots lint clean
 
 help:
 	@echo "make run           start the IdP on http://localhost:5000, the demo RP on http://127.0.0.1:5001"
@@ -25,7 +25,9 @@ help:
 	@echo "                   http://127.0.0.1:5004"
 	@echo "make test          install test dependencies, run the suite on SQLite and on PostgreSQL"
 	@echo "make translations  extract strings, update and compile the fr and en catalogs"
-	@echo "make bench         load benchmark against node oidc-provider (bench/)"
+	@echo "make bench         load benchmark against node oidc-provider (bench/; BENCH_ARGS=--quick)"
+	@echo "make bench-postgres  the same on a throwaway PostgreSQL, 1, 2 and 4 workers (docs/performance.md)"
+	@echo "make screenshots   the console's images in docs/screenshots/ (docs/operators.md)"
 	@echo "make lint          ruff, if installed"
 
 # --- environment -----------------------------------------------------------------------
@@ -172,7 +174,13 @@ translations: $(STAMP)
 	$(PY) translations/update.py --compile
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-postgres: $(STAMP)
+	bash tests/pg.sh $(PY) bench/run.py --servers granian --skip-hello --workers 1,2,4 $(BENCH_ARGS)
+
+screenshots: $(STAMP) browser-deps
+	$(PY) docs/screenshots/console.py
 
 lint: $(STAMP)
 	@if [ -x $(VENV)/bin/ruff ]; then $(VENV)/bin/ruff check idp clients tests; \
