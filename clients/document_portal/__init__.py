@@ -33,7 +33,7 @@ from clients.document_portal.web import (
 )
 from clients.portal_kit.signin import SigninClient, register
 from clients.portal_kit.state_store import StateStore
-from clients.portal_kit.web import PROJECT_ROOT, configure, register_error_pages
+from clients.portal_kit.web import PROJECT_ROOT, configure, kit, register_error_pages
 
 SCOPE = "openid profile email organization"
 
@@ -73,7 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     from clients.document_portal.shares.views import bp as shares_bp
     from clients.document_portal.verify.views import bp as verify_bp
 
-    for blueprint in (auth_bp, home_bp, issuing_bp, learner_bp, shares_bp, verify_bp):
+    for blueprint in (kit, auth_bp, home_bp, issuing_bp, learner_bp, shares_bp, verify_bp):
         app.register_blueprint(blueprint)
     app.after_request(security_headers)
     _error_pages(app)

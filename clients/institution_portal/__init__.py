@@ -19,7 +19,7 @@ from clients.institution_portal.db import db as database
 from clients.institution_portal.db import utcnow
 from clients.institution_portal.passerelle import Passerelle, StateStore, register
 from clients.institution_portal.web import Portal, page, security_headers, select_locale
-from clients.portal_kit.web import PROJECT_ROOT, configure, register_error_pages
+from clients.portal_kit.web import PROJECT_ROOT, configure, kit, register_error_pages
 
 
 def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], datetime] = utcnow,
@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None, *, clock: Callable[[], d
     from clients.institution_portal.terms.views import bp as terms_bp
     from clients.institution_portal.users.views import bp as users_bp
 
-    for blueprint in (auth_bp, terms_bp, home_bp, users_bp, letters_bp, reports_bp):
+    for blueprint in (kit, auth_bp, terms_bp, home_bp, users_bp, letters_bp, reports_bp):
         app.register_blueprint(blueprint)
     app.after_request(security_headers)
     _error_pages(app)

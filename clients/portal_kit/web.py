@@ -8,7 +8,7 @@ from functools import wraps
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -16,6 +16,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 LOCALES = ("fr", "en")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# The stylesheet both portals share (clients/portal_kit/static/portal_kit.css, which
+# templates/clients/portal_kit/base.html links before the portal's own): each portal
+# registers this blueprint, and serves it at /static/portal_kit/.
+kit = Blueprint("portal_kit", __name__, static_folder="static", static_url_path="/static/portal_kit")
 
 
 def configure(app: Flask, *, secret_key: str, database_url: str, cookie_name: str, development: bool,

@@ -176,7 +176,7 @@ DEMO_RP_PREFIX = "clients/demo_rp/"
 # Layouts: their own title block is empty by design; pages that extend them fill it.
 PORTAL_PREFIX = "clients/institution_portal/"
 LAYOUTS = {"base.html", "clients/demo_rp/base.html", "clients/institution_portal/base.html",
-           "clients/document_portal/base.html"}
+           "clients/document_portal/base.html", "clients/portal_kit/base.html"}
 DOCUMENT_PORTAL_PREFIX = "clients/document_portal/"
 TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 HTML_LANG = re.compile(r"<html[^>]*\blang=\"([^\"]*)\"")
@@ -378,6 +378,11 @@ def render(idp_app, demo_rp_app, name: str, locale: str) -> str:
         from tests.institution_portal_mail_support import render_portal_email
 
         return render_portal_email(name.removeprefix(f"{PORTAL_PREFIX}email/"), locale)
+    if name == "clients/portal_kit/base.html":  # the portals' shared layout, as a portal renders it
+        from clients.portal_kit.web import render_page
+
+        with portal_app().test_request_context("/", headers={"Accept-Language": locale}):
+            return render_page(name, 200, help_url="/help", issuer="http://127.0.0.1:5000", signed_in=False)[0]
     if name.startswith(PORTAL_PREFIX):
         from clients.institution_portal.web import page
 
