@@ -37,11 +37,29 @@ import run  # noqa: E402  (bench/run.py: the same set-up as the load benchmark)
 READY = "CPU-WORKER-READY"
 
 
+# Rows that need a real server and mail (bench/run.py measures them): not in-process.
+NOT_IN_PROCESS = ("signin",)
+
+
+def access_token(server, client, headers: dict[str, str], tmp: Path) -> str:
+    """One access token for the UserInfo and introspection rows, from a minted code."""
+    out = tmp / "bearer-code.txt"
+    server.mint("code", 1, out)
+    prefix, suffix = run.token_body("code_exchange")
+    resp = client.post("/token", data=prefix + out.read_text().split()[0] + suffix, headers=headers,
+                       content_type="application/x-www-form-urlencoded")
+    if resp.status_code != 200:
+        raise SystemExit(f"access token: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
+    return resp.get_json()["access_token"]
+
+
 def worker(endpoints: list[str], total: int, warmup: int) -> int:
     """Set up, warm up, then answer "endpoint count" lines on stdin with "cpu_ms" lines."""
     tmp = Path(tempfile.mkdtemp(prefix="passerelle-cpu-"))
     try:
-        server = run.PasserelleServer(sys.executable, [], 1, 3600, tmp, dict(os.environ), None, "production")
+        server = run.PasserelleServer("granian", sys.executable, [], 1, 3600, tmp, dict(os.environ), None, "production",
+                                     smtp_port=run.free_port(), people=0)  # in-process: no server, no sign-ins
+        server.secrets = run.instance_secrets()
         server.prepare(run.free_port())
         os.environ.update(server.env)
         for key in [k for k in os.environ if k.startswith("IDP_") and k not in server.env]:
@@ -58,10 +76,16 @@ def worker(endpoints: list[str], total: int, warmup: int) -> int:
                 server.mint(run.MINTED[endpoint], warmup + total, out)
                 values[endpoint] = out.read_text().split()
         used = dict.fromkeys(endpoints, 0)
+        bearer = access_token(server, client, headers, tmp) if set(endpoints) & set(run.BEARER) else ""
 
         def one(endpoint: str) -> None:
             if endpoint in ("discovery", "jwks"):
                 resp = client.get("/jwks" if endpoint == "jwks" else "/.well-known/openid-configuration")
+            elif endpoint == "userinfo":
+                resp = client.get("/userinfo", headers={"Authorization": f"Bearer {bearer}"})
+            elif endpoint == "introspection":
+                resp = client.post("/introspect", data=run.token_body(endpoint, bearer)[0], headers=headers,
+                                   content_type="application/x-www-form-urlencoded")
             else:
                 prefix, suffix = run.token_body(endpoint)
                 value = values[endpoint][used[endpoint]] if endpoint in values else ""
@@ -118,7 +142,7 @@ class Worker:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--endpoints", default=",".join(run.ENDPOINTS))
+    parser.add_argument("--endpoints", default=",".join(e for e in run.ENDPOINTS if e not in NOT_IN_PROCESS))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=300, help="per endpoint and round")
     parser.add_argument("--warmup", type=int, default=100)
@@ -127,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--total", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     endpoints = [name for name in args.endpoints.split(",") if name]
-    unknown = [name for name in endpoints if name not in run.ENDPOINTS]
+    unknown = [name for name in endpoints if name not in run.ENDPOINTS or name in NOT_IN_PROCESS]
     if unknown:
         parser.error(f"unknown endpoint {unknown[0]!r}; choose from {', '.join(run.ENDPOINTS)}")
     if args.worker:

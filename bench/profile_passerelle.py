@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="passerelle-profile-"))
     try:
-        server = run.PasserelleServer(python, [], 1, 3600, tmp, dict(os.environ), args.database_url, args.idp_env)
+        server = run.PasserelleServer("granian", python, [], 1, 3600, tmp, dict(os.environ), args.database_url, args.idp_env,
+                                     smtp_port=run.free_port(), people=0)  # in-process: no server, no sign-ins
+        server.secrets = run.instance_secrets()
         server.prepare(run.free_port())
         os.environ.update(server.env)
         for key in [k for k in os.environ if k.startswith("IDP_") and k not in server.env]:
