@@ -53,12 +53,14 @@ def engine_options(uri: str, options: Mapping[str, Any], lock_timeout_ms: int) -
 
     A locked database then fails fast with OperationalError, which idp.web.errors answers
     503 "try again" (issue 9, item 10), instead of holding the request for seconds. SQLite:
-    sqlite3's busy timeout; PostgreSQL: lock_timeout, unless connect_args already set options.
+    sqlite3's busy timeout and no pre-ping; PostgreSQL: lock_timeout, unless connect_args already set options.
     """
     options = dict(options)
     connect_args = dict(options.get("connect_args") or {})
     if uri.startswith("sqlite"):
         connect_args.setdefault("timeout", lock_timeout_ms / 1000)
+        # A file never drops a connection: the ping would be one more statement per request.
+        options["pool_pre_ping"] = False
     elif uri.startswith("postgresql"):
         connect_args.setdefault("options", f"-c lock_timeout={int(lock_timeout_ms)}")
     options["connect_args"] = connect_args
