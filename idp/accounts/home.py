@@ -6,12 +6,13 @@ user agent, and commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts
+from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts, WeakPassword
 from idp.accounts.models import User
 from idp.accounts.services import AccountService
 from idp.accounts.throttle import AttemptDecision, SigninThrottle
@@ -40,10 +41,14 @@ class AccountHomeService:
         mail: MailService,
         *,
         throttle: SigninThrottle | None = None,
+        commit: Callable[[], None] | None = None,
     ):
         """throttle, when given, counts a wrong current password against the account like a
         failed sign-in, and refuses to check one while the account waits or is locked
-        (RATE-01: every way of guessing a password feeds one counter)."""
+        (RATE-01: every way of guessing a password feeds one counter). commit, the caller's
+        (views pass db.session.commit), ends the transaction before the argon2id work, so
+        no lock is held through it (issue 10); without it a change is one transaction."""
+        self.commit = commit or session.flush
         self.session = session
         self.settings = settings
         self.clock = clock
@@ -76,7 +81,26 @@ class AccountHomeService:
             raise IncorrectCurrentPassword
         if self.throttle is not None and self.throttle.decision(user) is not AttemptDecision.ALLOWED:
             raise TooManyPasswordAttempts
-        if not self.passwords.verify(user.password_hash, plain_current):
+        # Counted as a check under way, then hashed with no transaction open (as at sign-in,
+        # idp.accounts.throttle), then settled with the row locked again.
+        password_hash, person = user.password_hash, (user.email, user.given_name, user.family_name)
+        if self.throttle is not None:
+            self.throttle.begin_check(user)
+        self.commit()
+        is_valid = self.passwords.verify(password_hash, plain_current)
+        weak, new_hash = None, None
+        if is_valid:
+            try:
+                self.accounts.check_new_password(
+                    plain_new, email=person[0], given_name=person[1], family_name=person[2]
+                )
+                new_hash = self.passwords.hash(plain_new)
+            except WeakPassword as error:
+                weak = error
+        user = self.throttle.settle_check(user_id) if self.throttle is not None else self.accounts.get(user_id)
+        if user is None:
+            raise IncorrectCurrentPassword
+        if not is_valid or user.password_hash != password_hash:
             record_event(
                 self.session, self.clock, EventTag.PASSWORD_CHANGE_FAILURE, user_id=user.id,
                 ip_address=ip_address, user_agent=user_agent,
@@ -84,7 +108,11 @@ class AccountHomeService:
             if self.throttle is not None:
                 self.throttle.record_failure(user, locale=locale, ip_address=ip_address, user_agent=user_agent)
             raise IncorrectCurrentPassword
-        self.accounts.set_password(user, plain_new)
+        if weak is not None:
+            self.commit()  # the settled check; callers do not commit a refused new password
+            raise weak
+        user.password_hash = new_hash
+        user.updated_at = self.clock()
         # Every other session ends, and every grant, offline_access too (RFC 9700 §4.14).
         end_all_access(self.sessions, user.id, keep_session_id=keep_session_id)
         revoke_password_resets(self.session, self.clock, user.id)

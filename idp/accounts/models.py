@@ -48,6 +48,11 @@ class User(Base):
     # unlock_required_at says since when.
     signin_lock_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unlock_required_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Password checks under way (issue 10): each is counted here before its argon2id hash
+    # runs, with no lock held, and settled after it; the throttle treats them as failures
+    # until then. Forgotten PENDING_ATTEMPT_TTL after the latest began (a request that died).
+    signin_attempts_pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    signin_attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Two-factor set-up (issue 4): when the person finished their first enrolment and got
     # recovery codes. Until then the emailed code is the only second step (it proves the
     # address registration verified), and MFA_REQUIRED sends them to the set-up page.

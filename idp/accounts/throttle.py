@@ -17,8 +17,15 @@ the owner's mailbox hears of a lock, so the page never tells whether an address 
 account (ENUM-01, ENUM-03).
 
 Counting is race-safe: lock_row() takes the row's write lock before anything is decided,
-so concurrent guesses at one account are checked one after another and each one counts
-(keycloak/keycloak#31726, MFA-04). No Flask here.
+so concurrent guesses at one account are decided one after another and each one counts
+(keycloak/keycloak#31726, MFA-04). A password's argon2id check is too slow to run under
+that lock (on SQLite it is the whole database's write lock: simultaneous sign-ins answered
+503, issue 10), so it is counted first and settled after (begin_check, settle_check): in a
+short transaction the attempt is decided and added to the row's checks under way, which
+decision() counts as failures (so concurrent guesses never get past the delay or the lock:
+each is counted before it is checked); the hash runs with no transaction open; a second
+short transaction then turns it into a failure (record_failure, as before) or drops it.
+Codes and keys are cheap keyed hashes and signatures, checked under the lock. No Flask here.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ from idp.config import Settings
 CANT_SIGN_IN_PATH = "/signin/help"
 LOCK_EMAIL_TEMPLATE = "account-locked"
 UNLOCK_EMAIL_TEMPLATE = "account-unlock"
+# A password check counted by begin_check() and never settled (its request died between
+# the two transactions) stops counting this long after the latest check began: it answered
+# nothing but an error, so it taught a guesser nothing. A check takes well under a second.
+PENDING_ATTEMPT_TTL = timedelta(seconds=60)
 
 
 class AttemptDecision(StrEnum):
@@ -121,15 +132,54 @@ class SigninThrottle:
         )
 
     def decision(self, user: User) -> AttemptDecision:
-        """May an attempt at this account be checked now? Read after lock_row()."""
+        """May an attempt at this account be checked now? Read after lock_row().
+
+        Password checks under way count as failures made just now: if they all failed, the
+        policy's delay or lock would already refuse this attempt, so it is refused.
+        """
         now = self.clock()
         if user.unlock_required_at is not None:
             return AttemptDecision.LOCKED
-        if user.locked_until is None or user.locked_until <= now:
-            return AttemptDecision.ALLOWED
-        if self.policy.is_lock(user.failed_signin_count):
-            return AttemptDecision.LOCKED
-        return AttemptDecision.TOO_EARLY
+        if user.locked_until is not None and user.locked_until > now:
+            if self.policy.is_lock(user.failed_signin_count):
+                return AttemptDecision.LOCKED
+            return AttemptDecision.TOO_EARLY
+        pending = self.pending_checks(user)
+        if pending:
+            failures = (user.failed_signin_count or 0) + pending
+            if self.policy.is_lock(failures):
+                return AttemptDecision.LOCKED
+            if self.policy.delay_for(failures):
+                return AttemptDecision.TOO_EARLY
+        return AttemptDecision.ALLOWED
+
+    def pending_checks(self, user: User) -> int:
+        """Password checks begun and not settled, unless the latest began PENDING_ATTEMPT_TTL ago."""
+        started_at = user.signin_attempt_started_at
+        if not user.signin_attempts_pending or started_at is None or started_at + PENDING_ATTEMPT_TTL <= self.clock():
+            return 0
+        return user.signin_attempts_pending
+
+    def begin_check(self, user: User) -> None:
+        """Count a password check about to run on this row, locked and ALLOWED by
+        decision(); the caller commits before hashing and then calls settle_check()."""
+        user.signin_attempts_pending = self.pending_checks(user) + 1
+        user.signin_attempt_started_at = self.clock()
+        self.session.flush()
+
+    def settle_check(self, user_id: int) -> User | None:
+        """Lock the row again and drop one check under way; returns the row (None if the
+        account is gone). The caller then records the outcome: record_failure() for a wrong
+        password, nothing for a right one."""
+        user = self.lock_row(user_id)
+        if user is None:
+            return None
+        pending = max(self.pending_checks(user) - 1, 0)
+        user.signin_attempts_pending = pending
+        if not pending:
+            user.signin_attempt_started_at = None
+        self.session.flush()
+        return user
 
     def record_failure(
         self,

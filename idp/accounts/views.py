@@ -180,6 +180,7 @@ def get_account_home_service() -> AccountHomeService:
         throttle=SigninThrottle(
             db.session, ctx.settings, ctx.clock, mail=mail, unlock=UnlockService(db.session, ctx.settings, ctx.clock, ctx.hasher)
         ),
+        commit=db.session.commit,
     )
 
 

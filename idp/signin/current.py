@@ -77,7 +77,9 @@ def get_throttle() -> SigninThrottle:
 
 def get_signin_service() -> SigninService:
     ctx = app_context()
-    return SigninService(db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_throttle())
+    return SigninService(
+        db.session, ctx.settings, ctx.clock, ctx.hasher, ctx.passwords, get_throttle(), commit=db.session.commit
+    )
 
 
 def begin_signin(

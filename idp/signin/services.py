@@ -7,7 +7,7 @@ The browser only ever holds random handles; the database keeps their keyed hashe
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,7 @@ class SigninService:
         hasher: KeyedHasher,
         passwords: PasswordHasher,
         throttle: SigninThrottle | None = None,
+        commit: Callable[[], None] | None = None,
     ):
         self.session = session
         self.settings = settings
@@ -81,6 +82,10 @@ class SigninService:
         self.passwords = passwords
         # Views pass one with a mail service, so a lock is told by email.
         self.throttle = throttle or SigninThrottle(session, settings, clock)
+        # The caller's commit (views pass db.session.commit): verify_password ends the
+        # transaction before the argon2id hash, so no lock is held through it. Without one
+        # the whole attempt is one transaction, as a unit test wants.
+        self.commit = commit or session.flush
 
     def begin(
         self,
@@ -192,6 +197,11 @@ class SigninService:
         against the dummy hash, never against the real one, so a right password during a
         lock signs nobody in and costs the same time. Failures are counted per account
         (idp.accounts.throttle) and recorded as security events; the caller commits them.
+
+        The hash runs between two short transactions, never under the account row's lock
+        (on SQLite, the database's write lock; issue 10): the attempt is decided and counted
+        as a check under way, committed with whatever the session held (self.commit), then
+        settled after the hash (SigninThrottle.begin_check, settle_check).
         """
         user = AccountService(self.session, self.settings, self.clock, self.passwords).find_by_email(email)
         decision = None
@@ -199,26 +209,43 @@ class SigninService:
             user = self.throttle.lock_row(user.id)
             decision = self.throttle.decision(user) if user is not None else None
         may_check = user is not None and decision is AttemptDecision.ALLOWED
+        password_hash = user.password_hash if may_check else None
+        if may_check:
+            self.throttle.begin_check(user)
+        user_id = user.id if user is not None else None
+        self.commit()
         # verify() runs a dummy verification when there is no hash, so timing is the same.
-        is_valid = self.passwords.verify(user.password_hash if may_check else None, plain_password)
-        if not may_check or not is_valid or not user.is_active:
-            origin = {"ip_address": ip_address, "user_agent": user_agent}
+        is_valid = self.passwords.verify(password_hash, plain_password)
+        new_hash = None
+        if is_valid and self.passwords.needs_rehash(password_hash):
+            new_hash = self.passwords.hash(plain_password)  # before the row is locked again
+        is_replaced = False
+        if may_check:
+            user = self.throttle.settle_check(user_id)
             if user is None:
+                user_id = None
+            # Changed (or rehashed) while this check ran: it was made against the old one.
+            is_replaced = user is not None and user.password_hash != password_hash
+        if user_id is None or not may_check or not is_valid or is_replaced or not user.is_active:
+            origin = {"ip_address": ip_address, "user_agent": user_agent}
+            if user_id is None:
                 reason = "unknown_account"
             elif not may_check:
                 reason = str(decision)
             elif not is_valid:
                 reason = "wrong_password"
                 self.throttle.record_failure(user, locale=locale, **origin)
+            elif is_replaced:
+                reason = "password_replaced"  # not counted: the person simply tries again
             else:
                 reason = "inactive_account"
             record_event(
                 self.session, self.clock, EventTag.SIGNIN_FAILURE,
-                user_id=user.id if user is not None else None, step=Step.PASSWORD.value, reason=reason, **origin,
+                user_id=user_id, step=Step.PASSWORD.value, reason=reason, **origin,
             )
             raise InvalidCredentials
-        if self.passwords.needs_rehash(user.password_hash):
-            user.password_hash = self.passwords.hash(plain_password)
+        if new_hash is not None:
+            user.password_hash = new_hash
         txn.user_id = user.id
         # A fresh password proves identity on its own: a reused session no longer counts.
         self.record_step(txn, Step.PASSWORD.value, replacing=(SESSION_REUSED,))

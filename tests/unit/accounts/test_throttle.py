@@ -11,21 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.accounts.models import User
-from idp.accounts.services import AccountService
-from idp.accounts.throttle import AttemptDecision, SigninThrottle, ThrottlePolicy
+from idp.accounts.throttle import PENDING_ATTEMPT_TTL, AttemptDecision, SigninThrottle, ThrottlePolicy
 from idp.audit import EventTag, SecurityEvent
-from idp.context import app_context
 from idp.extensions import db
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app_context()
 
 
 @pytest.fixture
@@ -36,15 +26,6 @@ def mail(ctx):
 @pytest.fixture
 def throttle(ctx, mail):
     return SigninThrottle(db.session, ctx.settings, ctx.clock, mail=mail)
-
-
-@pytest.fixture
-def user(ctx):
-    created = AccountService(db.session, ctx.settings, ctx.clock, ctx.passwords).create_user(
-        "ana@example.ca", "Ana", "Tremblay", PASSWORD
-    )
-    db.session.commit()
-    return created
 
 
 def fail(throttle, user, times: int = 1) -> list[bool]:
@@ -177,3 +158,48 @@ def test_concurrent_failures_are_each_counted(ctx, user):
     assert not errors
     db.session.expire_all()
     assert db.session.get(User, user_id).failed_signin_count == workers
+
+
+# Password checks under way (issue 10): counted before the hash, settled after it.
+
+def test_a_check_under_way_counts_as_a_failure_for_the_next_attempt(throttle, user, clock):
+    fail(throttle, user, 2)
+    clock.advance(1)
+    row = throttle.lock_row(user.id)
+    assert throttle.decision(row) is AttemptDecision.ALLOWED
+    throttle.begin_check(row)
+    # Had it failed, this would be the third failure: the next attempt waits for its outcome.
+    assert throttle.decision(throttle.lock_row(user.id)) is AttemptDecision.TOO_EARLY
+    throttle.settle_check(user.id)
+    assert throttle.decision(throttle.lock_row(user.id)) is AttemptDecision.ALLOWED
+    assert user.failed_signin_count == 2 and user.signin_attempts_pending == 0
+
+
+@pytest.mark.settings(SIGNIN_LOCK_THRESHOLD=3, SIGNIN_DELAY_AFTER=100)
+def test_checks_under_way_never_outnumber_the_guesses_left_before_the_lock(throttle, user):
+    decisions = []
+    for _ in range(5):
+        row = throttle.lock_row(user.id)
+        decisions.append(throttle.decision(row))
+        if decisions[-1] is AttemptDecision.ALLOWED:
+            throttle.begin_check(row)
+    assert decisions == [AttemptDecision.ALLOWED] * 3 + [AttemptDecision.LOCKED] * 2
+    for _ in range(3):
+        throttle.record_failure(throttle.settle_check(user.id))
+    assert user.failed_signin_count == 3 and user.signin_lock_count == 1 and lock_emails() == 1
+    assert throttle.decision(throttle.lock_row(user.id)) is AttemptDecision.LOCKED
+
+
+def test_after_a_lock_ends_one_check_at_a_time(throttle, user, clock):
+    fail(throttle, user, 10)
+    clock.advance(ThrottlePolicy.from_settings(throttle.settings).lock_duration.total_seconds())
+    throttle.begin_check(throttle.lock_row(user.id))
+    assert throttle.decision(throttle.lock_row(user.id)) is AttemptDecision.LOCKED
+
+
+def test_a_check_never_settled_stops_counting(throttle, user, clock):
+    fail(throttle, user, 2)
+    throttle.begin_check(throttle.lock_row(user.id))
+    clock.advance(PENDING_ATTEMPT_TTL.total_seconds())
+    assert throttle.decision(throttle.lock_row(user.id)) is AttemptDecision.ALLOWED
+    assert throttle.settle_check(user.id).signin_attempts_pending == 0

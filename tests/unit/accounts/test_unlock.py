@@ -18,8 +18,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
-
-from tests.unit.accounts.test_throttle import ctx, mail, user  # noqa: F401  (fixtures)
+from tests.unit.accounts.test_throttle import mail  # noqa: F401  (a fixture; ctx and user: conftest.py)
 
 
 @pytest.fixture
