@@ -242,6 +242,10 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_PRUNE_INTERVAL": 300,
     "WORKER_PRUNE_BATCH": 1000,
     "PRUNE_AFTER": 24 * 3600,
+    # Days `idp worker` keeps security events (the audit log: account home activity, the
+    # console, `idp audit export`), about four per sign-in; 0 keeps them forever. 400: a
+    # year of audit trail plus time to investigate (docs/operators.md, `idp worker`).
+    "SECURITY_EVENTS_RETENTION_DAYS": 400,
     # Back-channel logout (issue 14; `idp worker` sends): seconds each POST to a relying
     # party may take (connect and answer), attempts per logout token (network errors and 5xx
     # are retried, 4xx never), seconds before the first retry (doubling, at most an hour),

@@ -59,6 +59,9 @@ def _validate_operations(settings: Mapping[str, Any]) -> None:
         value = settings.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{name} must be a positive number")
+    retention = settings.get("SECURITY_EVENTS_RETENTION_DAYS")
+    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 0:
+        raise ConfigError("SECURITY_EVENTS_RETENTION_DAYS must be a whole number of days, or 0 to keep every event")
 
 
 def _validate_partners(settings: Mapping[str, Any]) -> None:

@@ -149,7 +149,16 @@ class PruneService:
         finished = self.clock() - LOGOUT_DELIVERIES_KEPT
         logout = PruneRule("logout_deliveries", LogoutDelivery,
                            lambda _cutoff: LogoutDelivery.finished_at < finished)
-        return (*PRUNE_RULES, mail, logout)
+        return (*PRUNE_RULES, mail, logout, *self._security_events())
+
+    def _security_events(self) -> tuple[PruneRule, ...]:
+        """Events older than SECURITY_EVENTS_RETENTION_DAYS (none when it is 0): the audit
+        trail is kept for its retention, not PRUNE_AFTER. Oldest rows by created_at's index."""
+        days = int(self.settings["SECURITY_EVENTS_RETENTION_DAYS"])
+        if days <= 0:
+            return ()
+        kept_since = self.clock() - timedelta(days=days)
+        return (PruneRule("security_events", SecurityEvent, lambda _cutoff: SecurityEvent.created_at < kept_since),)
 
     def prune_batch(self, rule: PruneRule, batch: int) -> int:
         """Delete up to `batch` rows of one rule; returns how many. The caller commits."""
