@@ -24,7 +24,14 @@ def _secret_bytes(plain_password: str) -> bytes:
 
 
 class PasswordHasher:
-    """argon2id with the library's RFC 9106 low-memory profile; one instance per app."""
+    """argon2id at OWASP's recommended minimum: m = 19 MiB, t = 2, p = 1 (Password Storage
+    Cheat Sheet); one instance per app.
+
+    Not RFC 9106's parameters: its low-memory recommendation (§4, and argon2-cffi's
+    default profile) is m = 64 MiB, t = 3, p = 4. These cost about a third of the memory
+    per check, which bounds what simultaneous sign-ins take; hashes made with other
+    parameters still verify and are rehashed at the next sign-in (needs_rehash).
+    """
 
     def __init__(self, time_cost: int = 2, memory_cost: int = 19456, parallelism: int = 1):
         self._hasher = _Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
