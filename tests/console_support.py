@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from idp.accounts.models import User
 from idp.accounts.services import AccountService
@@ -11,7 +11,7 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.mfa.models import RecoveryCode, TotpAuthenticator, WebAuthnCredential
 from idp.signin.assurance import ACR_MFA, ACR_MFA_PHISHING_RESISTANT
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from tests.webauthn_support import SoftwareAuthenticator
 
 PASSWORD = "correct horse battery staple"
@@ -88,17 +88,23 @@ def find_person(client, email: str):
 def console_template_contexts() -> dict:
     """Contexts for the console's templates, for the every-template test
     (tests/unit/test_translations.py)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from flask_babel import get_locale
 
     from idp.console.forms import ReasonForm, ResetTwoFactorForm, SearchForm
-    from idp.console.people import EventRow, MembershipRow, MethodRow, Profile, SessionRow
+    from idp.console.people import (
+        EventRow,
+        MembershipRow,
+        MethodRow,
+        Profile,
+        SessionRow,
+    )
     from idp.console.roles import OPERATOR, Agent
     from idp.console.views import ACTIONS, VERIFICATION_NAMES
     from idp.web.text import EMAIL_TEXT
 
-    when = datetime(2026, 12, 3, 19, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 12, 3, 19, 0, tzinfo=UTC)
     profile = Profile(
         id=2, name="Zoé Citoyenne", email="zoe@example.ca", locale="fr", status="locked",
         registered_at=when, last_signin_at=when, two_factor_set_up=True, recovery_codes_left=7,
@@ -109,8 +115,18 @@ def console_template_contexts() -> dict:
     )
     agent = Agent(1, frozenset({OPERATOR}))
     from idp.console.org_views import STATE_ACTIONS
-    from idp.console.organizations import MemberRow, OrganizationPage, OrganizationRow, RequestRow
-    from idp.orgs.web import KIND_NAMES, REQUEST_KIND_NAMES, REQUEST_STATE_NAMES, ROLE_NAMES
+    from idp.console.organizations import (
+        MemberRow,
+        OrganizationPage,
+        OrganizationRow,
+        RequestRow,
+    )
+    from idp.orgs.web import (
+        KIND_NAMES,
+        REQUEST_KIND_NAMES,
+        REQUEST_STATE_NAMES,
+        ROLE_NAMES,
+    )
 
     names = {"kind_names": KIND_NAMES, "request_kind_names": REQUEST_KIND_NAMES,
              "request_state_names": REQUEST_STATE_NAMES, "role_names": ROLE_NAMES}
@@ -125,9 +141,8 @@ def console_template_contexts() -> dict:
                 "locale": str(get_locale()), "email_text": EMAIL_TEXT, "given_name": "Ana",
                 "account_url": "http://127.0.0.1:5000/account", "reset_at": when.isoformat()}
 
-    from tests.console_ops_support import console_ops_template_contexts
-
     from tests.console_clients_support import client_template_contexts
+    from tests.console_ops_support import console_ops_template_contexts
 
     return {
         **client_template_contexts(),

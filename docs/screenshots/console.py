@@ -66,7 +66,7 @@ def seed(app, key: SoftwareAuthenticator) -> str:
     from idp.console.roles import OPERATOR, RoleService
     from idp.context import app_context
     from idp.extensions import db
-    from idp.signin.services import SessionService
+    from idp.signin.sessions import SessionService
     from tests.console_support import (
         PASSWORD,
         add_app_and_codes,

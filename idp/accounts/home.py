@@ -12,11 +12,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts, WeakPassword
+from idp.accounts.errors import (
+    IncorrectCurrentPassword,
+    TooManyPasswordAttempts,
+    WeakPassword,
+)
 from idp.accounts.models import User
 from idp.accounts.services import AccountService
 from idp.accounts.throttle import AttemptDecision, SigninThrottle
-from idp.audit import EventTag, SecurityEvent, record_event, recent_events
+from idp.audit import EventTag, SecurityEvent, recent_events, record_event
 from idp.clock import Clock
 from idp.config import Settings
 from idp.mail.services import MailService
@@ -25,7 +29,7 @@ from idp.recovery.services import queue_password_changed_mail, revoke_password_r
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher
 from idp.signin.models import UserSession
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 
 class AccountHomeService:

@@ -84,7 +84,7 @@ def users_disable(email: str) -> None:
     from idp.audit import EventTag, record_event
     from idp.extensions import db as database
     from idp.oidc.revocation import end_all_access
-    from idp.signin.services import SessionService
+    from idp.signin.sessions import SessionService
 
     session, context = services()
     user = find_account(email)
@@ -104,7 +104,7 @@ def users_sign_out(email: str) -> None:
     with offline_access live on: `idp users disable` ends those too."""
     from idp.audit import EventTag, record_event
     from idp.extensions import db as database
-    from idp.signin.services import SessionService
+    from idp.signin.sessions import SessionService
 
     session, context = services()
     user = find_account(email)

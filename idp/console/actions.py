@@ -28,13 +28,18 @@ from idp.console.errors import (
     UnknownPerson,
     VerificationRequired,
 )
-from idp.console.people import LOCKED, PENDING, status_of
 from idp.console.models import AccountRole
+from idp.console.people import LOCKED, PENDING, status_of
 from idp.console.roles import Agent
 from idp.mfa.enrolment import ACCOUNT_PATH
-from idp.mfa.models import EmailCode, RecoveryCode, TotpAuthenticator, WebAuthnCredential
+from idp.mfa.models import (
+    EmailCode,
+    RecoveryCode,
+    TotpAuthenticator,
+    WebAuthnCredential,
+)
 from idp.oidc.revocation import end_all_access
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 REASON_MAX = 1000
 # How the agent verified who they were talking to before resetting two-factor.

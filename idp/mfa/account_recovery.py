@@ -43,7 +43,7 @@ from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import KeySummary, WebAuthnService
 from idp.oidc.revocation import end_all_access
 from idp.signin.flow import EMAIL_CODE, TOTP, WEBAUTHN
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 RECOVERED_TEMPLATE = "account-recovered"
 

@@ -32,9 +32,14 @@ from idp.mfa.manage import ManageService
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import WebAuthnService
 from idp.mfa.services import EmailCodeService, MfaService
-from idp.signin.current import begin_signin, current_session, get_mail_service, get_throttle
+from idp.signin.current import (
+    begin_signin,
+    current_session,
+    get_mail_service,
+    get_throttle,
+)
 from idp.signin.flow import WEBAUTHN
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 ERROR_MESSAGES = {
     InvalidCode: _l("The code is incorrect. Check the code in the most recent email and try again."),

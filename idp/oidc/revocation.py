@@ -14,7 +14,7 @@ from __future__ import annotations
 from idp.logout.services import LogoutService
 from idp.oidc.claims import ORGANIZATION_SCOPE
 from idp.oidc.tokens import TokenService
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 
 def end_all_access(sessions: SessionService, user_id: int, *, keep_session_id: int | None = None) -> int:

@@ -56,7 +56,7 @@ from idp.orgs.models import (
 )
 from idp.orgs.text import clean_kind, clean_name, clean_number, clean_text
 from idp.security.secrets import KeyedHasher
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 LOCALES = ("fr", "en")
 MAX_EMAIL_LENGTH = 320

@@ -23,12 +23,17 @@ from idp.clock import Clock
 from idp.config import Settings
 from idp.mail.services import MailService
 from idp.oidc.revocation import end_all_access
-from idp.recovery.errors import ResetLinkExpired, ResetLinkReplaced, ResetLinkUnknown, ResetLinkUsed
+from idp.recovery.errors import (
+    ResetLinkExpired,
+    ResetLinkReplaced,
+    ResetLinkUnknown,
+    ResetLinkUsed,
+)
 from idp.recovery.models import PasswordReset
 from idp.registration.models import Registration, RegistrationKind
 from idp.security.passwords import PasswordHasher
 from idp.security.secrets import KeyedHasher, new_token
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 RESET_PURPOSE = "password-reset"
 # Paths of the recovery pages. The views route them; mail links are built from OIDC_ISSUER,

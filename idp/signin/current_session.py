@@ -15,9 +15,16 @@ from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.revocation import hand_over_grants
 from idp.signin.assurance import ACR_ORDER, AMR_PASSWORD, acr_for, with_mfa
-from idp.signin.flow import PARTNER, Step, factor_amr, partner_amr, partner_level, second_factors_used
+from idp.signin.flow import (
+    PARTNER,
+    Step,
+    factor_amr,
+    partner_amr,
+    partner_level,
+    second_factors_used,
+)
 from idp.signin.models import SigninTransaction, UserSession
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from idp.web import cookies
 
 _NO_SESSION = object()

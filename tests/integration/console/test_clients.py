@@ -81,7 +81,7 @@ def test_service_desk_gets_the_403_page_on_every_relying_party_page(app, client,
 
 
 def test_people_without_a_role_get_404(app, client, rp):
-    from idp.signin.services import SessionService
+    from idp.signin.sessions import SessionService
     from tests.oidc_support import make_user
 
     user_id = make_user(app, "nobody@example.ca")

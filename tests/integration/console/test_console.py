@@ -306,7 +306,7 @@ def test_two_actions_racing_for_one_key_use_spend_it_once(app, desk_id):
     from idp.console.access import KeyUses
 
     with app.app_context():
-        from idp.signin.services import SessionService
+        from idp.signin.sessions import SessionService
 
         ctx = app_context()
         user_session, _ = SessionService(db.session, ctx.settings, ctx.clock, ctx.hasher).create(

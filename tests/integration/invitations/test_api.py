@@ -192,7 +192,7 @@ def test_a_persons_access_token_cannot_manage_invitations(client, app):
     from idp.context import app_context
     from idp.oidc.token_queries import GrantContext
     from idp.oidc.tokens import TokenService
-    from idp.signin.services import SessionService
+    from idp.signin.sessions import SessionService
 
     rp = make_client(app, scope="openid invitations")
     user_id = make_user(app)

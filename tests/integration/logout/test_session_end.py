@@ -19,7 +19,7 @@ from idp.logout.models import SessionClient
 from idp.oidc.revocation import end_all_access
 from idp.ops.worker import Worker
 from idp.signin.models import UserSession
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from tests.logout_support import Receiver, deliveries, logout_client, sign_in_to
 from tests.oidc_support import (
     PKCE_VERIFIER,

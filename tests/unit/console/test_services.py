@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 from idp.accounts.unlock import UnlockService
 from idp.audit import EventTag, SecurityEvent
 from idp.console.actions import PersonActions
-from idp.console.errors import NotAllowed, NothingToDo, OwnAccount, ReasonRequired, UnknownRole, VerificationRequired
+from idp.console.errors import (
+    NotAllowed,
+    NothingToDo,
+    OwnAccount,
+    ReasonRequired,
+    UnknownRole,
+    VerificationRequired,
+)
 from idp.console.people import PeopleService
 from idp.console.roles import OPERATOR, SERVICE_DESK, Agent, RoleService
 from idp.context import app_context
@@ -21,7 +28,7 @@ from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 from idp.mfa.models import RecoveryCode, TotpAuthenticator, WebAuthnCredential
 from idp.signin.models import UserSession
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from tests.console_support import add_app_and_codes, add_key, create_person
 
 SECRETS = ("SECRET-TOTP-BYTES", "RECOVERYHASH", "$argon2")

@@ -17,7 +17,7 @@ from idp.mfa.models import TotpAuthenticator, WebAuthnCredential
 from idp.mfa.recovery import RecoveryCodeService
 from idp.mfa.security_key import WebAuthnService
 from idp.oidc.models import Token
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 
 CONTEXT = FactorContext(transaction_id=None, locale="fr", ip_address="192.0.2.7", user_agent="pytest")
 

@@ -7,7 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from idp.accounts.devices import describe_user_agent
-from idp.accounts.errors import IncorrectCurrentPassword, TooManyPasswordAttempts, WeakPassword
+from idp.accounts.errors import (
+    IncorrectCurrentPassword,
+    TooManyPasswordAttempts,
+    WeakPassword,
+)
 from idp.accounts.home import AccountHomeService
 from idp.accounts.throttle import SigninThrottle
 from idp.audit import EventTag, SecurityEvent
@@ -16,7 +20,7 @@ from idp.mail.models import OutboxMessage
 from idp.mail.services import MailService
 from idp.recovery.errors import ResetLinkReplaced
 from idp.signin.assurance import ACR_PASSWORD
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from tests.unit.recovery.conftest import NEW_PASSWORD, PASSWORD
 
 

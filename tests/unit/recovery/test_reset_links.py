@@ -12,12 +12,17 @@ from idp.accounts.errors import InvalidEmail, WeakPassword
 from idp.audit import EventTag, SecurityEvent
 from idp.extensions import db
 from idp.mail.models import OutboxMessage
-from idp.recovery.errors import ResetLinkExpired, ResetLinkReplaced, ResetLinkUnknown, ResetLinkUsed
+from idp.recovery.errors import (
+    ResetLinkExpired,
+    ResetLinkReplaced,
+    ResetLinkUnknown,
+    ResetLinkUsed,
+)
 from idp.recovery.models import PasswordReset
 from idp.recovery.services import RESET_PURPOSE, HelpOutcome
 from idp.signin.assurance import ACR_PASSWORD
 from idp.signin.models import UserSession
-from idp.signin.services import SessionService
+from idp.signin.sessions import SessionService
 from tests.unit.recovery.conftest import NEW_PASSWORD, PASSWORD, build_recovery_service
 
 

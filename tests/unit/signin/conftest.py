@@ -6,7 +6,8 @@ from idp.accounts.services import AccountService
 from idp.context import app_context
 from idp.extensions import db
 from idp.security.passwords import PasswordHasher
-from idp.signin.services import SessionService, SigninService
+from idp.signin.services import SigninService
+from idp.signin.sessions import SessionService
 
 PASSWORD = "correct horse battery staple"
 
