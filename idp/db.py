@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,8 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from idp.sqlite_writers import QueuedWritersConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,12 +56,15 @@ def engine_options(uri: str, options: Mapping[str, Any], lock_timeout_ms: int) -
 
     A locked database then fails fast with OperationalError, which idp.web.errors answers
     503 "try again" (issue 9, item 10), instead of holding the request for seconds. SQLite:
-    sqlite3's busy timeout and no pre-ping; PostgreSQL: lock_timeout, unless connect_args already set options.
+    sqlite3's busy timeout, writers queued per process, no pre-ping; PostgreSQL:
+    lock_timeout, unless connect_args already set options.
     """
     options = dict(options)
     connect_args = dict(options.get("connect_args") or {})
     if uri.startswith("sqlite"):
         connect_args.setdefault("timeout", lock_timeout_ms / 1000)
+        # A process's writers queue in turn for the file's write lock (idp.sqlite_writers).
+        connect_args.setdefault("factory", QueuedWritersConnection)
         # A file never drops a connection: the ping would be one more statement per request.
         options["pool_pre_ping"] = False
     elif uri.startswith("postgresql"):
@@ -71,8 +77,7 @@ def engine_options(uri: str, options: Mapping[str, Any], lock_timeout_ms: int) -
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL lets several workers share one SQLite file (one host); the busy timeout is
     sqlite3's `timeout`, set by engine_options."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from idp.db import engine_options
 from idp.defaults import DEFAULTS
+from idp.sqlite_writers import QueuedWritersConnection
 
 OPTIONS = DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"]
 
@@ -18,7 +19,7 @@ def test_sqlite_sends_no_ping_since_a_file_never_drops_a_connection():
     """The ping is a SELECT 1 on every request: a tenth of a token request's CPU on SQLite."""
     options = engine_options("sqlite:///var/passerelle.sqlite3", OPTIONS, 250)
     assert options["pool_pre_ping"] is False
-    assert options["connect_args"] == {"timeout": 0.25}
+    assert options["connect_args"] == {"timeout": 0.25, "factory": QueuedWritersConnection}
 
 
 def test_the_settings_are_not_changed_in_place():

@@ -1,0 +1,162 @@
+"""SQLite: the writers of one process queue for the database's write lock in Python.
+
+SQLite has one write lock per database file. A writer that finds it taken waits in SQLite's
+busy handler, which sleeps with a growing back-off (1, 2, 5, 10 ... 100 ms) instead of waking
+when the lock frees. Under granian (up to 64 requests at once per worker) writers that each
+hold the lock for well under a millisecond still ran out of DATABASE_LOCK_TIMEOUT_MS and
+answered 503 (docs/performance.md). Queued on a lock of their own process instead, they wake
+the moment the previous writer commits, in turn; SQLite's busy handler is left to arbitrate
+between processes only.
+
+A connection takes its file's lock at its first writing statement and gives it back when its
+transaction ends: commit, rollback (the pool's reset on return included) or close, and at the
+latest when the connection itself is collected. Reading never takes it (WAL: readers never
+wait for the writer).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import weakref
+from collections import deque
+
+# Statements that take SQLite's write lock (sqlite3 opens the transaction before them).
+WRITING_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+
+class FifoLock:
+    """A lock handed to its waiters in the order they came (threading.Lock is not fair: a
+    writer could wait out its whole timeout while later ones got through)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._guard:
+            if turn.is_set():  # handed over as the wait ended
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        """Hand the lock to the first waiter (it stays held), or free it."""
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().set()
+            else:
+                self._held = False
+
+    def locked(self) -> bool:
+        return self._held
+
+
+_locks: dict[str, FifoLock] = {}
+_locks_guard = threading.Lock()
+
+
+def writer_lock(database: str | bytes | os.PathLike) -> FifoLock | None:
+    """This process's lock for a database file; None for a database private to its
+    connection (in memory) or named by a URI, which SQLite alone arbitrates."""
+    name = os.fsdecode(database)
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return None
+    with _locks_guard:
+        return _locks.setdefault(os.path.realpath(name), FifoLock())
+
+
+def is_writing(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(WRITING_STATEMENTS)
+
+
+class _Hold:
+    """Whether one connection holds its file's lock; shared with the connection's finalizer."""
+
+    __slots__ = ("held", "lock")
+
+    def __init__(self, lock: FifoLock):
+        self.lock, self.held = lock, False
+
+    def take(self, timeout: float) -> None:
+        if self.held:
+            return
+        if not self.lock.acquire(max(timeout, 0)):
+            raise sqlite3.OperationalError("database is locked")  # as SQLite says it: a 503 (idp.web.errors)
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
+
+
+class QueuedWritersConnection(sqlite3.Connection):
+    """sqlite3's connection (`factory=` of sqlite3.connect) whose writers queue per process."""
+
+    def __init__(self, database, *args, **kwargs):
+        super().__init__(database, *args, **kwargs)
+        self._wait = float(kwargs.get("timeout", args[0] if args else 5.0))
+        lock = writer_lock(database)
+        self._hold = _Hold(lock) if lock is not None else None
+        if self._hold is not None:
+            weakref.finalize(self, self._hold.give_back)
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or QueuedWritersCursor)
+
+    # sqlite3's shortcuts make a plain cursor of their own, past cursor() above.
+    def execute(self, sql, parameters=(), /):
+        self.before_statement(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):
+        self.before_statement(sql)
+        return super().executemany(sql, seq_of_parameters)
+
+    def before_statement(self, statement: str) -> None:
+        if self._hold is not None and not self._hold.held and is_writing(statement):
+            self._hold.take(self._wait)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        if self._hold is not None:
+            self._hold.give_back()
+
+
+class QueuedWritersCursor(sqlite3.Cursor):
+    def execute(self, sql, parameters=(), /):
+        self.connection.before_statement(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters, /):
+        self.connection.before_statement(sql)
+        return super().executemany(sql, seq_of_parameters)

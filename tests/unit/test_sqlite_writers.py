@@ -1,0 +1,128 @@
+"""SQLite writers of one process queue in Python for the write lock (idp.sqlite_writers)."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from idp.db import engine_options
+from idp.sqlite_writers import QueuedWritersConnection, is_writing
+
+# The production default of DATABASE_LOCK_TIMEOUT_MS, in seconds.
+TIMEOUT = 0.25
+
+
+def connect(path, factory=QueuedWritersConnection, timeout: float = TIMEOUT) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=timeout, factory=factory, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    return connection
+
+
+@pytest.fixture
+def database(tmp_path):
+    path = tmp_path / "writers.sqlite3"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
+        setup.execute("INSERT INTO counter VALUES (1, 0)")
+    return path
+
+
+def hammer(path, factory, threads: int = 16, transactions: int = 15, timeout: float = 1.0) -> list[str]:
+    """Many threads, each with its own connection, each writing short transactions at once
+    (as granian's threads do): the errors they met. The timeout leaves room for a busy CI
+    machine; the benchmark measures the effect under the production 250 ms (docs/performance.md)."""
+    errors: list[str] = []
+    start = threading.Barrier(threads)
+
+    def work():
+        connection = connect(path, factory, timeout)
+        start.wait()
+        for _ in range(transactions):
+            try:
+                connection.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+                connection.execute("SELECT n FROM counter").fetchone()
+                time.sleep(0.001)  # the rest of a request's work inside its transaction
+                connection.commit()
+            except sqlite3.OperationalError as error:
+                errors.append(str(error))
+                connection.rollback()
+        connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors
+
+
+def test_only_writing_statements_queue():
+    assert is_writing("  update counter set n = 1") and is_writing("INSERT INTO t VALUES (1)")
+    assert not is_writing("SELECT 1") and not is_writing("PRAGMA journal_mode")
+
+
+def test_writers_of_one_process_all_get_through_in_turn(database):
+    errors = hammer(database, QueuedWritersConnection)
+    assert errors == []
+    with sqlite3.connect(database) as check:
+        assert check.execute("SELECT n FROM counter").fetchone() == (16 * 15,)
+
+
+def test_reading_never_waits_for_a_writer(database):
+    writer, reader = connect(database), connect(database)
+    writer.execute("UPDATE counter SET n = 5 WHERE id = 1")
+    started = time.monotonic()
+    assert reader.execute("SELECT n FROM counter").fetchone() == (0,)  # WAL: the last committed value
+    assert time.monotonic() - started < 0.05
+    writer.commit()
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_the_lock_is_given_back_when_the_transaction_ends(database, end):
+    first, second = connect(database), connect(database)
+    first.execute("UPDATE counter SET n = 1 WHERE id = 1")
+    getattr(first, end)()
+    second.execute("UPDATE counter SET n = 2 WHERE id = 1")  # at once: no wait, no error
+    second.commit()
+
+
+def test_a_writer_that_keeps_the_lock_too_long_is_database_is_locked(database):
+    """What the 503 "try again" answers (idp.web.errors), after the same timeout as before."""
+    holder, waiter = connect(database), connect(database)
+    holder.execute("UPDATE counter SET n = 1 WHERE id = 1")
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        waiter.execute("UPDATE counter SET n = 2 WHERE id = 1")
+    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 0.2
+    holder.rollback()
+    waiter.execute("UPDATE counter SET n = 2 WHERE id = 1")
+    waiter.commit()
+
+
+def test_a_connection_collected_mid_transaction_gives_the_lock_back(database):
+    forgotten = connect(database)
+    forgotten.execute("UPDATE counter SET n = 1 WHERE id = 1")
+    del forgotten
+    gc.collect()  # sqlite3's statement cache holds the connection in a cycle
+    survivor = connect(database)
+    survivor.execute("UPDATE counter SET n = 2 WHERE id = 1")
+    survivor.commit()
+
+
+def test_passerelle_s_engine_queues_its_writers_and_the_pool_gives_the_lock_back(database):
+    engine = create_engine(f"sqlite:///{database}", **engine_options(f"sqlite:///{database}", {}, 250))
+    with engine.connect() as first:
+        assert isinstance(first.connection.dbapi_connection, QueuedWritersConnection)
+        first.execute(text("UPDATE counter SET n = 1 WHERE id = 1"))
+        # leaves without committing: the pool's reset on return rolls back
+    with engine.connect() as second:
+        second.execute(text("UPDATE counter SET n = 2 WHERE id = 1"))
+        second.commit()
+        assert second.execute(text("PRAGMA journal_mode")).scalar() == "wal"  # idp.db's pragmas still run
+    engine.dispose()
