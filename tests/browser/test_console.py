@@ -71,6 +71,16 @@ def agent_page(browser: Browser, localhost_server, request) -> Iterator[Page]:  
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
+def console_sign_in(page: Page, locale: str) -> None:
+    """The agent opens /admin/: password, then the security key, then the console's search."""
+    page.goto("/admin/")
+    submit_signin(page, locale, AGENT, PASSWORD, finish=False)
+    page.get_by_role("button", name=KEY_TEXT[locale]["use_key"], exact=True).click()
+    page.wait_for_url(re.compile(r"/(signin/terms|admin/)$"))
+    finish_signin_steps(page, locale, AGENT, 0)
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+
 def test_service_desk_resets_two_factor_and_the_person_sets_it_up_again(agent_page, localhost_server, axe, locale):  # noqa: F811
     page, text = agent_page, TEXT[locale]
     page.goto("/admin/")  # not signed in: the sign-in, then back to the console
@@ -143,12 +153,7 @@ def test_operator_approves_a_change_request_from_the_console(agent_page, localho
         service.submit_request(organization.id, by_user_id=primary_user.id, kind="remove_secondary",
                                reason="Sam a quitté le collège", target_membership_id=secondary.id)
         db.session.commit()
-    page.goto("/admin/")
-    submit_signin(page, locale, AGENT, PASSWORD, finish=False)
-    page.get_by_role("button", name=KEY_TEXT[locale]["use_key"], exact=True).click()
-    page.wait_for_url(re.compile(r"/(signin/terms|admin/)$"))
-    finish_signin_steps(page, locale, AGENT, 0)
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    console_sign_in(page, locale)
 
     page.get_by_role("link", name=ORG_TEXT[locale]["organizations"].split(" ")[0], exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(text["organizations"])

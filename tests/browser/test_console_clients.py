@@ -5,18 +5,12 @@ with an overlap during which both secrets work."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.support import finish_signin_steps
-from tests.browser.test_console import AGENT, agent_page  # noqa: F401  (fixture)
-from tests.browser.test_security_key import TEXT as KEY_TEXT
+from tests.browser.test_console import AGENT, agent_page, console_sign_in  # noqa: F401  (fixture)
 from tests.browser.test_security_key import localhost_server  # noqa: F401  (fixture)
-from tests.browser.test_signin import submit_signin
-from tests.console_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +40,7 @@ def test_an_operator_registers_a_relying_party_and_rotates_its_secret(agent_page
 
         RoleService(db.session, app_context().clock).grant(db.session.scalar(select(User).where(User.email == AGENT)), OPERATOR)
         db.session.commit()
-    page.goto("/admin/")
-    submit_signin(page, locale, AGENT, PASSWORD, finish=False)
-    page.get_by_role("button", name=KEY_TEXT[locale]["use_key"], exact=True).click()
-    page.wait_for_url(re.compile(r"/(signin/terms|admin/)$"))
-    finish_signin_steps(page, locale, AGENT, 0)
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    console_sign_in(page, locale)
 
     page.get_by_role("navigation", name="Console").get_by_role("link", name=text["nav"], exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(text["nav"])

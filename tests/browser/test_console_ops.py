@@ -5,18 +5,13 @@ filters the audit log down to that rotation."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.test_console import AGENT, agent_page  # noqa: F401  (fixture)
-from tests.browser.test_security_key import TEXT as KEY_TEXT
+from tests.browser.test_console import AGENT, agent_page, console_sign_in  # noqa: F401  (fixture)
 from tests.browser.test_security_key import localhost_server  # noqa: F401  (fixture)
-from tests.browser.support import finish_signin_steps
-from tests.browser.test_signin import submit_signin
-from tests.console_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -60,15 +55,6 @@ def make_operator_and_a_dead_letter(app) -> int:
         message.last_error, message.smtp_code = "550 5.1.1 <l***@example.ca>: no such user", 550
         db.session.commit()
         return message.id
-
-
-def console_sign_in(page: Page, locale: str) -> None:
-    page.goto("/admin/")
-    submit_signin(page, locale, AGENT, PASSWORD, finish=False)
-    page.get_by_role("button", name=KEY_TEXT[locale]["use_key"], exact=True).click()
-    page.wait_for_url(re.compile(r"/(signin/terms|admin/)$"))
-    finish_signin_steps(page, locale, AGENT, 0)
-    expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
