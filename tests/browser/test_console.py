@@ -70,7 +70,6 @@ def agent_page(browser: Browser, localhost_server, request) -> Iterator[Page]:  
     context.close()
 
 
-@pytest.mark.parametrize("locale", ["fr", "en"])
 def console_sign_in(page: Page, locale: str) -> None:
     """The agent opens /admin/: password, then the security key, then the console's search."""
     page.goto("/admin/")
@@ -81,6 +80,7 @@ def console_sign_in(page: Page, locale: str) -> None:
     expect(page).to_have_url(re.compile(r"/admin/$"))
 
 
+@pytest.mark.parametrize("locale", ["fr", "en"])
 def test_service_desk_resets_two_factor_and_the_person_sets_it_up_again(agent_page, localhost_server, axe, locale):  # noqa: F811
     page, text = agent_page, TEXT[locale]
     page.goto("/admin/")  # not signed in: the sign-in, then back to the console
