@@ -75,6 +75,8 @@ def pytest_sessionfinish(session, exitstatus):
 def mailbox() -> Mailbox:
     """What the app sent during this test, received over real SMTP on 127.0.0.1."""
     box = smtp_server().mailbox
+    # An earlier test's mail still in the sender thread would otherwise land in this one.
+    mail_sender.wait_until_idle()
     box.clear()
     return box
 

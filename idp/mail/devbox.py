@@ -60,16 +60,24 @@ class Mailbox:
         received = self.to(address)
         return received[-1] if received else None
 
-    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> EmailMessage:
-        """The latest message to this address once at least `count` have arrived."""
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10.0,
+                 sender: str | None = None) -> EmailMessage:
+        """The latest message to this address once at least `count` have arrived; with
+        `sender`, only messages whose From contains it count (another app's mail sent by a
+        background thread may land at any moment)."""
         deadline = time.monotonic() + timeout
+
+        def received() -> list[EmailMessage]:
+            return [message for message in self.to(address)
+                    if sender is None or sender.lower() in str(message["From"]).lower()]
+
         with self._lock:
-            while len(self.to(address)) < count:
+            while len(received()) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"no message #{count} to {address} within {timeout} s")
                 self._lock.wait(remaining)
-        return self.to(address)[-1]
+        return received()[-1]
 
 
 def _parse(raw: bytes) -> EmailMessage:
