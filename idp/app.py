@@ -86,14 +86,14 @@ def create_app(overrides: Mapping[str, Any] | None = None, clock: Clock | None =
     for module in (headers, branding, input_guard, errors, mail_delivery, invitation_emails, password_text):
         module.init_app(app)
     ops_hooks.init_app(app)  # after input_guard: its request-id hook runs first of all
-    if settings.PROXY_FIX_X_FOR:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR)  # type: ignore[method-assign]
-
-    oidc_views.init_app(app)
+    oidc_views.init_app(app)  # its machine endpoints answer before Flask (idp.web.machine)
     app.register_blueprint(ops_views.bp)  # /health/live, /health/ready, /metrics
     for blueprint in FEATURE_BLUEPRINTS:
         if blueprint is registration_views.bp and not settings.REGISTRATION_ENABLED:
             continue
         app.register_blueprint(blueprint)
     federation_views.init_app(app)
+    if settings.PROXY_FIX_X_FOR:
+        # Outermost: the token endpoint answered before Flask counts failures per client address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR)  # type: ignore[method-assign]
     return app

@@ -205,7 +205,11 @@ def credentials_presented(oauth_request) -> list[str]:
 def authenticate_client_secret_basic(query_client, oauth_request):
     """client_secret_basic with RFC 6749 §2.3.1 decoding: id and secret are form-urlencoded
     before base64, so "+" is a space; undecodable headers fail authentication, never a 500."""
-    header = oauth_request.headers.get("Authorization", "")
+    return client_from_basic_header(query_client, oauth_request.headers.get("Authorization", ""))
+
+
+def client_from_basic_header(query_client, header: str):
+    """The client an HTTP Basic Authorization header value authenticates, or None."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "basic" or not value:
         return None

@@ -21,8 +21,8 @@ The one decision taken after a write is the spending UPDATE's: a code or refresh
 by a concurrent request meanwhile (row count 0) gets the same invalid_grant as the Authlib
 path, from the same TokenService method (which revokes the grant on reuse).
 
-No Flask here: the view hands in its request and turns (status, body, headers) into a
-response with the server's handle_response, as Authlib does.
+No Flask here: the view, or token_server.TokenServer before Flask, hands in the request's
+environ and form and turns (status, payload, headers) into a response.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN
 
 from idp.oidc.grants import USER_SCOPES, active_person
-from idp.oidc.server import PasserelleServer, authenticate_client_secret_basic
+from idp.oidc.server import PasserelleServer, client_from_basic_header
 from idp.oidc.token_queries import (
     CODE,
     FIND_CODE,
@@ -57,31 +57,35 @@ _CODE_AND_REFRESH_METHODS = frozenset(("client_secret_basic", "client_secret_pos
 _CLIENT_CREDENTIALS_METHODS = frozenset(("client_secret_basic", "client_secret_post"))
 
 
-def lean_token_response(server: PasserelleServer, request, session):
-    """The token response for a request the lean path can answer, else None (nothing
-    written: the caller runs the Authlib path). `request` is the Flask request, whose form
-    the view has checked (endpoints.form_problem); `session` the database session."""
-    environ = request.environ
+def lean_token_answer(server: PasserelleServer, environ, form, session,
+                      connection=None) -> tuple[int, dict[str, Any], Any] | None:
+    """(status, payload, headers) of the token response for a request the lean path can
+    answer, else None (nothing written: the caller goes on to the Authlib path).
+
+    environ: the WSGI environ (query string, DPoP and Authorization headers); form: the
+    body's parameters, checked (endpoints.form_problem, or the same checks in
+    token_server); session: the database session (clients are read there);
+    connection: where the token statements run, the session's own by default
+    (token_server gives a driver_sql.DriverConnection). Used by the Flask view and by
+    token_server.TokenServer, which answers before Flask."""
     if environ.get("QUERY_STRING") or "HTTP_DPOP" in environ:
         return None
-    form = request.form
-    grant_type = form["grant_type"]
+    grant_type = form.get("grant_type")
     answer = _GRANTS.get(grant_type)
     if answer is None:
         return None
-    client, method = _authenticated_client(server, request, form, session)
+    client, method = _authenticated_client(server, environ.get("HTTP_AUTHORIZATION"), form, session)
     if client is None or not client.check_grant_type(grant_type) or client.dpop_bound_access_tokens:
         return None
     if method not in (_CLIENT_CREDENTIALS_METHODS if grant_type == "client_credentials" else _CODE_AND_REFRESH_METHODS):
         return None
     try:
-        result = answer(server, session, client, method, form)
+        return answer(server, _tokens(server, session, connection), client, method, form)
     except OAuth2Error as error:  # lost the spending UPDATE to a concurrent request
-        return server.handle_error_response(None, error)
-    return None if result is None else server.handle_response(*result)
+        return error(server.get_error_uri(None, error))
 
 
-def _authenticated_client(server: PasserelleServer, request, form, session):
+def _authenticated_client(server: PasserelleServer, authorization: str | None, form, session):
     """(client, method) when the request authenticates its client with exactly one of
     client_secret_basic, client_secret_post or none, as Authlib's ClientAuthentication and
     PasserelleServer.authenticate_client would accept it; else (None, None)."""
@@ -91,11 +95,10 @@ def _authenticated_client(server: PasserelleServer, request, form, session):
     def query_client(client_id):
         return server.clients.get(session, client_id)
 
-    header = request.environ.get("HTTP_AUTHORIZATION")
-    if header is not None:
+    if authorization is not None:
         if "client_secret" in form:
             return None, None
-        client = authenticate_client_secret_basic(query_client, request)
+        client = client_from_basic_header(query_client, authorization)
         method = "client_secret_basic"
     elif "client_secret" in form:
         client_id, secret = form.get("client_id"), form["client_secret"]
@@ -114,13 +117,13 @@ def _authenticated_client(server: PasserelleServer, request, form, session):
     return client, method
 
 
-def _code_exchange(server: PasserelleServer, session, client, method: str, form):
+def _code_exchange(server: PasserelleServer, tokens: TokenService, client, method: str, form):
     """authorization_code (RFC 6749 §4.1.3) with PKCE S256 (RFC 7636 §4.6), as
     grants.AuthorizationCodeGrant and PasserelleCodeChallenge check it."""
     plain_code = form.get("code")
     if not plain_code:
         return None
-    tokens, code_hash, row, now = _looked_up(server, session, CODE, plain_code)
+    code_hash, row, now = _looked_up(server, tokens, CODE, plain_code)
     # Unknown, foreign, spent (reuse revokes: the Authlib path does it), expired, or its
     # session over: not for this path.
     if (row is None or row.client_id != client.client_id or row.consumed_at is not None
@@ -151,12 +154,12 @@ def _verifier_matches(code: FoundCode, verifier: str | None, method: str) -> boo
             and hmac.compare_digest(create_s256_code_challenge(verifier), code.code_challenge))
 
 
-def _refresh(server: PasserelleServer, session, client, method: str, form):
+def _refresh(server: PasserelleServer, tokens: TokenService, client, method: str, form):
     """refresh_token (RFC 6749 §6) with rotation, as grants.RefreshTokenGrant checks it."""
     plain_refresh = form.get("refresh_token")
     if not plain_refresh:
         return None
-    tokens, refresh_hash, row, now = _looked_up(server, session, REFRESH, plain_refresh)
+    refresh_hash, row, now = _looked_up(server, tokens, REFRESH, plain_refresh)
     if (row is None or row.revoked_at or row.rotated_at or not row.refresh_expires_at
             or row.refresh_expires_at <= now or row.client_id != client.client_id):
         return None
@@ -180,7 +183,7 @@ def _refresh(server: PasserelleServer, session, client, method: str, form):
     return 200, token, default_json_headers
 
 
-def _client_credentials(server: PasserelleServer, session, client, method: str, form):
+def _client_credentials(server: PasserelleServer, tokens: TokenService, client, method: str, form):
     """client_credentials (RFC 6749 §4.4), as grants.ClientCredentialsGrant checks it."""
     allowed = [value for value in client.scopes if value not in USER_SCOPES]
     requested = (form.get("scope") or "").split()
@@ -188,7 +191,7 @@ def _client_credentials(server: PasserelleServer, session, client, method: str, 
         return None
     grant_context = GrantContext(grant_id=new_token(16), client_id=client.client_id, user_id=None, session_id=None,
                                  scope=" ".join(requested or allowed))
-    token = _tokens(server, session).issue(grant_context, include_refresh_token=False)
+    token = tokens.issue(grant_context, include_refresh_token=False)
     metrics.count_token("client_credentials", client.client_id)
     return 200, token, default_json_headers
 
@@ -201,27 +204,27 @@ def _add_id_token(server: PasserelleServer, client, person, grant_context: Grant
                                                  access_token=token["access_token"])
 
 
-def _tokens(server: PasserelleServer, session) -> TokenService:
-    """The token service on the session's connection, asked for once."""
+def _tokens(server: PasserelleServer, session, connection) -> TokenService:
+    """The token service on the given connection, or on the session's, asked for once."""
     context = server.context
-    return TokenService(session, context.settings, context.clock, context.hasher, connection=session.connection())
+    return TokenService(session, context.settings, context.clock, context.hasher,
+                        connection=session.connection() if connection is None else connection)
 
 
 _FIND = {CODE: FIND_CODE, REFRESH: FIND_REFRESH}
 
 
-def _looked_up(server: PasserelleServer, session, kind: str, plain_secret: str):
-    """(token service, the secret's keyed hash, the row FIND_CODE or FIND_REFRESH reads for
-    it or None, the time it was read at): TokenService.find_* without a write, the hash made
-    once for the read and the spending UPDATE."""
+def _looked_up(server: PasserelleServer, tokens: TokenService, kind: str, plain_secret: str):
+    """(the secret's keyed hash, the row FIND_CODE or FIND_REFRESH reads for it or None, the
+    time it was read at): TokenService.find_* without a write, the hash made once for the
+    read and the spending UPDATE."""
     context = server.context
     now = context.clock()
     secret_hash = context.hasher.hash(kind, plain_secret)
-    tokens = _tokens(server, session)
     row = tokens.connection.execute(_FIND[kind], {
         "hash": secret_hash, "now": now, "idle_since": now - timedelta(seconds=context.settings.SESSION_IDLE_TIMEOUT),
     }).one_or_none()
-    return tokens, secret_hash, row, now
+    return secret_hash, row, now
 
 
 _GRANTS = {

@@ -184,3 +184,7 @@ ROTATE_REFRESH = (
 REFRESH_STATE = (select(_tokens.c.grant_id, _tokens.c.client_id, _tokens.c.rotated_at)
                  .where(_tokens.c.refresh_token_hash == bindparam("hash")))
 INSERT_TOKEN = _tokens.insert()
+# The columns TokenService.issue gives INSERT_TOKEN (idp.oidc.driver_sql compiles it for them).
+INSERT_TOKEN_KEYS = ("access_token_hash", "refresh_token_hash", "grant_id", "client_id", "user_id", "session_id",
+                     "scope", "grant_scope", "auth_time", "acr", "amr", "sid", "requested_claims", "issued_at",
+                     "access_expires_at", "refresh_expires_at", "dpop_jkt")

@@ -8,12 +8,12 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import Blueprint, Flask, Response, current_app, request
 
 from idp.extensions import csrf, db
-from idp.oidc import authorization, endpoints, logout, pushed, registration_endpoint
+from idp.oidc import authorization, endpoints, logout, pushed, registration_endpoint, token_endpoint
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import entity_tag
 from idp.oidc.server import PasserelleServer
-from idp.oidc.token_endpoint import lean_token_response
+from idp.oidc.token_server import TokenServer
 from idp.signin.current import forget_signin
 from idp.web import client_auth_limit, machine
 from idp.web import headers as security_headers
@@ -37,11 +37,13 @@ def init_app(app: Flask) -> None:
         csrf.exempt(view)
     machine.init_app(app)
     lean_jwks = LeanJwks(app, server)
+    every_response = security_headers.every_response_headers(server.issuer)
+    app.wsgi_app = TokenServer(app.wsgi_app, app, server, every_response)  # type: ignore[method-assign]
     app.wsgi_app = machine.DocumentServer(app.wsgi_app, {  # type: ignore[method-assign]
         "/.well-known/openid-configuration": ("oidc.discovery", lambda: discovery_document),
         "/.well-known/oauth-authorization-server": ("oidc.discovery", lambda: discovery_document),
         "/jwks": ("oidc.jwks", lean_jwks),
-    }, security_headers.every_response_headers(server.issuer))
+    }, every_response)
 
 
 def json_response(body: bytes | str, status: int = 200, cache: str = "no-store") -> Response:
@@ -131,7 +133,8 @@ def token():
     # Any key reload happens now, not inside the write transaction the grant opens.
     server.active_keys()
     # The usual successful requests take the lean path; anything else, Authlib's grants.
-    response = lean_token_response(server, request._get_current_object(), db.session) or server.create_token_response()
+    answer = token_endpoint.lean_token_answer(server, request.environ, request.form, db.session)
+    response = server.handle_response(*answer) if answer else server.create_token_response()
     client_auth_limit.count_if_refused(response)
     # Also on errors: a reused code or refresh token revokes its grant, and that must stick.
     db.session.commit()

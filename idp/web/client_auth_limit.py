@@ -35,22 +35,30 @@ def _limits() -> list[RateLimitItem]:
     return items if limiter.enabled else []
 
 
-def _identifiers() -> tuple[str, ...]:
+def _identifiers(address: str | None = None) -> tuple[str, ...]:
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or ""
-    return (*((prefix,) if prefix else ()), SCOPE, get_remote_address())
+    return (*((prefix,) if prefix else ()), SCOPE, address or get_remote_address())
 
 
 def refusal() -> Response | None:
     """The 429 to answer when this address has used up its failed authentications, else None."""
+    wait = retry_after(get_remote_address())
+    return None if wait is None else too_many_requests(wait)
+
+
+def retry_after(address: str) -> int | None:
+    """Seconds until this client address may try again when it has used up its failed
+    authentications, else None. Needs only the app context (idp.oidc.token_server asks
+    before Flask, with the address Flask-Limiter's get_remote_address would give)."""
     items = _limits()
     if not items:
         return None
-    strategy, identifiers = limiter.limiter, _identifiers()
+    strategy, identifiers = limiter.limiter, _identifiers(address)
     try:
         for item in items:
             if not strategy.test(item, *identifiers):
                 reset = strategy.get_window_stats(item, *identifiers).reset_time
-                return too_many_requests(max(1, math.ceil(reset - time.time())))
+                return max(1, math.ceil(reset - time.time()))
     except Exception as error:  # noqa: BLE001 - any storage error, as Flask-Limiter catches them
         _storage_failed(error)
     return None

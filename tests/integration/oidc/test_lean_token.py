@@ -14,12 +14,12 @@ import base64
 from datetime import timedelta
 
 import pytest
+from flask import has_request_context
 from sqlalchemy import select, update
 
 from idp.accounts.models import User
 from idp.extensions import db
 from idp.oidc import grants, token_endpoint
-from idp.oidc import views as oidc_views
 from idp.oidc.models import AuthorizationCode, Token
 from idp.oidc.token_queries import GrantContext
 from idp.security.secrets import new_token
@@ -291,12 +291,14 @@ class Answers:
     def __init__(self, app, clock, monkeypatch):
         self.app, self.clock, self.monkeypatch = app, clock, monkeypatch
         self.lean_answers = 0
-        original = token_endpoint.lean_token_response
+        self.before_flask = 0
+        original = token_endpoint.lean_token_answer
 
         def counted(*args, **kwargs):
-            response = original(*args, **kwargs)
-            self.lean_answers += response is not None
-            return response
+            answer = original(*args, **kwargs)
+            self.lean_answers += answer is not None
+            self.before_flask += answer is not None and not has_request_context()
+            return answer
 
         self.counted = counted
 
@@ -308,11 +310,13 @@ class Answers:
         w.grants = []
         start = self.clock.now
         with self.monkeypatch.context() as patch:
-            patch.setattr(oidc_views, "lean_token_response", self.counted if lean else (lambda *args, **kwargs: None))
+            patch.setattr(token_endpoint, "lean_token_answer", self.counted if lean else (lambda *args, **kwargs: None))
             path, body, headers = scenario(w)
-            before = self.lean_answers
+            before, before_flask = self.lean_answers, self.before_flask
             response = w.http.post(path, data=body, headers=headers)
             answered_lean = self.lean_answers > before
+            # The lean path's answers come from idp.oidc.token_server, before Flask.
+            assert self.before_flask - before_flask == self.lean_answers - before
         self.clock.now = start
         return response, w.state(), answered_lean
 
@@ -379,7 +383,7 @@ def test_a_code_spent_meanwhile_gets_invalid_grant_and_revokes_its_grant(app, cl
     monkeypatch.setattr(grants, "active_person", stand_in)
     monkeypatch.setattr(token_endpoint, "active_person", stand_in)
     if not lean:
-        monkeypatch.setattr(oidc_views, "lean_token_response", lambda *args, **kwargs: None)
+        monkeypatch.setattr(token_endpoint, "lean_token_answer", lambda *args, **kwargs: None)
     response = w.http.post("/token", data=code_body(code), headers=basic_auth(w.rp))
     assert response.status_code == 400
     assert response.get_json() == {"error": "invalid_grant", "error_description": "Invalid 'code' in request."}
@@ -396,7 +400,7 @@ def test_a_refresh_token_rotated_meanwhile_gets_invalid_grant_and_revokes_its_gr
     monkeypatch.setattr(grants, "active_person", stand_in)
     monkeypatch.setattr(token_endpoint, "active_person", stand_in)
     if not lean:
-        monkeypatch.setattr(oidc_views, "lean_token_response", lambda *args, **kwargs: None)
+        monkeypatch.setattr(token_endpoint, "lean_token_answer", lambda *args, **kwargs: None)
     response = w.http.post("/token", data={"grant_type": "refresh_token", "refresh_token": token},
                            headers=basic_auth(w.rp))
     assert response.status_code == 400
