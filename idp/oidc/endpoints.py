@@ -15,6 +15,7 @@ from idp.oidc.directory import OAuthClient
 from idp.oidc.errors import DPoPError
 from idp.oidc.server import PasserelleServer
 from idp.oidc.token_queries import FoundToken, Person
+from idp.oidc.tokens import TokenService
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Grant types are short ASCII names or URIs; Authlib echoes them into error descriptions.
@@ -64,23 +65,31 @@ def userinfo(server: PasserelleServer, request: Request) -> tuple[int, dict[str,
         return _bearer_error(403, "insufficient_scope", "The access token does not carry the openid scope.")
     person = active_person(token)
     client = server.clients.get(db.session, token.client_id)
-    if person is None or client is None:
+    body = userinfo_body(server, token, person, client, db.session.connection()) if person and client else None
+    if body is None:
         return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
+    return 200, body, {}
+
+
+def userinfo_body(server: PasserelleServer, token: FoundToken, person: Person, client: OAuthClient,
+                  connection) -> dict[str, Any] | None:
+    """The claims of a usable token with the openid scope, or None when the person's record
+    is gone. connection: where the person's columns are read (the session's, or the driver
+    connection of resource_server, which leaves the organization scope to this view)."""
     # The `claims` parameter's userinfo member adds nothing: the scopes already release
     # every claim it may name (idp.oidc.claims.claims_for_scope). The person's columns are
     # read only when the scope releases some (not for `openid` alone).
     released = {}
     if oidc_claims.scope_claim_names(token.scope) - {"organization"}:
-        record = resource_queries.person_claims(db.session.connection(), person.id)
+        record = resource_queries.person_claims(connection, person.id)
         if record is None:
-            return _bearer_error(401, "invalid_token", "The access token is no longer valid.")
+            return None
         released = oidc_claims.claims_for_scope(token.scope, oidc_claims.user_claims(record))
-    body = {
+    return {
         **released,
         **server.organization_claims(token.scope, person.id),
         "sub": server.subject(client, person),
     }
-    return 200, body, {}
 
 
 def active_person(token: FoundToken) -> Person | None:
@@ -113,9 +122,11 @@ def dpop_refusal(server: PasserelleServer, request: Request, token, plain_token:
     return None
 
 
-def introspection(server: PasserelleServer, client: OAuthClient, plain_token: str) -> dict[str, Any]:
-    """RFC 7662. A client may introspect only its own tokens; anything else is inactive."""
-    tokens = server.tokens()
+def introspection(server: PasserelleServer, client: OAuthClient, plain_token: str,
+                  tokens: TokenService | None = None) -> dict[str, Any]:
+    """RFC 7662. A client may introspect only its own tokens; anything else is inactive.
+    tokens: the token service to read with (server.tokens() by default)."""
+    tokens = tokens or server.tokens()
     token = tokens.find_active_access_token(plain_token)
     token_type = "Bearer"
     if token is None:

@@ -74,7 +74,7 @@ def lean_token_answer(server: PasserelleServer, environ, form, session,
     answer = _GRANTS.get(grant_type)
     if answer is None:
         return None
-    client, method = _authenticated_client(server, environ.get("HTTP_AUTHORIZATION"), form, session)
+    client, method = authenticated_client(server, environ.get("HTTP_AUTHORIZATION"), form, session)
     if client is None or not client.check_grant_type(grant_type) or client.dpop_bound_access_tokens:
         return None
     if method not in (_CLIENT_CREDENTIALS_METHODS if grant_type == "client_credentials" else _CODE_AND_REFRESH_METHODS):
@@ -85,10 +85,11 @@ def lean_token_answer(server: PasserelleServer, environ, form, session,
         return error(server.get_error_uri(None, error))
 
 
-def _authenticated_client(server: PasserelleServer, authorization: str | None, form, session):
+def authenticated_client(server: PasserelleServer, authorization: str | None, form, session):
     """(client, method) when the request authenticates its client with exactly one of
     client_secret_basic, client_secret_post or none, as Authlib's ClientAuthentication and
-    PasserelleServer.authenticate_client would accept it; else (None, None)."""
+    PasserelleServer.authenticate_client would accept it; else (None, None). Also the
+    introspection and revocation answered before Flask (resource_server)."""
     if "client_assertion" in form or "client_assertion_type" in form:
         return None, None
 

@@ -12,6 +12,7 @@ from idp.oidc import authorization, endpoints, logout, pushed, registration_endp
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import entity_tag
+from idp.oidc.resource_server import ResourceServer
 from idp.oidc.server import PasserelleServer
 from idp.oidc.token_server import TokenServer
 from idp.signin.current import forget_signin
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     lean_jwks = LeanJwks(app, server)
     every_response = security_headers.every_response_headers(server.issuer)
     app.wsgi_app = TokenServer(app.wsgi_app, app, server, every_response)  # type: ignore[method-assign]
+    app.wsgi_app = ResourceServer(app.wsgi_app, app, server, every_response)  # type: ignore[method-assign]
     app.wsgi_app = machine.DocumentServer(app.wsgi_app, {  # type: ignore[method-assign]
         "/.well-known/openid-configuration": ("oidc.discovery", lambda: discovery_document),
         "/.well-known/oauth-authorization-server": ("oidc.discovery", lambda: discovery_document),
@@ -164,6 +166,8 @@ def provider_metadata_dict() -> dict:
     return json.loads(current_app.extensions["oidc_metadata"])
 
 
+# UserInfo, introspection and revocation: their usual successes are answered before Flask
+# (idp.oidc.resource_server); these views answer everything else, errors included.
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     status, body, headers = endpoints.userinfo(authorization.oidc_server(), request)
