@@ -4,10 +4,12 @@ test client, an injected clock and a live server on loopback."""
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ProgrammingError
 
 from flask.testing import FlaskClient
@@ -69,6 +71,28 @@ def smtp_server() -> SmtpServer:
 def pytest_sessionfinish(session, exitstatus):
     if _smtp_server is not None:
         _smtp_server.stop()
+
+
+# PostgreSQL engines that opened a connection during the current test.
+_postgres_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_postgres_engine(connection) -> None:
+    if connection.engine.dialect.name == "postgresql":
+        _postgres_engines.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_postgres_connections():
+    """Close the pooled connections of every PostgreSQL engine a test used, the second
+    hosts it built included. An app dropped with its pool still open leaves psycopg
+    connections for the garbage collector, whose ResourceWarning then fails whichever later
+    test is running (seen on CI in an unrelated seed test)."""
+    yield
+    for engine in list(_postgres_engines):
+        engine.dispose()
+    _postgres_engines.clear()
 
 
 @pytest.fixture
