@@ -48,7 +48,8 @@ class Prepared:
         values = dict(self.defaults)
         for name, value in params.items():
             processor = binds.get(name)
-            values[name] = processor(value) if processor is not None and value is not None else value
+            # None too, as SQLAlchemy does: a JSON column's None is stored as JSON null.
+            values[name] = processor(value) if processor is not None else value
         if self.order is None:
             return values
         return [values[name] for name in self.order]
