@@ -1,7 +1,7 @@
 """The relying-party pages' forms (shape only), and the translated message for each rule
 of client_rules.py a registration can break: the rules raise InvalidClientMetadata with an
-English sentence for the CLI that starts with what broke them; the console shows the
-operator the same refusal in their language, next to the field concerned."""
+English sentence for the CLI and the rule's code (ClientRule); the console shows the
+operator the same refusal in their language, chosen by the code, next to the field concerned."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from idp.oidc.client_rules import (
     OPERATOR_SCOPES,
     SUPPORTED_SCOPES,
 )
-from idp.oidc.errors import InvalidClientMetadata
+from idp.oidc.errors import ClientRule, InvalidClientMetadata
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHOD_CHOICES = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
@@ -93,63 +93,71 @@ def _uri_message(what):
               "at most.", what=what)
 
 
-# (how the rule's sentence starts, the field, the message), first match wins.
-RULE_MESSAGES = (
-    ("name is required", "name", BLANK_NAME),
-    ("redirect URIs span several hosts", "sector_identifier",
-     _l("The redirect URIs are on several hosts: give a sector identifier.")),
-    ("redirect URIs must stay on", "redirect_uris",
-     _l("The redirect URIs must stay on the client's sector host, so that the identifiers people have with it "
-        "do not change. Register a new client for another host.")),
-    ("authorization_code needs at least one redirect URI", "redirect_uris",
-     _l("Sign-ins need at least one redirect URI.")),
-    ("post-logout redirect URI", "post_logout_redirect_uris", _uri_message(_l("post-logout redirect URIs"))),
-    ("redirect URI", "redirect_uris", _uri_message(_l("redirect URIs"))),
-    ("at least one grant type", "grant_authorization_code", _l("Choose at least one grant type.")),
-    ("refresh_token needs authorization_code", "grant_refresh_token",
-     _l("Refresh tokens come from sign-ins: choose sign-ins too.")),
-    ("public clients cannot use client_credentials", "auth_method",
-     _l("A public client cannot make its own calls (client credentials): it cannot prove who it is.")),
-    ("public clients always use PKCE", "require_pkce", _l("Public clients always use PKCE.")),
-    ("scope must include openid", "scope", _l("The scopes must include openid.")),
-    ("unsupported scope", "scope", _l("Use only these scopes: %(choices)s.",
-                                      choices=" ".join(SUPPORTED_SCOPES + OPERATOR_SCOPES + API_SCOPES))),
-    ("backchannel_logout_uri", "backchannel_logout_uri", _uri_message(_l("back-channel logout URI"))),
-    ("frontchannel_logout_uri", "frontchannel_logout_uri", _uri_message(_l("front-channel logout URI"))),
-    ("initiate_login_uri", "initiate_login_uri", _uri_message(_l("initiate_login_uri"))),
-    ("jwks_uri", "jwks_uri", _uri_message(_l("jwks_uri"))),
-    ("give the client's keys as a JWKS or a jwks_uri", "jwks_uri",
-     _l("Give the client's public keys as a JWKS or a jwks_uri, not both.")),
-    ("a client that must sign its request objects", "allow_unsigned_request_objects",
-     _l("A client that must sign its request objects cannot be allowed unsigned ones.")),
-    ("signed request objects need", "require_signed_request_object",
-     _l("Signed request objects need the client's public keys: a JWKS or a jwks_uri.")),
-    ("the fapi2 profile needs", "fapi2",
-     _l("The fapi2 profile needs private_key_jwt, PKCE, pushed and signed authorization requests, no unsigned "
-        "request objects, and DPoP.")),
-    ("sector identifier", "sector_identifier", _l("The sector identifier is a host name such as portal.example.ca.")),
-    ("minimum acr", "min_acr", _l("Choose one of the assurance levels offered.")),
-    ("subject type", "subject_type", _l("Choose pairwise or public identifiers.")),
-    ("the overlap lasts", "overlap", _l("Choose one of the overlaps offered.")),
-    ("an initial access token lives", "expires_in", _l("Choose one of the lifetimes offered.")),
-    ("token endpoint auth method", "auth_method", _l("Choose one of the authentication methods offered.")),
-)
-# Everything about the JWKS by value (private_key_jwt needs one, public keys only, parsable).
 JWKS_MESSAGE = _l("Give the client's public keys: a JSON Web Key Set of public keys only (private_key_jwt needs "
                   "them, or a jwks_uri).")
-JWKS_RULES = ("private_key_jwt needs a JWKS", "every JWKS entry", "the JWKS")
 NO_SECRET = _l("This client has no secret to rotate: it is public or authenticates with private_key_jwt.")
+# Each rule's field and message, by the rule's code (never by its English sentence, which is
+# the CLI's and dynamic registration's). Every ClientRule has one (tests/unit/console).
+RULE_MESSAGES = {
+    ClientRule.NAME: ("name", BLANK_NAME),
+    ClientRule.REDIRECT_URI: ("redirect_uris", _uri_message(_l("redirect URIs"))),
+    ClientRule.POST_LOGOUT_REDIRECT_URI: ("post_logout_redirect_uris", _uri_message(_l("post-logout redirect URIs"))),
+    ClientRule.JWKS_URI: ("jwks_uri", _uri_message(_l("jwks_uri"))),
+    ClientRule.INITIATE_LOGIN_URI: ("initiate_login_uri", _uri_message(_l("initiate_login_uri"))),
+    ClientRule.BACKCHANNEL_LOGOUT_URI: ("backchannel_logout_uri", _uri_message(_l("back-channel logout URI"))),
+    ClientRule.FRONTCHANNEL_LOGOUT_URI: ("frontchannel_logout_uri", _uri_message(_l("front-channel logout URI"))),
+    ClientRule.GRANT_TYPE_MISSING: ("grant_authorization_code", _l("Choose at least one grant type.")),
+    ClientRule.GRANT_TYPE_UNSUPPORTED: ("grant_authorization_code", _l("Choose among the grant types offered.")),
+    ClientRule.REFRESH_WITHOUT_CODE: ("grant_refresh_token",
+                                      _l("Refresh tokens come from sign-ins: choose sign-ins too.")),
+    ClientRule.CODE_WITHOUT_REDIRECT_URI: ("redirect_uris", _l("Sign-ins need at least one redirect URI.")),
+    ClientRule.AUTH_METHOD_UNSUPPORTED: ("auth_method", _l("Choose one of the authentication methods offered.")),
+    ClientRule.AUTH_METHOD_PUBLIC: ("auth_method", _l("Public clients, and only they, authenticate with none.")),
+    ClientRule.PUBLIC_CLIENT_CREDENTIALS: ("auth_method", _l(
+        "A public client cannot make its own calls (client credentials): it cannot prove who it is.")),
+    ClientRule.PUBLIC_PKCE: ("require_pkce", _l("Public clients always use PKCE.")),
+    ClientRule.PROFILE_UNSUPPORTED: ("fapi2", _l("The only profile offered is fapi2.")),
+    ClientRule.FAPI2: ("fapi2", _l(
+        "The fapi2 profile needs private_key_jwt, PKCE, pushed and signed authorization requests, no unsigned "
+        "request objects, and DPoP.")),
+    ClientRule.KEYS_BOTH: ("jwks_uri", _l("Give the client's public keys as a JWKS or a jwks_uri, not both.")),
+    ClientRule.JWKS_MISSING: ("jwks", JWKS_MESSAGE),
+    ClientRule.JWKS_INVALID: ("jwks", JWKS_MESSAGE),
+    ClientRule.JWKS_PRIVATE: ("jwks", _l(
+        "The JSON Web Key Set must hold public keys only: remove every private or symmetric key.")),
+    ClientRule.SIGNED_AND_UNSIGNED: ("allow_unsigned_request_objects",
+                                     _l("A client that must sign its request objects cannot be allowed unsigned ones.")),
+    ClientRule.SIGNED_WITHOUT_KEYS: ("require_signed_request_object",
+                                     _l("Signed request objects need the client's public keys: a JWKS or a jwks_uri.")),
+    ClientRule.SCOPE_WITHOUT_OPENID: ("scope", _l("The scopes must include openid.")),
+    ClientRule.SCOPE_UNSUPPORTED: ("scope", _l("Use only these scopes: %(choices)s.",
+                                               choices=" ".join(SUPPORTED_SCOPES + OPERATOR_SCOPES + API_SCOPES))),
+    ClientRule.SECTOR_INVALID: ("sector_identifier",
+                                _l("The sector identifier is a host name such as portal.example.ca.")),
+    ClientRule.SECTOR_NEEDED: ("sector_identifier", _l("The redirect URIs are on several hosts: give a sector identifier.")),
+    ClientRule.SECTOR_LOCKED: ("redirect_uris", _l(
+        "The redirect URIs must stay on the client's sector host, so that the identifiers people have with it "
+        "do not change. Register a new client for another host.")),
+    ClientRule.SUBJECT_TYPE: ("subject_type", _l("Choose pairwise or public identifiers.")),
+    ClientRule.ID_TOKEN_ALG: ("name", _l("ID tokens are signed with ES256 or RS256: check OIDC_DEFAULT_ID_TOKEN_ALG.")),
+    ClientRule.MIN_ACR: ("min_acr", _l("Choose one of the assurance levels offered.")),
+    ClientRule.NO_SECRET: ("overlap", NO_SECRET),
+    ClientRule.SECRET_OVERLAP: ("overlap", _l("Choose one of the overlaps offered.")),
+    ClientRule.CLIENT_ID_INVALID: ("name", _l("A client ID has 1 to 64 characters among A-Z a-z 0-9 - _.")),
+    ClientRule.CLIENT_ID_TAKEN: ("name", _l("This client ID is already registered.")),
+    ClientRule.INITIAL_TOKEN_LIFETIME: ("expires_in", _l("Choose one of the lifetimes offered.")),
+    ClientRule.MALFORMED: ("name", _l("The relying party's metadata is not in the expected form.")),
+    ClientRule.CLIENT_ID_MISMATCH: ("name", _l("The client ID sent does not name this relying party.")),
+    ClientRule.UPDATE_FIELD: ("name", _l("This setting cannot change: register a new relying party.")),
+    ClientRule.DYNAMIC_UNSUPPORTED: ("name", _l("Only an operator can register a relying party with this setting.")),
+}
+# Where a message goes when its field is not on the form (the edit form has no JWKS field).
+FALLBACK_FIELDS = {"jwks": ("jwks_uri",)}
 
 
 def rule_message(error: InvalidClientMetadata, fields) -> tuple[str, object]:
     """The form field a refused registration concerns, and the translated message; `fields`
-    are the form's field names (the edit form has no jwks field: its jwks_uri takes it)."""
-    text = str(error)
-    if text.endswith("have no secret to rotate"):
-        return "overlap", NO_SECRET
-    if text.startswith(JWKS_RULES):
-        return ("jwks" if "jwks" in fields else "jwks_uri"), JWKS_MESSAGE
-    for start, field, message in RULE_MESSAGES:
-        if text.startswith(start) and field in fields:
-            return field, message
-    return "name", _l("The registration breaks a rule: %(rule)s", rule=text)
+    are the form's field names."""
+    field, message = RULE_MESSAGES[error.rule]
+    candidates = (field, *FALLBACK_FIELDS.get(field, ()), "name", "reason")
+    return next(name for name in candidates if name in fields), message

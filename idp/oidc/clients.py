@@ -39,7 +39,7 @@ from idp.oidc.client_rules import (
     sector_for,
 )
 from idp.oidc.client_secrets import MAX_SECRET_OVERLAP, SECRET_PURPOSE, secret_matches
-from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
+from idp.oidc.errors import ClientNotFound, ClientRule, InvalidClientMetadata
 from idp.oidc.models import (
     AuthorizationCode,
     Client,
@@ -117,16 +117,19 @@ class ClientService:
         jwks, jwks_uri = check_keys(jwks, jwks_uri, auth_method)
         check_request_objects(require_signed_request_object, allow_unsigned_request_objects, jwks or jwks_uri)
         if subject_type not in SUBJECT_TYPES:
-            raise InvalidClientMetadata(f"subject type must be one of {', '.join(SUBJECT_TYPES)}")
+            raise InvalidClientMetadata(f"subject type must be one of {', '.join(SUBJECT_TYPES)}",
+                                        rule=ClientRule.SUBJECT_TYPE)
         id_token_alg = id_token_alg or self.settings.OIDC_DEFAULT_ID_TOKEN_ALG
         if id_token_alg not in ID_TOKEN_ALGS:
-            raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}")
+            raise InvalidClientMetadata(f"ID token algorithm must be one of {', '.join(ID_TOKEN_ALGS)}",
+                                        rule=ClientRule.ID_TOKEN_ALG)
         scope = check_scope(scope)
         initiate_login_uri = check_initiate_login_uri(initiate_login_uri)
         backchannel_logout_uri = check_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
         frontchannel_logout_uri = check_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
         if min_acr is not None and min_acr not in ACR_VALUES_SUPPORTED:
-            raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
+            raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}",
+                                        rule=ClientRule.MIN_ACR)
         client_id = self._check_client_id(client_id) if client_id is not None else new_client_id()
         sector = sector_for(sector_identifier, redirect_uris, subject_type, client_id)
 
@@ -205,7 +208,8 @@ class ClientService:
         client = self.get(client_id)
         if min_acr is not None:
             if min_acr and min_acr not in ACR_VALUES_SUPPORTED:
-                raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
+                raise InvalidClientMetadata(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}",
+                                            rule=ClientRule.MIN_ACR)
             client.min_acr = min_acr or None
         if require_consent is not None:
             client.require_consent = require_consent
@@ -264,7 +268,8 @@ class ClientService:
         check_grant_types(client.grant_types, redirect_uris)
         if client.subject_type == "pairwise" and any(urlsplit(uri).hostname != client.sector_identifier
                                                      for uri in redirect_uris):
-            raise InvalidClientMetadata(f"redirect URIs must stay on {client.sector_identifier}, the client's sector")
+            raise InvalidClientMetadata(f"redirect URIs must stay on {client.sector_identifier}, the client's sector",
+                                        rule=ClientRule.SECTOR_LOCKED)
         client.name, client.redirect_uris, client.post_logout_redirect_uris = name, redirect_uris, post_logout_redirect_uris
         client.updated_at = self.clock()
         self.session.flush()
@@ -282,9 +287,11 @@ class ClientService:
         """
         client = self.get(client_id)
         if client.token_endpoint_auth_method in ("none", "private_key_jwt"):
-            raise InvalidClientMetadata(f"{client.token_endpoint_auth_method} clients have no secret to rotate")
+            raise InvalidClientMetadata(f"{client.token_endpoint_auth_method} clients have no secret to rotate",
+                                        rule=ClientRule.NO_SECRET)
         if not timedelta(0) <= overlap <= MAX_SECRET_OVERLAP:
-            raise InvalidClientMetadata(f"the overlap lasts between 0 seconds and {MAX_SECRET_OVERLAP.days} days")
+            raise InvalidClientMetadata(f"the overlap lasts between 0 seconds and {MAX_SECRET_OVERLAP.days} days",
+                                        rule=ClientRule.SECRET_OVERLAP)
         now = self.clock()
         plain_secret = secrets.token_urlsafe(32)
         if overlap and client.secret_hash:
@@ -342,7 +349,9 @@ class ClientService:
 
     def _check_client_id(self, client_id: str) -> str:
         if not CLIENT_ID_PATTERN.fullmatch(client_id):
-            raise InvalidClientMetadata("client_id must be 1 to 64 characters among A-Z a-z 0-9 - _")
+            raise InvalidClientMetadata("client_id must be 1 to 64 characters among A-Z a-z 0-9 - _",
+                                        rule=ClientRule.CLIENT_ID_INVALID)
         if self.session.scalar(select(Client.id).where(Client.client_id == client_id)) is not None:
-            raise InvalidClientMetadata(f"client_id {client_id!r} is already registered")
+            raise InvalidClientMetadata(f"client_id {client_id!r} is already registered",
+                                        rule=ClientRule.CLIENT_ID_TAKEN)
         return client_id

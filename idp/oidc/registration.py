@@ -25,7 +25,7 @@ from idp.clock import Clock
 from idp.config import Settings
 from idp.oidc.client_rules import SUPPORTED_SCOPES, check_jwks
 from idp.oidc.clients import ClientService
-from idp.oidc.errors import InvalidClientMetadata, SoftwareStatementNotAccepted
+from idp.oidc.errors import ClientRule, InvalidClientMetadata, SoftwareStatementNotAccepted
 from idp.oidc.models import Client, InitialAccessToken
 from idp.security.secrets import KeyedHasher, equal, new_token
 
@@ -52,7 +52,8 @@ class RegistrationService:
     def issue_initial_token(self, expires_in: timedelta) -> tuple[str, InitialAccessToken]:
         """A single-use token that lets one client register. Returns (plain token, record)."""
         if not timedelta(0) < expires_in <= MAX_INITIAL_TOKEN_TTL:
-            raise InvalidClientMetadata(f"an initial access token lives between 1 second and {MAX_INITIAL_TOKEN_TTL.days} days")
+            raise InvalidClientMetadata(f"an initial access token lives between 1 second and {MAX_INITIAL_TOKEN_TTL.days} days",
+                                        rule=ClientRule.INITIAL_TOKEN_LIFETIME)
         plain = new_token(32)
         now = self.clock()
         record = InitialAccessToken(token_hash=self.hasher.hash(INITIAL_TOKEN_PURPOSE, plain), created_at=now,
@@ -142,17 +143,19 @@ class RegistrationService:
         """RFC 7592 §2.2: the metadata sent replaces the registration; fields fixed at
         registration may be repeated but not changed. Raises InvalidClientMetadata."""
         if metadata.get("client_id") != client.client_id:
-            raise InvalidClientMetadata("client_id must be sent and name this client")
+            raise InvalidClientMetadata("client_id must be sent and name this client",
+                                        rule=ClientRule.CLIENT_ID_MISMATCH)
         for name in ("registration_access_token", "registration_client_uri", "client_id_issued_at",
                      "client_secret_expires_at"):
             if name in metadata:
-                raise InvalidClientMetadata(f"{name} must not be sent in an update")
+                raise InvalidClientMetadata(f"{name} must not be sent in an update", rule=ClientRule.UPDATE_FIELD)
         body = {key: value for key, value in metadata.items() if key not in ("client_id", "client_secret")}
         fields = parse_metadata(body, server_metadata)
         current = describe(client)
         for name in FIXED_FIELDS:
             if name in fields and fields[name] != current.get(name):
-                raise InvalidClientMetadata(f"{name} cannot be changed; register a new client")
+                raise InvalidClientMetadata(f"{name} cannot be changed; register a new client",
+                                            rule=ClientRule.UPDATE_FIELD)
         self.clients.replace_registration(
             client.client_id,
             name=fields.get("client_name") or "",
@@ -182,16 +185,17 @@ def parse_metadata(metadata: Mapping[str, Any], server_metadata: Mapping[str, An
     """The client metadata Passerelle keeps, checked by Authlib's claim classes (RFC 7591 §2,
     OIDC Registration §2). Raises InvalidClientMetadata or SoftwareStatementNotAccepted."""
     if not isinstance(metadata, Mapping):
-        raise InvalidClientMetadata("the body must be a JSON object of client metadata")
+        raise InvalidClientMetadata("the body must be a JSON object of client metadata", rule=ClientRule.MALFORMED)
     if "software_statement" in metadata:
         raise SoftwareStatementNotAccepted("software statements are not accepted: send the metadata itself")
     if "sector_identifier_uri" in metadata:
         # It would have to be fetched and checked (OIDC Registration §5); Passerelle does not.
-        raise InvalidClientMetadata("sector_identifier_uri is not supported")
+        raise InvalidClientMetadata("sector_identifier_uri is not supported", rule=ClientRule.DYNAMIC_UNSUPPORTED)
     if metadata.get("subject_type", "pairwise") != "pairwise":
-        raise InvalidClientMetadata("dynamically registered clients get pairwise subjects only")
+        raise InvalidClientMetadata("dynamically registered clients get pairwise subjects only",
+                                    rule=ClientRule.DYNAMIC_UNSUPPORTED)
     if any(value != "code" for value in _as_list(metadata.get("response_types", ["code"]))):
-        raise InvalidClientMetadata("response_types may only be [\"code\"]")
+        raise InvalidClientMetadata("response_types may only be [\"code\"]", rule=ClientRule.DYNAMIC_UNSUPPORTED)
     if metadata.get("jwks") is not None:
         check_jwks(metadata["jwks"])  # public keys only, before anything imports them
     fields: dict[str, Any] = {}
@@ -202,8 +206,10 @@ def parse_metadata(metadata: Mapping[str, Any], server_metadata: Mapping[str, An
         except (JoseError, ValueError, TypeError, KeyError) as error:
             name = getattr(error, "claim", None) or ""
             if name in ("redirect_uris", "post_logout_redirect_uris"):
-                raise InvalidClientMetadata(f"a redirect URI in {name} is not a valid absolute URL") from None
-            raise InvalidClientMetadata(f"invalid {name or 'client metadata'}") from None
+                rule = ClientRule.REDIRECT_URI if name == "redirect_uris" else ClientRule.POST_LOGOUT_REDIRECT_URI
+                raise InvalidClientMetadata(f"a redirect URI in {name} is not a valid absolute URL",
+                                            rule=rule) from None
+            raise InvalidClientMetadata(f"invalid {name or 'client metadata'}", rule=ClientRule.MALFORMED) from None
         fields.update(claims.get_registered_claims())
     for name in ("post_logout_redirect_uris", "require_pushed_authorization_requests", "require_signed_request_object",
                  *LOGOUT_FIELDS):
@@ -211,23 +217,25 @@ def parse_metadata(metadata: Mapping[str, Any], server_metadata: Mapping[str, An
             fields[name] = metadata[name]
     if "dpop_bound_access_tokens" in metadata:  # RFC 9449 §5.2
         if not isinstance(metadata["dpop_bound_access_tokens"], bool):
-            raise InvalidClientMetadata("dpop_bound_access_tokens must be true or false")
+            raise InvalidClientMetadata("dpop_bound_access_tokens must be true or false", rule=ClientRule.MALFORMED)
         fields["dpop_bound_access_tokens"] = metadata["dpop_bound_access_tokens"]
     for name in ("redirect_uris", "post_logout_redirect_uris", "grant_types"):
         if name in fields and not (isinstance(fields[name], list) and all(isinstance(v, str) for v in fields[name])):
-            raise InvalidClientMetadata(f"{name} must be an array of strings")
+            raise InvalidClientMetadata(f"{name} must be an array of strings", rule=ClientRule.MALFORMED)
     for name in ("client_name", "scope", "jwks_uri", "initiate_login_uri", "backchannel_logout_uri",
                  "frontchannel_logout_uri", "token_endpoint_auth_method", "id_token_signed_response_alg"):
         if fields.get(name) is not None and not isinstance(fields[name], str):
-            raise InvalidClientMetadata(f"{name} must be a string")
+            raise InvalidClientMetadata(f"{name} must be a string", rule=ClientRule.MALFORMED)
     scope = (fields.get("scope") or "").split()
     if any(value not in SUPPORTED_SCOPES for value in scope):
         # Operator scopes (organization) and API scopes are granted by an operator, by name.
-        raise InvalidClientMetadata(f"scope may only use {' '.join(SUPPORTED_SCOPES)}")
+        raise InvalidClientMetadata(f"scope may only use {' '.join(SUPPORTED_SCOPES)}",
+                                    rule=ClientRule.SCOPE_UNSUPPORTED)
     if scope and "openid" not in scope:
         fields["scope"] = " ".join(["openid", *scope])
     if "client_credentials" in (fields.get("grant_types") or []):
-        raise InvalidClientMetadata("client_credentials clients are registered by an operator")
+        raise InvalidClientMetadata("client_credentials clients are registered by an operator",
+                                    rule=ClientRule.DYNAMIC_UNSUPPORTED)
     return fields
 
 
