@@ -21,4 +21,4 @@ from idp.terms.models import TermsAcceptance, TermsVersion  # noqa: F401
 from idp.registration.models import Registration  # noqa: F401
 from idp.robot.models import SpentRobotChallenge  # noqa: F401
 from idp.federation.models import PartnerLink, PartnerRequest  # noqa: F401
-from idp.console.models import AccountRole, ConsoleKeyUse  # noqa: F401
+from idp.console.models import AccountRole, ConsoleKeyUse, ConsoleSecretDisplay  # noqa: F401

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from idp.console.forms import reason_field
@@ -72,6 +72,9 @@ class NewClientForm(ClientForm):
     subject_type = StringField(_l("Subject identifiers"), default="pairwise")
     sector_identifier = StringField(_l("Sector identifier (host), when the redirect URIs span several hosts"))
     jwks = TextAreaField(_l("Public keys as a JSON Web Key Set (private_key_jwt, signed request objects)"))
+    # The client ID this form registers, signed, made with the page: a replayed POST (a
+    # reload, a double click) finds it taken and registers nothing (client_views.new_client).
+    registration = HiddenField()
 
     def grant_types(self) -> list[str]:
         return [grant for grant in GRANT_TYPES if getattr(self, f"grant_{grant}").data]

@@ -1,9 +1,11 @@
 """The console's relying-party pages (issue 16), operators only: the list, one client,
 register, edit, rotate the secret with an overlap, disable / enable / delete, and the
 initial access tokens of dynamic registration. ConsoleClients (idp.console.clients) does
-the work through the services of `idp clients`; a secret or a token is shown once, on the
-page that answers the POST that made it, and never again. Routes join the console's
-blueprint (idp/app.py imports this module)."""
+the work through the services of `idp clients`; a secret or a token is shown once and never
+again: a rotated secret or a token on the page that answers the POST that made it, a new
+client's secret on the page its registration redirects to (idp.console.shown_once), so that
+reloading it registers nothing. Routes join the console's blueprint (idp/app.py imports
+this module)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from datetime import timedelta
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import IntegrityError
 
 from idp.console.client_forms import (
     AUTH_METHOD_CHOICES,
@@ -28,13 +32,14 @@ from idp.console.client_forms import (
 from idp.console.clients import DELETE, DISABLE, ENABLE, POLICY_FIELDS, ConsoleClients
 from idp.console.errors import NothingToDo, ReasonRequired
 from idp.console.forms import ReasonForm
+from idp.console.shown_once import ShownOnce
 from idp.console.views import ERROR_MESSAGES, bp
-from idp.console.web import console_page, current_agent, key_again, spend_key
+from idp.console.web import console_page, current_agent, current_session_id, key_again, spend_key
 from idp.context import app_context
 from idp.extensions import db
 from idp.oidc.client_rules import CLIENT_ID_PATTERN
-from idp.oidc.clients import ClientService
-from idp.oidc.errors import ClientNotFound, InvalidClientMetadata
+from idp.oidc.clients import ClientService, new_client_id
+from idp.oidc.errors import ClientNotFound, ClientRule, InvalidClientMetadata
 from idp.oidc.registration import RegistrationService
 from idp.signin.assurance import ACR_VALUES_SUPPORTED
 
@@ -51,10 +56,14 @@ DONE = {
     DISABLE: _l("The relying party is disabled."), ENABLE: _l("The relying party is enabled."),
     DELETE: _l("The relying party is deleted."), "edit": _l("The changes are saved."),
     "revoked": _l("The initial access token is revoked."),
+    "already": _l("This registration was already sent, so no second relying party was registered: here is the one "
+                  "it made. Its secret is shown only once; rotate it if it was not copied."),
 }
 ALREADY_SO = _l("Nothing to do: the relying party is already in this state. Another operator may have just changed it.")
 NO_CHANGE = _l("Nothing to change: every value is as it was.")
 TOKEN_GONE = _l("Nothing to do: this token was used, revoked or expired meanwhile.")
+UNREADABLE_FORM = _l("This form could not be read: check the values and send it again.")
+REGISTRATION_SALT = "passerelle console registration v1"
 BAD_JWKS = _l("The public keys are not JSON: paste the JSON Web Key Set as the relying party gave it.")
 AUTH_METHOD_NAMES = {
     "client_secret_basic": _l("Client secret, HTTP Basic (client_secret_basic)"),
@@ -79,6 +88,42 @@ def get_console_clients() -> ConsoleClients:
     ctx = app_context()
     return ConsoleClients(db.session, ctx.clock, ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher),
                           RegistrationService(db.session, ctx.settings, ctx.clock, ctx.hasher))
+
+
+def get_shown_once() -> ShownOnce:
+    ctx = app_context()
+    return ShownOnce(db.session, ctx.clock, ctx.secret_box)
+
+
+def _registration_ids() -> URLSafeSerializer:
+    return URLSafeSerializer(app_context().settings.SECRET_KEY, salt=REGISTRATION_SALT)
+
+
+def _registered_id(form: NewClientForm) -> str | None:
+    """The client ID the registration form carries, or None (and a new one in the form)
+    when it is missing or was not made by Passerelle."""
+    try:
+        client_id = _registration_ids().loads(form.registration.data or "")
+    except BadSignature:
+        client_id = None
+    if isinstance(client_id, str) and CLIENT_ID_PATTERN.fullmatch(client_id):
+        return client_id
+    form.registration.data = _registration_ids().dumps(new_client_id())
+    form.name.errors.append(UNREADABLE_FORM)
+    return None
+
+
+def _is_registered(client_id: str) -> bool:
+    try:
+        get_console_clients().show(current_agent(), client_id)
+    except ClientNotFound:
+        return False
+    return True
+
+
+def _already_registered(client_id: str):
+    """A replayed registration (a reload, a double click): the client it made, said so."""
+    return redirect(url_for("console.client", client_id=client_id, done="already"), code=303)
 
 
 def _show_or_404(client_id: str):
@@ -142,9 +187,13 @@ def clients():
 @bp.route("/clients/new", methods=["GET", "POST"])
 @console_page(operator_only=True)
 def new_client():
-    """Register a relying party; the secret is on the page that answers, and nowhere else."""
+    """Register a relying party under the client ID the form carries (one registration per
+    form, however often it is sent), then redirect to the page that shows the secret once."""
     form = NewClientForm()
+    if request.method == "GET":
+        form.registration.data = _registration_ids().dumps(new_client_id())
     if form.validate_on_submit():
+        client_id = _registered_id(form)
         jwks = None
         if (form.jwks.data or "").strip():
             try:
@@ -153,20 +202,45 @@ def new_client():
                 form.jwks.errors.append(BAD_JWKS)
         if not form.errors:
             fields = dict(
-                name=form.name.data, redirect_uris=lines(form.redirect_uris.data),
+                client_id=client_id, name=form.name.data, redirect_uris=lines(form.redirect_uris.data),
                 post_logout_redirect_uris=lines(form.post_logout_redirect_uris.data),
                 grant_types=form.grant_types(), auth_method=form.auth_method.data,
                 is_public=form.auth_method.data == "none", subject_type=form.subject_type.data,
                 sector_identifier=optional(form.sector_identifier.data), jwks=jwks,
                 profile="fapi2" if form.fapi2.data else None, **_policies(form))
-            created = _attempt(form, lambda: get_console_clients().create(current_agent(), form.reason.data, fields))
-            if created is not None:
+            try:
+                row, secret = get_console_clients().create(current_agent(), form.reason.data, fields)
+                if secret is not None:
+                    get_shown_once().hold(current_session_id(), row.record.id, secret)
                 db.session.commit()
-                return render_template("console/client_secret.html", row=created[0], secret=created[1], created=True,
-                                       until=None)
+            except InvalidClientMetadata as error:
+                db.session.rollback()
+                if error.rule is ClientRule.CLIENT_ID_TAKEN:
+                    return _already_registered(client_id)
+                _refused(form, error)
+            except IntegrityError:  # the same form sent twice at once: the other one registered it
+                db.session.rollback()
+                if not _is_registered(client_id):
+                    raise
+                return _already_registered(client_id)
+            except ReasonRequired as error:
+                form.reason.errors.append(ERROR_MESSAGES[type(error)])
+            else:
+                return redirect(url_for("console.client_registered", client_id=client_id), code=303)
     return render_template("console/client_form.html", form=form, row=None, heading=_l("Register a relying party"),
                            **_choice_lists()), (
         422 if form.errors else 200)
+
+
+@bp.route("/clients/<client_id>/registered")
+@console_page(operator_only=True)
+def client_registered(client_id: str):
+    """Where a registration redirects: the secret the first time (for the session that
+    registered the client), then only that it was shown once."""
+    row = _show_or_404(client_id)
+    secret = get_shown_once().take(current_session_id(), row.record.id)
+    db.session.commit()
+    return render_template("console/client_secret.html", row=row, secret=secret, created=True, until=None)
 
 
 @bp.route("/clients/<client_id>")

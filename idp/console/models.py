@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UTCDateTime, utcnow
@@ -36,3 +36,17 @@ class ConsoleKeyUse(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), unique=True)
     used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsoleSecretDisplay(Base):
+    """A new relying party's secret, held encrypted between the registration (a POST) and
+    the one page that shows it (the GET it redirects to), for the IdP session that
+    registered it only; the first read deletes it (idp.console.shown_once)."""
+
+    __tablename__ = "console_secret_displays"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)  # SecretBox (KEYS_ENCRYPTION_KEY)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -61,6 +61,11 @@ def current_agent() -> Agent:
     return g.console_agent
 
 
+def current_session_id() -> int:
+    """The agent's IdP session (a step-up makes a new one)."""
+    return g.console_user_session.id
+
+
 def current_agent_email() -> str | None:
     user = db.session.get(User, g.console_agent.user_id)
     return user.email if user is not None else None

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from tests.console_support import sign_in_as
-from tests.integration.console.test_clients import new_client_data
-from tests.oidc_support import csrf_token, make_client
+from tests.integration.console.test_clients import hidden_fields, new_client_data
+from tests.oidc_support import make_client
 
 JWK = '{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", ' \
       '"y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"'
@@ -71,7 +71,7 @@ def refusals(client, path: str, data: dict, field: str) -> dict[str, str]:
     for language in ("en", "fr"):
         client.set_cookie("passerelle_lang", language)
         page = client.get(path)
-        refused = client.post(path, data={"csrf_token": csrf_token(page.text), **data})
+        refused = client.post(path, data={**hidden_fields(page.text), **data})
         assert refused.status_code == 422 and f'<html lang="{language}">' in refused.text, refused.status_code
         messages[language] = field_error(refused.text, field)
     return messages

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.audit import EventTag, SecurityEvent
 from idp.console.roles import OPERATOR, SERVICE_DESK
@@ -49,10 +49,25 @@ def get_client(app, client_id: str) -> Client | None:
         return client
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The form's hidden inputs: the CSRF token, and the registration form's one-time id."""
+    fields = {"csrf_token": csrf_token(html)}
+    match = re.search(r'name="registration"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="registration"', html)
+    if match:
+        fields["registration"] = match.group(1)
+    return fields
+
+
 def post(client, path: str, **data):
     form = client.get(path)
     assert form.status_code == 200, (path, form.status_code)
-    return client.post(path, data={"csrf_token": csrf_token(form.text), **data})
+    return client.post(path, data={**hidden_fields(form.text), **data})
+
+
+def client_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Client.id)))
 
 
 def new_client_data(**extra) -> dict:
@@ -116,17 +131,26 @@ def test_operator_lists_and_shows_clients_with_markup_escaped(app, client, opera
 def test_operator_registers_a_client_and_sees_the_secret_once(app, client, operator_id, caplog):
     sign_in_as(app, client, operator_id)
     done = post(client, "/admin/clients/new", **new_client_data())
-    assert done.status_code == 200 and "Relying party registered" in done.text
-    secret = re.search(r'<code id="client-secret">([^<]+)</code>', done.text).group(1)
-    client_id = re.search(r"<code>(c[A-Za-z0-9_-]{22})</code>", done.text).group(1)
+    # Post/Redirect/Get: reloading the page that shows the secret cannot register again.
+    assert done.status_code == 303, done.text[:2000]
+    client_id = re.fullmatch(r"/admin/clients/(c[A-Za-z0-9_-]{22})/registered", done.headers["Location"]).group(1)
+    shown = client.get(done.headers["Location"])
+    assert shown.status_code == 200 and "Relying party registered" in shown.text
+    assert shown.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'<code id="client-secret">([^<]+)</code>', shown.text).group(1)
     with app.app_context():
         ctx = app_context()
         service = ClientService(db.session, ctx.settings, ctx.clock, ctx.hasher)
         record = service.get(client_id)
         assert service.is_secret_valid(record, secret) and record.secret_hash != secret
         assert record.scope == "openid profile email" and record.grant_types == ["authorization_code", "refresh_token"]
+    # Shown once: the same page again (a reload) says so, without the secret.
+    again = client.get(done.headers["Location"])
+    assert again.status_code == 200 and secret not in again.text and 'id="client-secret"' not in again.text
+    assert "shown once, right after the registration" in again.text
     assert secret not in client.get(f"/admin/clients/{client_id}").text
-    assert secret not in caplog.text
+    assert secret not in caplog.text and secret not in done.headers["Location"]
+    assert client_count(app) == 1
     [event] = events(app, EventTag.CONSOLE_CLIENT_CREATED)
     assert event.details["agent_id"] == operator_id and event.details["client_id"] == client_id
     assert event.details["reason"] == "Entente signée" and secret not in str(event.details)
@@ -134,6 +158,61 @@ def test_operator_registers_a_client_and_sees_the_secret_once(app, client, opera
     token = client.post("/token", data={"grant_type": "client_credentials"},
                         headers=basic_auth(type("RP", (), {"client_id": client_id, "client_secret": secret})()))
     assert token.status_code == 400 and token.get_json()["error"] == "unauthorized_client"
+
+
+def test_a_replayed_registration_registers_one_client(app, client, operator_id):
+    sign_in_as(app, client, operator_id)
+    form = client.get("/admin/clients/new")
+    data = {**hidden_fields(form.text), **new_client_data()}
+    assert "registration" in data
+    refused = client.post("/admin/clients/new", data={**data, "scope": "profile"})
+    assert refused.status_code == 422 and hidden_fields(refused.text)["registration"] == data["registration"]
+    first = client.post("/admin/clients/new", data=data)
+    assert first.status_code == 303 and first.headers["Location"].endswith("/registered")
+    # A reload of the answer (the browser sends the same POST again), or a double click.
+    for _ in range(2):
+        replayed = client.post("/admin/clients/new", data=data)
+        client_id = first.headers["Location"].split("/")[3]
+        assert replayed.status_code == 303
+        assert replayed.headers["Location"] == f"/admin/clients/{client_id}?done=already"
+        page = client.get(replayed.headers["Location"])
+        assert "This registration was already sent" in page.text and 'id="client-secret"' not in page.text
+    assert client_count(app) == 1 and len(events(app, EventTag.CONSOLE_CLIENT_CREATED)) == 1
+    # The replays took nothing away: the secret is still shown, once.
+    assert 'id="client-secret"' in client.get(first.headers["Location"]).text
+    # A new form is a new registration.
+    assert post(client, "/admin/clients/new", **new_client_data(name="Portail des bourses")).status_code == 303
+    assert client_count(app) == 2
+
+
+def test_the_secret_is_shown_to_the_registering_session_only_and_kept_encrypted(app, client, operator_id):
+    from idp.console.models import ConsoleSecretDisplay
+
+    sign_in_as(app, client, operator_id)
+    done = post(client, "/admin/clients/new", **new_client_data())
+    with app.app_context():
+        [held] = db.session.scalars(select(ConsoleSecretDisplay))
+        secret = app_context().secret_box.decrypt(held.secret_encrypted).decode()
+        assert secret.encode() not in held.secret_encrypted
+    other_id = make_agent(app, "ops2@example.ca", OPERATOR)
+    with app.test_client() as other:
+        sign_in_as(app, other, other_id)
+        seen = other.get(done.headers["Location"])
+        assert seen.status_code == 200 and secret not in seen.text
+    assert secret in client.get(done.headers["Location"]).text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ConsoleSecretDisplay.id))) == 0
+
+
+def test_a_registration_form_without_its_one_time_id_is_refused(app, client, operator_id):
+    sign_in_as(app, client, operator_id)
+    form = client.get("/admin/clients/new")
+    for registration in ("", "cAAAAAAAAAAAAAAAAAAAAAA", "forged.signature"):
+        refused = client.post("/admin/clients/new", data={"csrf_token": csrf_token(form.text),
+                                                          "registration": registration, **new_client_data()})
+        assert refused.status_code == 422 and "This form could not be read" in refused.text
+        assert hidden_fields(refused.text)["registration"] not in ("", registration)  # a new one: send it again
+    assert client_count(app) == 0
 
 
 @pytest.mark.parametrize("data, field_message", [
