@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the pstats file here")
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
     parser.add_argument("--idp-env", default="production", choices=("production", "development"))
+    parser.add_argument("--raw", action="store_true",
+                        help="call the WSGI app with a bare environ, as a server would, instead of Flask's test client "
+                             "(whose own environ and response building cost as much as a lean request)")
     args = parser.parse_args(argv)
 
     python = run.pick_python()
@@ -69,7 +72,29 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"Authorization": "Basic " + server.auth}
         prefix, suffix = (run.token_body(args.endpoint) if path == "/token" else ("", ""))
 
+        def raw(i: int) -> None:
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+                       "SERVER_PORT": "5000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+                       "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+                       "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
+                       "HTTP_HOST": "127.0.0.1:5000"}
+            if path == "/token":
+                body = (prefix + (values[i] if values else "") + suffix).encode()
+                environ.update(REQUEST_METHOD="POST", CONTENT_TYPE="application/x-www-form-urlencoded",
+                               CONTENT_LENGTH=str(len(body)), HTTP_AUTHORIZATION=headers["Authorization"])
+                environ["wsgi.input"] = io.BytesIO(body)
+            else:
+                environ["wsgi.input"] = io.BytesIO(b"")
+            seen = []
+            chunks = app(environ, lambda status, response_headers, exc_info=None: seen.append(status))
+            b"".join(chunks)
+            getattr(chunks, "close", lambda: None)()
+            if not seen[0].startswith("200"):
+                raise SystemExit(f"request {i}: {seen[0]}")
+
         def one(i: int) -> None:
+            if args.raw:
+                return raw(i)
             if path == "/token":
                 body = prefix + (values[i] if values else "") + suffix
                 resp = client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
@@ -93,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler.disable()
         elapsed = time.perf_counter() - started
         print(f"{args.endpoint}: {1000 * plain:.2f} ms per request without the profiler, {1000 * cpu:.2f} ms of CPU "
-              f"({timed} requests, Flask test client, one at a time); {1000 * elapsed / args.requests:.2f} ms under cProfile "
+              f"({timed} requests, {'bare WSGI calls' if args.raw else 'Flask test client'}, one at a time); {1000 * elapsed / args.requests:.2f} ms under cProfile "
               f"({args.requests} requests): compare shares, not absolutes\n")
         sorts = ("tottime", "cumulative") if args.sort == "both" else (args.sort,)
         for key in sorts:
