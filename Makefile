@@ -130,7 +130,7 @@ run: $(STAMP) compile-translations
 	@export DEMO_RP_ISSUER="$$($(DEMO_FIELD) issuer)" DEMO_RP_CLIENT_ID="$$($(DEMO_FIELD) client_id)" \
 	  DEMO_RP_CLIENT_SECRET="$$($(DEMO_FIELD) client_secret)" DEMO_RP_SCOPE="$$($(DEMO_FIELD) scope)" $(WITH_PARTNERS); \
 	$(IDP) mail devbox --directory var/mailbox & mail_pid=$$!; \
-	set -a; . config/granian.env; set +a; \
+	set -a; . config/granian.env; set +a; export GRANIAN_LOG_ACCESS_ENABLED=true; \
 	rm -rf var/prometheus var/prometheus-bank; mkdir -p var/prometheus var/prometheus-bank; \
 	env -u IDP_PARTNERS_FILE -u PASSERELLE_DEMO_BANK_SECRET IDP_CONFIG=config/banque-imaginaire.toml GRANIAN_PORT=5002 \
 	  PROMETHEUS_MULTIPROC_DIR=var/prometheus-bank $(VENV)/bin/granian idp:create_app & bank_pid=$$!; \
