@@ -12,6 +12,11 @@ prepared (driver_sql.NotPrepared), or any error (logged; what was not committed 
 back). Flask's views then check everything again and answer as they always have, errors
 included: errors have one implementation.
 
+Both middlewares share one gate per process (`machine_gate`, setting MACHINE_REQUESTS_AT_ONCE):
+on SQLite, one machine request at a time does its work; the others wait on one lock
+without the GIL instead of taking turns at it (docs/performance.md, "One machine request at
+a time").
+
 `on_driver` runs a piece of work on a pooled DBAPI connection with the subclass's statements
 compiled once per dialect (idp.oidc.driver_sql), committed or not.
 """
@@ -20,8 +25,10 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -41,6 +48,27 @@ MAX_BODY = 4096
 Answer = tuple[int, bytes, list[tuple[str, str]]]
 # The headers of Flask's json_response (idp.oidc.views), in its order.
 JSON_NO_STORE = (("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
+def machine_gate(setting: int | str, database_uri: str) -> AbstractContextManager:
+    """What a machine request holds while it is answered before Flask: at most `setting`
+    at once per process (0: no limit), or with "auto" one at a time on SQLite and no limit
+    elsewhere.
+
+    Why one on SQLite: the work is a fraction of a millisecond of CPU with one file lock
+    for every writer, so requests running side by side only trade the GIL and that lock
+    back and forth (a thread wake-up each time). Waiting on one lock instead costs one
+    wake-up per request. PostgreSQL's round trips leave the CPU idle, so there they run
+    side by side. The body is read before the gate: a slow client never holds it."""
+    if setting == "auto":
+        limit = 1 if database_uri.startswith("sqlite") else 0
+    elif isinstance(setting, int) and not isinstance(setting, bool) and setting >= 0:
+        limit = setting
+    else:
+        raise ValueError(f"MACHINE_REQUESTS_AT_ONCE must be \"auto\" or a whole number >= 0, not {setting!r}")
+    if limit == 0:
+        return nullcontext()
+    return threading.Lock() if limit == 1 else threading.BoundedSemaphore(limit)
 
 
 def status_line(status: int) -> str:
@@ -74,12 +102,15 @@ class BeforeFlask:
     """WSGI middleware: the requests a subclass takes and answers, before Flask.
 
     statements: {Core statement: the column keys of an INSERT, or None}, for on_driver.
+    gate: held while a request taken is answered (machine_gate), shared by the middlewares.
     what: how the warning of an error names the request ("token request")."""
 
     what = "request"
 
-    def __init__(self, wsgi_app, app: Flask, common_headers: list[tuple[str, str]], statements: dict[Any, Any]):
+    def __init__(self, wsgi_app, app: Flask, common_headers: list[tuple[str, str]], statements: dict[Any, Any],
+                 gate: AbstractContextManager):
         self.wsgi_app = wsgi_app
+        self.gate = gate
         self.app = app
         self.common_headers = common_headers
         self.statements = statements
@@ -105,7 +136,8 @@ class BeforeFlask:
         request_id = hooks.new_request_id(environ.get("HTTP_X_REQUEST_ID"))
         context_token = logs.REQUEST_ID.set(request_id)
         try:
-            answer = self._answer(environ, request_input)
+            with self.gate:
+                answer = self._answer(environ, request_input)
             if answer is not None:
                 status, body, headers = answer
                 headers = [*headers, ("Content-Length", str(len(body))), *self.common_headers,

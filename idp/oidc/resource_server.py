@@ -25,6 +25,7 @@ Flask untouched, which answers it as it always has: errors have one implementati
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 
 from flask import Flask
 
@@ -56,8 +57,9 @@ class ResourceServer(BeforeFlask):
 
     what = "resource request"
 
-    def __init__(self, wsgi_app, app: Flask, server: PasserelleServer, common_headers: list[tuple[str, str]]):
-        super().__init__(wsgi_app, app, common_headers, STATEMENTS)
+    def __init__(self, wsgi_app, app: Flask, server: PasserelleServer, common_headers: list[tuple[str, str]],
+                 gate: AbstractContextManager):
+        super().__init__(wsgi_app, app, common_headers, STATEMENTS, gate)
         self.server = server
 
     def take(self, environ):

@@ -21,6 +21,7 @@ idp.oidc.before_flask, shared with resource_server, does that part.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 
 from flask import Flask
 
@@ -45,8 +46,9 @@ class TokenServer(BeforeFlask):
 
     what = "token request"
 
-    def __init__(self, wsgi_app, app: Flask, server: PasserelleServer, common_headers: list[tuple[str, str]]):
-        super().__init__(wsgi_app, app, common_headers, TOKEN_STATEMENTS)
+    def __init__(self, wsgi_app, app: Flask, server: PasserelleServer, common_headers: list[tuple[str, str]],
+                 gate: AbstractContextManager):
+        super().__init__(wsgi_app, app, common_headers, TOKEN_STATEMENTS, gate)
         self.server = server
 
     def take(self, environ):

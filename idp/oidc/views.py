@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from idp.extensions import csrf, db
 from idp.oidc import authorization, endpoints, logout, pushed, registration_endpoint, token_endpoint
+from idp.oidc.before_flask import machine_gate
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.grants import TOKEN_AUTH_METHODS
 from idp.oidc.keys import entity_tag
@@ -39,8 +40,10 @@ def init_app(app: Flask) -> None:
     machine.init_app(app)
     lean_jwks = LeanJwks(app, server)
     every_response = security_headers.every_response_headers(server.issuer)
-    app.wsgi_app = TokenServer(app.wsgi_app, app, server, every_response)  # type: ignore[method-assign]
-    app.wsgi_app = ResourceServer(app.wsgi_app, app, server, every_response)  # type: ignore[method-assign]
+    gate = app.extensions["machine_gate"] = machine_gate(app.config["MACHINE_REQUESTS_AT_ONCE"],
+                                                         app.config["SQLALCHEMY_DATABASE_URI"])
+    app.wsgi_app = TokenServer(app.wsgi_app, app, server, every_response, gate)  # type: ignore[method-assign]
+    app.wsgi_app = ResourceServer(app.wsgi_app, app, server, every_response, gate)  # type: ignore[method-assign]
     app.wsgi_app = machine.DocumentServer(app.wsgi_app, {  # type: ignore[method-assign]
         "/.well-known/openid-configuration": ("oidc.discovery", lambda: discovery_document),
         "/.well-known/oauth-authorization-server": ("oidc.discovery", lambda: discovery_document),
