@@ -22,6 +22,7 @@ from idp.accounts import views as accounts_views
 from idp.clock import Clock, system_clock
 from idp.console import client_views  # noqa: F401  (its routes join the console's blueprint)
 from idp.console import org_views  # noqa: F401  (its routes join the console's blueprint)
+from idp.console import token_views  # noqa: F401  (initial access tokens: the console's blueprint too)
 from idp.console import ops_views  # noqa: F401  (keys, mail, audit: the console's blueprint too)
 from idp.console import views as console_views
 from idp.config import PROJECT_ROOT, Settings

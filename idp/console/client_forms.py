@@ -83,11 +83,15 @@ class NewClientForm(ClientForm):
 class RotateSecretForm(FlaskForm):
     overlap = StringField(_l("How long may the current secret keep working?"), default="86400")
     reason = reason_field()
+    # The form's one-time id, signed, made with the page: sent again (a reload, a double
+    # click), it rotates nothing (client_views.rotate_client_secret, idp.console.shown_once).
+    once = HiddenField()
 
 
 class InitialTokenForm(FlaskForm):
     expires_in = StringField(_l("How long may it be used?"), default="86400")
     reason = reason_field()
+    once = HiddenField()  # as RotateSecretForm's: one token per form (client_views.initial_tokens)
 
 
 def _uri_message(what):

@@ -1,28 +1,27 @@
 """The console's relying-party pages (issue 16), operators only: the list, one client,
 register, edit, rotate the secret with an overlap, disable / enable / delete, and the
-initial access tokens of dynamic registration. ConsoleClients (idp.console.clients) does
+initial access tokens of dynamic registration (their pages in idp.console.token_views). ConsoleClients (idp.console.clients) does
 the work through the services of `idp clients`; a secret or a token is shown once and never
-again: a rotated secret or a token on the page that answers the POST that made it, a new
-client's secret on the page its registration redirects to (idp.console.shown_once), so that
-reloading it registers nothing. Routes join the console's blueprint (idp/app.py imports
+again, on the page the POST that made it redirects to (idp.console.shown_once), so that
+reloading it makes nothing more: a registration form carries the client ID it registers, a
+rotation or token form a one-time id whose receipt a second sending finds. Routes join the console's blueprint (idp/app.py imports
 this module)."""
 
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from idp.console.client_forms import (
     AUTH_METHOD_CHOICES,
     OVERLAP_CHOICES,
-    TOKEN_LIFETIMES,
     ClientForm,
-    InitialTokenForm,
     NewClientForm,
     RotateSecretForm,
     lines,
@@ -32,7 +31,7 @@ from idp.console.client_forms import (
 from idp.console.clients import DELETE, DISABLE, ENABLE, POLICY_FIELDS, ConsoleClients
 from idp.console.errors import NothingToDo, ReasonRequired
 from idp.console.forms import ReasonForm
-from idp.console.shown_once import ShownOnce
+from idp.console.shown_once import FORM_LIFETIME, ShownOnce
 from idp.console.views import ERROR_MESSAGES, bp
 from idp.console.web import console_page, current_agent, current_session_id, key_again, spend_key
 from idp.context import app_context
@@ -61,9 +60,10 @@ DONE = {
 }
 ALREADY_SO = _l("Nothing to do: the relying party is already in this state. Another operator may have just changed it.")
 NO_CHANGE = _l("Nothing to change: every value is as it was.")
-TOKEN_GONE = _l("Nothing to do: this token was used, revoked or expired meanwhile.")
 UNREADABLE_FORM = _l("This form could not be read: check the values and send it again.")
 REGISTRATION_SALT = "passerelle console registration v1"
+ONCE_SALT = "passerelle console once v1"
+ROTATION, INITIAL_TOKEN = "rotate", "initial-token"  # what a one-time id was made for
 BAD_JWKS = _l("The public keys are not JSON: paste the JSON Web Key Set as the relying party gave it.")
 AUTH_METHOD_NAMES = {
     "client_secret_basic": _l("Client secret, HTTP Basic (client_secret_basic)"),
@@ -75,7 +75,6 @@ SUBJECT_NAMES = {"pairwise": _l("Pairwise: each sector sees its own identifier (
                  "public": _l("Public: the same identifier for every client")}
 OVERLAP_NAMES = {"0": _l("None: the current secret stops now"), "3600": _l("1 hour"), "86400": _l("1 day"),
                  "604800": _l("7 days"), "2592000": _l("30 days")}
-LIFETIME_NAMES = {"3600": _l("1 hour"), "86400": _l("1 day"), "604800": _l("7 days"), "2592000": _l("30 days")}
 MAX_ROW_ID = 2**31 - 1  # an INTEGER column: a larger number is no row, not a database error
 ACR_LABELS = dict(zip(ACR_VALUES_SUPPORTED, (
     _l("A password alone"), _l("A password and a code sent by email"), _l("Two-factor authentication"),
@@ -119,6 +118,33 @@ def _is_registered(client_id: str) -> bool:
     except ClientNotFound:
         return False
     return True
+
+
+def _new_once(*purpose: str) -> str:
+    """A rotation or token form's one-time id: random, signed with the time and its purpose."""
+    return URLSafeTimedSerializer(app_context().settings.SECRET_KEY, salt=ONCE_SALT).dumps(
+        [*purpose, secrets.token_urlsafe(16)])
+
+
+def _sent_once(value: str | None, *purpose: str) -> str | None:
+    """The random part of a one-time id made for this purpose less than FORM_LIFETIME ago, or None."""
+    try:
+        sent = URLSafeTimedSerializer(app_context().settings.SECRET_KEY, salt=ONCE_SALT).loads(
+            value or "", max_age=FORM_LIFETIME.total_seconds())
+    except BadSignature:  # SignatureExpired too
+        return None
+    if isinstance(sent, list) and sent[:-1] == list(purpose) and isinstance(sent[-1], str):
+        return sent[-1]
+    return None
+
+
+def _form_once(form, field, *purpose: str) -> str | None:
+    """The form's one-time id, or None with a message on `field` and a new id in the form."""
+    once = _sent_once(form.once.data, *purpose)
+    if once is None:
+        form.once.data = _new_once(*purpose)
+        field.errors.append(UNREADABLE_FORM)
+    return once
 
 
 def _already_registered(client_id: str):
@@ -211,7 +237,7 @@ def new_client():
             try:
                 row, secret = get_console_clients().create(current_agent(), form.reason.data, fields)
                 if secret is not None:
-                    get_shown_once().hold(current_session_id(), row.record.id, secret)
+                    get_shown_once().hold(current_session_id(), secret, client_pk=row.record.id)
                 db.session.commit()
             except InvalidClientMetadata as error:
                 db.session.rollback()
@@ -238,7 +264,7 @@ def client_registered(client_id: str):
     """Where a registration redirects: the secret the first time (for the session that
     registered the client), then only that it was shown once."""
     row = _show_or_404(client_id)
-    secret = get_shown_once().take(current_session_id(), row.record.id)
+    secret = get_shown_once().take(current_session_id(), client_pk=row.record.id)
     db.session.commit()
     return render_template("console/client_secret.html", row=row, secret=secret, created=True, until=None)
 
@@ -284,23 +310,57 @@ def edit_client(client_id: str):
         422 if form.errors else 200)
 
 
+def _rotation_sent_again(client_id: str) -> bool:
+    """Whether this POST is a rotation form that already rotated the secret (a reload, a
+    double click): the guard then asks no key, as nothing is done but saying so."""
+    once = _sent_once(request.form.get("once"), ROTATION, client_id) if request.method == "POST" else None
+    g.console_rotation_sent_again = once is not None and get_shown_once().receipt(once) is not None
+    return g.console_rotation_sent_again
+
+
+def _rotated_again(client_id: str):
+    return redirect(url_for("console.client_secret_rotated", client_id=client_id, again=1), code=303)
+
+
 @bp.route("/clients/<client_id>/rotate-secret", methods=["GET", "POST"])
-@console_page(operator_only=True, destructive=True)
+@console_page(operator_only=True, destructive=lambda client_id: not _rotation_sent_again(client_id))
 def rotate_client_secret(client_id: str):
-    """A new secret, shown once; the current one keeps working for the overlap chosen."""
+    """A new secret, shown once on the page this redirects to; the current one keeps working
+    for the overlap chosen. One rotation per form, however often it is sent."""
     row = _show_or_404(client_id)
     form = RotateSecretForm()
+    if request.method == "GET":
+        form.once.data = _new_once(ROTATION, client_id)
     if form.validate_on_submit():
-        rotated = _attempt(form, lambda: get_console_clients().rotate_secret(
+        if g.console_rotation_sent_again:
+            return _rotated_again(client_id)
+        once = _form_once(form, form.overlap, ROTATION, client_id)
+        rotated = once and _attempt(form, lambda: get_console_clients().rotate_secret(
             current_agent(), client_id, _duration(form.overlap.data, OVERLAP_CHOICES), form.reason.data))
-        if rotated is not None:
+        if rotated:
+            try:
+                get_shown_once().hold(current_session_id(), rotated[0], client_pk=row.record.id, form_id=once)
+            except IntegrityError:  # the same form sent twice at once: the other one rotated
+                db.session.rollback()
+                return _rotated_again(client_id)
             if not spend_key():
                 return key_again()
             db.session.commit()
-            return render_template("console/client_secret.html", row=row, secret=rotated[0], created=False,
-                                   until=rotated[1])
+            return redirect(url_for("console.client_secret_rotated", client_id=client_id), code=303)
     return render_template("console/client_rotate.html", form=form, row=row, choices=_choices(OVERLAP_NAMES)), (
         422 if form.errors else 200)
+
+
+@bp.route("/clients/<client_id>/new-secret")
+@console_page(operator_only=True)
+def client_secret_rotated(client_id: str):
+    """Where a rotation redirects: the new secret the first time (for the session that
+    rotated it), then only that it was shown once; ?again=1 after a form sent twice."""
+    row = _show_or_404(client_id)
+    secret = get_shown_once().take(current_session_id(), client_pk=row.record.id, from_form=True)
+    db.session.commit()
+    return render_template("console/client_secret.html", row=row, secret=secret, created=False,
+                           until=row.previous_secret_until, again=bool(request.args.get("again")))
 
 
 @bp.route("/clients/<client_id>/<action>", methods=["GET", "POST"])
@@ -326,42 +386,3 @@ def client_state(client_id: str, action: str):
     title, explanation = STATE_ACTIONS[action]
     return render_template("console/client_action.html", form=form, row=row, action=action, title=title,
                            explanation=explanation), 422 if form.errors else 200
-
-
-@bp.route("/initial-tokens", methods=["GET", "POST"])
-@console_page(operator_only=True)
-def initial_tokens():
-    """The unused initial access tokens (without their values) and issuing a new one."""
-    form, service = InitialTokenForm(), get_console_clients()
-    if form.validate_on_submit():
-        issued = _attempt(form, lambda: service.issue_initial_token(
-            current_agent(), _duration(form.expires_in.data, TOKEN_LIFETIMES), form.reason.data))
-        if issued is not None:
-            db.session.commit()
-            return render_template("console/client_token_issued.html", token=issued[0], record=issued[1],
-                                   registration_on=app_context().settings.OIDC_DYNAMIC_REGISTRATION)
-    return render_template("console/client_tokens.html", form=form, tokens=service.initial_tokens(current_agent()),
-                           choices=_choices(LIFETIME_NAMES), notice=DONE.get(request.args.get("done"))), (
-        422 if form.errors else 200)
-
-
-@bp.route("/initial-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
-@console_page(operator_only=True)
-def revoke_initial_token(token_id: int):
-    if token_id > MAX_ROW_ID:
-        abort(404)
-    form, service = ReasonForm(), get_console_clients()
-    record = next((token for token in service.initial_tokens(current_agent()) if token.id == token_id), None)
-    if record is None and request.method == "GET":
-        abort(404)
-    if form.validate_on_submit():
-        try:
-            service.revoke_initial_token(current_agent(), token_id, form.reason.data)
-        except (ReasonRequired, NothingToDo) as error:
-            db.session.rollback()
-            form.reason.errors.append(TOKEN_GONE if isinstance(error, NothingToDo) else ERROR_MESSAGES[type(error)])
-        else:
-            db.session.commit()
-            return redirect(url_for("console.initial_tokens", done="revoked"), code=303)
-    return render_template("console/client_token_revoke.html", form=form, record=record, token_id=token_id), (
-        422 if form.errors else 200)

@@ -156,6 +156,11 @@ class ConsoleClients:
         agent.require_operator()
         return self.registration.unused_initial_tokens()
 
+    def initial_token(self, agent: Agent, token_id: int) -> InitialAccessToken | None:
+        """One token's record (used, revoked or expired too), never its value."""
+        agent.require_operator()
+        return self.session.get(InitialAccessToken, token_id)
+
     def issue_initial_token(self, agent: Agent, expires_in: timedelta, reason: str | None) -> tuple[str, InitialAccessToken]:
         """The service behind `idp clients initial-token`. Returns (plain token, shown once;
         record). Raises NotAllowed, ReasonRequired, InvalidClientMetadata."""

@@ -39,14 +39,20 @@ class ConsoleKeyUse(Base):
 
 
 class ConsoleSecretDisplay(Base):
-    """A new relying party's secret, held encrypted between the registration (a POST) and
-    the one page that shows it (the GET it redirects to), for the IdP session that
-    registered it only; the first read deletes it (idp.console.shown_once)."""
+    """A secret made by a console POST (a new relying party's secret, a rotated secret, an
+    initial access token), held encrypted until the one page that shows it (the GET the POST
+    redirects to), for the IdP session that made it only; the first read wipes it
+    (idp.console.shown_once). A rotation's or a token's row also keeps the one-time id of the
+    form that made it (`form_id`, unique), so that the same form sent again makes nothing."""
 
     __tablename__ = "console_secret_displays"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)  # SecretBox (KEYS_ENCRYPTION_KEY)
+    client_pk: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    initial_token_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("initial_access_tokens.id", ondelete="CASCADE"), index=True)
+    form_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # SecretBox (KEYS_ENCRYPTION_KEY); None once read or after HOLD_FOR
+    secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

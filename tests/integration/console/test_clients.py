@@ -50,12 +50,14 @@ def get_client(app, client_id: str) -> Client | None:
 
 
 def hidden_fields(html: str) -> dict[str, str]:
-    """The form's hidden inputs: the CSRF token, and the registration form's one-time id."""
+    """The form's hidden inputs: the CSRF token, and the one-time id of the registration,
+    rotation and initial-token forms."""
     fields = {"csrf_token": csrf_token(html)}
-    match = re.search(r'name="registration"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="registration"', html)
-    if match:
-        fields["registration"] = match.group(1)
+    for name in ("registration", "once"):
+        match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html) or re.search(
+            rf'value="([^"]+)"[^>]*name="{name}"', html)
+        if match:
+            fields[name] = match.group(1)
     return fields
 
 
@@ -297,7 +299,9 @@ def test_operator_rotates_the_secret_with_an_overlap(app, client, clock, operato
     sign_in_as(app, client, operator_id)
     refused = post(client, f"/admin/clients/{rp.client_id}/rotate-secret", overlap="17", reason="Fuite")
     assert refused.status_code == 422 and "Choose one of the overlaps offered" in refused.text
-    done = post(client, f"/admin/clients/{rp.client_id}/rotate-secret", overlap="3600", reason="Départ d'un employé")
+    rotated = post(client, f"/admin/clients/{rp.client_id}/rotate-secret", overlap="3600", reason="Départ d'un employé")
+    assert rotated.status_code == 303 and rotated.headers["Location"] == f"/admin/clients/{rp.client_id}/new-secret"
+    done = client.get(rotated.headers["Location"])
     assert done.status_code == 200 and "The previous secret keeps working until" in done.text
     secret = re.search(r'<code id="client-secret">([^<]+)</code>', done.text).group(1)
     new = type("RP", (), {"client_id": rp.client_id, "client_secret": secret})()
@@ -308,6 +312,8 @@ def test_operator_rotates_the_secret_with_an_overlap(app, client, clock, operato
     assert event.details["overlap_seconds"] == 3600 and event.details["reason"] == "Départ d'un employé"
     assert secret not in str(event.details) and event.details["agent_id"] == operator_id
     assert "Previous secret works until" in client.get(f"/admin/clients/{rp.client_id}").text
+    shown = client.get(rotated.headers["Location"])  # a reload of the page: the secret is gone
+    assert shown.status_code == 200 and secret not in shown.text and "shown once" in shown.text
     # One key touch, one action: the next rotation asks for the key again.
     assert client.get(f"/admin/clients/{rp.client_id}/rotate-secret").headers["Location"] == "/signin/second-factor"
     clock.advance(3600)
@@ -372,11 +378,13 @@ def test_operator_issues_lists_and_revokes_initial_access_tokens(app, client, cl
     sign_in_as(app, client, operator_id)
     page = client.get("/admin/initial-tokens")
     assert page.status_code == 200 and "No unused token" in page.text
-    bad = client.post("/admin/initial-tokens", data={"csrf_token": csrf_token(page.text), "expires_in": "-5",
+    bad = client.post("/admin/initial-tokens", data={**hidden_fields(page.text), "expires_in": "-5",
                                                       "reason": "Portail"})
     assert bad.status_code == 422 and "Choose one of the lifetimes offered" in bad.text
-    issued = client.post("/admin/initial-tokens", data={"csrf_token": csrf_token(page.text), "expires_in": "86400",
+    posted = client.post("/admin/initial-tokens", data={**hidden_fields(page.text), "expires_in": "86400",
                                                          "reason": "Pour le portail des stages"})
+    assert posted.status_code == 303
+    issued = client.get(posted.headers["Location"])
     assert issued.status_code == 200
     plain = re.search(r'<code id="initial-token">([^<]+)</code>', issued.text).group(1)
     listing = client.get("/admin/initial-tokens")
@@ -404,3 +412,78 @@ def test_operator_issues_lists_and_revokes_initial_access_tokens(app, client, cl
     clock.advance(hours=1)
     sign_in_as(app, client, operator_id)
     assert "Revoke token" not in client.get("/admin/initial-tokens").text
+
+
+def secret_hash(app, client_id: str) -> str:
+    return get_client(app, client_id).secret_hash
+
+
+def test_a_replayed_rotation_rotates_the_secret_once(app, client, operator_id, rp):
+    sign_in_as(app, client, operator_id)
+    path = f"/admin/clients/{rp.client_id}/rotate-secret"
+    before = secret_hash(app, rp.client_id)
+    data = {**hidden_fields(client.get(path).text), "overlap": "3600", "reason": "Fuite"}
+    assert "once" in data
+    first = client.post(path, data=data)
+    after = secret_hash(app, rp.client_id)
+    assert first.status_code == 303 and after != before
+    # A reload of the answer (the browser sends the same POST again), or a double click:
+    # no second rotation, no key asked, and the page says so.
+    replayed = client.post(path, data=data)
+    assert secret_hash(app, rp.client_id) == after
+    assert replayed.status_code == 303 and replayed.headers["Location"] == f"{first.headers['Location']}?again=1"
+    page = client.get(replayed.headers["Location"])
+    assert page.status_code == 200 and "This rotation was already sent" in page.text
+    assert 'id="client-secret"' in page.text  # not read yet: the double click still shows it, once
+    assert 'id="client-secret"' not in client.get(first.headers["Location"]).text
+    assert len(events(app, EventTag.CONSOLE_CLIENT_SECRET_ROTATED)) == 1
+    # The form of another client is not a rotation of this one.
+    other = make_client(app, name="Autre portail")
+    other_hash = secret_hash(app, other.client_id)
+    sign_in_as(app, client, operator_id)  # a fresh key: the first rotation spent the other
+    moved = client.post(f"/admin/clients/{other.client_id}/rotate-secret", data=data)
+    assert moved.status_code == 422 and "This form could not be read" in moved.text
+    assert secret_hash(app, rp.client_id) == after and secret_hash(app, other.client_id) == other_hash
+
+
+def test_a_replayed_initial_token_form_issues_one_token(app, client, operator_id):
+    sign_in_as(app, client, operator_id)
+    page = client.get("/admin/initial-tokens")
+    data = {**hidden_fields(page.text), "expires_in": "86400", "reason": "Pour le portail des stages"}
+    assert "once" in data
+    first = client.post("/admin/initial-tokens", data=data)
+    replayed = client.post("/admin/initial-tokens", data=data)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(InitialAccessToken.id))) == 1
+    assert len(events(app, EventTag.CONSOLE_INITIAL_TOKEN_ISSUED)) == 1
+    assert first.status_code == 303 and replayed.status_code == 303
+    assert replayed.headers["Location"] == f"{first.headers['Location']}?again=1"
+    shown = client.get(replayed.headers["Location"])
+    assert "This form was already sent" in shown.text and 'id="initial-token"' in shown.text
+    again = client.get(first.headers["Location"])
+    assert again.status_code == 200 and 'id="initial-token"' not in again.text and "shown once" in again.text
+    # Without its one-time id (or with a forged one) the form issues nothing.
+    for once in ("", "forged.signature"):
+        refused = client.post("/admin/initial-tokens", data={**data, "once": once})
+        assert refused.status_code == 422 and "This form could not be read" in refused.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(InitialAccessToken.id))) == 1
+    # A new form is a new token.
+    fresh = client.post("/admin/initial-tokens", data={**hidden_fields(client.get("/admin/initial-tokens").text),
+                                                       "expires_in": "3600", "reason": "Un autre portail"})
+    assert fresh.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(InitialAccessToken.id))) == 2
+
+
+def test_a_token_is_shown_to_the_issuing_session_only(app, client, operator_id):
+    sign_in_as(app, client, operator_id)
+    page = client.get("/admin/initial-tokens")
+    issued = client.post("/admin/initial-tokens", data={**hidden_fields(page.text), "expires_in": "86400",
+                                                        "reason": "Portail"})
+    other_id = make_agent(app, "ops2@example.ca", OPERATOR)
+    with app.test_client() as other:
+        sign_in_as(app, other, other_id)
+        seen = other.get(issued.headers["Location"])
+        assert seen.status_code == 200 and 'id="initial-token"' not in seen.text
+    assert 'id="initial-token"' in client.get(issued.headers["Location"]).text
