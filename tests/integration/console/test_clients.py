@@ -487,3 +487,33 @@ def test_a_token_is_shown_to_the_issuing_session_only(app, client, operator_id):
         seen = other.get(issued.headers["Location"])
         assert seen.status_code == 200 and 'id="initial-token"' not in seen.text
     assert 'id="initial-token"' in client.get(issued.headers["Location"]).text
+
+
+def test_the_same_form_sent_twice_at_once_makes_one_secret_or_token(app, client, operator_id, rp, monkeypatch):
+    """Two sendings racing: both miss the receipt, the second loses the insert of the form's id."""
+    from idp.console.shown_once import ShownOnce
+
+    sign_in_as(app, client, operator_id)
+    path = f"/admin/clients/{rp.client_id}/rotate-secret"
+    rotation = {**hidden_fields(client.get(path).text), "overlap": "0", "reason": "Fuite"}
+    tokens = {**hidden_fields(client.get("/admin/initial-tokens").text), "expires_in": "3600", "reason": "Portail"}
+    first = client.post(path, data=rotation)
+    rotated = secret_hash(app, rp.client_id)
+    assert client.post("/admin/initial-tokens", data=tokens).status_code == 303
+    real_receipt = ShownOnce.receipt
+    calls = []
+
+    def missed_once(self, form_id):  # the first look misses: the other sending has not committed yet
+        calls.append(form_id)
+        return None if len(calls) == 1 else real_receipt(self, form_id)
+
+    monkeypatch.setattr(ShownOnce, "receipt", missed_once)
+    sign_in_as(app, client, operator_id)  # a fresh key, so that only the form's id stands in the way
+    raced = client.post(path, data=rotation)
+    assert raced.status_code == 303 and raced.headers["Location"] == f"{first.headers['Location']}?again=1"
+    assert secret_hash(app, rp.client_id) == rotated
+    calls.clear()
+    raced = client.post("/admin/initial-tokens", data=tokens)
+    assert raced.status_code == 303 and raced.headers["Location"].endswith("/issued?again=1")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(InitialAccessToken.id))) == 1
