@@ -5,8 +5,13 @@ busy handler, which sleeps with a growing back-off (1, 2, 5, 10 ... 100 ms) inst
 when the lock frees. Under granian (up to 64 requests at once per worker) writers that each
 hold the lock for well under a millisecond still ran out of DATABASE_LOCK_TIMEOUT_MS and
 answered 503 (docs/performance.md). Queued on a lock of their own process instead, they wake
-the moment the previous writer commits, in turn; SQLite's busy handler is left to arbitrate
-between processes only.
+the moment the previous writer commits, in turn.
+
+Between processes, the one writer a process lets through takes an flock on a file beside the
+database (`<database>-writers`) before SQLite's lock, looking again every 50 us to 1 ms until
+DATABASE_LOCK_TIMEOUT_MS: SQLite's back-off let the other process's writers, queued back to
+back, keep the lock for tens of milliseconds (the writing rows' p99). The kernel frees an
+flock when its process dies, so a crashed worker never holds the turn.
 
 A connection takes its file's lock at its first writing statement and gives it back when its
 transaction ends: commit, rollback (the pool's reset on return included) or close, and at the
@@ -16,9 +21,11 @@ wait for the writer).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections import deque
 
@@ -63,18 +70,86 @@ class FifoLock:
         return self._held
 
 
-_locks: dict[str, FifoLock] = {}
-_locks_guard = threading.Lock()
+class FileTurn:
+    """The processes' turn at one database file: an flock on `<database>-writers`, taken
+    only by the writer its process's FifoLock let through (so one open file per process
+    serves every thread)."""
+
+    FIRST_LOOK, LONGEST_LOOK = 0.00005, 0.001  # seconds between two looks
+
+    def __init__(self, path: str):
+        self.path = path + "-writers"
+        self._fd: int | None = None
+
+    def take(self, deadline: float) -> bool:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        pause = self.FIRST_LOOK
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, self.LONGEST_LOOK)
+
+    def give_back(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
-def writer_lock(database: str | bytes | os.PathLike) -> FifoLock | None:
-    """This process's lock for a database file; None for a database private to its
-    connection (in memory) or named by a URI, which SQLite alone arbitrates."""
+class WriterQueue:
+    """A database file's writers: in turn within the process, then in turn between processes."""
+
+    def __init__(self, path: str):
+        self.threads = FifoLock()
+        self.processes = FileTurn(path)
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.threads.acquire(timeout):
+            return False
+        try:
+            taken = self.processes.take(deadline)
+        except BaseException:
+            self.threads.release()
+            raise
+        if not taken:
+            self.threads.release()
+        return taken
+
+    def release(self) -> None:
+        try:
+            self.processes.give_back()
+        finally:
+            self.threads.release()
+
+    def locked(self) -> bool:
+        return self.threads.locked()
+
+
+_queues: dict[tuple[int, str], WriterQueue] = {}
+_queues_guard = threading.Lock()
+
+
+def writer_lock(database: str | bytes | os.PathLike) -> WriterQueue | None:
+    """This process's queue for a database file; None for a database private to its
+    connection (in memory) or named by a URI, which SQLite alone arbitrates. Keyed by the
+    process too: a forked child must open its own lock file, or it would share its
+    parent's flock."""
     name = os.fsdecode(database)
     if name in ("", ":memory:") or name.startswith("file:"):
         return None
-    with _locks_guard:
-        return _locks.setdefault(os.path.realpath(name), FifoLock())
+    path = os.path.realpath(name)
+    with _queues_guard:
+        key = (os.getpid(), path)
+        queue = _queues.get(key)
+        if queue is None:
+            queue = _queues[key] = WriterQueue(path)
+        return queue
 
 
 def is_writing(statement: str) -> bool:
@@ -86,7 +161,7 @@ class _Hold:
 
     __slots__ = ("held", "lock")
 
-    def __init__(self, lock: FifoLock):
+    def __init__(self, lock: WriterQueue):
         self.lock, self.held = lock, False
 
     def take(self, timeout: float) -> None:

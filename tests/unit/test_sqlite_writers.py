@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import multiprocessing
+import os
 import sqlite3
 import threading
 import time
@@ -11,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from idp.db import engine_options
-from idp.sqlite_writers import QueuedWritersConnection, is_writing
+from idp.sqlite_writers import QueuedWritersConnection, is_writing, writer_lock
 
 # The production default of DATABASE_LOCK_TIMEOUT_MS, in seconds.
 TIMEOUT = 0.25
@@ -126,3 +129,87 @@ def test_passerelle_s_engine_queues_its_writers_and_the_pool_gives_the_lock_back
         second.commit()
         assert second.execute(text("PRAGMA journal_mode")).scalar() == "wal"  # idp.db's pragmas still run
     engine.dispose()
+
+
+def other_process_turn(database):
+    """The lock file as another process opens it (an open file of its own, so its own flock)."""
+    fd = os.open(f"{os.path.realpath(database)}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    return fd
+
+
+def test_a_writer_waits_for_the_other_process_s_turn_then_takes_it(database):
+    other = other_process_turn(database)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    writer = connect(database)
+    done = threading.Event()
+
+    def write():
+        writer.execute("UPDATE counter SET n = 7 WHERE id = 1")
+        writer.commit()
+        done.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert not done.wait(0.1)  # the other process writes
+    fcntl.flock(other, fcntl.LOCK_UN)
+    assert done.wait(1)  # looked again within a millisecond, not after SQLite's back-off
+    thread.join()
+    os.close(other)
+
+
+def test_the_other_process_s_turn_kept_too_long_is_database_is_locked(database):
+    other = other_process_turn(database)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    waiter = connect(database)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        waiter.execute("UPDATE counter SET n = 2 WHERE id = 1")
+    assert TIMEOUT <= time.monotonic() - started < TIMEOUT + 0.2
+    fcntl.flock(other, fcntl.LOCK_UN)
+    os.close(other)
+    # Nothing was left held in this process: the next writer goes at once.
+    waiter.execute("UPDATE counter SET n = 2 WHERE id = 1")
+    waiter.commit()
+
+
+def test_the_turn_is_given_back_with_the_transaction(database):
+    writer = connect(database)
+    writer.execute("UPDATE counter SET n = 3 WHERE id = 1")
+    other = other_process_turn(database)
+    with pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    writer.commit()
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once committed
+    os.close(other)
+
+
+def _hammer_in_a_process(path, results):
+    results.put(hammer(path, QueuedWritersConnection, threads=6, transactions=20))
+
+
+def test_two_processes_of_writers_all_get_through(database):
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [context.Process(target=_hammer_in_a_process, args=(str(database), results)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    errors = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(10)
+    assert errors == [[], []]
+    with sqlite3.connect(database) as check:
+        assert check.execute("SELECT n FROM counter").fetchone() == (2 * 6 * 20,)
+
+
+def test_a_forked_process_gets_a_queue_and_lock_file_of_its_own(database):
+    mine = writer_lock(database)
+    assert writer_lock(database) is mine
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(write, b"1" if writer_lock(database) is not mine else b"0")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 1) == b"1"
+    os.close(read)
+    os.close(write)
