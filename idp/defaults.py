@@ -21,8 +21,8 @@ DEFAULTS: dict[str, Any] = {
     # timeout, PostgreSQL's lock_timeout) before the request is answered 503 "try again".
     "DATABASE_LOCK_TIMEOUT_MS": 250,
     # Machine requests (token, UserInfo, introspection, revocation) one worker process answers
-    # at once; the others wait their turn. "auto": one on SQLite, no limit on PostgreSQL; or a
-    # whole number (0: no limit). docs/performance.md, "One machine request at a time".
+    # at once; the others wait their turn. "auto": one on SQLite, four on PostgreSQL; or a whole
+    # number, at most half the connection pool. docs/performance.md, "One machine request at a time".
     "MACHINE_REQUESTS_AT_ONCE": "auto",
     "OIDC_ISSUER": None,
     "OIDC_DEFAULT_ID_TOKEN_ALG": "ES256",

@@ -15,7 +15,7 @@ included: errors have one implementation.
 Both middlewares share one gate per process (`machine_gate`, setting MACHINE_REQUESTS_AT_ONCE):
 on SQLite, one machine request at a time does its work; the others wait on one lock
 without the GIL instead of taking turns at it (docs/performance.md, "One machine request at
-a time").
+a time"). It also keeps them from taking the whole connection pool.
 
 `on_driver` runs a piece of work on a pooled DBAPI connection with the subclass's statements
 compiled once per dialect (idp.oidc.driver_sql), committed or not.
@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,24 +50,36 @@ Answer = tuple[int, bytes, list[tuple[str, str]]]
 JSON_NO_STORE = (("Content-Type", "application/json"), ("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
 
-def machine_gate(setting: int | str, database_uri: str) -> AbstractContextManager:
+# QueuePool's defaults, which SQLALCHEMY_ENGINE_OPTIONS may change.
+POOL_SIZE, POOL_OVERFLOW = 5, 10
+# Machine requests one process works on at once on PostgreSQL with "auto".
+AT_ONCE_ELSEWHERE = 4
+
+
+def machine_gate(setting: int | str, database_uri: str, engine_options: dict[str, Any]) -> AbstractContextManager:
     """What a machine request holds while it is answered before Flask: at most `setting`
-    at once per process (0: no limit), or with "auto" one at a time on SQLite and no limit
-    elsewhere.
+    at once per process, or with "auto" one on SQLite and AT_ONCE_ELSEWHERE elsewhere.
 
     Why one on SQLite: the work is a fraction of a millisecond of CPU with one file lock
     for every writer, so requests running side by side only trade the GIL and that lock
     back and forth (a thread wake-up each time). Waiting on one lock instead costs one
-    wake-up per request. PostgreSQL's round trips leave the CPU idle, so there they run
-    side by side. The body is read before the gate: a slow client never holds it."""
+    wake-up per request. PostgreSQL's round trips leave the CPU idle, so a few run side by
+    side there. Never more than half the connection pool: each may hold two connections
+    (its statements' and, for a client or person not cached, the ORM session's), and
+    requests that all hold one and wait for a second would wait for each other until the
+    pool's timeout. The body is read before the gate: a slow client never holds it."""
     if setting == "auto":
-        limit = 1 if database_uri.startswith("sqlite") else 0
-    elif isinstance(setting, int) and not isinstance(setting, bool) and setting >= 0:
+        limit = 1 if database_uri.startswith("sqlite") else AT_ONCE_ELSEWHERE
+    elif isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1:
         limit = setting
     else:
-        raise ValueError(f"MACHINE_REQUESTS_AT_ONCE must be \"auto\" or a whole number >= 0, not {setting!r}")
-    if limit == 0:
-        return nullcontext()
+        raise ValueError(f"MACHINE_REQUESTS_AT_ONCE must be \"auto\" or a whole number >= 1, not {setting!r}")
+    overflow = engine_options.get("max_overflow", POOL_OVERFLOW)
+    capacity = None if "poolclass" in engine_options or overflow < 0 else engine_options.get("pool_size", POOL_SIZE) + overflow
+    if capacity is not None and 2 * limit > capacity:
+        raise ValueError(f"MACHINE_REQUESTS_AT_ONCE ({limit}) may hold two database connections each: give "
+                         f"SQLALCHEMY_ENGINE_OPTIONS a pool of at least {2 * limit} (pool_size + max_overflow, "
+                         f"now {capacity}), or lower it")
     return threading.Lock() if limit == 1 else threading.BoundedSemaphore(limit)
 
 

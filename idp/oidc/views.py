@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     lean_jwks = LeanJwks(app, server)
     every_response = security_headers.every_response_headers(server.issuer)
     gate = app.extensions["machine_gate"] = machine_gate(app.config["MACHINE_REQUESTS_AT_ONCE"],
-                                                         app.config["SQLALCHEMY_DATABASE_URI"])
+                                                         app.config["SQLALCHEMY_DATABASE_URI"],
+                                                         app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     app.wsgi_app = TokenServer(app.wsgi_app, app, server, every_response, gate)  # type: ignore[method-assign]
     app.wsgi_app = ResourceServer(app.wsgi_app, app, server, every_response, gate)  # type: ignore[method-assign]
     app.wsgi_app = machine.DocumentServer(app.wsgi_app, {  # type: ignore[method-assign]
