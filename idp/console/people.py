@@ -19,6 +19,7 @@ from idp.accounts.models import User
 from idp.accounts.services import canonical_email
 from idp.audit import EventTag, SecurityEvent, record_event, recent_events
 from idp.clock import Clock
+from idp.config import Settings
 from idp.console.errors import UnknownPerson
 from idp.console.roles import Agent
 from idp.logout.services import LogoutService
@@ -91,6 +92,9 @@ class Profile:
     sessions: tuple[SessionRow, ...]
     memberships: tuple[MembershipRow, ...]
     events: tuple[EventRow, ...]
+    # No sign-in on record, but the account is older than SECURITY_EVENTS_RETENTION_DAYS
+    # (this many days): an older sign-in may have been pruned, so "Never" would be false.
+    no_signin_within_days: int | None = None
 
 
 def status_of(user: User, now: datetime) -> str:
@@ -109,8 +113,9 @@ def _like_escaped(text: str) -> str:
 
 
 class PeopleService:
-    def __init__(self, session: Session, clock: Clock, logout: LogoutService):
+    def __init__(self, session: Session, settings: Settings, clock: Clock, logout: LogoutService):
         self.session = session
+        self.settings = settings
         self.clock = clock
         self.logout = logout
 
@@ -176,11 +181,13 @@ class PeopleService:
         if not self._viewed_lately(agent, user.id):
             record_event(self.session, self.clock, EventTag.CONSOLE_PERSON_VIEWED, user_id=user.id,
                          agent_id=agent.user_id)
+        last_signin_at = self._last_signin(user.id)
         return Profile(
             id=user.id, name=user.name, email=user.email, locale=user.locale,
             status=status_of(user, self.clock()),
             registered_at=user.created_at,
-            last_signin_at=self._last_signin(user.id),
+            last_signin_at=last_signin_at,
+            no_signin_within_days=self._events_kept_days(user) if last_signin_at is None else None,
             two_factor_set_up=user.mfa_enrolled_at is not None,
             recovery_codes_left=self.session.scalar(select(func.count(RecoveryCode.id)).where(
                 RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0,
@@ -203,6 +210,15 @@ class PeopleService:
     def _last_signin(self, user_id: int) -> datetime | None:
         return self.session.scalar(select(func.max(SecurityEvent.created_at)).where(
             SecurityEvent.user_id == user_id, SecurityEvent.tag == str(EventTag.SIGNIN_SUCCESS)))
+
+    def _events_kept_days(self, user: User) -> int | None:
+        """SECURITY_EVENTS_RETENTION_DAYS when events are pruned (not 0) and the account is
+        older than that: its sign-ins before then are gone. None when every event of the
+        account's life is still kept."""
+        days = int(self.settings["SECURITY_EVENTS_RETENTION_DAYS"])
+        if days <= 0 or user.created_at >= self.clock() - timedelta(days=days):
+            return None
+        return days
 
     def _methods(self, user: User) -> list[MethodRow]:
         methods = []

@@ -43,7 +43,7 @@ def get_role_service() -> RoleService:
 
 def get_people_service() -> PeopleService:
     ctx = app_context()
-    return PeopleService(db.session, ctx.clock, LogoutService(db.session, ctx.settings, ctx.clock))
+    return PeopleService(db.session, ctx.settings, ctx.clock, LogoutService(db.session, ctx.settings, ctx.clock))
 
 
 def get_person_actions() -> PersonActions:

@@ -47,7 +47,7 @@ def roles(ctx):
 
 @pytest.fixture
 def people(ctx):
-    return PeopleService(db.session, ctx.clock, LogoutService(db.session, ctx.settings, ctx.clock))
+    return PeopleService(db.session, ctx.settings, ctx.clock, LogoutService(db.session, ctx.settings, ctx.clock))
 
 
 @pytest.fixture
