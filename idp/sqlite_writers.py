@@ -22,6 +22,7 @@ wait for the writer).
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -70,20 +71,32 @@ class FifoLock:
         return self._held
 
 
+log = logging.getLogger(__name__)
+
+
 class FileTurn:
     """The processes' turn at one database file: an flock on `<database>-writers`, taken
     only by the writer its process's FifoLock let through (so one open file per process
-    serves every thread)."""
+    serves every thread). Where the file cannot be made, SQLite alone arbitrates, as before."""
 
     FIRST_LOOK, LONGEST_LOOK = 0.00005, 0.001  # seconds between two looks
 
     def __init__(self, path: str):
         self.path = path + "-writers"
         self._fd: int | None = None
+        self._unavailable = False
 
     def take(self, deadline: float) -> bool:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            if self._unavailable:
+                return True
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as error:
+                self._unavailable = True
+                log.warning("no writers' turn file %s (%s): SQLite's busy handler alone orders the processes' "
+                            "writers", self.path, error)
+                return True
         pause = self.FIRST_LOOK
         while True:
             try:
@@ -99,6 +112,13 @@ class FileTurn:
     def give_back(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def forget(self) -> None:
+        """In a forked child: close the parent's open file. The child shares it, so were
+        the parent to die holding the turn, the child's copy would keep it held."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class WriterQueue:
@@ -150,6 +170,17 @@ def writer_lock(database: str | bytes | os.PathLike) -> WriterQueue | None:
         if queue is None:
             queue = _queues[key] = WriterQueue(path)
         return queue
+
+
+def _forget_the_parents_queues() -> None:
+    global _queues_guard
+    for queue in _queues.values():
+        queue.processes.forget()
+    _queues.clear()
+    _queues_guard = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_queues)
 
 
 def is_writing(statement: str) -> bool:

@@ -213,3 +213,45 @@ def test_a_forked_process_gets_a_queue_and_lock_file_of_its_own(database):
     assert os.read(read, 1) == b"1"
     os.close(read)
     os.close(write)
+
+
+def test_a_forked_child_closes_the_parent_s_turn_file(database):
+    """Were the parent to die holding the turn, a child's copy of its open file would keep
+    it held for every process."""
+    writer = connect(database)
+    writer.execute("UPDATE counter SET n = 4 WHERE id = 1")  # the parent holds the turn
+    parent_fd = writer_lock(database).processes._fd
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.fstat(parent_fd)
+            os.write(write, b"0")
+        except OSError:
+            os.write(write, b"1")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 1) == b"1"
+    writer.commit()
+    os.close(read)
+    os.close(write)
+
+
+def test_without_a_turn_file_sqlite_alone_orders_the_processes(database, monkeypatch, caplog):
+    from idp import sqlite_writers
+
+    real_open = os.open
+
+    def refused(path, *args, **kwargs):
+        if str(path).endswith("-writers"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_writers.os, "open", refused)
+    monkeypatch.setattr(sqlite_writers, "_queues", {})
+    writer = connect(database)
+    writer.execute("UPDATE counter SET n = 9 WHERE id = 1")
+    writer.commit()
+    assert "no writers' turn file" in caplog.text
+    with sqlite3.connect(database) as check:
+        assert check.execute("SELECT n FROM counter").fetchone() == (9,)
