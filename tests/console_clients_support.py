@@ -17,12 +17,12 @@ def client_template_contexts() -> dict:
     )
     from idp.console.client_views import (
         AUTH_METHOD_NAMES,
-        LIFETIME_NAMES,
         OVERLAP_NAMES,
         STATE_ACTIONS,
         _choice_lists,
         _choices,
     )
+    from idp.console.token_views import LIFETIME_NAMES
     from idp.console.clients import ClientRow
     from idp.console.forms import ReasonForm
     from idp.oidc.models import Client, InitialAccessToken
