@@ -45,7 +45,10 @@ def record(app, when: datetime, tag: EventTag, user_id=None, **details) -> None:
 
 def events(app, tag: EventTag) -> list[SecurityEvent]:
     with app.app_context():
-        return list(db.session.scalars(select(SecurityEvent).where(SecurityEvent.tag == str(tag))))
+        # In the order they were recorded: without ORDER BY, PostgreSQL returns rows in the
+        # order of the table's pages, which reuse space freed by earlier tests.
+        return list(db.session.scalars(select(SecurityEvent).where(SecurityEvent.tag == str(tag))
+                                       .order_by(SecurityEvent.id)))
 
 
 def search(client, **fields):
