@@ -136,12 +136,14 @@ def _code_exchange(server: PasserelleServer, tokens: TokenService, client, metho
     person = active_person(code.person)
     if person is None:
         return None
+    # Minted and signed first: the write lock is taken by the spending UPDATE, held to the commit.
+    grant_context = tokens.context_of(code)
+    row, token = tokens.mint(grant_context, include_refresh_token=client.check_grant_type("refresh_token"))
+    _add_id_token(server, client, person, grant_context, token, nonce=code.nonce)
     if not tokens.spend_code_hash(code_hash, client.client_id):
         raise InvalidGrantError("Invalid 'code' in request.")
-    grant_context = tokens.context_of(code)
-    token = tokens.issue(grant_context, include_refresh_token=client.check_grant_type("refresh_token"))
+    tokens.record(row)
     metrics.count_token("authorization_code", client.client_id)
-    _add_id_token(server, client, person, grant_context, token, nonce=code.nonce)
     return 200, token, default_json_headers
 
 
@@ -174,13 +176,15 @@ def _refresh(server: PasserelleServer, tokens: TokenService, client, method: str
     person = active_person(parent.person)
     if person is None:
         return None
+    # A narrower scope narrows this access token only; the grant keeps its scope. Minted
+    # and signed before the rotating UPDATE, which takes the write lock (as _code_exchange).
+    grant_context = tokens.context_of(parent, scope=requested or parent.grant_scope)
+    row, token = tokens.mint(grant_context, include_refresh_token=True)
+    _add_id_token(server, client, person, grant_context, token, nonce=None)
     if not tokens.rotate_refresh_token_hash(refresh_hash, client.client_id):
         raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
-    # A narrower scope narrows this access token only; the grant keeps its scope.
-    grant_context = tokens.context_of(parent, scope=requested or parent.grant_scope)
-    token = tokens.issue(grant_context, include_refresh_token=True)
+    tokens.record(row)
     metrics.count_token("refresh_token", client.client_id)
-    _add_id_token(server, client, person, grant_context, token, nonce=None)
     return 200, token, default_json_headers
 
 

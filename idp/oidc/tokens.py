@@ -112,6 +112,15 @@ class TokenService:
         """Create an opaque access token (and a refresh token) for the grant; return the
         token response. One Core INSERT: the row is never read back in this request. With
         dpop_jkt the tokens are bound to that DPoP key (RFC 9449 §5: token_type DPoP)."""
+        row, response = self.mint(context, include_refresh_token=include_refresh_token, dpop_jkt=dpop_jkt)
+        self.record(row)
+        return response
+
+    def mint(self, context: GrantContext, *, include_refresh_token: bool,
+             dpop_jkt: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the row to record, the token response) of issue, without touching the database:
+        the token endpoint mints and signs before its first write, so that SQLite's one write
+        lock is held only for its statements and the commit (docs/performance.md)."""
         now = self.clock()
         ttl = self.settings.OIDC_ACCESS_TOKEN_TTL
         plain_access = new_token(32)
@@ -119,7 +128,7 @@ class TokenService:
         refresh_expires_at = None
         if plain_refresh:
             refresh_expires_at = context.refresh_expires_at or now + timedelta(seconds=self.settings.OIDC_REFRESH_TOKEN_TTL)
-        self._connection().execute(INSERT_TOKEN, {
+        row = {
             "access_token_hash": self.hasher.hash(ACCESS, plain_access),
             "refresh_token_hash": self.hasher.hash(REFRESH, plain_refresh) if plain_refresh else None,
             "grant_id": context.grant_id,
@@ -137,14 +146,18 @@ class TokenService:
             "access_expires_at": now + timedelta(seconds=ttl),
             "refresh_expires_at": refresh_expires_at,
             "dpop_jkt": dpop_jkt,
-        })
+        }
         response: dict[str, Any] = {"access_token": plain_access, "token_type": "DPoP" if dpop_jkt else "Bearer",
                                     "expires_in": ttl}
         if context.scope:
             response["scope"] = context.scope
         if plain_refresh:
             response["refresh_token"] = plain_refresh
-        return response
+        return row, response
+
+    def record(self, row: dict[str, Any]) -> None:
+        """Write a row minted by mint: the token is valid from the commit on."""
+        self._connection().execute(INSERT_TOKEN, row)
 
     def rotate_refresh_token(self, plain_refresh: str, client_id: str) -> bool:
         """Spend a refresh token once; True for the one request that did. Presenting a

@@ -407,3 +407,33 @@ def test_a_refresh_token_rotated_meanwhile_gets_invalid_grant_and_revokes_its_gr
     assert response.get_json() == {"error": "invalid_grant",
                                    "error_description": "The refresh token is invalid, expired or revoked."}
     assert w.state() == [([], 1, 1)]
+
+
+# The write lock is held for the statements alone --------------------------------------------
+
+@pytest.mark.parametrize("grant", ["authorization_code", "refresh_token"])
+def test_the_lean_path_mints_and_signs_before_its_first_write(app, clock, monkeypatch, grant):
+    """SQLite has one write lock for every worker, taken by the spending UPDATE and held to
+    the commit: the tokens are minted and the ID token signed before it, not while other
+    workers wait (docs/performance.md)."""
+    w = World(app, clock)
+    if grant == "authorization_code":
+        body, spend = code_body(w.code()), "spend_code_hash"
+    else:
+        body, spend = {"grant_type": "refresh_token", "refresh_token": w.refresh_token()}, "rotate_refresh_token_hash"
+    steps: list[str] = []
+    server = app.extensions["oidc_server"]
+
+    def logged(name, function):
+        def step(*args, **kwargs):
+            steps.append(name)
+            return function(*args, **kwargs)
+        return step
+
+    service = type(server.tokens())
+    for name in ("mint", "spend_code_hash", "rotate_refresh_token_hash", "record"):
+        monkeypatch.setattr(service, name, logged(name, getattr(service, name)))
+    monkeypatch.setattr(server, "sign_id_token", logged("sign", server.sign_id_token))
+    response = w.http.post("/token", data=body, headers=basic_auth(w.rp))
+    assert response.status_code == 200 and "id_token" in response.get_json()
+    assert steps == ["mint", "sign", spend, "record"]
