@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -58,18 +59,30 @@ def served_idp(kind: str, database_uri: str, clock, **overrides):
         "IDP_OIDC_ISSUER": issuer,
         "PYTHONPATH": str(ROOT),
     }
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
     try:
         wait_until_serving(port, process)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stderr.close()
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server started in a session of its own, and whatever it started: a worker left
+    behind (its parent killed after the 20 s grace, or exiting before it) would outlive the
+    test run."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # the whole group is gone
+    process.wait()
+    process.stderr.close()
 
 
 def wait_until_serving(port: int, process: subprocess.Popen, limit: float = 30) -> None:

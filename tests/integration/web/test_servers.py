@@ -25,6 +25,7 @@ from tests.integration.web.served import (
     parse,
     raw_request,
     server_command,
+    stop_server,
     wait_until_serving,
 )
 from tests.oidc_support import PASSWORD, make_client, make_user
@@ -84,13 +85,7 @@ def started(kind: str, tmp_path: Path):
         wait_until_serving(port, process)
         yield port, client
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait()
-        process.stderr.close()
+        stop_server(process)
 
 
 def post_form(port: int, path: str, form: dict[str, str], authorization: str) -> tuple[int, dict]:
