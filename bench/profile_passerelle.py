@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import shutil
@@ -23,10 +24,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run  # noqa: E402  (bench/run.py: the same set-up as the load benchmark)
+
+
+def access_token(server, client, tmp: Path) -> str:
+    """One access token for the UserInfo and introspection rows, as bench/run.py gets it: a
+    minted code redeemed at the token endpoint."""
+    out = tmp / "code.txt"
+    server.mint("code", 1, out)
+    prefix, suffix = run.token_body("code_exchange")
+    response = client.post("/token", data=prefix + out.read_text().split()[0] + suffix,
+                           headers={"Authorization": "Basic " + server.auth},
+                           content_type="application/x-www-form-urlencoded")
+    if response.status_code != 200:
+        raise SystemExit(f"code exchange for an access token: {response.status_code} {response.get_data(as_text=True)[:300]}")
+    return response.get_json()["access_token"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,23 +84,32 @@ def main(argv: list[str] | None = None) -> int:
             out = tmp / "values.txt"
             server.mint(run.MINTED[args.endpoint], total, out)
             values = out.read_text().split()
-        path = {"discovery": "/.well-known/openid-configuration", "jwks": "/jwks"}.get(args.endpoint, "/token")
-        headers = {"Authorization": "Basic " + server.auth}
-        prefix, suffix = (run.token_body(args.endpoint) if path == "/token" else ("", ""))
+        metadata = json.loads(app.extensions["oidc_metadata"])
+        path = {"discovery": "/.well-known/openid-configuration", "jwks": "/jwks",
+                "userinfo": urlsplit(metadata["userinfo_endpoint"]).path,
+                "introspection": urlsplit(metadata["introspection_endpoint"]).path}.get(args.endpoint, "/token")
+        basic = "Basic " + server.auth
+        bearer = access_token(server, client, tmp) if args.endpoint in run.BEARER else ""
+        prefix, suffix = (run.token_body(args.endpoint, bearer) if args.endpoint != "userinfo" and path not in
+                          ("/.well-known/openid-configuration", "/jwks") else ("", ""))
+        method = "POST" if prefix else "GET"
+        authorization = f"Bearer {bearer}" if args.endpoint == "userinfo" else basic if prefix else None
+
+        def body_of(i: int) -> bytes:
+            return (prefix + (values[i] if values else "") + suffix).encode()
 
         def raw(i: int) -> None:
-            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
                        "SERVER_PORT": "5000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
                        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
                        "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
-                       "HTTP_HOST": "127.0.0.1:5000"}
-            if path == "/token":
-                body = (prefix + (values[i] if values else "") + suffix).encode()
-                environ.update(REQUEST_METHOD="POST", CONTENT_TYPE="application/x-www-form-urlencoded",
-                               CONTENT_LENGTH=str(len(body)), HTTP_AUTHORIZATION=headers["Authorization"])
+                       "HTTP_HOST": "127.0.0.1:5000", "wsgi.input": io.BytesIO(b"")}
+            if authorization:
+                environ["HTTP_AUTHORIZATION"] = authorization
+            if method == "POST":
+                body = body_of(i)
+                environ.update(CONTENT_TYPE="application/x-www-form-urlencoded", CONTENT_LENGTH=str(len(body)))
                 environ["wsgi.input"] = io.BytesIO(body)
-            else:
-                environ["wsgi.input"] = io.BytesIO(b"")
             seen = []
             chunks = app(environ, lambda status, response_headers, exc_info=None: seen.append(status))
             b"".join(chunks)
@@ -95,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         def one(i: int) -> None:
             if args.raw:
                 return raw(i)
-            if path == "/token":
-                body = prefix + (values[i] if values else "") + suffix
-                resp = client.post(path, data=body, headers=headers, content_type="application/x-www-form-urlencoded")
+            headers = {"Authorization": authorization} if authorization else {}
+            if method == "POST":
+                resp = client.post(path, data=body_of(i), headers=headers, content_type="application/x-www-form-urlencoded")
             else:
-                resp = client.get(path)
+                resp = client.get(path, headers=headers)
             if resp.status_code != 200:
                 raise SystemExit(f"request {i}: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
 
