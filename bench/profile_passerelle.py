@@ -90,10 +90,10 @@ def main(argv: list[str] | None = None) -> int:
                 "introspection": urlsplit(metadata["introspection_endpoint"]).path}.get(args.endpoint, "/token")
         basic = "Basic " + server.auth
         bearer = access_token(server, client, tmp) if args.endpoint in run.BEARER else ""
-        prefix, suffix = (run.token_body(args.endpoint, bearer) if args.endpoint != "userinfo" and path not in
-                          ("/.well-known/openid-configuration", "/jwks") else ("", ""))
-        method = "POST" if prefix else "GET"
-        authorization = f"Bearer {bearer}" if args.endpoint == "userinfo" else basic if prefix else None
+        posted = args.endpoint in (*run.TOKEN_POSTS, "introspection")
+        prefix, suffix = run.token_body(args.endpoint, bearer) if posted else ("", "")
+        method = "POST" if posted else "GET"
+        authorization = f"Bearer {bearer}" if args.endpoint == "userinfo" else basic if posted else None
 
         def body_of(i: int) -> bytes:
             return (prefix + (values[i] if values else "") + suffix).encode()
